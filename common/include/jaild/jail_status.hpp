@@ -1,0 +1,47 @@
+// What jaild reports about a jail, shared by the daemon (producer) and jailctl (consumer).
+// Serialised as the `status` result; see docs/API.md.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace jaild {
+
+struct JailStatus {
+    std::string name;
+    std::string state;      // stopped|waiting|starting|running|stopping|backoff|failed
+    std::string health;     // none|starting|healthy|unhealthy
+    bool held_down = false;  // stopped by an admin (stop/shutdown): no automatic restart
+    std::optional<int> pid;        // the firejail process (host PID namespace)
+    std::optional<int> main_pid;   // the service's main process (host PID namespace)
+    std::string address;
+    std::vector<int> ports;        // published TCP ports
+    std::optional<std::int64_t> uptime_ms;      // while running
+    int restarts = 0;                           // automatic restarts since jaild started
+    std::optional<std::int64_t> next_retry_ms;  // in backoff/failed: time until next try
+    std::string last_exit;   // "exited with status 1", "killed by SIGKILL", ""
+    std::string last_error;  // why it is failed/backing off, ""
+};
+
+void to_json(nlohmann::json& j, const JailStatus& s);
+void from_json(const nlohmann::json& j, JailStatus& s);
+
+// One line of a jail's output (or of jaild about the jail).
+struct LogLine {
+    std::string jail;
+    std::string stream;       // "stdout", "stderr" or "jaild"
+    std::int64_t time_us = 0;  // CLOCK_REALTIME, microseconds
+    std::string text;          // without the newline; may hold any bytes
+};
+
+void to_json(nlohmann::json& j, const LogLine& l);
+void from_json(const nlohmann::json& j, LogLine& l);
+
+// Makes `bytes` valid UTF-8 for JSON: invalid sequences become U+FFFD.
+std::string sanitize_utf8(std::string_view bytes);
+
+}  // namespace jaild

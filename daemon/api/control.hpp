@@ -1,0 +1,84 @@
+// Control: what the API can ask of the daemon. Implemented by the supervisor; the API layer
+// (sessions, protocol, authorization) only talks to this interface, so it is tested
+// against a fake. All methods are called on the daemon's event loop thread and never
+// block: long operations finish through their callback, also on the loop.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "jaild/jail_status.hpp"
+#include "jaild/result.hpp"
+#include "jaild/unique_fd.hpp"
+
+namespace jaild::api {
+
+using Done = std::function<void(Result<void>)>;
+
+// Cancels a subscription when destroyed (or on cancel()). Move-only.
+class Subscription {
+public:
+    Subscription() = default;
+    explicit Subscription(std::function<void()> cancel) : cancel_(std::move(cancel)) {}
+    Subscription(Subscription&& o) noexcept : cancel_(std::exchange(o.cancel_, nullptr)) {}
+    Subscription& operator=(Subscription&& o) noexcept {
+        if (this != &o) { cancel(); cancel_ = std::exchange(o.cancel_, nullptr); }
+        return *this;
+    }
+    Subscription(const Subscription&) = delete;
+    Subscription& operator=(const Subscription&) = delete;
+    ~Subscription() { cancel(); }
+    void cancel() { if (auto c = std::exchange(cancel_, nullptr)) c(); }
+
+private:
+    std::function<void()> cancel_;
+};
+
+struct JoinRequest {
+    std::vector<std::string> command;  // empty: the jail's login shell (/bin/sh)
+    bool tty = false;
+    unsigned short rows = 24, cols = 80;  // tty only
+    // !tty: the client's own stdin/stdout/stderr, received over the socket (SCM_RIGHTS).
+    UniqueFd stdin_fd, stdout_fd, stderr_fd;
+};
+
+struct JoinStarted {
+    int pid = 0;          // the firejail --join process
+    UniqueFd pty_master;  // tty only: the master side, to be handed to the client
+};
+
+class Control {
+public:
+    virtual ~Control() = default;
+
+    // All jails (jail empty) or one; an unknown jail is an error naming the known ones.
+    virtual Result<std::vector<JailStatus>> status(const std::optional<std::string>& jail) = 0;
+    // start: clears `failed`/held-down and starts (after its dependencies); done when running.
+    virtual void start(const std::string& jail, Done done) = 0;
+    // stop: stops and holds the jail down until `start` (or jaild restarts); done when stopped.
+    virtual void stop(const std::string& jail, Done done) = 0;
+    virtual void restart(const std::string& jail, Done done) = 0;
+    // shutdown: like stop, and the hold survives jaild restarts and reloads.
+    virtual void shutdown(const std::string& jail, Done done) = 0;
+    // Re-reads the configuration. The result describes what changed; an invalid file is an
+    // error whose message lists every issue (one per line) and nothing is changed.
+    virtual Result<nlohmann::json> reload() = 0;
+    // The last n lines of a jail's output.
+    virtual Result<std::vector<LogLine>> logs(const std::string& jail, std::size_t n) = 0;
+    // Every new line of the jail's output, until the subscription is dropped.
+    virtual Result<Subscription> follow_logs(const std::string& jail,
+                                             std::function<void(const LogLine&)> sink) = 0;
+    // Every state change of every jail, as JSON events (see docs/API.md).
+    virtual Subscription subscribe_events(std::function<void(const nlohmann::json&)> sink) = 0;
+    // Starts `firejail --join` in the jail. on_exit gets the command's exit status (0-255,
+    // 128+N for a signal) when it ends; it is not called if this returns an error.
+    virtual Result<JoinStarted> join(const std::string& jail, JoinRequest request,
+                                     std::function<void(int exit_status)> on_exit) = 0;
+};
+
+}  // namespace jaild::api

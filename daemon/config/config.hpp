@@ -1,0 +1,108 @@
+// The validated configuration of jaild (jaild.json(5)). Plain values: building one is the
+// job of load_config(); everything downstream may assume it is valid (addresses inside the
+// bridge subnet, names well formed, dependencies acyclic, ...).
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "jaild/duration.hpp"
+#include "jaild/ipv4.hpp"
+
+namespace jaild::config {
+
+struct BridgeConfig {
+    std::string name = "jaild0";
+    Ipv4Cidr address;  // the host's address on the bridge, with the jails' prefix
+    auto operator<=>(const BridgeConfig&) const = default;
+};
+
+struct PublicConfig {
+    // Addresses on which published ports are DNAT'd to the jails. Empty means every local
+    // address of the host (except loopback and the bridge's own).
+    std::vector<Ipv4Address> addresses;
+    auto operator<=>(const PublicConfig&) const = default;
+};
+
+enum class RestartPolicy { always, on_failure, never };
+
+struct RestartConfig {
+    RestartPolicy policy = RestartPolicy::on_failure;
+    Millis backoff_initial{100};
+    Millis backoff_max{30'000};
+    Millis reset_after{10'000};     // running this long (healthy) resets the backoff
+    int crash_loop_limit = 5;       // this many failures within crash_loop_window ...
+    Millis crash_loop_window{60'000};
+    Millis crash_loop_cooldown{60'000};  // ... park the jail in `failed` for this long
+    auto operator<=>(const RestartConfig&) const = default;
+};
+
+struct HealthConfig {
+    enum class Kind { none, tcp, exec };
+    Kind kind = Kind::none;
+    int tcp_port = 0;                // kind == tcp: connect to the jail's address:port
+    std::vector<std::string> exec;   // kind == exec: run inside the jail via firejail --join
+    Millis interval{5'000};
+    Millis timeout{2'000};
+    int retries = 3;                 // consecutive failures before `unhealthy`
+    Millis start_period{0};          // failures in this period after start don't count
+    bool restart_unhealthy = true;   // restart the jail when it becomes unhealthy
+    auto operator<=>(const HealthConfig&) const = default;
+};
+
+// Inbound traffic from another jail that this jail accepts.
+struct AcceptRule {
+    std::string from;        // jail name
+    std::vector<int> ports;  // TCP ports of this jail
+    auto operator<=>(const AcceptRule&) const = default;
+};
+
+struct Limits {
+    std::map<std::string, long long> rlimits;  // "nofile" -> firejail --rlimit-nofile=N
+    std::optional<int> nice;                   // --nice=N
+    std::vector<int> cpus;                     // --cpu=0,1
+    auto operator<=>(const Limits&) const = default;
+};
+
+struct ProvisionConfig {
+    std::string suite;                  // empty: the host's own release
+    std::vector<std::string> packages;  // installed into the root by `jailctl provision`
+    std::string recipe;                 // "", "apache", "postgresql"
+    auto operator<=>(const ProvisionConfig&) const = default;
+};
+
+struct JailConfig {
+    std::string name;
+    std::string root;  // absolute path of the chroot
+    Ipv4Address address;
+    std::vector<std::string> command;  // argv; a shell string is stored as {"/bin/sh","-c",s}
+    std::map<std::string, std::string> environment;
+    std::vector<int> publish;          // TCP ports DNAT'd from the public addresses
+    std::vector<AcceptRule> accept;    // jail -> this jail
+    std::vector<int> host_access;      // host -> this jail (off unless listed)
+    std::vector<int> host_ports;       // this jail -> host's bridge address (off unless listed)
+    std::vector<std::string> after;
+    RestartConfig restart;
+    int stop_signal = 15;              // SIGTERM
+    Millis stop_timeout{10'000};
+    HealthConfig health;
+    std::string profile = "default";   // "default" (server.profile), "none", or a path
+    std::vector<std::string> firejail_options;
+    std::string hostname;              // defaults to the jail's name
+    Limits limits;
+    std::optional<ProvisionConfig> provision;
+    auto operator<=>(const JailConfig&) const = default;
+};
+
+struct Config {
+    BridgeConfig bridge;
+    PublicConfig public_;  // "public" in JSON
+    std::map<std::string, JailConfig> jails;
+    auto operator<=>(const Config&) const = default;
+};
+
+std::string to_string(RestartPolicy p);
+
+}  // namespace jaild::config

@@ -1,0 +1,43 @@
+// Loading and validating jaild.json. Every problem is reported at once, each naming the
+// JSON path, the bad value and how to fix it.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/config.hpp"
+
+namespace jaild::config {
+
+struct ConfigIssue {
+    std::string path;     // JSON path, e.g. "jails.www.address" ("" for the whole file)
+    std::string message;  // what is wrong and how to fix it
+    std::string str() const { return path.empty() ? message : path + ": " + message; }
+};
+
+struct LoadResult {
+    Config config;                    // meaningful only when issues is empty
+    std::vector<ConfigIssue> issues;  // empty: valid
+    bool ok() const { return issues.empty(); }
+};
+
+struct LoadOptions {
+    // Check the jails' root directories on disk (existence, owner, mode, the directories
+    // firejail --chroot needs). Off in pure tests of the JSON layer.
+    bool check_filesystem = true;
+};
+
+// Parses and validates JSON text. `source` names the file in messages.
+LoadResult parse_config(std::string_view json_text, std::string_view source,
+                        const LoadOptions& options = {});
+
+// Reads the file at `path` and parses it; a missing/unreadable file is an issue too.
+LoadResult load_config(const std::string& path, const LoadOptions& options = {});
+
+// Checks a jail's root directory the way firejail --chroot will, plus ownership and mode
+// (root-owned, not group/world-writable). Returns one issue per problem, path = `json_path`.
+std::vector<ConfigIssue> check_root_directory(const std::string& root,
+                                              const std::string& json_path);
+
+}  // namespace jaild::config
