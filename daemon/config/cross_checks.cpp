@@ -1,0 +1,76 @@
+#include "config/cross_checks.hpp"
+
+#include <algorithm>
+#include <functional>
+#include <map>
+
+namespace jaild::config {
+
+void check_unique_addresses(FieldReader& reader, const std::vector<ParsedJail>& jails) {
+    std::map<Ipv4Address, std::string> owner;
+    for (const auto& jail : jails) {
+        if (!jail.address_ok) continue;
+        auto [it, inserted] = owner.emplace(jail.config.address, jail.config.name);
+        if (inserted) continue;
+        reader.add(child_path(jail.path, "address"),
+                   jail.config.address.str() + " is already the address of jail " +
+                       json_quote(it->second) + "; give jails " + json_quote(it->second) + " and " +
+                       json_quote(jail.config.name) + " different addresses");
+    }
+}
+
+void check_unique_published_ports(FieldReader& reader, const std::vector<ParsedJail>& jails) {
+    std::map<int, std::string> owner;
+    for (const auto& jail : jails) {
+        for (const auto& [port, path] : jail.publish_paths) {
+            auto [it, inserted] = owner.emplace(port, jail.config.name);
+            if (inserted) continue;
+            reader.add(path, "port " + std::to_string(port) + " is also published by jail " +
+                                 json_quote(it->second) + "; all public addresses are shared, so "
+                                 "a port can be published by one jail only: change it in " +
+                                 json_quote(it->second) + " or " + json_quote(jail.config.name));
+        }
+    }
+}
+
+std::vector<std::vector<std::string>> find_after_cycles(
+    const std::map<std::string, std::vector<std::string>>& after) {
+    enum class Mark { unvisited, on_stack, done };
+    std::map<std::string, Mark> mark;
+    std::vector<std::string> stack;
+    std::vector<std::vector<std::string>> cycles;
+    std::function<void(const std::string&)> visit = [&](const std::string& name) {
+        mark[name] = Mark::on_stack;
+        stack.push_back(name);
+        for (const auto& next : after.at(name)) {
+            if (after.count(next) == 0) continue;
+            if (mark[next] == Mark::on_stack) {
+                auto start = std::find(stack.begin(), stack.end(), next);
+                std::vector<std::string> cycle(start, stack.end());
+                cycle.push_back(next);
+                cycles.push_back(std::move(cycle));
+            } else if (mark[next] == Mark::unvisited) {
+                visit(next);
+            }
+        }
+        stack.pop_back();
+        mark[name] = Mark::done;
+    };
+    for (const auto& [name, unused] : after) {
+        if (mark[name] == Mark::unvisited) visit(name);
+    }
+    return cycles;
+}
+
+void check_after_cycles(FieldReader& reader, const std::vector<ParsedJail>& jails) {
+    std::map<std::string, std::vector<std::string>> after;
+    for (const auto& jail : jails) after[jail.config.name] = jail.config.after;
+    for (const auto& cycle : find_after_cycles(after)) {
+        std::string chain;
+        for (const auto& name : cycle) chain += (chain.empty() ? "" : " -> ") + name;
+        reader.add(child_path(child_path("jails", cycle.front()), "after"),
+                   "dependency cycle: " + chain + "; remove one of these \"after\" entries");
+    }
+}
+
+}  // namespace jaild::config

@@ -1,0 +1,23 @@
+// Rules that involve several jails at once: unique addresses, unique published ports (all
+// public addresses are shared), and acyclic `after` dependencies. Internal to daemon/config.
+#pragma once
+
+#include <map>
+#include <string>
+#include <vector>
+
+#include "config/field_reader.hpp"
+#include "config/jail_parser.hpp"
+
+namespace jaild::config {
+
+void check_unique_addresses(FieldReader& reader, const std::vector<ParsedJail>& jails);
+void check_unique_published_ports(FieldReader& reader, const std::vector<ParsedJail>& jails);
+void check_after_cycles(FieldReader& reader, const std::vector<ParsedJail>& jails);
+
+// The dependency cycles through `after` (jail -> the jails it starts after), each as the
+// list of names along it, first == last: {"db", "www", "db"}. Unknown names are ignored.
+std::vector<std::vector<std::string>> find_after_cycles(
+    const std::map<std::string, std::vector<std::string>>& after);
+
+}  // namespace jaild::config

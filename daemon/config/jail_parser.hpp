@@ -1,0 +1,39 @@
+// Parsing and validating one entry of "jails" (everything that can be checked looking at that
+// jail alone, plus references to other jails by name). Cross-jail rules (unique addresses and
+// published ports, `after` cycles) live in cross_checks.hpp. Internal to daemon/config.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "config/config.hpp"
+#include "config/field_reader.hpp"
+
+namespace jaild::config {
+
+struct JailContext {
+    std::optional<Ipv4Cidr> bridge;       // nullopt when the bridge itself is invalid
+    std::vector<std::string> jail_names;  // every key of "jails", for references
+};
+
+struct ParsedJail {
+    JailConfig config;
+    std::string path;                                // "jails.<name>"
+    bool address_ok = false;                         // config.address was given and parsed
+    std::vector<std::pair<int, std::string>> publish_paths;  // port -> "jails.x.publish[i]"
+};
+
+ParsedJail parse_jail(FieldReader& reader, const std::string& name, const json& value,
+                      const JailContext& context);
+
+// Sections of a jail, each in jail_sections.cpp; `path` is the section's own JSON path.
+RestartConfig parse_restart(FieldReader& reader, const json& value, const std::string& path);
+HealthConfig parse_health(FieldReader& reader, const json& value, const std::string& path);
+Limits parse_limits(FieldReader& reader, const json& value, const std::string& path);
+ProvisionConfig parse_provision(FieldReader& reader, const json& value, const std::string& path);
+std::vector<std::string> parse_firejail_options(FieldReader& reader, const json& value,
+                                                const std::string& path);
+
+}  // namespace jaild::config

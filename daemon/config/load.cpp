@@ -1,0 +1,210 @@
+// parse_config / load_config: JSON text -> validated Config, reporting every problem at once.
+#include "config/load.hpp"
+
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+#include "config/cross_checks.hpp"
+#include "config/field_reader.hpp"
+#include "config/jail_parser.hpp"
+#include "config/names.hpp"
+#include "jaild/unique_fd.hpp"
+
+namespace jaild::config {
+
+namespace {
+
+// "file:LINE:COLUMN: <nlohmann's reason>" from the byte index nlohmann reports (1-based index
+// of the last character read).
+ConfigIssue parse_error_issue(std::string_view text, std::string_view source,
+                              const json::parse_error& error) {
+    std::size_t offset = error.byte == 0 ? 0 : std::min(error.byte - 1, text.size());
+    std::size_t line = 1;
+    std::size_t line_start = 0;
+    for (std::size_t i = 0; i < offset; ++i) {
+        if (text[i] == '\n') {
+            ++line;
+            line_start = i + 1;
+        }
+    }
+    std::size_t column = offset - line_start + 1;
+    std::string reason = error.what();
+    auto column_at = reason.find("column ");
+    auto colon = reason.find(": ", column_at == std::string::npos ? 0 : column_at);
+    if (colon != std::string::npos) reason = reason.substr(colon + 2);
+    return ConfigIssue{"", std::string(source) + ":" + std::to_string(line) + ":" +
+                               std::to_string(column) + ": invalid JSON: " + reason +
+                               "; fix the syntax there (comments // and /* */ are allowed)"};
+}
+
+std::optional<Ipv4Cidr> parse_bridge(FieldReader& reader, const json& value, BridgeConfig& out) {
+    const std::string path = "bridge";
+    if (!reader.expect_object(value, path)) return std::nullopt;
+    reader.reject_unknown_keys(value, path, {"name", "address"});
+    if (const json* v = FieldReader::member(value, "name")) {
+        if (auto name = reader.string(*v, "bridge.name")) {
+            if (is_valid_interface_name(*name)) {
+                out.name = *name;
+            } else {
+                reader.add("bridge.name",
+                           json_quote(*name) + " is not a valid interface name; use 1-15 letters, "
+                                           "digits, '_', '.' or '-', e.g. \"jaild0\"");
+            }
+        }
+    }
+    const json* v = reader.required(value, path, "address",
+                                    "give the host's address on the bridge with the jails' "
+                                    "prefix, e.g. \"10.213.0.1/24\"");
+    if (v == nullptr) return std::nullopt;
+    auto text = reader.string(*v, "bridge.address");
+    if (!text) return std::nullopt;
+    auto cidr = parse_ipv4_cidr(*text);
+    if (!cidr) {
+        reader.add("bridge.address", cidr.error().message);
+        return std::nullopt;
+    }
+    if (cidr->prefix > 30) {
+        reader.add("bridge.address", cidr->str() + " leaves no room for jails; use a prefix "
+                                     "of at most /30, e.g. \"10.213.0.1/24\"");
+        return std::nullopt;
+    }
+    if (cidr->address == cidr->network() || cidr->address == cidr->broadcast()) {
+        reader.add("bridge.address",
+                   cidr->address.str() + " is the " +
+                       (cidr->address == cidr->network() ? "network" : "broadcast") +
+                       " address of " + cidr->network_str() +
+                       "; give the host a usable address in it, e.g. \"" +
+                       Ipv4Address{cidr->network().value + 1}.str() + "/" +
+                       std::to_string(cidr->prefix) + "\"");
+        return std::nullopt;
+    }
+    out.address = *cidr;
+    return *cidr;
+}
+
+PublicConfig parse_public(FieldReader& reader, const json& value,
+                          const std::optional<Ipv4Cidr>& bridge) {
+    PublicConfig out;
+    if (!reader.expect_object(value, "public")) return out;
+    reader.reject_unknown_keys(value, "public", {"addresses"});
+    const json* addresses = FieldReader::member(value, "addresses");
+    if (addresses == nullptr || !reader.expect_array(*addresses, "public.addresses")) return out;
+    for (std::size_t i = 0; i < addresses->size(); ++i) {
+        auto path = index_path("public.addresses", i);
+        auto text = reader.string((*addresses)[i], path);
+        if (!text) continue;
+        auto address = parse_ipv4(*text);
+        if (!address) {
+            reader.add(path, address.error().message);
+        } else if (address->value == 0) {
+            reader.add(path, "0.0.0.0 is not an address of this host; to publish on every "
+                             "local address leave \"addresses\" empty");
+        } else if (bridge && *address == bridge->address) {
+            reader.add(path, address->str() + " is the bridge's own address; list the host's "
+                             "outside addresses here (or none, for all of them)");
+        } else if (bridge && bridge->contains(*address)) {
+            reader.add(path, address->str() + " is inside the bridge subnet " +
+                                 bridge->network_str() + "; list the host's outside addresses "
+                                 "here (or none, for all of them)");
+        } else if (std::find(out.addresses.begin(), out.addresses.end(), *address) !=
+                   out.addresses.end()) {
+            reader.add(path, address->str() + " is listed twice; remove the duplicate");
+        } else {
+            out.addresses.push_back(*address);
+        }
+    }
+    return out;
+}
+
+void parse_document(FieldReader& reader, const json& root, const LoadOptions& options,
+                    Config& config) {
+    if (!root.is_object()) {
+        reader.add("", "the configuration must be a JSON object with \"bridge\" and \"jails\", "
+                       "got " + describe(root));
+        return;
+    }
+    reader.reject_unknown_keys(root, "", {"bridge", "public", "jails"});
+    std::optional<Ipv4Cidr> bridge;
+    if (const json* v = reader.required(root, "", "bridge",
+                                        "add e.g. \"bridge\": {\"name\": \"jaild0\", "
+                                        "\"address\": \"10.213.0.1/24\"}")) {
+        bridge = parse_bridge(reader, *v, config.bridge);
+    }
+    if (const json* v = FieldReader::member(root, "public")) {
+        config.public_ = parse_public(reader, *v, bridge);
+    }
+    const json* jails = reader.required(root, "", "jails",
+                                        "add \"jails\": {} and describe each jail in it");
+    if (jails == nullptr || !reader.expect_object(*jails, "jails")) return;
+
+    JailContext context{bridge, {}};
+    for (const auto& [name, unused] : jails->items()) context.jail_names.push_back(name);
+    std::vector<ParsedJail> parsed;
+    for (const auto& [name, value] : jails->items()) {
+        parsed.push_back(parse_jail(reader, name, value, context));
+    }
+    check_unique_addresses(reader, parsed);
+    check_unique_published_ports(reader, parsed);
+    check_after_cycles(reader, parsed);
+    for (auto& jail : parsed) {
+        if (options.check_filesystem && !jail.config.root.empty()) {
+            for (auto& issue : check_root_directory(jail.config.root, jail.path + ".root")) {
+                reader.add(std::move(issue.path), std::move(issue.message));
+            }
+        }
+        config.jails.emplace(jail.config.name, std::move(jail.config));
+    }
+}
+
+}  // namespace
+
+LoadResult parse_config(std::string_view json_text, std::string_view source,
+                        const LoadOptions& options) {
+    LoadResult result;
+    json root;
+    try {
+        root = json::parse(json_text, nullptr, /*allow_exceptions=*/true,
+                           /*ignore_comments=*/true);
+    } catch (const json::parse_error& error) {
+        result.issues.push_back(parse_error_issue(json_text, source, error));
+        return result;
+    }
+    FieldReader reader;
+    parse_document(reader, root, options, result.config);
+    result.issues = reader.take_issues();
+    return result;
+}
+
+LoadResult load_config(const std::string& path, const LoadOptions& options) {
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    std::string text;
+    int error = 0;
+    if (!fd) {
+        error = errno;
+    } else {
+        char buffer[65536];
+        for (;;) {
+            ssize_t n = ::read(fd.get(), buffer, sizeof buffer);
+            if (n < 0 && errno == EINTR) continue;
+            if (n < 0) error = errno;
+            if (n <= 0) break;
+            text.append(buffer, static_cast<std::size_t>(n));
+        }
+    }
+    if (error != 0) {
+        LoadResult result;
+        result.issues.push_back(
+            {"", "cannot read configuration file " + path + ": " + std::strerror(error) +
+                     (error == ENOENT ? "; create it (see jaild.json(5) and "
+                                        "/usr/share/doc/jaild/jaild.json.example) or pass "
+                                        "another path"
+                                      : "; check the path and its permissions")});
+        return result;
+    }
+    return parse_config(text, path, options);
+}
+
+}  // namespace jaild::config
