@@ -1,0 +1,123 @@
+#include "net/firewall.hpp"
+
+#include <nftables/libnftables.h>
+
+#include <sstream>
+
+#include "net/ruleset.hpp"
+
+namespace jaild::net {
+namespace {
+
+std::string trim(std::string s) {
+    const auto b = s.find_first_not_of(" \t\n");
+    const auto e = s.find_last_not_of(" \t\n");
+    return b == std::string::npos ? std::string() : s.substr(b, e - b + 1);
+}
+
+const std::string kTable = std::string("inet ") + kTableName;
+
+}  // namespace
+
+void Firewall::CtxDeleter::operator()(nft_ctx* ctx) const { nft_ctx_free(ctx); }
+
+Firewall::~Firewall() = default;
+
+Result<Firewall> Firewall::open() {
+    nft_ctx* ctx = nft_ctx_new(NFT_CTX_DEFAULT);
+    if (!ctx) return make_error("nft_ctx_new failed: cannot create a libnftables context (out of memory?)");
+    Firewall fw(ctx);
+    if (nft_ctx_buffer_output(ctx) != 0 || nft_ctx_buffer_error(ctx) != 0)
+        return make_error("libnftables: cannot buffer output/error (nft_ctx_buffer_output failed)");
+    return fw;
+}
+
+void Firewall::set_dry_run(bool dry) { nft_ctx_set_dry_run(ctx_.get(), dry); }
+
+Result<std::string> Firewall::command(const std::string& cmd) {
+    const int rc = nft_run_cmd_from_buffer(ctx_.get(), cmd.c_str());
+    std::string out = nft_ctx_get_output_buffer(ctx_.get());
+    std::string err = trim(nft_ctx_get_error_buffer(ctx_.get()));
+    if (rc != 0) {
+        if (err.empty()) err = "nft returned " + std::to_string(rc) + " without a message";
+        return make_error(err);
+    }
+    return out;
+}
+
+Result<void> Firewall::run(const std::string& script) {
+    auto r = command(script);
+    if (!r) return r.error();
+    return {};
+}
+
+Result<std::string> Firewall::list_table() { return command("list table " + kTable); }
+
+Result<void> Firewall::apply(const config::Config& config) {
+    auto r = command(render_ruleset(config));
+    if (!r) {
+        return make_error("applying nftables table " + kTable + " (bridge " + config.bridge.name +
+                          ") failed: " + r.error().message);
+    }
+    if (nft_ctx_get_dry_run(ctx_.get())) return {};
+    auto listing = list_table();
+    if (!listing) {
+        return make_error("nftables table " + kTable + " was applied but cannot be listed: " +
+                          listing.error().message);
+    }
+    last_listing_ = std::move(*listing);
+    return {};
+}
+
+Result<bool> Firewall::table_matches_last_apply() {
+    auto listing = list_table();
+    if (!listing) {
+        // nft says "No such file or directory" when the table is gone: that is a mismatch,
+        // not a failure to query.
+        if (listing.error().message.find("No such file or directory") != std::string::npos)
+            return false;
+        return make_error("listing nftables table " + kTable + " failed: " + listing.error().message);
+    }
+    return !last_listing_.empty() && *listing == last_listing_;
+}
+
+Result<void> Firewall::remove() {
+    // add+delete in one transaction: deletes the table whether or not it exists.
+    auto r = command("add table " + kTable + "\ndelete table " + kTable + "\n");
+    if (!r) return make_error("deleting nftables table " + kTable + " failed: " + r.error().message);
+    last_listing_.clear();
+    return {};
+}
+
+std::vector<std::string> Firewall::foreign_forward_drop_warnings() {
+    auto listing = command("list chains");
+    if (!listing) return {"could not list nftables chains to look for forward-drop policies: " +
+                          listing.error().message};
+    return forward_drop_warnings_from_listing(*listing);
+}
+
+std::vector<std::string> forward_drop_warnings_from_listing(const std::string& listing) {
+    std::vector<std::string> warnings;
+    std::istringstream in(listing);
+    std::string line, table, chain;
+    while (std::getline(in, line)) {
+        line = trim(line);
+        if (line.rfind("table ", 0) == 0) {
+            table = trim(line.substr(6, line.rfind('{') - 6));
+        } else if (line.rfind("chain ", 0) == 0) {
+            chain = trim(line.substr(6, line.rfind('{') - 6));
+        } else if (line.find("hook forward") != std::string::npos &&
+                   line.find("policy drop") != std::string::npos && table != kTable) {
+            warnings.push_back(
+                "nftables table " + table + " chain " + chain +
+                " drops forwarded traffic by default (policy drop; e.g. Docker, firewalld or a host "
+                "firewall). Chains of all tables on a hook run, so it drops jail traffic that jaild's "
+                "table accepts: add rules there accepting traffic into and out of the jaild bridge, "
+                "e.g. nft insert rule " + table + " " + chain + " iifname <bridge> accept; "
+                "nft insert rule " + table + " " + chain + " oifname <bridge> accept");
+        }
+    }
+    return warnings;
+}
+
+}  // namespace jaild::net

@@ -1,0 +1,61 @@
+// Applies jaild's nftables table with libnftables (no `nft` process). Thin: the rules
+// themselves come from render_ruleset() (ruleset.hpp).
+#pragma once
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "config/config.hpp"
+#include "jaild/result.hpp"
+
+struct nft_ctx;
+
+namespace jaild::net {
+
+// Owns one nft_ctx (freed on destruction). Move-only. Acts on the network namespace of
+// the calling thread. Not thread-safe.
+class Firewall {
+public:
+    static Result<Firewall> open();  // nft_ctx_new; error says what failed
+
+    // Replaces `table inet jaild` with the rendered ruleset in one transaction, then records
+    // the kernel's listing of it for table_matches_last_apply(). Error carries nft's message.
+    Result<void> apply(const config::Config& config);
+    // Runs an nft script as one transaction (used by apply; also by tests).
+    Result<void> run(const std::string& script);
+    // false if the table is missing or its listing differs from the one after our last
+    // apply (someone flushed/edited it). An error only if nft itself cannot be queried.
+    Result<bool> table_matches_last_apply();
+    // Deletes `table inet jaild` if present.
+    Result<void> remove();
+    // One warning per chain of another table hooked on `forward` with policy drop (Docker,
+    // firewalld, a host firewall): those drop jail traffic whatever jaild's table accepts.
+    std::vector<std::string> foreign_forward_drop_warnings();
+
+    // Dry-run mode: scripts are parsed and checked but not committed.
+    void set_dry_run(bool dry);
+
+    Firewall(Firewall&&) noexcept = default;
+    Firewall& operator=(Firewall&&) noexcept = default;
+    Firewall(const Firewall&) = delete;
+    Firewall& operator=(const Firewall&) = delete;
+    ~Firewall();
+
+private:
+    struct CtxDeleter {
+        void operator()(nft_ctx* ctx) const;
+    };
+    explicit Firewall(nft_ctx* ctx) : ctx_(ctx) {}
+    // Runs a command; on success returns nft's output buffer.
+    Result<std::string> command(const std::string& cmd);
+    Result<std::string> list_table();
+
+    std::unique_ptr<nft_ctx, CtxDeleter> ctx_;
+    std::string last_listing_;  // `list table inet jaild` right after our last apply
+};
+
+// Parses `list chains` text output into warnings (pure; exposed for tests).
+std::vector<std::string> forward_drop_warnings_from_listing(const std::string& listing);
+
+}  // namespace jaild::net
