@@ -1,0 +1,111 @@
+#include "log/logging.hpp"
+
+#include <sys/stat.h>
+#include <sys/uio.h>
+#include <systemd/sd-journal.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <mutex>
+#include <vector>
+
+#include <spdlog/sinks/base_sink.h>
+#include <spdlog/sinks/stdout_color_sinks.h>
+
+namespace jaild::log {
+
+namespace {
+
+constexpr const char* kDaemonLogger = "jaild";
+constexpr std::string_view kStreamSeparator = ":";  // logger "www:stdout" = output of www
+
+int journal_priority(spdlog::level::level_enum level) {
+    switch (level) {
+        case spdlog::level::trace:
+        case spdlog::level::debug: return 7;
+        case spdlog::level::info: return 6;
+        case spdlog::level::warn: return 4;
+        case spdlog::level::err: return 3;
+        case spdlog::level::critical: return 2;
+        default: return 6;
+    }
+}
+
+// Native journal entries. Logger "jaild" -> no JAIL field; "www" -> JAIL=www;
+// "www:stdout" -> JAIL=www JAIL_STREAM=stdout.
+class JournalSink final : public spdlog::sinks::base_sink<std::mutex> {
+protected:
+    void sink_it_(const spdlog::details::log_msg& msg) override {
+        std::string_view name(msg.logger_name.data(), msg.logger_name.size());
+        std::vector<std::string> fields;
+        fields.push_back("MESSAGE=" + std::string(msg.payload.data(), msg.payload.size()));
+        fields.push_back("PRIORITY=" + std::to_string(journal_priority(msg.level)));
+        fields.emplace_back("SYSLOG_IDENTIFIER=jaild");
+        if (name != kDaemonLogger && !name.empty()) {
+            auto sep = name.find(kStreamSeparator);
+            fields.push_back("JAIL=" + std::string(name.substr(0, sep)));
+            if (sep != std::string_view::npos) {
+                fields.push_back("JAIL_STREAM=" + std::string(name.substr(sep + 1)));
+            }
+        }
+        std::vector<iovec> iov;
+        iov.reserve(fields.size());
+        for (auto& f : fields) iov.push_back({f.data(), f.size()});
+        sd_journal_sendv(iov.data(), static_cast<int>(iov.size()));
+    }
+    void flush_() override {}
+};
+
+std::vector<spdlog::sink_ptr>& shared_sinks() {
+    static std::vector<spdlog::sink_ptr> sinks;
+    return sinks;
+}
+
+std::shared_ptr<spdlog::logger> named_logger(const std::string& name) {
+    if (auto existing = spdlog::get(name)) return existing;
+    auto logger = std::make_shared<spdlog::logger>(name, shared_sinks().begin(),
+                                                   shared_sinks().end());
+    logger->set_level(spdlog::default_logger()->level());
+    spdlog::register_logger(logger);
+    return logger;
+}
+
+}  // namespace
+
+LogTarget detect_log_target() {
+    const char* stream = std::getenv("JOURNAL_STREAM");
+    if (!stream) return LogTarget::console;
+    unsigned long long dev = 0, ino = 0;
+    if (std::sscanf(stream, "%llu:%llu", &dev, &ino) != 2) return LogTarget::console;
+    struct stat st {};
+    if (fstat(STDERR_FILENO, &st) != 0) return LogTarget::console;
+    return (st.st_dev == dev && st.st_ino == ino) ? LogTarget::journal : LogTarget::console;
+}
+
+void init_logging(spdlog::level::level_enum level, LogTarget target) {
+    auto& sinks = shared_sinks();
+    sinks.clear();
+    if (target == LogTarget::journal) {
+        sinks.push_back(std::make_shared<JournalSink>());
+    } else {
+        auto console = std::make_shared<spdlog::sinks::stderr_color_sink_mt>();
+        console->set_pattern("%Y-%m-%d %H:%M:%S.%e %^%l%$ [%n] %v");
+        sinks.push_back(console);
+    }
+    spdlog::drop_all();
+    auto logger = std::make_shared<spdlog::logger>(kDaemonLogger, sinks.begin(), sinks.end());
+    logger->set_level(level);
+    logger->flush_on(spdlog::level::trace);
+    spdlog::set_default_logger(logger);
+}
+
+std::shared_ptr<spdlog::logger> jail_logger(const std::string& jail) {
+    return named_logger(jail);
+}
+
+void log_jail_output(const std::string& jail, std::string_view stream, std::string_view line) {
+    auto logger = named_logger(jail + std::string(kStreamSeparator) + std::string(stream));
+    logger->log(stream == "stderr" ? spdlog::level::warn : spdlog::level::info, "{}", line);
+}
+
+}  // namespace jaild::log

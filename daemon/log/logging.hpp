@@ -1,0 +1,30 @@
+// Logging front end (spdlog). jaild's own messages go through the default logger "jaild";
+// messages about one jail through jail_logger(name), whose name the journal sink turns
+// into the field JAIL=<name>. Under journald every entry is a native journal entry with
+// PRIORITY, SYSLOG_IDENTIFIER=jaild and JAIL=; otherwise lines go to stderr.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include <spdlog/spdlog.h>
+
+namespace jaild::log {
+
+enum class LogTarget { console, journal };
+
+// journal when stderr is connected to the journal (JOURNAL_STREAM names stderr's device
+// and inode, as systemd sets it), console otherwise.
+LogTarget detect_log_target();
+
+void init_logging(spdlog::level::level_enum level, LogTarget target);
+
+// The logger for messages about one jail (created on first use, sharing the sinks).
+std::shared_ptr<spdlog::logger> jail_logger(const std::string& jail);
+
+// One line a jail printed: journal priority info for stdout, warning for stderr, with
+// JAIL=<name> and JAIL_STREAM=<stream>.
+void log_jail_output(const std::string& jail, std::string_view stream, std::string_view line);
+
+}  // namespace jaild::log

@@ -1,0 +1,160 @@
+#include "sandbox/child_process.hpp"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/ioctl.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+
+namespace jaild::sandbox {
+
+namespace {
+
+int pidfd_open(int pid) { return static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)); }
+int pidfd_send_signal(int pidfd, int sig) {
+    return static_cast<int>(::syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0));
+}
+
+std::vector<char*> c_strings(const std::vector<std::string>& v) {
+    std::vector<char*> out;
+    out.reserve(v.size() + 1);
+    for (const auto& s : v) out.push_back(const_cast<char*>(s.c_str()));
+    out.push_back(nullptr);
+    return out;
+}
+
+// Runs in the child between fork and exec: async-signal-safe calls only.
+[[noreturn]] void exec_child(const SpawnOptions& o, char** argv, char** envp, int devnull,
+                             int error_pipe) {
+    sigset_t all;
+    sigemptyset(&all);
+    sigprocmask(SIG_SETMASK, &all, nullptr);
+    for (int sig = 1; sig < NSIG; ++sig) signal(sig, SIG_DFL);
+
+    int in = o.stdin_fd >= 0 ? o.stdin_fd : devnull;
+    int out = o.stdout_fd >= 0 ? o.stdout_fd : devnull;
+    int err = o.stderr_fd >= 0 ? o.stderr_fd : devnull;
+    if (o.controlling_tty >= 0) {
+        in = out = err = o.controlling_tty;
+    }
+    if (o.new_session || o.controlling_tty >= 0) setsid();
+    if (o.controlling_tty >= 0) ioctl(o.controlling_tty, TIOCSCTTY, 0);
+    // dup2 clears O_CLOEXEC on the target; the sources may be CLOEXEC.
+    if (dup2(in, 0) < 0 || dup2(out, 1) < 0 || dup2(err, 2) < 0) {
+        int e = errno;
+        (void)!write(error_pipe, &e, sizeof e);
+        _exit(127);
+    }
+    execve(argv[0], argv, envp);
+    int e = errno;
+    (void)!write(error_pipe, &e, sizeof e);
+    _exit(127);
+}
+
+}  // namespace
+
+Result<ChildProcess> ChildProcess::spawn(const SpawnOptions& o) {
+    if (o.argv.empty()) return make_error("cannot start a process without a command");
+    auto argv = c_strings(o.argv);
+    auto envp = c_strings(o.env);
+    UniqueFd devnull(::open("/dev/null", O_RDWR | O_CLOEXEC));
+    if (!devnull) return make_error(std::string("open /dev/null: ") + std::strerror(errno));
+    int pipefd[2];
+    if (::pipe2(pipefd, O_CLOEXEC) != 0) {
+        return make_error(std::string("pipe2: ") + std::strerror(errno));
+    }
+    UniqueFd error_read(pipefd[0]), error_write(pipefd[1]);
+
+    pid_t pid = ::fork();
+    if (pid < 0) return make_error(std::string("fork: ") + std::strerror(errno));
+    if (pid == 0) exec_child(o, argv.data(), envp.data(), devnull.get(), error_write.get());
+    error_write.reset();
+
+    ChildProcess child;
+    child.pid_ = pid;
+    child.pidfd_.reset(pidfd_open(pid));
+    int child_errno = 0;
+    ssize_t n;
+    do {
+        n = ::read(error_read.get(), &child_errno, sizeof child_errno);
+    } while (n < 0 && errno == EINTR);
+    if (n == sizeof child_errno) {
+        child.kill_and_reap();
+        return make_error("cannot execute " + o.argv[0] + ": " + std::strerror(child_errno));
+    }
+    if (!child.pidfd_) {
+        int e = errno;
+        child.kill_and_reap();
+        return make_error(std::string("pidfd_open: ") + std::strerror(e) +
+                          " (jaild needs Linux 5.3 or later)");
+    }
+    return child;
+}
+
+ChildProcess::ChildProcess(ChildProcess&& other) noexcept
+    : pid_(std::exchange(other.pid_, -1)), pidfd_(std::move(other.pidfd_)) {}
+
+ChildProcess& ChildProcess::operator=(ChildProcess&& other) noexcept {
+    if (this != &other) {
+        kill_and_reap();
+        pid_ = std::exchange(other.pid_, -1);
+        pidfd_ = std::move(other.pidfd_);
+    }
+    return *this;
+}
+
+ChildProcess::~ChildProcess() { kill_and_reap(); }
+
+std::optional<int> ChildProcess::try_reap() {
+    if (pid_ <= 0) return std::nullopt;
+    int status = 0;
+    pid_t r;
+    do {
+        r = ::waitpid(pid_, &status, WNOHANG);
+    } while (r < 0 && errno == EINTR);
+    if (r == 0) return std::nullopt;
+    pid_ = -1;
+    pidfd_.reset();
+    if (r < 0) return 255 << 8;  // ECHILD: someone else reaped it; report a failure
+    return status;
+}
+
+bool ChildProcess::signal(int sig) const {
+    if (pid_ <= 0 || !pidfd_) return false;
+    return pidfd_send_signal(pidfd_.get(), sig) == 0;
+}
+
+void ChildProcess::kill_and_reap() {
+    if (pid_ <= 0) return;
+    signal(SIGKILL);
+    int status;
+    while (::waitpid(pid_, &status, 0) < 0 && errno == EINTR) {
+    }
+    pid_ = -1;
+    pidfd_.reset();
+}
+
+int exit_status(int wait_status) {
+    if (WIFEXITED(wait_status)) return WEXITSTATUS(wait_status);
+    if (WIFSIGNALED(wait_status)) return 128 + WTERMSIG(wait_status);
+    return 255;
+}
+
+std::string signal_name(int sig) {
+    const char* abbrev = sigabbrev_np(sig);
+    return abbrev ? std::string("SIG") + abbrev : "signal " + std::to_string(sig);
+}
+
+std::string describe_exit(int wait_status) {
+    if (WIFSIGNALED(wait_status)) return "killed by " + signal_name(WTERMSIG(wait_status));
+    int code = exit_status(wait_status);
+    std::string s = "exited with status " + std::to_string(code);
+    if (code > 128 && code < 128 + 65) s += " (" + signal_name(code - 128) + ")";
+    return s;
+}
+
+}  // namespace jaild::sandbox

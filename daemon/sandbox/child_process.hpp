@@ -1,0 +1,64 @@
+// ChildProcess: a process jaild started (firejail, firejail --join, a health command).
+// Owns the child: its pidfd, and the duty to reap it. Destroying a ChildProcess that was
+// not reaped kills it with SIGKILL and reaps it, so no child outlives its owner by
+// accident and no zombie is left. Single-threaded use.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "jaild/result.hpp"
+#include "jaild/unique_fd.hpp"
+
+namespace jaild::sandbox {
+
+struct SpawnOptions {
+    std::vector<std::string> argv;   // argv[0] is the absolute path that is executed
+    std::vector<std::string> env;    // the whole environment of the child
+    // The child's stdin/stdout/stderr; -1 means /dev/null. Not closed by spawn().
+    int stdin_fd = -1, stdout_fd = -1, stderr_fd = -1;
+    // A pseudo-terminal slave to become the child's controlling terminal and its stdio
+    // (overrides the three above). Implies a new session.
+    int controlling_tty = -1;
+    bool new_session = false;
+};
+
+class ChildProcess {
+public:
+    // fork + exec. "Could not start" (exec failed: ENOENT, EACCES...) is an error naming the
+    // program; a program that started and then failed is a child that exits.
+    static Result<ChildProcess> spawn(const SpawnOptions& options);
+
+    ChildProcess() = default;
+    ChildProcess(ChildProcess&& other) noexcept;
+    ChildProcess& operator=(ChildProcess&& other) noexcept;
+    ChildProcess(const ChildProcess&) = delete;
+    ChildProcess& operator=(const ChildProcess&) = delete;
+    ~ChildProcess();
+
+    int pid() const { return pid_; }
+    // Readable (poll/asio wait_read) once the child has exited. -1 after release().
+    int pidfd() const { return pidfd_.get(); }
+    bool valid() const { return pid_ > 0; }
+
+    // Reaps the child if it has exited: returns its wait status (see exit_status()).
+    std::optional<int> try_reap();
+    // Sends a signal through the pidfd (never to a recycled PID). False if it is gone.
+    bool signal(int sig) const;
+    // SIGKILL and wait: only for teardown paths.
+    void kill_and_reap();
+
+private:
+    int pid_ = -1;
+    UniqueFd pidfd_;
+};
+
+// 0-255 for a normal exit, 128+N for death by signal N (the shell's convention, which
+// firejail --deterministic-exit-code also uses for its command).
+int exit_status(int wait_status);
+// "exited with status 1", "exited with status 137 (SIGKILL)", "killed by SIGTERM".
+std::string describe_exit(int wait_status);
+std::string signal_name(int sig);
+
+}  // namespace jaild::sandbox

@@ -1,0 +1,45 @@
+#include "sandbox/firejail_args.hpp"
+
+namespace jaild::sandbox {
+
+std::vector<std::string> launch_argv(const config::JailConfig& jail, const LaunchSpec& spec) {
+    std::vector<std::string> argv{
+        spec.firejail,
+        "--name=" + spec.sandbox_name,
+        "--chroot=" + jail.root,
+        "--quiet",
+        // Without these two firejail waits for every process in the sandbox and returns
+        // the status of the last one: a crashed main process would go unnoticed.
+        "--deterministic-shutdown",
+        "--deterministic-exit-code",
+        // Apache stalls for seconds resolving the machine's name without it.
+        "--hostname=" + (jail.hostname.empty() ? jail.name : jail.hostname),
+        "--private",
+    };
+    if (!spec.netns.empty()) argv.push_back("--netns=" + spec.netns);
+    if (jail.profile == "none") argv.emplace_back("--noprofile");
+    else if (jail.profile != "default") argv.push_back("--profile=" + jail.profile);
+    for (const auto& [name, value] : jail.limits.rlimits) {
+        argv.push_back("--rlimit-" + name + "=" + std::to_string(value));
+    }
+    if (jail.limits.nice) argv.push_back("--nice=" + std::to_string(*jail.limits.nice));
+    if (!jail.limits.cpus.empty()) {
+        std::string cpus;
+        for (int c : jail.limits.cpus) cpus += (cpus.empty() ? "" : ",") + std::to_string(c);
+        argv.push_back("--cpu=" + cpus);
+    }
+    for (const auto& [key, value] : jail.environment) argv.push_back("--env=" + key + "=" + value);
+    argv.insert(argv.end(), jail.firejail_options.begin(), jail.firejail_options.end());
+    argv.insert(argv.end(), jail.command.begin(), jail.command.end());
+    return argv;
+}
+
+std::vector<std::string> join_argv(const std::string& firejail, const std::string& sandbox_name,
+                                   const std::vector<std::string>& command) {
+    std::vector<std::string> argv{firejail, "--join=" + sandbox_name, "--quiet"};
+    if (command.empty()) argv.emplace_back("/bin/sh");
+    else argv.insert(argv.end(), command.begin(), command.end());
+    return argv;
+}
+
+}  // namespace jaild::sandbox

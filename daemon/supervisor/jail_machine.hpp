@@ -1,0 +1,95 @@
+// JailMachine: the life of one jail as a pure state machine. It decides; the Supervisor
+// acts (spawns, signals, arms timers) and feeds back what happened. Every method takes
+// the current time, so tests drive it with a fake clock.
+//
+//   stopped --want_up--> waiting --(deps ready) spawned--> running --exit--> backoff|failed|stopped
+//   running --stop--> stopping --exit--> stopped (held) | waiting (restart)
+//   backoff --retry_due--> waiting;  failed --retry_due (after the cool-down)--> waiting
+#pragma once
+
+#include <chrono>
+#include <deque>
+#include <optional>
+#include <string>
+
+#include "config/config.hpp"
+
+namespace jaild::supervisor {
+
+using Clock = std::chrono::steady_clock;
+using TimePoint = Clock::time_point;
+
+enum class State { stopped, waiting, running, stopping, backoff, failed };
+enum class Health { none, starting, healthy, unhealthy };
+std::string to_string(State s);
+std::string to_string(Health h);
+
+// Delay before restart number `consecutive_failures` (1 = first): initial * 2^(n-1),
+// capped at backoff_max.
+Millis backoff_delay(const config::RestartConfig& restart, int consecutive_failures);
+
+struct ExitOutcome {
+    State next;                      // stopped, waiting (restart now), backoff or failed
+    std::optional<Millis> retry_in;  // backoff/failed: when to try again
+};
+
+class JailMachine {
+public:
+    JailMachine(config::RestartConfig restart, config::HealthConfig health);
+
+    State state() const { return state_; }
+    Health health() const { return health_; }
+    bool held_down() const { return held_down_; }
+    int restarts() const { return restarts_; }
+    int consecutive_failures() const { return consecutive_failures_; }
+    std::optional<TimePoint> retry_at() const { return retry_at_; }
+    std::optional<TimePoint> started_at() const { return started_at_; }
+    const std::string& last_exit() const { return last_exit_; }
+    const std::string& last_error() const { return last_error_; }
+
+    void set_config(config::RestartConfig restart, config::HealthConfig health);
+
+    // An admin or jaild wants the jail up: clears a hold and a `failed` state. Returns
+    // true if the jail must now be stopped first (it is running and `restart` is asked).
+    void want_up();
+    // Stop and hold down. Returns true if a running jail must be signalled now.
+    bool want_down();
+    // Restart: stop (if running) and come back. Returns true if it must be signalled now.
+    bool want_restart();
+
+    bool ready_to_spawn() const { return state_ == State::waiting; }
+    void spawned(TimePoint now);
+    // Spawning failed (firejail missing, netns error, ...): counts as a failure.
+    ExitOutcome spawn_failed(const std::string& error, TimePoint now);
+    // The firejail process ended; `description` is e.g. "exited with status 1".
+    ExitOutcome exited(bool success, const std::string& description, TimePoint now);
+    // The backoff/cool-down timer fired.
+    void retry_due(TimePoint now);
+
+    // A health check result. Returns true if the jail should be restarted for being unhealthy.
+    bool health_result(bool ok, const std::string& detail, TimePoint now);
+    // Depended-on jails need this: running and (no health check or healthy).
+    bool serving() const;
+
+private:
+    ExitOutcome fail(const std::string& why, TimePoint now);
+
+    config::RestartConfig restart_;
+    config::HealthConfig health_config_;
+    State state_ = State::stopped;
+    Health health_ = Health::none;
+    bool held_down_ = false;
+    bool restart_requested_ = false;   // a stop that should come back up
+    bool unhealthy_restart_ = false;   // the stop was ours, for failing health checks
+    int restarts_ = 0;
+    int consecutive_failures_ = 0;
+    int health_failures_ = 0;
+    std::deque<TimePoint> recent_failures_;
+    std::optional<TimePoint> started_at_;
+    std::optional<TimePoint> healthy_since_;
+    std::optional<TimePoint> retry_at_;
+    std::string last_exit_;
+    std::string last_error_;
+};
+
+}  // namespace jaild::supervisor
