@@ -1,0 +1,186 @@
+#include "api/dispatcher.hpp"
+
+#include <algorithm>
+#include <sstream>
+
+#include "jaild/version.hpp"
+
+namespace jaild::api {
+
+using protocol::ErrorCode;
+using protocol::json;
+
+namespace {
+
+std::vector<std::string> split_lines(const std::string& text) {
+    std::vector<std::string> out;
+    std::istringstream in(text);
+    std::string line;
+    while (std::getline(in, line)) {
+        if (!line.empty()) out.push_back(line);
+    }
+    return out;
+}
+
+std::string known_methods() {
+    std::string s;
+    for (const auto& m : Dispatcher::methods()) s += (s.empty() ? "" : ", ") + m;
+    return s;
+}
+
+}  // namespace
+
+const std::vector<std::string>& Dispatcher::methods() {
+    static const std::vector<std::string> kMethods{"status", "start",  "stop", "restart", "shutdown",
+                                                   "reload", "logs",   "events", "join", "version"};
+    return kMethods;
+}
+
+void Dispatcher::Call::ok(const json& result, UniqueFd attach) const {
+    out->respond(protocol::encode_result(id, result), std::move(attach));
+}
+
+void Dispatcher::Call::fail(ErrorCode code, std::string message, json data) const {
+    out->respond(protocol::encode_error(id, protocol::RpcError{code, std::move(message), std::move(data)}), {});
+}
+
+void Dispatcher::dispatch(std::string_view line, std::vector<UniqueFd> fds, const Peer& peer,
+                          const AuthPolicy& policy, const std::shared_ptr<Outbox>& out) {
+    auto decoded = protocol::decode_request(line);
+    if (auto* bad = std::get_if<protocol::BadRequest>(&decoded)) {
+        out->respond(protocol::encode_error(bad->id, bad->error), {});
+        return;
+    }
+    auto& req = std::get<protocol::Request>(decoded);
+    Call call{req.id, std::move(req.params), std::move(fds), out};
+    const std::string& m = req.method;
+    const auto& all = methods();
+    if (std::find(all.begin(), all.end(), m) == all.end()) {
+        call.fail(ErrorCode::MethodNotFound, "method not found: \"" + m + "\"; known methods: " + known_methods());
+        return;
+    }
+    if (!allowed(m, peer, policy)) {
+        call.fail(ErrorCode::PermissionDenied, denial_message(m, peer, policy));
+        return;
+    }
+    if (m == "status") status(call);
+    else if (m == "start" || m == "stop" || m == "restart" || m == "shutdown") lifecycle(call, m);
+    else if (m == "reload") reload(call);
+    else if (m == "logs") logs(call);
+    else if (m == "events") events(call);
+    else if (m == "join") join(call);
+    else version(call);
+}
+
+bool Dispatcher::check_jail(const Call& call, const std::string& jail) {
+    auto known = control_.status(jail);
+    if (known.ok()) return true;
+    call.fail(ErrorCode::NoSuchJail, known.error().message);
+    return false;
+}
+
+void Dispatcher::status(Call& c) {
+    auto jail = protocol::optional_string(c.params, "jail");
+    if (!jail) return c.fail(ErrorCode::InvalidParams, jail.error().message);
+    auto st = control_.status(*jail);
+    if (!st) return c.fail(jail->has_value() ? ErrorCode::NoSuchJail : ErrorCode::OperationFailed, st.error().message);
+    c.ok(json{{"jails", *st}});
+}
+
+void Dispatcher::lifecycle(Call& c, const std::string& method) {
+    auto jail = protocol::require_string(c.params, "jail");
+    if (!jail) return c.fail(ErrorCode::InvalidParams, jail.error().message);
+    if (!check_jail(c, *jail)) return;
+    std::weak_ptr<Outbox> weak = c.out;
+    Done done = [weak, id = c.id](Result<void> r) {
+        auto out = weak.lock();
+        if (!out) return;  // the client has gone
+        if (r) out->respond(protocol::encode_result(id, json::object()), {});
+        else out->respond(protocol::encode_error(id, {ErrorCode::OperationFailed, r.error().message, nullptr}), {});
+    };
+    if (method == "start") control_.start(*jail, std::move(done));
+    else if (method == "stop") control_.stop(*jail, std::move(done));
+    else if (method == "restart") control_.restart(*jail, std::move(done));
+    else control_.shutdown(*jail, std::move(done));
+}
+
+void Dispatcher::reload(Call& c) {
+    auto r = control_.reload();
+    if (r) return c.ok(*r);
+    auto issues = split_lines(r.error().message);
+    c.fail(ErrorCode::InvalidConfiguration,
+           "invalid configuration (" + std::to_string(issues.size()) + " issue" + (issues.size() == 1 ? "" : "s") +
+               "); nothing was changed",
+           json{{"issues", issues}});
+}
+
+void Dispatcher::logs(Call& c) {
+    auto jail = protocol::require_string(c.params, "jail");
+    if (!jail) return c.fail(ErrorCode::InvalidParams, jail.error().message);
+    auto n = protocol::optional_int(c.params, "lines", 100, 0, 100000);
+    if (!n) return c.fail(ErrorCode::InvalidParams, n.error().message);
+    auto follow = protocol::optional_bool(c.params, "follow", false);
+    if (!follow) return c.fail(ErrorCode::InvalidParams, follow.error().message);
+    if (!check_jail(c, *jail)) return;
+    auto lines = control_.logs(*jail, static_cast<std::size_t>(*n));
+    if (!lines) return c.fail(ErrorCode::OperationFailed, lines.error().message);
+    if (!*follow) return c.ok(json{{"lines", *lines}});
+    std::weak_ptr<Outbox> weak = c.out;
+    auto sub = control_.follow_logs(*jail, [weak](const LogLine& l) {
+        if (auto out = weak.lock()) out->stream(protocol::encode_notification({"log", json(l)}));
+    });
+    if (!sub) return c.fail(ErrorCode::OperationFailed, sub.error().message);
+    c.ok(json{{"lines", *lines}});
+    c.out->keep(std::move(*sub));
+}
+
+void Dispatcher::events(Call& c) {
+    std::weak_ptr<Outbox> weak = c.out;
+    auto sub = control_.subscribe_events([weak](const json& event) {
+        if (auto out = weak.lock()) out->stream(protocol::encode_notification({"event", event}));
+    });
+    c.ok(json::object());
+    c.out->keep(std::move(sub));
+}
+
+void Dispatcher::join(Call& c) {
+    auto jail = protocol::require_string(c.params, "jail");
+    if (!jail) return c.fail(ErrorCode::InvalidParams, jail.error().message);
+    auto command = protocol::optional_string_list(c.params, "command");
+    if (!command) return c.fail(ErrorCode::InvalidParams, command.error().message);
+    auto tty = protocol::optional_bool(c.params, "tty", false);
+    if (!tty) return c.fail(ErrorCode::InvalidParams, tty.error().message);
+    auto rows = protocol::optional_int(c.params, "rows", 24, 1, 65535);
+    if (!rows) return c.fail(ErrorCode::InvalidParams, rows.error().message);
+    auto cols = protocol::optional_int(c.params, "cols", 80, 1, 65535);
+    if (!cols) return c.fail(ErrorCode::InvalidParams, cols.error().message);
+    JoinRequest req;
+    req.command = std::move(*command);
+    req.tty = *tty;
+    req.rows = static_cast<unsigned short>(*rows);
+    req.cols = static_cast<unsigned short>(*cols);
+    if (!req.tty) {
+        if (c.fds.size() != 3) {
+            return c.fail(ErrorCode::InvalidParams,
+                          "join without a tty needs the client's stdin, stdout and stderr passed with the request "
+                          "(SCM_RIGHTS, 3 descriptors); got " + std::to_string(c.fds.size()));
+        }
+        req.stdin_fd = std::move(c.fds[0]);
+        req.stdout_fd = std::move(c.fds[1]);
+        req.stderr_fd = std::move(c.fds[2]);
+    }
+    if (!check_jail(c, *jail)) return;
+    std::weak_ptr<Outbox> weak = c.out;
+    auto started = control_.join(*jail, std::move(req), [weak](int status) {
+        if (auto out = weak.lock()) out->notify(protocol::encode_notification({"exit", json{{"status", status}}}));
+    });
+    if (!started) return c.fail(ErrorCode::OperationFailed, started.error().message);
+    c.out->keep(Subscription{});
+    c.ok(json{{"pid", started->pid}, {"tty", *tty}}, std::move(started->pty_master));
+}
+
+void Dispatcher::version(Call& c) {
+    c.ok(json{{"version", kVersion}, {"protocol", kProtocolVersion}});
+}
+
+}  // namespace jaild::api

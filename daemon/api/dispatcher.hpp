@@ -1,0 +1,71 @@
+// Dispatcher: one request line in, calls on Control, answers out. No sockets here: the
+// session hands over the line (with any descriptors that came with it) and an Outbox to
+// answer through, so every method, error and authorization decision is unit-tested
+// against a fake Control.
+#pragma once
+
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "api/auth.hpp"
+#include "api/control.hpp"
+#include "jaild/protocol.hpp"
+#include "jaild/unique_fd.hpp"
+
+namespace jaild::api {
+
+// Where a request's answers go. Implemented by Session (and a recorder in tests). Owned by
+// shared_ptr; the dispatcher keeps only weak references in callbacks, so answers to a
+// client that has gone are discarded.
+class Outbox {
+public:
+    virtual ~Outbox() = default;
+    // The one response to a request (result or error), optionally carrying a descriptor
+    // (SCM_RIGHTS) with its first byte. Every request gets exactly one.
+    virtual void respond(std::string line, UniqueFd attach) = 0;
+    // A notification that must not be dropped (join's "exit").
+    virtual void notify(std::string line) = 0;
+    // A stream line (log, event) that may be dropped when the client does not keep up.
+    virtual void stream(std::string line) = 0;
+    // The session now streams (follow, events, join): `s` lives as long as the session and
+    // the idle timeout no longer applies.
+    virtual void keep(Subscription s) = 0;
+};
+
+class Dispatcher {
+public:
+    explicit Dispatcher(Control& control) : control_(control) {}
+
+    // Handles one request line from `peer`. Answers through `out`, possibly later
+    // (start/stop finish asynchronously). Descriptors in `fds` are used by join or closed.
+    void dispatch(std::string_view line, std::vector<UniqueFd> fds, const Peer& peer,
+                  const AuthPolicy& policy, const std::shared_ptr<Outbox>& out);
+
+    static const std::vector<std::string>& methods();
+
+private:
+    using json = protocol::json;
+    struct Call {
+        json id;
+        json params;
+        std::vector<UniqueFd> fds;
+        std::shared_ptr<Outbox> out;
+        void ok(const json& result, UniqueFd attach = {}) const;
+        void fail(protocol::ErrorCode code, std::string message, json data = nullptr) const;
+    };
+
+    bool check_jail(const Call& call, const std::string& jail);
+    void status(Call& c);
+    void lifecycle(Call& c, const std::string& method);
+    void reload(Call& c);
+    void logs(Call& c);
+    void events(Call& c);
+    void join(Call& c);
+    void version(Call& c);
+
+    Control& control_;
+};
+
+}  // namespace jaild::api

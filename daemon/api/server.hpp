@@ -1,0 +1,66 @@
+// ApiServer: the control socket. Accepts connections on the loop, identifies each peer
+// (SO_PEERCRED), and runs a Session per client that answers through the Dispatcher.
+// Never blocks; everything runs on the io_context it was given.
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "api/control.hpp"
+#include "api/dispatcher.hpp"
+#include "jaild/result.hpp"
+
+namespace jaild::api {
+
+class Session;
+
+struct ServerOptions {
+    std::string socket_path;
+    std::string group = "jaild";       // may call status, logs, events, version
+    std::size_t max_request = 64 * 1024;
+    std::chrono::milliseconds idle_timeout{10'000};  // no complete request within this -> close
+    std::size_t max_pending_output = 1 << 20;        // per session; stream lines beyond are dropped
+};
+
+class ApiServer {
+public:
+    // `control` must outlive the server.
+    ApiServer(boost::asio::io_context& io, Control& control, ServerOptions options);
+    ~ApiServer();
+    ApiServer(const ApiServer&) = delete;
+    ApiServer& operator=(const ApiServer&) = delete;
+
+    // Creates the socket: unlinks a stale one (refuses if a server answers there), binds,
+    // listens, then chmod 0660 + chown root:GROUP. Without the group: 0600 and a warning.
+    Result<void> listen();
+    // Socket activation: serves an already-listening Unix socket (from sd_listen_fds).
+    // Takes ownership of the fd; never unlinks the path.
+    Result<void> adopt(int listening_fd);
+    // Stops accepting, closes every session, and unlinks the socket if listen() created it.
+    void close();
+    std::size_t session_count() const { return sessions_.size(); }
+
+private:
+    void accept_next();
+    void on_accept(const boost::system::error_code& ec, boost::asio::local::stream_protocol::socket socket);
+    void secure_socket_file();
+
+    boost::asio::io_context& io_;
+    Dispatcher dispatcher_;
+    ServerOptions options_;
+    boost::asio::local::stream_protocol::acceptor acceptor_;
+    boost::asio::steady_timer retry_timer_;
+    std::unordered_map<Session*, std::shared_ptr<Session>> sessions_;
+    std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+    bool created_socket_ = false;
+    bool closed_ = false;
+};
+
+}  // namespace jaild::api
