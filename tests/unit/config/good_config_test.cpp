@@ -1,0 +1,144 @@
+#include <catch2/catch.hpp>
+
+#include <csignal>
+
+#include "config/load.hpp"
+#include "config_fixture.hpp"
+
+using namespace jaild;
+using namespace jaild::config;
+using namespace jaild::config::test;
+
+TEST_CASE("a good www + db configuration parses to the expected structs") {
+    auto r = parse_pure(std::string(kGoodConfig));
+    INFO(all_issues(r));
+    REQUIRE(r.ok());
+    const Config& c = r.config;
+    CHECK(c.bridge.name == "jaild0");
+    CHECK(c.bridge.address.str() == "10.213.0.1/24");
+    REQUIRE(c.public_.addresses.size() == 1);
+    CHECK(c.public_.addresses[0].str() == "203.0.113.10");
+    REQUIRE(c.jails.size() == 2);
+
+    const JailConfig& www = c.jails.at("www");
+    CHECK(www.name == "www");
+    CHECK(www.root == "/var/lib/jaild/jails/www");
+    CHECK(www.address.str() == "10.213.0.2");
+    CHECK(www.command == std::vector<std::string>{"/usr/sbin/apache2ctl", "-D", "FOREGROUND"});
+    CHECK(www.environment.at("APACHE_RUN_USER") == "www-data");
+    CHECK(www.publish == std::vector<int>{80, 443});
+    CHECK(www.host_ports == std::vector<int>{53});
+    CHECK(www.host_access.empty());
+    CHECK(www.after == std::vector<std::string>{"db"});
+    CHECK(www.restart.policy == RestartPolicy::always);
+    CHECK(www.restart.backoff_initial == Millis(250));
+    CHECK(www.restart.backoff_max == Millis(60'000));
+    CHECK(www.restart.reset_after == Millis(10'000));  // default
+    CHECK(www.restart.crash_loop_limit == 5);          // default
+    CHECK(www.stop_signal == SIGTERM);                 // default
+    CHECK(www.stop_timeout == Millis(10'000));         // default
+    CHECK(www.health.kind == HealthConfig::Kind::tcp);
+    CHECK(www.health.tcp_port == 80);
+    CHECK(www.health.interval == Millis(2'000));
+    CHECK(www.health.timeout == Millis(2'000));  // default
+    CHECK(www.health.retries == 3);              // default
+    CHECK(www.health.restart_unhealthy);
+    CHECK(www.profile == "default");
+    CHECK(www.firejail_options == std::vector<std::string>{"--writable-var-log"});
+    CHECK(www.hostname == "www");  // defaults to the name
+    CHECK(www.limits.rlimits.at("nofile") == 1024);
+    CHECK(www.limits.nice == 5);
+    CHECK(www.limits.cpus == std::vector<int>{0, 1});
+    REQUIRE(www.provision.has_value());
+    CHECK(www.provision->suite == "bookworm");
+    CHECK(www.provision->packages == std::vector<std::string>{"apache2"});
+    CHECK(www.provision->recipe == "apache");
+
+    const JailConfig& db = c.jails.at("db");
+    CHECK(db.command == std::vector<std::string>{"/bin/sh", "-c", "echo hi; exec postgres"});
+    CHECK(db.stop_signal == SIGINT);
+    CHECK(db.stop_timeout == Millis(20'000));
+    REQUIRE(db.accept.size() == 1);
+    CHECK(db.accept[0].from == "www");
+    CHECK(db.accept[0].ports == std::vector<int>{5432});
+    CHECK(db.host_access == std::vector<int>{5432});
+    CHECK(db.health.kind == HealthConfig::Kind::exec);
+    CHECK(db.health.exec == std::vector<std::string>{"pg_isready", "-q"});
+    CHECK(db.health.retries == 5);
+    CHECK_FALSE(db.health.restart_unhealthy);
+    CHECK(db.restart.policy == RestartPolicy::on_failure);  // default
+    CHECK(db.profile == "none");
+    CHECK(db.hostname == "database");
+    CHECK_FALSE(db.provision.has_value());
+    CHECK(db.limits == Limits{});
+}
+
+TEST_CASE("minimal configuration: defaults everywhere") {
+    auto r = parse_pure(std::string(R"({"bridge": {"address": "10.9.0.1/16"}, "jails": {}})"));
+    INFO(all_issues(r));
+    REQUIRE(r.ok());
+    CHECK(r.config.bridge.name == "jaild0");
+    CHECK(r.config.bridge.address.prefix == 16);
+    CHECK(r.config.public_.addresses.empty());
+    CHECK(r.config.jails.empty());
+}
+
+TEST_CASE("signal names with and without SIG prefix") {
+    for (auto [name, number] : std::vector<std::pair<std::string, int>>{
+             {"SIGTERM", SIGTERM}, {"TERM", SIGTERM}, {"INT", SIGINT}, {"SIGQUIT", SIGQUIT},
+             {"HUP", SIGHUP}, {"SIGUSR1", SIGUSR1}, {"USR2", SIGUSR2}, {"SIGKILL", SIGKILL},
+             {"WINCH", SIGWINCH}}) {
+        auto j = good_json();
+        j["jails"]["www"]["stop_signal"] = name;
+        auto r = parse_pure(j);
+        INFO(name << "\n" << all_issues(r));
+        REQUIRE(r.ok());
+        CHECK(r.config.jails.at("www").stop_signal == number);
+    }
+}
+
+TEST_CASE("the packaged example loads and is the default deployment") {
+    LoadOptions options;
+    options.check_filesystem = false;
+    auto r = load_config(JAILD_SOURCE_DIR "/packaging/jaild.json.example", options);
+    INFO(all_issues(r));
+    REQUIRE(r.ok());
+    const Config& c = r.config;
+    CHECK(c.bridge.name == "jaild0");
+    CHECK(c.bridge.address.str() == "10.213.0.1/24");
+    CHECK(c.public_.addresses.empty());
+    const auto& db = c.jails.at("db");
+    CHECK(db.address.str() == "10.213.0.3");
+    CHECK(db.root == "/var/lib/jaild/jails/db");
+    CHECK(db.command == std::vector<std::string>{"/usr/bin/pg_ctlcluster", "15", "main",
+                                                 "start", "--foreground"});
+    CHECK(db.stop_signal == SIGINT);
+    CHECK(db.health.exec == std::vector<std::string>{"/usr/bin/pg_isready", "-q", "-h",
+                                                     "10.213.0.3"});
+    REQUIRE(db.accept.size() == 1);
+    CHECK(db.accept[0].from == "www");
+    CHECK(db.accept[0].ports == std::vector<int>{5432});
+    CHECK(db.provision->packages == std::vector<std::string>{"postgresql"});
+    CHECK(db.provision->recipe == "postgresql");
+    CHECK(db.restart.policy == RestartPolicy::always);
+    const auto& www = c.jails.at("www");
+    CHECK(www.address.str() == "10.213.0.2");
+    CHECK(www.root == "/var/lib/jaild/jails/www");
+    CHECK(www.command == std::vector<std::string>{"/usr/sbin/apache2ctl", "-D", "FOREGROUND"});
+    CHECK(www.publish == std::vector<int>{80, 443});
+    CHECK(www.after == std::vector<std::string>{"db"});
+    CHECK(www.health.kind == HealthConfig::Kind::tcp);
+    CHECK(www.health.tcp_port == 80);
+    CHECK(www.firejail_options == std::vector<std::string>{"--writable-var-log"});
+    CHECK(www.provision->packages == std::vector<std::string>{"apache2"});
+    CHECK(www.provision->recipe == "apache");
+    CHECK(www.restart.policy == RestartPolicy::always);
+}
+
+TEST_CASE("load_config reports a missing file") {
+    auto r = load_config("/nonexistent/jaild.json");
+    REQUIRE(r.issues.size() == 1);
+    CHECK(r.issues[0].path.empty());
+    CHECK_THAT(r.issues[0].message, Catch::Contains("/nonexistent/jaild.json") &&
+                                        Catch::Contains("No such file"));
+}
