@@ -105,8 +105,12 @@ std::optional<bool> FieldReader::boolean(const json& value, const std::string& p
 std::optional<long long> FieldReader::integer(const json& value, const std::string& path,
                                               long long min, long long max,
                                               std::string_view meaning) {
-    auto range = std::string(meaning) + " from " + std::to_string(min) + " to " +
-                 std::to_string(max);
+    // An upper bound that only guards the type reads badly ("to 9223372036854775807").
+    bool unbounded = max == std::numeric_limits<long long>::max() ||
+                     max == std::numeric_limits<int>::max();
+    auto range = std::string(meaning) +
+                 (unbounded ? " of at least " + std::to_string(min)
+                            : " from " + std::to_string(min) + " to " + std::to_string(max));
     if (!value.is_number_integer()) {
         add(path, "expected an integer (" + range + "), got " + describe(value));
         return std::nullopt;

@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <set>
 
 #include "config/cross_checks.hpp"
 #include "config/field_reader.hpp"
@@ -39,6 +40,63 @@ ConfigIssue parse_error_issue(std::string_view text, std::string_view source,
                                std::to_string(column) + ": invalid JSON: " + reason +
                                "; fix the syntax there (comments // and /* */ are allowed)"};
 }
+
+// nlohmann keeps the last of duplicate keys silently; a parser callback that tracks the JSON
+// path finds them so they are reported like every other problem.
+class DuplicateKeyFinder {
+public:
+    explicit DuplicateKeyFinder(FieldReader& reader) : reader_(reader) {}
+
+    bool operator()(int /*depth*/, json::parse_event_t event, json& parsed) {
+        switch (event) {
+            case json::parse_event_t::object_start:
+            case json::parse_event_t::array_start:
+                frames_.push_back({event == json::parse_event_t::object_start, next_path(), {}, {}, 0});
+                break;
+            case json::parse_event_t::key: {
+                Frame& frame = frames_.back();
+                frame.key = parsed.get<std::string>();
+                if (!frame.keys.insert(frame.key).second) {
+                    reader_.add(child_path(frame.path, frame.key),
+                                "duplicate key " + json_quote(frame.key) +
+                                    "; only its last value would count, remove the others");
+                }
+                break;
+            }
+            case json::parse_event_t::object_end:
+            case json::parse_event_t::array_end:
+                frames_.pop_back();
+                advance();
+                break;
+            case json::parse_event_t::value:
+                advance();
+                break;
+        }
+        return true;
+    }
+
+private:
+    struct Frame {
+        bool is_object;
+        std::string path;
+        std::set<std::string> keys;
+        std::string key;    // objects: the current member's key
+        std::size_t index;  // arrays: the current element's index
+    };
+
+    std::string next_path() const {
+        if (frames_.empty()) return "";
+        const Frame& parent = frames_.back();
+        return parent.is_object ? child_path(parent.path, parent.key)
+                                : index_path(parent.path, parent.index);
+    }
+    void advance() {
+        if (!frames_.empty() && !frames_.back().is_object) ++frames_.back().index;
+    }
+
+    FieldReader& reader_;
+    std::vector<Frame> frames_;
+};
 
 std::optional<Ipv4Cidr> parse_bridge(FieldReader& reader, const json& value, BridgeConfig& out) {
     const std::string path = "bridge";
@@ -164,15 +222,15 @@ void parse_document(FieldReader& reader, const json& root, const LoadOptions& op
 LoadResult parse_config(std::string_view json_text, std::string_view source,
                         const LoadOptions& options) {
     LoadResult result;
+    FieldReader reader;
     json root;
     try {
-        root = json::parse(json_text, nullptr, /*allow_exceptions=*/true,
+        root = json::parse(json_text, DuplicateKeyFinder(reader), /*allow_exceptions=*/true,
                            /*ignore_comments=*/true);
     } catch (const json::parse_error& error) {
         result.issues.push_back(parse_error_issue(json_text, source, error));
         return result;
     }
-    FieldReader reader;
     parse_document(reader, root, options, result.config);
     result.issues = reader.take_issues();
     return result;

@@ -108,7 +108,7 @@ const std::vector<BadCase>& bad_cases() {
         {"crash_loop_limit < 1", [](json& j) { j["jails"]["www"]["restart"]["crash_loop_limit"] = 0; },
          "jails.www.restart.crash_loop_limit", "0 is out of range"},
         {"retries < 1", [](json& j) { j["jails"]["db"]["health"]["retries"] = 0; },
-         "jails.db.health.retries", "0 is out of range; use a count from 1"},
+         "jails.db.health.retries", "0 is out of range; use a count of at least 1"},
         {"restart_unhealthy not a boolean", [](json& j) { j["jails"]["db"]["health"]["restart_unhealthy"] = "no"; },
          "jails.db.health.restart_unhealthy", "expected true or false, got string \"no\""},
         {"health with tcp and exec", [](json& j) { j["jails"]["www"]["health"]["exec"] = {"/bin/true"}; },
@@ -154,7 +154,7 @@ const std::vector<BadCase>& bad_cases() {
         {"bad hostname", [](json& j) { j["jails"]["www"]["hostname"] = "-www"; },
          "jails.www.hostname", "\"-www\" is not a valid host name"},
         {"rlimit not positive", [](json& j) { j["jails"]["www"]["limits"]["rlimit_nofile"] = 0; },
-         "jails.www.limits.rlimit_nofile", "0 is out of range; use a positive integer"},
+         "jails.www.limits.rlimit_nofile", "0 is out of range; use a positive integer of at least 1"},
         {"nice out of range", [](json& j) { j["jails"]["www"]["limits"]["nice"] = 20; },
          "jails.www.limits.nice", "20 is out of range; use a nice value from -20 to 19"},
         {"negative cpu", [](json& j) { j["jails"]["www"]["limits"]["cpus"] = {0, -1}; },
@@ -236,4 +236,23 @@ TEST_CASE("a parse error at the end of the input") {
     REQUIRE(r.issues.size() == 1);
     CHECK_THAT(r.issues[0].message, Catch::StartsWith("f.json:1:"));
     CHECK_THAT(r.issues[0].message, Catch::Contains("unexpected end of input"));
+}
+
+TEST_CASE("duplicate keys are reported with their path") {
+    std::string text = R"({
+      "bridge": {"address": "10.213.0.1/24"},
+      "jails": {
+        "www": {"root": "/r", "address": "10.213.0.2", "address": "10.213.0.3",
+                "command": ["/bin/x"], "accept": [{"from": "db", "ports": [1], "ports": [2]}]},
+        "db": {"root": "/r", "address": "10.213.0.4", "command": ["/bin/x"]}
+      },
+      "bridge": {"address": "10.213.0.1/24"}
+    })";
+    auto r = parse_pure(text);
+    INFO(all_issues(r));
+    REQUIRE(r.issues.size() == 3);
+    CHECK(r.issues[0].path == "jails.www.address");
+    CHECK_THAT(r.issues[0].message, Catch::StartsWith("duplicate key \"address\""));
+    CHECK(r.issues[1].path == "jails.www.accept[0].ports");
+    CHECK(r.issues[2].path == "bridge");
 }
