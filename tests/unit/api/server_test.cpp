@@ -1,0 +1,402 @@
+// The real ApiServer on a socket in a temporary directory, served by a FakeControl on a
+// loop thread; the test talks to it with plain blocking sockets.
+#include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <cstring>
+#include <future>
+#include <thread>
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/post.hpp>
+#include <catch2/catch.hpp>
+
+#include "api/fake_control.hpp"
+#include "api/server.hpp"
+#include "jaild/protocol.hpp"
+
+using namespace jaild;
+using namespace jaild::api;
+using jaild::protocol::json;
+using namespace std::chrono_literals;
+
+namespace {
+
+class TestClient {
+public:
+    explicit TestClient(const std::string& path) {
+        fd_.reset(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+        sockaddr_un addr{};
+        addr.sun_family = AF_UNIX;
+        std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
+        connected_ = ::connect(fd_.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+    }
+    bool connected() const { return connected_; }
+
+    void send(const std::string& data, const std::vector<int>& fds = {}) {
+        iovec iov{const_cast<char*>(data.data()), data.size()};
+        msghdr msg{};
+        msg.msg_iov = &iov;
+        msg.msg_iovlen = 1;
+        alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * 3)] = {};
+        if (!fds.empty()) {
+            msg.msg_control = control;
+            msg.msg_controllen = CMSG_SPACE(sizeof(int) * fds.size());
+            cmsghdr* c = CMSG_FIRSTHDR(&msg);
+            c->cmsg_level = SOL_SOCKET;
+            c->cmsg_type = SCM_RIGHTS;
+            c->cmsg_len = CMSG_LEN(sizeof(int) * fds.size());
+            std::memcpy(CMSG_DATA(c), fds.data(), sizeof(int) * fds.size());
+        }
+        REQUIRE(::sendmsg(fd_.get(), &msg, MSG_NOSIGNAL) == static_cast<ssize_t>(data.size()));
+    }
+    void request(int id, const std::string& method, json params = json::object(), const std::vector<int>& fds = {}) {
+        send(protocol::encode_request({id, method, std::move(params)}), fds);
+    }
+    // The next line as JSON; nullopt on EOF or timeout.
+    std::optional<json> read(std::chrono::milliseconds timeout = 3000ms) {
+        auto deadline = std::chrono::steady_clock::now() + timeout;
+        for (;;) {
+            if (auto nl = buf_.find('\n'); nl != std::string::npos) {
+                std::string line = buf_.substr(0, nl);
+                buf_.erase(0, nl + 1);
+                return json::parse(line);
+            }
+            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+            if (left.count() <= 0) return std::nullopt;
+            pollfd p{fd_.get(), POLLIN, 0};
+            if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) return std::nullopt;
+            char tmp[65536];
+            iovec iov{tmp, sizeof tmp};
+            alignas(cmsghdr) char control[CMSG_SPACE(sizeof(int) * 4)];
+            msghdr msg{};
+            msg.msg_iov = &iov;
+            msg.msg_iovlen = 1;
+            msg.msg_control = control;
+            msg.msg_controllen = sizeof control;
+            ssize_t n = ::recvmsg(fd_.get(), &msg, MSG_CMSG_CLOEXEC);
+            if (n <= 0) return std::nullopt;
+            for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c; c = CMSG_NXTHDR(&msg, c)) {
+                if (c->cmsg_type != SCM_RIGHTS) continue;
+                int fd;
+                std::memcpy(&fd, CMSG_DATA(c), sizeof fd);
+                received_fds.emplace_back(fd);
+            }
+            buf_.append(tmp, static_cast<std::size_t>(n));
+        }
+    }
+    // True when the server closes the connection within `timeout` (lines before EOF are skipped).
+    bool closed_within(std::chrono::milliseconds timeout) {
+        auto deadline = std::chrono::steady_clock::now() + timeout;
+        char tmp[65536];
+        for (;;) {
+            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+            if (left.count() <= 0) return false;
+            pollfd p{fd_.get(), POLLIN, 0};
+            if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) return false;
+            ssize_t n = ::recv(fd_.get(), tmp, sizeof tmp, 0);
+            if (n <= 0) return true;
+        }
+    }
+    int fd() const { return fd_.get(); }
+    std::vector<UniqueFd> received_fds;
+
+private:
+    UniqueFd fd_;
+    bool connected_ = false;
+    std::string buf_;
+};
+
+struct ServerFixture {
+    boost::asio::io_context io;
+    test::FakeControl control;
+    std::string dir;
+    std::string path;
+    std::unique_ptr<ApiServer> server;
+    boost::asio::executor_work_guard<boost::asio::io_context::executor_type> guard{io.get_executor()};
+    std::thread loop;
+
+    explicit ServerFixture(ServerOptions options = {}) {
+        char tmpl[] = "/tmp/jaild-api-test-XXXXXX";
+        REQUIRE(::mkdtemp(tmpl) != nullptr);
+        dir = tmpl;
+        ::chmod(dir.c_str(), 0755);
+        path = dir + "/jaild.sock";
+        options.socket_path = path;
+        server = std::make_unique<ApiServer>(io, control, options);
+        auto listening = server->listen();
+        INFO((listening ? std::string() : listening.error().message));
+        REQUIRE(listening.ok());
+        loop = std::thread([this] { io.run(); });
+    }
+    ~ServerFixture() {
+        on_loop([this] { server->close(); });
+        guard.reset();
+        loop.join();
+        server.reset();
+        ::rmdir(dir.c_str());
+    }
+    template <class F>
+    auto on_loop(F f) -> decltype(f()) {
+        std::packaged_task<decltype(f())()> task(std::move(f));
+        auto result = task.get_future();
+        boost::asio::post(io, [&task] { task(); });
+        return result.get();
+    }
+    std::size_t sessions() { return on_loop([this] { return server->session_count(); }); }
+};
+
+int code(const std::optional<json>& r) { return r->at("error").at("code").get<int>(); }
+
+}  // namespace
+
+TEST_CASE("server: answers, and stays usable after malformed JSON") {
+    ServerFixture f;
+    TestClient c(f.path);
+    REQUIRE(c.connected());
+    c.send("{this is not json\n");
+    auto bad = c.read();
+    REQUIRE(bad);
+    CHECK(code(bad) == -32700);
+    CHECK((*bad)["id"].is_null());
+    c.send("{\"jsonrpc\":\"2.0\",\"id\":1,\"method\":\"stat");  // split across two writes
+    std::this_thread::sleep_for(20ms);
+    c.send("us\"}\n{\"jsonrpc\":\"2.0\",\"id\":2,\"method\":\"version\"}\n");
+    auto first = c.read();
+    auto second = c.read();
+    REQUIRE(first);
+    REQUIRE(second);
+    CHECK((*first)["result"]["jails"].size() == 2);
+    CHECK((*second)["id"] == 2);
+    c.request(3, "status", {{"jail", "nope"}});
+    CHECK(code(c.read()) == 3);
+}
+
+TEST_CASE("server: the socket file is private to root and the control group") {
+    ServerFixture f;
+    struct stat st {};
+    REQUIRE(::stat(f.path.c_str(), &st) == 0);
+    CHECK(S_ISSOCK(st.st_mode));
+    auto mode = st.st_mode & 0777;
+    CHECK((mode == 0660 || mode == 0600));
+}
+
+TEST_CASE("server: refuses to steal a live socket, replaces a stale one, unlinks on close") {
+    ServerFixture f;
+    boost::asio::io_context io2;
+    test::FakeControl control2;
+    ApiServer second(io2, control2, ServerOptions{f.path});
+    auto r = second.listen();
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().message.find("already listening") != std::string::npos);
+
+    // A socket file nobody listens on is stale: replaced.
+    std::string stale = f.dir + "/stale.sock";
+    {
+        UniqueFd s(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
+        sockaddr_un addr{};
+        addr.sun_family = AF_UNIX;
+        std::strncpy(addr.sun_path, stale.c_str(), sizeof addr.sun_path - 1);
+        REQUIRE(::bind(s.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    }
+    ApiServer third(io2, control2, ServerOptions{stale});
+    REQUIRE(third.listen().ok());
+    third.close();
+    CHECK(::access(stale.c_str(), F_OK) != 0);
+}
+
+TEST_CASE("server: an oversize request gets error 5 and the connection closes") {
+    ServerOptions o;
+    o.max_request = 1024;
+    ServerFixture f(o);
+    TestClient c(f.path);
+    c.send(std::string(2000, 'x'));
+    auto r = c.read();
+    REQUIRE(r);
+    CHECK(code(r) == 5);
+    CHECK((*r)["error"]["data"]["limit"] == 1024);
+    CHECK(c.closed_within(2000ms));
+}
+
+TEST_CASE("server: idle and half-line clients are closed but streams are not") {
+    ServerOptions o;
+    o.idle_timeout = 200ms;
+    ServerFixture f(o);
+    TestClient idle(f.path);
+    TestClient half(f.path);
+    half.send("{\"jsonrpc\":\"2.0\",");
+    TestClient events(f.path);
+    events.request(1, "events");
+    REQUIRE(events.read());
+    CHECK(idle.closed_within(3000ms));
+    CHECK(half.closed_within(3000ms));
+    CHECK_FALSE(events.closed_within(600ms));
+    f.on_loop([&] { f.control.emit_event(json{{"jail", "www"}, {"state", "running"}}); });
+    auto ev = events.read();
+    REQUIRE(ev);
+    CHECK((*ev)["method"] == "event");
+}
+
+TEST_CASE("server: a request in flight keeps the session past the idle timeout") {
+    ServerOptions o;
+    o.idle_timeout = 150ms;
+    ServerFixture f(o);
+    f.on_loop([&] { f.control.hold_lifecycle = true; });
+    TestClient c(f.path);
+    c.request(1, "start", {{"jail", "db"}});
+    std::this_thread::sleep_for(500ms);
+    f.on_loop([&] { f.control.finish_pending(); });
+    auto r = c.read();
+    REQUIRE(r);
+    CHECK((*r)["result"] == json::object());
+}
+
+TEST_CASE("server: a client that half-closes still gets its answer") {
+    ServerFixture f;
+    TestClient c(f.path);
+    c.request(1, "version");
+    ::shutdown(c.fd(), SHUT_WR);
+    auto r = c.read();
+    REQUIRE(r);
+    CHECK((*r)["result"]["protocol"] == 1);
+    CHECK(c.closed_within(2000ms));
+}
+
+TEST_CASE("server: 300 concurrent clients") {
+    ServerFixture f;
+    std::vector<std::unique_ptr<TestClient>> clients;
+    for (int i = 0; i < 300; ++i) {
+        clients.push_back(std::make_unique<TestClient>(f.path));
+        REQUIRE(clients.back()->connected());
+    }
+    for (int i = 0; i < 300; ++i) clients[static_cast<std::size_t>(i)]->request(i, "status");
+    int answered = 0;
+    for (int i = 0; i < 300; ++i) {
+        auto r = clients[static_cast<std::size_t>(i)]->read();
+        if (r && (*r)["id"] == i && (*r)["result"]["jails"].size() == 2) ++answered;
+    }
+    CHECK(answered == 300);
+    CHECK(f.sessions() == 300);
+    clients.clear();
+    for (int i = 0; i < 100 && f.sessions() != 0; ++i) std::this_thread::sleep_for(10ms);
+    CHECK(f.sessions() == 0);
+}
+
+TEST_CASE("server: a follower that never reads is cut off while others keep getting answers") {
+    ServerOptions o;
+    o.max_pending_output = 64 * 1024;
+    o.idle_timeout = 400ms;
+    ServerFixture f(o);
+    TestClient follower(f.path);
+    follower.request(1, "logs", {{"jail", "www"}, {"follow", true}});
+    std::this_thread::sleep_for(50ms);
+    TestClient other(f.path);
+    const std::string text(200, 'y');
+    for (int round = 0; round < 10; ++round) {
+        f.on_loop([&] {
+            for (int i = 0; i < 1000; ++i) f.control.emit_log(LogLine{"www", "stdout", i, text});
+        });
+        other.request(round, "status");
+        auto r = other.read();
+        REQUIRE(r);
+        CHECK((*r)["id"] == round);
+    }
+    // Unread: the server dropped lines, then disconnects it after idle_timeout without progress.
+    bool gone = false;
+    for (int i = 0; i < 300 && !gone; ++i) {
+        gone = f.sessions() == 1;
+        if (!gone) std::this_thread::sleep_for(10ms);
+    }
+    CHECK(gone);
+    CHECK(f.on_loop([&] { return f.control.log_followers(); }) == 0);
+}
+
+TEST_CASE("server: a slow follower learns how many lines it missed") {
+    ServerOptions o;
+    o.max_pending_output = 16 * 1024;
+    o.idle_timeout = 5000ms;
+    ServerFixture f(o);
+    TestClient follower(f.path);
+    follower.request(1, "logs", {{"jail", "www"}, {"follow", true}, {"lines", 0}});
+    auto first = follower.read();
+    REQUIRE(first);
+    REQUIRE((*first)["result"]["lines"].empty());
+    const std::string text(500, 'z');
+    f.on_loop([&] {
+        for (int i = 0; i < 5000; ++i) f.control.emit_log(LogLine{"www", "stdout", i, text});
+    });
+    std::size_t logs = 0, dropped = 0;
+    for (;;) {
+        auto m = follower.read(1000ms);
+        if (!m) break;
+        if ((*m)["method"] == "log") ++logs;
+        if ((*m)["method"] == "dropped") dropped += (*m)["params"]["count"].get<std::size_t>();
+    }
+    CHECK(dropped > 0);
+    CHECK(logs + dropped == 5000);
+}
+
+TEST_CASE("server: join passes descriptors both ways") {
+    ServerFixture f;
+    int p[2];
+    REQUIRE(::pipe2(p, O_CLOEXEC) == 0);
+    UniqueFd pipe_r(p[0]), pipe_w(p[1]);
+    f.on_loop([&] {
+        f.control.make_pty = [&] { return UniqueFd(::dup(pipe_w.get())); };
+    });
+    TestClient tty(f.path);
+    tty.request(1, "join", {{"jail", "www"}, {"tty", true}});
+    auto r = tty.read();
+    REQUIRE(r);
+    CHECK((*r)["result"]["tty"] == true);
+    REQUIRE(tty.received_fds.size() == 1);
+    REQUIRE(::write(tty.received_fds[0].get(), "hi", 2) == 2);  // it is our pipe's write end
+    char got[2];
+    REQUIRE(::read(pipe_r.get(), got, 2) == 2);
+    CHECK(std::string(got, 2) == "hi");
+
+    TestClient plain(f.path);
+    int nul = ::open("/dev/null", O_RDWR | O_CLOEXEC);
+    plain.request(2, "join", {{"jail", "www"}, {"command", {"true"}}}, {nul, nul, nul});
+    ::close(nul);
+    auto r2 = plain.read();
+    REQUIRE(r2);
+    CHECK((*r2)["result"]["pid"] == 4242);
+    CHECK(f.on_loop([&] { return f.control.joins.back().stdout_fd.valid(); }));
+    f.on_loop([&] { f.control.join_exits.back()(3); });
+    auto exit = plain.read();
+    REQUIRE(exit);
+    CHECK((*exit)["method"] == "exit");
+    CHECK((*exit)["params"]["status"] == 3);
+}
+
+TEST_CASE("server: a non-root peer outside the group is refused with code 4") {
+    if (::geteuid() != 0) {
+        WARN("needs root to setuid(65534); skipped");
+        return;
+    }
+    ServerFixture f;
+    ::chmod(f.path.c_str(), 0666);  // let "nobody" connect; the check under test is SO_PEERCRED
+    pid_t pid = ::fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        if (::setgroups(0, nullptr) != 0 || ::setgid(65534) != 0 || ::setuid(65534) != 0) ::_exit(10);
+        TestClient c(f.path);
+        if (!c.connected()) ::_exit(11);
+        c.request(1, "status");
+        auto r = c.read();
+        if (!r || !r->contains("error")) ::_exit(12);
+        ::_exit((*r)["error"]["code"] == 4 ? 0 : 13);
+    }
+    int status = 0;
+    REQUIRE(::waitpid(pid, &status, 0) == pid);
+    REQUIRE(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 0);
+}
