@@ -256,9 +256,8 @@ LoadResult load_config(const std::string& path, const LoadOptions& options) {
         LoadResult result;
         result.issues.push_back(
             {"", "cannot read configuration file " + path + ": " + std::strerror(error) +
-                     (error == ENOENT ? "; create it (see jaild.json(5) and "
-                                        "/usr/share/doc/jaild/jaild.json.example) or pass "
-                                        "another path"
+                     (error == ENOENT ? "; create it (see jaild.json(5)) or give the "
+                                        "path of an existing one"
                                       : "; check the path and its permissions")});
         return result;
     }
