@@ -1,0 +1,191 @@
+#include "app/daemon.hpp"
+
+#include <signal.h>
+#include <sys/stat.h>
+#include <systemd/sd-daemon.h>
+
+#include <filesystem>
+#include <memory>
+
+#include <CLI/CLI.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/signal_set.hpp>
+
+#include "api/server.hpp"
+#include "app/notifier.hpp"
+#include "config/load.hpp"
+#include "jaild/paths.hpp"
+#include "jaild/version.hpp"
+#include "log/logging.hpp"
+#include "net/links.hpp"
+#include "net/network.hpp"
+#include "sandbox/preflight.hpp"
+#include "supervisor/supervisor.hpp"
+
+namespace jaild::app {
+
+namespace {
+
+constexpr int kExitConfig = 78;  // EX_CONFIG: systemd must not restart into the same error
+
+struct Options {
+    std::string config = paths::kConfig;
+    std::string socket = paths::kSocket;
+    std::string state_dir = paths::kStateDir;
+    std::string firejail = paths::kFirejail;
+    std::string firejail_config = paths::kFirejailConfig;
+    std::string log_level = "info";
+    bool check_config = false;
+};
+
+// The supervisor's view of the network: one namespace and link per jail.
+class NetworkAdapter final : public supervisor::JailNetwork {
+public:
+    explicit NetworkAdapter(net::Network& network) : network_(network) {}
+    Result<std::string> prepare(const config::JailConfig& jail) override {
+        if (auto r = network_.ensure_jail(jail); !r) return r.error();
+        return net::netns_name(jail.name);
+    }
+    Result<void> release(const std::string& jail) override { return network_.remove_jail(jail); }
+    Result<void> update(const config::Config& config) override { return network_.update(config); }
+
+private:
+    net::Network& network_;
+};
+
+// The API socket: handed over by systemd (jaild.socket) or created here.
+Result<void> open_api(api::ApiServer& server, const std::string& socket_path) {
+    int n = sd_listen_fds(1);
+    if (n > 1) return make_error("systemd passed " + std::to_string(n) +
+                                 " sockets; jaild.socket must list exactly one ListenStream=");
+    if (n == 1) {
+        spdlog::info("serving the API on the socket passed by systemd");
+        return server.adopt(SD_LISTEN_FDS_START);
+    }
+    std::error_code ec;
+    auto dir = std::filesystem::path(socket_path).parent_path();
+    if (!dir.empty() && !std::filesystem::exists(dir)) {
+        std::filesystem::create_directories(dir, ec);
+        if (ec) return make_error("cannot create " + dir.string() + ": " + ec.message());
+        ::chmod(dir.c_str(), 0755);
+    }
+    return server.listen();
+}
+
+int serve(const Options& options, config::Config config) {
+    boost::asio::io_context io;
+    ::signal(SIGPIPE, SIG_IGN);
+    boost::asio::signal_set signals(io, SIGTERM, SIGINT, SIGHUP);
+    Notifier notifier(io);
+
+    auto network = net::Network::create(io, config);
+    if (!network) {
+        spdlog::critical("cannot set up the network: {}", network.error().message);
+        return 1;
+    }
+    NetworkAdapter adapter(**network);
+    supervisor::SupervisorOptions supervisor_options;
+    supervisor_options.firejail = options.firejail;
+    supervisor_options.state_dir = options.state_dir;
+    supervisor_options.load_config = [path = options.config] { return config::load_config(path); };
+    supervisor::Supervisor supervisor(io, std::move(config), adapter, supervisor_options);
+
+    // Declared after the supervisor: its sessions hold subscriptions into it.
+    api::ServerOptions server_options;
+    server_options.socket_path = options.socket;
+    api::ApiServer api(io, supervisor, server_options);
+    if (auto r = open_api(api, options.socket); !r) {
+        spdlog::critical("cannot serve the API on {}: {}", options.socket, r.error().message);
+        (*network)->shutdown();
+        return 1;
+    }
+
+    supervisor.on_change([&] { notifier.status(supervisor.status_line()); });
+    supervisor.start_all();
+    notifier.status(supervisor.status_line());
+    notifier.ready();
+    notifier.start_watchdog();
+    spdlog::info("jaild {} running with {} jail(s); API on {}", kVersion,
+                 supervisor.config().jails.size(), options.socket);
+
+    bool stopping = false;
+    std::function<void()> wait_signal = [&] {
+        signals.async_wait([&](const boost::system::error_code& ec, int sig) {
+            if (ec) return;
+            if (sig == SIGHUP) {
+                spdlog::info("SIGHUP: reloading {}", options.config);
+                notifier.reloading();
+                (void)supervisor.reload();  // errors are logged; the old configuration stays
+                notifier.ready();
+                notifier.status(supervisor.status_line());
+            } else if (!stopping) {
+                stopping = true;
+                spdlog::info("{}: stopping all jails", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+                notifier.stopping();
+                supervisor.stop_all([&] {
+                    api.close();
+                    (*network)->shutdown();
+                    spdlog::info("all jails stopped; jaild exits");
+                    io.stop();
+                });
+            } else {
+                spdlog::info("already stopping; waiting for the jails' stop timeouts");
+            }
+            wait_signal();
+        });
+    };
+    wait_signal();
+    io.run();
+    return 0;
+}
+
+}  // namespace
+
+int run_daemon(int argc, char** argv) {
+    Options options;
+    CLI::App app{"jaild: supervises firejail sandboxes (jails) on a bridge with their own "
+                 "network namespace and firewall rules. See jaild(8) and jaild.json(5)."};
+    app.add_option("-c,--config", options.config, "configuration file")->capture_default_str();
+    app.add_option("-s,--socket", options.socket, "API socket path (ignored under socket activation)")
+        ->capture_default_str();
+    app.add_option("--state-dir", options.state_dir, "where jaild keeps its state")
+        ->capture_default_str();
+    app.add_option("--firejail", options.firejail, "the firejail program")->capture_default_str();
+    app.add_option("--firejail-config", options.firejail_config,
+                   "firejail's configuration, checked for 'chroot yes'")
+        ->capture_default_str();
+    app.add_option("--log-level", options.log_level, "trace, debug, info, warn, error")
+        ->check(CLI::IsMember({"trace", "debug", "info", "warn", "error"}))
+        ->capture_default_str();
+    app.add_flag("--check-config", options.check_config,
+                 "validate the configuration, print every problem, and exit (0 when valid)");
+    app.set_version_flag("--version", std::string("jaild ") + kVersion);
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        return app.exit(e);
+    }
+
+    log::init_logging(spdlog::level::from_str(options.log_level), log::detect_log_target());
+
+    auto loaded = config::load_config(options.config);
+    if (!loaded.ok()) {
+        spdlog::critical("{} is invalid ({} problem{}); fix it and start jaild again:", options.config,
+                         loaded.issues.size(), loaded.issues.size() == 1 ? "" : "s");
+        for (const auto& issue : loaded.issues) spdlog::critical("  {}", issue.str());
+        return kExitConfig;
+    }
+    if (options.check_config) {
+        spdlog::info("{} is valid: {} jail(s)", options.config, loaded.config.jails.size());
+        return 0;
+    }
+    sandbox::PreflightOptions preflight{options.firejail, options.firejail_config, true};
+    auto problems = sandbox::preflight(preflight);
+    if (!problems.empty()) {
+        for (const auto& p : problems) spdlog::critical("{}", p);
+        return 1;
+    }
+    return serve(options, std::move(loaded.config));
+}
+
+}  // namespace jaild::app
