@@ -54,7 +54,7 @@ Result<void> Firewall::run(const std::string& script) {
 Result<std::string> Firewall::list_table() { return command("list table " + kTable); }
 
 Result<void> Firewall::apply(const config::Config& config) {
-    auto r = command(render_ruleset(config));
+    auto r = command(render_ruleset(config, comment_));
     if (!r) {
         return make_error("applying nftables table " + kTable + " (bridge " + config.bridge.name +
                           ") failed: " + r.error().message);
@@ -67,6 +67,20 @@ Result<void> Firewall::apply(const config::Config& config) {
     }
     last_listing_ = std::move(*listing);
     return {};
+}
+
+std::optional<std::string> Firewall::current_table_comment() {
+    auto listing = list_table();
+    if (!listing) return std::nullopt;
+    std::istringstream in(*listing);
+    std::string line;
+    while (std::getline(in, line)) {
+        line = trim(line);
+        if (line.rfind("comment \"", 0) == 0 && line.size() >= 10 && line.back() == '"')
+            return line.substr(9, line.size() - 10);
+        if (line.rfind("chain ", 0) == 0) break;  // table comments come before the chains
+    }
+    return std::nullopt;
 }
 
 Result<bool> Firewall::table_matches_last_apply() {

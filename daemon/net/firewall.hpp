@@ -3,6 +3,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -22,6 +23,10 @@ public:
     // Replaces `table inet jaild` with the rendered ruleset in one transaction, then records
     // the kernel's listing of it for table_matches_last_apply(). Error carries nft's message.
     Result<void> apply(const config::Config& config);
+    // Comment written into the table by every later apply() (see render_ruleset).
+    void set_table_comment(std::string comment) { comment_ = std::move(comment); }
+    // The comment of the table as it is in the kernel now; nullopt if no table or no comment.
+    std::optional<std::string> current_table_comment();
     // Runs an nft script as one transaction (used by apply; also by tests).
     Result<void> run(const std::string& script);
     // false if the table is missing or its listing differs from the one after our last
@@ -52,7 +57,8 @@ private:
     Result<std::string> list_table();
 
     std::unique_ptr<nft_ctx, CtxDeleter> ctx_;
-    std::string last_listing_;  // `list table inet jaild` right after our last apply
+    std::string last_listing_;
+    std::string comment_;  // `list table inet jaild` right after our last apply
 };
 
 // Parses `list chains` text output into warnings (pure; exposed for tests).

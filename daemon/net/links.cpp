@@ -75,6 +75,17 @@ Result<Sock> route_socket_in(int nsfd, const std::string& what) {
     return sk;
 }
 
+// A stable, locally administered MAC derived from an IPv4 address: 02:6a:<a>:<b>:<c>:<d>.
+// A recreated jail eth0 (or bridge) keeps its MAC, so neighbours' ARP caches stay right and
+// traffic resumes at once instead of after the stale entry times out (~30 s).
+NlAddr mac_for(Ipv4Address a) {
+    const unsigned char mac[6] = {0x02, 0x6a, static_cast<unsigned char>(a.value >> 24),
+                                  static_cast<unsigned char>(a.value >> 16),
+                                  static_cast<unsigned char>(a.value >> 8),
+                                  static_cast<unsigned char>(a.value)};
+    return NlAddr(nl_addr_build(AF_LLC, mac, sizeof mac));
+}
+
 Link get_link(nl_sock* sk, const std::string& name) {
     rtnl_link* link = nullptr;
     if (rtnl_link_get_kernel(sk, 0, name.c_str(), &link) < 0) return Link();
@@ -259,6 +270,10 @@ Result<BridgeState> ensure_bridge(const config::BridgeConfig& bridge) {
         Link create(rtnl_link_alloc());
         if (!create) return make_error("out of memory");
         rtnl_link_set_name(create.get(), name.c_str());
+        // A fixed MAC: otherwise a bridge takes the lowest MAC of its ports, and it changes
+        // as jails come and go (each change makes the jails' cached gateway MAC wrong).
+        NlAddr mac = mac_for(bridge.address.address);
+        if (mac) rtnl_link_set_addr(create.get(), mac.get());
         if (int err = rtnl_link_set_type(create.get(), "bridge"); err < 0)
             return make_error("libnl does not know the bridge link type: " + nlerr(err));
         if (int err = rtnl_link_add(sk->get(), create.get(), NLM_F_CREATE | NLM_F_EXCL); err < 0)
@@ -333,6 +348,8 @@ Result<void> ensure_jail_link(const config::BridgeConfig& bridge, const config::
         rtnl_link_set_name(veth.get(), hv.c_str());
         Link peer(rtnl_link_veth_get_peer(veth.get()));
         rtnl_link_set_name(peer.get(), kJailIf);
+        NlAddr mac = mac_for(jail.address);
+        if (mac) rtnl_link_set_addr(peer.get(), mac.get());
         rtnl_link_set_ns_fd(peer.get(), nsfd.get());
         if (int err = rtnl_link_add(host->get(), veth.get(), NLM_F_CREATE | NLM_F_EXCL); err < 0)
             return make_error("cannot create veth pair " + hv + " <-> " + ns_what + " " + kJailIf +

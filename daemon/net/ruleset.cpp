@@ -38,8 +38,9 @@ std::string hex(std::uint32_t v) {
 
 class Renderer {
 public:
-    explicit Renderer(const config::Config& c)
+    Renderer(const config::Config& c, const std::string& comment)
         : c_(c),
+          comment_(comment),
           br_(quoted(c.bridge.name)),
           br_addr_(c.bridge.address.address.str()),
           subnet_(c.bridge.address.network_str()) {}
@@ -48,6 +49,7 @@ public:
         out_ << "add table inet " << kTableName << "\n"
              << "delete table inet " << kTableName << "\n"
              << "table inet " << kTableName << " {\n";
+        if (!comment_.empty()) out_ << "\tcomment " << quoted(comment_) << "\n";
         chain("prerouting", "type nat hook prerouting priority dstnat; policy accept;", dnat_rules());
         // Connections the host itself makes to a public address are not seen by prerouting.
         chain("output_nat", "type nat hook output priority -100; policy accept;", dnat_rules());
@@ -168,6 +170,7 @@ private:
     }
 
     const config::Config& c_;
+    std::string comment_;
     std::string br_;
     std::string br_addr_;
     std::string subnet_;
@@ -176,6 +179,8 @@ private:
 
 }  // namespace
 
-std::string render_ruleset(const config::Config& config) { return Renderer(config).render(); }
+std::string render_ruleset(const config::Config& config, const std::string& table_comment) {
+    return Renderer(config, table_comment).render();
+}
 
 }  // namespace jaild::net

@@ -19,6 +19,9 @@ inline constexpr std::uint32_t kProbeMark = 0x6a61696c;  // "jail"
 //   "add table inet jaild\ndelete table inet jaild\ntable inet jaild { ... }"
 // (add+delete makes the delete succeed whether or not the table exists; all three commands
 // are one transaction, so there is no moment without rules.)
-std::string render_ruleset(const config::Config& config);
+// `table_comment`, if not empty, becomes the table's comment (jaild keeps the ip_forward value
+// it found there, so a jaild restarted after a crash can still restore it). It must not
+// contain a double quote.
+std::string render_ruleset(const config::Config& config, const std::string& table_comment = "");
 
 }  // namespace jaild::net

@@ -135,3 +135,21 @@ TEST_CASE("firewall: forward-drop parser on a listing") {
     CHECK_THAT(w[0], Catch::StartsWith("nftables table ip filter chain FORWARD"));
     CHECK_THAT(w[1], Catch::StartsWith("nftables table inet firewalld chain filter_FORWARD"));
 }
+
+TEST_CASE("firewall: the table comment survives in the kernel and is read back") {
+    in_private_netns([] {
+        auto fw = Firewall::open();
+        REQUIRE(fw.ok());
+        CHECK_FALSE(fw->current_table_comment().has_value());  // no table
+        REQUIRE(fw->apply(net::test::www_db_config()).ok());
+        CHECK_FALSE(fw->current_table_comment().has_value());  // no comment
+        fw->set_table_comment("jaild: net.ipv4.ip_forward was 0 before jaild started");
+        REQUIRE(fw->apply(net::test::www_db_config()).ok());
+        auto again = Firewall::open();  // a new context, as after a restart
+        REQUIRE(again.ok());
+        auto c = again->current_table_comment();
+        REQUIRE(c.has_value());
+        CHECK(*c == "jaild: net.ipv4.ip_forward was 0 before jaild started");
+        CHECK(*fw->table_matches_last_apply());
+    });
+}

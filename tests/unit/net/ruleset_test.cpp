@@ -178,3 +178,10 @@ TEST_CASE("ruleset: rendering is deterministic") {
     auto c = jaild::net::test::www_db_config();
     CHECK(render_ruleset(c) == render_ruleset(c));
 }
+
+TEST_CASE("ruleset: optional table comment comes first in the table") {
+    const std::string s = render_ruleset(base_config(), "jaild: net.ipv4.ip_forward was 0 before jaild started");
+    CHECK(s.find("table inet jaild {\n\tcomment \"jaild: net.ipv4.ip_forward was 0 before jaild started\"\n\tchain prerouting {") !=
+          std::string::npos);
+    CHECK(render_ruleset(base_config()).find("comment") == std::string::npos);
+}

@@ -1,0 +1,185 @@
+#!/usr/bin/env bash
+# integration.net: jaild's Network (bridge, veths, netns, nftables table, ip_forward, the
+# tamper watchers) against the real kernel, driven by jaild_net_driver inside run-in-world.
+# Servers are busybox httpd processes started with `ip netns exec` (no firejail here).
+source "$JAILD_SOURCE_DIR/tests/integration/harness/lib.sh"
+
+DRIVER="$JAILD_TEST_BUILD_DIR/tests/integration/net/jaild_net_driver"
+[[ -x $DRIVER ]] || fail "$DRIVER is missing: cmake --build <build dir> --target jaild_net_driver"
+T=$JAILD_TEST_DIR
+PUB=$JAILD_PUBLIC_ADDR       # 198.51.100.1, the host's "public" address (pub0)
+OUT=$JAILD_OUTSIDE_ADDR      # 198.51.100.2, the Internet
+BR=jaild0
+
+cat >"$T/jaild.json" <<JSON
+{
+  "bridge": { "name": "$BR", "address": "10.213.0.1/24" },
+  "jails": {
+    "www": { "root": "/nonexistent/www", "address": "10.213.0.2", "command": ["/bin/true"],
+             "publish": [80] },
+    "db":  { "root": "/nonexistent/db", "address": "10.213.0.3", "command": ["/bin/true"],
+             "accept": [ { "from": "www", "ports": [5432] } ] }
+  }
+}
+JSON
+
+# ---- helpers -----------------------------------------------------------------------------
+# On failure, whatever is left is removed through the driver's `down` (runs last).
+cleanup_network() {
+    if nft list table inet jaild >/dev/null 2>&1 || ip link show $BR >/dev/null 2>&1 ||
+        compgen -G '/run/netns/jaild-*' >/dev/null; then
+        timeout 20 "$DRIVER" down "$T/jaild.json" 2>>"$T/driver.log" || true
+    fi
+}
+defer cleanup_network
+PIDS=()
+kill_servers() {
+    local p
+    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
+    for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
+    PIDS=()
+}
+defer kill_servers
+# serve NETNS|host ADDR:PORT TEXT: busybox httpd answering GET / with TEXT.
+serve() {
+    local where=$1 listen=$2 text=$3 dir
+    dir=$(mktemp -d "$T/www.XXXXXX")
+    printf '%s\n' "$text" >"$dir/index.html"
+    mkdir "$dir/cgi-bin"
+    printf '#!/bin/sh\nprintf "Content-Type: text/plain\\r\\n\\r\\n%%s\\n" "$REMOTE_ADDR"\n' >"$dir/cgi-bin/peer"
+    chmod 755 "$dir/cgi-bin/peer"
+    if [[ $where == host ]]; then
+        timeout 110 busybox httpd -f -p "$listen" -h "$dir" &
+    else
+        ip netns exec "$where" timeout 110 busybox httpd -f -p "$listen" -h "$dir" &
+    fi
+    PIDS+=($!)
+}
+in_ns() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
+# get NETNS|host URL: body, or failure after 2 s.
+get() {
+    local where=$1 url=$2
+    if [[ $where == host ]]; then curl -sS -m 2 "$url"; else in_ns "$where" curl -sS -m 2 "$url"; fi
+}
+expect_body() {  # WHERE URL TEXT
+    local body
+    body=$(get "$1" "$2" 2>&1) || fail "$1: GET $2 failed: $body"
+    [[ $body == "$3" ]] || fail "$1: GET $2 returned '$body', expected '$3'"
+    log "ok: $1 -> $2 = $3"
+}
+expect_blocked() {  # WHERE URL
+    local body
+    if body=$(get "$1" "$2" 2>&1); then fail "$1: GET $2 should be blocked but returned '$body'"; fi
+    log "ok: $1 -> $2 blocked ($body)"
+}
+DRIVER_PID=
+start_driver() {
+    : >"$T/driver.out"
+    timeout 100 "$DRIVER" up "$T/jaild.json" >"$T/driver.out" 2>>"$T/driver.log" &
+    DRIVER_PID=$!
+    wait_until 10 grep -q '^ready$' "$T/driver.out" || { cat "$T/driver.log" >&2; fail "driver not ready"; }
+}
+stop_driver() {
+    [[ -n $DRIVER_PID ]] || return 0
+    kill -TERM "$DRIVER_PID" 2>/dev/null || true
+    local rc=0
+    wait "$DRIVER_PID" || rc=$?
+    DRIVER_PID=
+    [[ $rc == 0 ]] || { cat "$T/driver.log" >&2; fail "driver exited with status $rc"; }
+}
+defer stop_driver
+table_present() { nft list table inet jaild >/dev/null 2>&1; }
+link_present() { ip link show "$1" >/dev/null 2>&1; }
+all_checks() {
+    expect_body outside "http://$PUB:80/" "www"
+    expect_blocked outside "http://$PUB:81/"
+    expect_blocked outside "http://10.213.0.2:80/"
+    expect_body host "http://$PUB:80/" "www"
+    expect_body jaild-www "http://$OUT:8080/cgi-bin/peer" "$PUB"
+    expect_body jaild-www "http://10.213.0.3:5432/" "db5432"
+    expect_blocked jaild-www "http://10.213.0.3:5433/"
+    expect_blocked jaild-db "http://10.213.0.2:80/"
+    expect_blocked jaild-www "http://10.213.0.1:8000/"
+    expect_blocked jaild-db "http://10.213.0.1:8000/"
+    expect_blocked host "http://10.213.0.3:5432/"
+}
+
+# ---- setup ---------------------------------------------------------------------------------
+FORWARD_BEFORE=$(cat /proc/sys/net/ipv4/ip_forward)
+log "ip_forward before: $FORWARD_BEFORE"
+start_driver
+log "driver up: $(ip -br link show | tr '\n' ';')"
+[[ $(cat /proc/sys/net/ipv4/ip_forward) == 1 ]] || fail "ip_forward not enabled"
+[[ -e /run/netns/jaild-www && -e /run/netns/jaild-db ]] || fail "jail netns missing: $(ls /run/netns)"
+in_ns jaild-www ip -4 addr show eth0 | grep -q 'inet 10.213.0.2/24' || fail "www has no 10.213.0.2/24"
+in_ns jaild-www ip route show default | grep -q 'via 10.213.0.1' || fail "www has no default route"
+[[ $(ip -j link show jv-www | grep -o '"master":"[^"]*"') == '"master":"jaild0"' ]] || fail "jv-www not in bridge"
+
+serve jaild-www 80 www
+serve jaild-www 81 www81
+serve jaild-db 5432 db5432
+serve jaild-db 5433 db5433
+serve host 10.213.0.1:8000 host8000
+serve outside "$OUT:8080" outside
+# The servers behind the "blocked" checks are alive (reached without crossing jaild's rules).
+wait_until 5 get jaild-www http://127.0.0.1:81/ >/dev/null
+wait_until 5 get jaild-db http://127.0.0.1:5433/ >/dev/null
+wait_until 5 get jaild-db http://127.0.0.1:5432/ >/dev/null
+wait_until 5 get jaild-www http://127.0.0.1:80/ >/dev/null
+wait_until 5 get host http://10.213.0.1:8000/ >/dev/null
+wait_until 5 get outside "http://$OUT:8080/" >/dev/null
+
+log "--- traffic rules"
+all_checks
+
+log "--- nft flush ruleset: the watcher restores the table"
+nft flush ruleset
+table_present && fail "flush did not remove the table"
+wait_until 2 table_present || fail "table not restored within 2 s"
+expect_body outside "http://$PUB:80/" "www"
+expect_blocked jaild-db "http://10.213.0.2:80/"
+
+log "--- a rule added to jaild's table is undone"
+nft insert rule inet jaild forward accept
+wait_until 2 bash -c '! nft list chain inet jaild forward | grep -qx "[[:space:]]*accept"' \
+    || fail "tampered table not restored within 2 s"
+expect_blocked jaild-db "http://10.213.0.2:80/"
+
+log "--- deleting a jail's veth: the watcher restores it"
+ip link del jv-www
+wait_until 2 link_present jv-www || fail "jv-www not restored within 2 s"
+wait_until 3 get outside "http://$PUB:80/" >/dev/null || fail "www unreachable after veth restore"
+expect_body jaild-www "http://10.213.0.3:5432/" "db5432"
+
+log "--- deleting the bridge: the watcher recreates it and reattaches the jails"
+ip link del $BR
+wait_until 2 link_present $BR || fail "bridge not restored within 2 s"
+wait_until 3 get outside "http://$PUB:80/" >/dev/null || fail "www unreachable after bridge restore"
+expect_body jaild-www "http://10.213.0.3:5432/" "db5432"
+grep -q "restored" "$T/driver.log" || fail "no restore warning logged"
+
+log "--- crash (SIGKILL): the network stays up; a new driver adopts it"
+REAL_DRIVER=$(ps -o pid= --ppid "$DRIVER_PID")  # DRIVER_PID is its `timeout` wrapper
+[[ -n $REAL_DRIVER ]] || fail "cannot find the driver process under $DRIVER_PID"
+kill -KILL $REAL_DRIVER
+wait "$DRIVER_PID" 2>/dev/null || true
+DRIVER_PID=
+table_present || fail "table gone after a crash"
+link_present $BR || fail "bridge gone after a crash"
+expect_body outside "http://$PUB:80/" "www"
+start_driver
+grep -q "replacing the existing nftables table" "$T/driver.log" || fail "restart did not report the stale table"
+all_checks
+
+log "--- shutdown"
+kill_servers
+stop_driver
+table_present && fail "table inet jaild still present after shutdown"
+link_present $BR && fail "bridge still present after shutdown"
+ip -br link show | grep -q '^jv' && fail "veths left: $(ip -br link show)"
+compgen -G '/run/netns/jaild-*' >/dev/null && fail "netns left: $(ls /run/netns)"
+FORWARD_AFTER=$(cat /proc/sys/net/ipv4/ip_forward)
+log "ip_forward after: $FORWARD_AFTER"
+[[ $FORWARD_AFTER == "$FORWARD_BEFORE" ]] || fail "ip_forward is $FORWARD_AFTER after shutdown, was $FORWARD_BEFORE"
+grep -E "warn|error" "$T/driver.log" >&2 || true
+log "PASS"
