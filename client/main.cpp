@@ -1,1 +1,3 @@
-int main() { return 0; }
+#include "lib/cli.hpp"
+
+int main(int argc, char** argv) { return jaild::client::run_jailctl(argc, argv); }

@@ -1,0 +1,104 @@
+#include "lib/cli.hpp"
+
+#include <unistd.h>
+
+#include <cstdlib>
+#include <iostream>
+
+#include <CLI/CLI.hpp>
+
+#include "jaild/paths.hpp"
+#include "jaild/version.hpp"
+#include "lib/commands.hpp"
+#include "lib/join.hpp"
+
+namespace jaild::client {
+
+namespace {
+
+constexpr const char* kExitCodes =
+    "\nExit status:\n"
+    "  0  success\n"
+    "  1  the operation failed (or, for join, the command's own status)\n"
+    "  2  usage error\n"
+    "  3  no such jail\n"
+    "  4  permission denied (use root, or a member of group jaild for status/logs/events/version)\n"
+    "  5  jaild is unreachable (socket missing or refusing connections)\n";
+
+bool want_color() {
+    const char* no_color = std::getenv("NO_COLOR");
+    return ::isatty(STDOUT_FILENO) && (no_color == nullptr || *no_color == '\0');
+}
+
+}  // namespace
+
+int run_jailctl(int argc, char** argv) {
+    CLI::App app{"jailctl: control jaild, the firejail jail supervisor"};
+    app.footer(kExitCodes);
+    app.require_subcommand(1);
+    app.fallthrough();  // global options (--socket, --json) may follow the command too
+    app.set_version_flag("--client-version", std::string("jailctl ") + kVersion);
+    std::string socket = paths::kSocket;
+    bool json = false;
+    app.add_option("--socket", socket, "jaild's control socket")->capture_default_str();
+    app.add_flag("--json", json, "print the API's JSON instead of tables");
+
+    auto* status = app.add_subcommand("status", "show all jails, or one");
+    std::string status_jail;
+    status->add_option("JAIL", status_jail, "only this jail");
+
+    std::vector<std::string> lifecycle_jails;
+    std::vector<CLI::App*> lifecycle;
+    for (auto [name, help] : {std::pair{"start", "start jails (clears a failed state or a hold)"},
+                              std::pair{"stop", "stop jails and hold them down until started"},
+                              std::pair{"restart", "stop and start jails"},
+                              std::pair{"shutdown", "stop jails; the hold survives jaild restarts and reloads"}}) {
+        auto* sub = app.add_subcommand(name, help);
+        sub->add_option("JAIL", lifecycle_jails, "jail names")->required();
+        lifecycle.push_back(sub);
+    }
+    auto* reload = app.add_subcommand("reload", "re-read the configuration; prints what changed or every issue");
+    auto* logs = app.add_subcommand("logs", "print a jail's output");
+    std::string logs_jail;
+    int lines = 100;
+    bool follow = false;
+    logs->add_option("JAIL", logs_jail, "jail name")->required();
+    logs->add_option("-n,--lines", lines, "how many recent lines")->capture_default_str()->check(CLI::Range(0, 100000));
+    logs->add_flag("-f,--follow", follow, "keep printing new lines until interrupted");
+    auto* events = app.add_subcommand("events", "print jail state changes as they happen (JSON lines)");
+    auto* version = app.add_subcommand("version", "print jailctl's and jaild's versions");
+    auto* join = app.add_subcommand("join", "run a command (default: a shell) inside a jail; exits with its status");
+    std::string join_jail;
+    std::vector<std::string> join_command;
+    join->add_option("JAIL", join_jail, "jail name")->required();
+    join->add_option("COMMAND", join_command, "command and arguments, after --");
+    for (auto* sub : app.get_subcommands({})) sub->footer(kExitCodes);
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::ParseError& e) {
+        int code = app.exit(e);
+        return code == 0 ? exit_codes::kOk : exit_codes::kUsage;
+    }
+
+    Output out{std::cout, std::cerr, json, !json && want_color()};
+    auto conn = Connection::open(socket);
+    if (!conn) {
+        if (version->parsed()) run_version(nullptr, out);
+        std::cerr << "jailctl: " << conn.error().message << "\n";
+        return exit_codes::kUnreachable;
+    }
+    Connection& c = *conn;
+    if (status->parsed()) return run_status(c, status_jail.empty() ? std::nullopt : std::optional(status_jail), out);
+    for (auto* sub : lifecycle) {
+        if (sub->parsed()) return run_lifecycle(c, sub->get_name(), lifecycle_jails, out);
+    }
+    if (reload->parsed()) return run_reload(c, out);
+    if (logs->parsed()) return run_logs(c, logs_jail, lines, follow, out);
+    if (events->parsed()) return run_events(c, out);
+    if (version->parsed()) return run_version(&c, out);
+    if (join->parsed()) return run_join(c, join_jail, join_command, out);
+    return exit_codes::kUsage;
+}
+
+}  // namespace jaild::client

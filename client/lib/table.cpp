@@ -1,0 +1,114 @@
+#include "lib/table.hpp"
+
+#include <algorithm>
+#include <ctime>
+
+#include "jaild/duration.hpp"
+
+namespace jaild::client {
+
+namespace {
+
+const char* state_color(const std::string& state) {
+    if (state == "running") return "\033[32m";
+    if (state == "failed") return "\033[31m";
+    if (state == "backoff" || state == "starting" || state == "stopping" || state == "waiting") return "\033[33m";
+    return "";
+}
+
+const char* health_color(const std::string& health) {
+    if (health == "healthy") return "\033[32m";
+    if (health == "unhealthy") return "\033[31m";
+    if (health == "starting") return "\033[33m";
+    return "";
+}
+
+std::string join_ports(const std::vector<int>& ports) {
+    if (ports.empty()) return "-";
+    std::string s;
+    for (int p : ports) s += (s.empty() ? "" : ",") + std::to_string(p);
+    return s;
+}
+
+}  // namespace
+
+std::string format_uptime(const std::optional<std::int64_t>& uptime_ms) {
+    if (!uptime_ms) return "-";
+    if (*uptime_ms < 1000) return "0s";
+    return format_duration(Millis((*uptime_ms / 1000) * 1000));
+}
+
+std::string align_columns(const std::vector<std::vector<std::string>>& rows,
+                          const std::vector<std::vector<std::string>>& colors) {
+    std::vector<std::size_t> width;
+    for (const auto& row : rows) {
+        if (width.size() < row.size()) width.resize(row.size(), 0);
+        for (std::size_t c = 0; c < row.size(); ++c) width[c] = std::max(width[c], row[c].size());
+    }
+    std::string out;
+    for (std::size_t r = 0; r < rows.size(); ++r) {
+        std::string line;
+        for (std::size_t c = 0; c < rows[r].size(); ++c) {
+            const std::string& cell = rows[r][c];
+            const std::string color = r < colors.size() && c < colors[r].size() ? colors[r][c] : "";
+            line += color.empty() ? cell : color + cell + "\033[0m";
+            if (c + 1 < rows[r].size()) line += std::string(width[c] - cell.size() + 2, ' ');
+        }
+        out += line + "\n";
+    }
+    return out;
+}
+
+std::string format_status_table(const std::vector<JailStatus>& jails, bool color) {
+    std::vector<std::vector<std::string>> rows{
+        {"NAME", "STATE", "PID", "ADDRESS", "PORTS", "UPTIME", "RESTARTS", "HEALTH"}};
+    std::vector<std::vector<std::string>> colors{{}};
+    std::string notes;
+    for (const auto& j : jails) {
+        std::string state = j.state + (j.held_down && j.state == "stopped" ? " (held)" : "");
+        rows.push_back({j.name, state, j.pid ? std::to_string(*j.pid) : "-", j.address.empty() ? "-" : j.address,
+                        join_ports(j.ports), format_uptime(j.uptime_ms), std::to_string(j.restarts),
+                        j.health.empty() ? "-" : j.health});
+        colors.push_back(color ? std::vector<std::string>{"", state_color(j.state), "", "", "", "", "",
+                                                          health_color(j.health)}
+                               : std::vector<std::string>{});
+        if (!j.last_error.empty()) {
+            notes += j.name + ": " + j.last_error;
+            if (j.next_retry_ms) notes += " (next try in " + format_uptime(j.next_retry_ms) + ")";
+            notes += "\n";
+        }
+    }
+    return align_columns(rows, colors) + notes;
+}
+
+std::string format_log_line(const LogLine& line) {
+    std::time_t secs = static_cast<std::time_t>(line.time_us / 1'000'000);
+    std::tm tm{};
+    gmtime_r(&secs, &tm);
+    char stamp[32];
+    std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
+    char ms[8];
+    std::snprintf(ms, sizeof ms, ".%03dZ", static_cast<int>((line.time_us / 1000) % 1000));
+    return std::string(stamp) + ms + " " + line.stream + " " + line.text;
+}
+
+std::string format_reload(const nlohmann::json& result) {
+    if (!result.is_object()) return result.dump() + "\n";
+    std::string out;
+    bool any = false;
+    for (const auto& [key, value] : result.items()) {
+        if (value.is_array()) {
+            if (value.empty()) continue;
+            std::string items;
+            for (const auto& v : value) items += (items.empty() ? "" : ", ") + (v.is_string() ? v.get<std::string>() : v.dump());
+            out += key + ": " + items + "\n";
+            any = true;
+        } else {
+            out += key + ": " + (value.is_string() ? value.get<std::string>() : value.dump()) + "\n";
+            any = true;
+        }
+    }
+    return any ? out : "no changes\n";
+}
+
+}  // namespace jaild::client

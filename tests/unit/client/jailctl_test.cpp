@@ -1,0 +1,197 @@
+// jailctl end to end against tests/support/jaild_fake_daemon (no root needed).
+#include <fcntl.h>
+#include <poll.h>
+#include <pty.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <sstream>
+#include <thread>
+
+#include <catch2/catch.hpp>
+
+#include "lib/commands.hpp"
+#include "lib/connection.hpp"
+
+using namespace jaild;
+using namespace jaild::client;
+using namespace std::chrono_literals;
+
+namespace {
+
+class FakeDaemon {
+public:
+    FakeDaemon() {
+        char tmpl[] = "/tmp/jailctl-test-XXXXXX";
+        REQUIRE(::mkdtemp(tmpl) != nullptr);
+        dir = tmpl;
+        socket = dir + "/jaild.sock";
+        pid_ = ::fork();
+        REQUIRE(pid_ >= 0);
+        if (pid_ == 0) {
+            int null = ::open("/dev/null", O_WRONLY);
+            ::dup2(null, 2);
+            ::execl(JAILD_FAKE_DAEMON, JAILD_FAKE_DAEMON, socket.c_str(), "--tick-ms", "50", nullptr);
+            ::_exit(127);
+        }
+        for (int i = 0; i < 200 && ::access(socket.c_str(), F_OK) != 0; ++i) std::this_thread::sleep_for(10ms);
+        REQUIRE(::access(socket.c_str(), F_OK) == 0);
+    }
+    ~FakeDaemon() {
+        ::kill(pid_, SIGTERM);
+        ::waitpid(pid_, nullptr, 0);
+        ::unlink(socket.c_str());
+        ::rmdir(dir.c_str());
+    }
+    std::string dir, socket;
+
+private:
+    pid_t pid_ = -1;
+};
+
+struct Captured {
+    std::ostringstream out, err;
+    Output output(bool json = false) { return Output{out, err, json, false}; }
+};
+
+// Runs the jailctl binary with stdin from /dev/null; returns {exit status, stdout+stderr}.
+std::pair<int, std::string> jailctl(const std::vector<std::string>& args) {
+    int p[2];
+    REQUIRE(::pipe2(p, O_CLOEXEC) == 0);
+    pid_t pid = ::fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        int null = ::open("/dev/null", O_RDONLY);
+        ::dup2(null, 0);
+        ::dup2(p[1], 1);
+        ::dup2(p[1], 2);
+        std::vector<char*> argv{const_cast<char*>(JAILCTL_BIN)};
+        for (auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+        argv.push_back(nullptr);
+        ::execv(JAILCTL_BIN, argv.data());
+        ::_exit(127);
+    }
+    ::close(p[1]);
+    std::string output;
+    char buf[4096];
+    ssize_t n;
+    while ((n = ::read(p[0], buf, sizeof buf)) > 0) output.append(buf, static_cast<std::size_t>(n));
+    ::close(p[0]);
+    int status = 0;
+    ::waitpid(pid, &status, 0);
+    return {WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), output};
+}
+
+}  // namespace
+
+TEST_CASE("jailctl: unreachable daemon is exit 5 with advice") {
+    auto c = Connection::open("/nonexistent/jaild.sock");
+    REQUIRE_FALSE(c.ok());
+    CHECK(c.error().message ==
+          "cannot reach jaild at /nonexistent/jaild.sock (No such file or directory); is it running? Start it "
+          "with: systemctl start jaild");
+    auto [status, out] = jailctl({"--socket", "/nonexistent/jaild.sock", "status"});
+    CHECK(status == 5);
+    CHECK(out.find("systemctl start jaild") != std::string::npos);
+}
+
+TEST_CASE("jailctl: usage errors are exit 2, --help is 0") {
+    CHECK(jailctl({"frobnicate"}).first == 2);
+    CHECK(jailctl({"start"}).first == 2);
+    auto [status, out] = jailctl({"--help"});
+    CHECK(status == 0);
+    CHECK(out.find("5  jaild is unreachable") != std::string::npos);
+    CHECK(jailctl({"logs", "--help"}).first == 0);
+}
+
+TEST_CASE("jailctl: status, lifecycle and reload against the fake daemon") {
+    FakeDaemon d;
+    auto conn = Connection::open(d.socket);
+    REQUIRE(conn.ok());
+    Captured cap;
+    CHECK(run_status(*conn, std::nullopt, cap.output()) == 0);
+    CHECK(cap.out.str().rfind("NAME  STATE", 0) == 0);
+    CHECK(cap.out.str().find("www   running         1234") != std::string::npos);
+
+    Captured missing;
+    CHECK(run_status(*conn, std::string("ghost"), missing.output()) == 3);
+    CHECK(missing.err.str().find("no such jail") != std::string::npos);
+
+    Captured lc;
+    CHECK(run_lifecycle(*conn, "start", {"db", "ghost", "www"}, lc.output()) == 3);
+    CHECK(lc.out.str() == "db: started\nwww: started\n");
+    CHECK(lc.err.str().find("start ghost") != std::string::npos);
+
+    Captured rl;
+    CHECK(run_reload(*conn, rl.output()) == 0);
+    CHECK(rl.out.str() == "changed: www\n");
+
+    Captured js;
+    CHECK(run_status(*conn, std::string("db"), js.output(true)) == 0);
+    auto parsed = nlohmann::json::parse(js.out.str());
+    CHECK(parsed["jails"][0]["state"] == "running");
+}
+
+TEST_CASE("jailctl: version and logs") {
+    FakeDaemon d;
+    auto conn = Connection::open(d.socket);
+    REQUIRE(conn.ok());
+    Captured v;
+    CHECK(run_version(&*conn, v.output()) == 0);
+    CHECK(v.out.str() == "jailctl 0.1.0 (protocol 1)\njaild 0.1.0 (protocol 1)\n");
+    Captured l;
+    CHECK(run_logs(*conn, "www", 2, false, l.output()) == 0);
+    CHECK(l.out.str().find("stdout line 2\n") != std::string::npos);
+    CHECK(l.out.str().find("line 1") == std::string::npos);
+
+    auto [status, out] = jailctl({"--socket", d.socket, "version", "--json"});
+    CHECK(status == 0);
+    CHECK(nlohmann::json::parse(out)["jaild"]["protocol"] == 1);
+}
+
+TEST_CASE("jailctl: join without a tty passes stdio and exits with the command's status") {
+    FakeDaemon d;
+    auto [status, out] = jailctl({"--socket", d.socket, "join", "www", "--", "sh", "-c", "echo hi from join; exit 7"});
+    CHECK(status == 7);
+    CHECK(out == "hi from join\n");
+    CHECK(jailctl({"--socket", d.socket, "join", "ghost", "--", "true"}).first == 3);
+}
+
+TEST_CASE("jailctl: join with a tty relays through a pty and forwards the window size") {
+    FakeDaemon d;
+    int master = -1;
+    winsize ws{};
+    ws.ws_row = 33;
+    ws.ws_col = 111;
+    pid_t pid = ::forkpty(&master, nullptr, nullptr, &ws);
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        ::execl(JAILCTL_BIN, JAILCTL_BIN, "--socket", d.socket.c_str(), "join", "www", "--", "sh", "-c",
+                "stty size; read line; echo got:$line; exit 4", nullptr);
+        ::_exit(127);
+    }
+    UniqueFd m(master);
+    std::string seen;
+    auto read_until = [&](const std::string& needle) {
+        auto deadline = std::chrono::steady_clock::now() + 5s;
+        while (seen.find(needle) == std::string::npos && std::chrono::steady_clock::now() < deadline) {
+            pollfd p{m.get(), POLLIN, 0};
+            if (::poll(&p, 1, 100) <= 0) continue;
+            char buf[1024];
+            ssize_t n = ::read(m.get(), buf, sizeof buf);
+            if (n <= 0) break;
+            seen.append(buf, static_cast<std::size_t>(n));
+        }
+        return seen.find(needle) != std::string::npos;
+    };
+    CHECK(read_until("33 111"));
+    REQUIRE(::write(m.get(), "hello\r", 6) == 6);
+    CHECK(read_until("got:hello"));
+    int status = 0;
+    REQUIRE(::waitpid(pid, &status, 0) == pid);
+    REQUIRE(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 4);
+}
