@@ -21,6 +21,9 @@
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <spdlog/sinks/stdout_color_sinks.h>
+#include <spdlog/spdlog.h>
+
 #include "api/fake_control.hpp"
 #include "api/server.hpp"
 
@@ -101,6 +104,7 @@ int main(int argc, char** argv) {
         else if (opt == "--group") options.group = argv[i + 1];
         else if (opt == "--idle-timeout-ms") options.idle_timeout = std::chrono::milliseconds(std::atol(argv[i + 1]));
     }
+    spdlog::set_default_logger(spdlog::stderr_color_mt("jaild_fake_daemon"));
     boost::asio::io_context io;
     RunningFakeControl control(io);
     jaild::api::ApiServer server(io, control, options);

@@ -3,6 +3,7 @@
 #include <poll.h>
 #include <pty.h>
 #include <signal.h>
+#include <sys/ioctl.h>
 #include <sys/wait.h>
 #include <termios.h>
 #include <unistd.h>
@@ -33,6 +34,7 @@ public:
         REQUIRE(pid_ >= 0);
         if (pid_ == 0) {
             int null = ::open("/dev/null", O_WRONLY);
+            ::dup2(null, 1);
             ::dup2(null, 2);
             ::execl(JAILD_FAKE_DAEMON, JAILD_FAKE_DAEMON, socket.c_str(), "--tick-ms", "50", nullptr);
             ::_exit(127);
@@ -170,7 +172,7 @@ TEST_CASE("jailctl: join with a tty relays through a pty and forwards the window
     REQUIRE(pid >= 0);
     if (pid == 0) {
         ::execl(JAILCTL_BIN, JAILCTL_BIN, "--socket", d.socket.c_str(), "join", "www", "--", "sh", "-c",
-                "stty size; read line; echo got:$line; exit 4", nullptr);
+                "stty size; read line; stty size; echo got:$line; exit 4", nullptr);
         ::_exit(127);
     }
     UniqueFd m(master);
@@ -188,10 +190,49 @@ TEST_CASE("jailctl: join with a tty relays through a pty and forwards the window
         return seen.find(needle) != std::string::npos;
     };
     CHECK(read_until("33 111"));
+    ws.ws_row = 40;
+    ws.ws_col = 120;
+    REQUIRE(::ioctl(m.get(), TIOCSWINSZ, &ws) == 0);  // jailctl gets SIGWINCH and forwards the size
+    std::this_thread::sleep_for(50ms);
     REQUIRE(::write(m.get(), "hello\r", 6) == 6);
+    CHECK(read_until("40 120"));
     CHECK(read_until("got:hello"));
     int status = 0;
     REQUIRE(::waitpid(pid, &status, 0) == pid);
     REQUIRE(WIFEXITED(status));
     CHECK(WEXITSTATUS(status) == 4);
+}
+
+TEST_CASE("jailctl: join puts the terminal in raw mode and restores it on SIGTERM") {
+    FakeDaemon d;
+    int master = -1;
+    pid_t pid = ::forkpty(&master, nullptr, nullptr, nullptr);
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        ::execl(JAILCTL_BIN, JAILCTL_BIN, "--socket", d.socket.c_str(), "join", "www", "--", "sh", "-c",
+                "echo ready; sleep 3", nullptr);
+        ::_exit(127);
+    }
+    UniqueFd m(master);
+    std::string seen;
+    auto deadline = std::chrono::steady_clock::now() + 5s;
+    while (seen.find("ready") == std::string::npos && std::chrono::steady_clock::now() < deadline) {
+        pollfd p{m.get(), POLLIN, 0};
+        if (::poll(&p, 1, 100) <= 0) continue;
+        char buf[256];
+        ssize_t n = ::read(m.get(), buf, sizeof buf);
+        if (n <= 0) break;
+        seen.append(buf, static_cast<std::size_t>(n));
+    }
+    REQUIRE(seen.find("ready") != std::string::npos);
+    termios t{};
+    REQUIRE(::tcgetattr(m.get(), &t) == 0);
+    CHECK((t.c_lflag & ECHO) == 0);  // raw
+    ::kill(pid, SIGTERM);
+    int status = 0;
+    REQUIRE(::waitpid(pid, &status, 0) == pid);
+    REQUIRE(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 128 + SIGTERM);
+    REQUIRE(::tcgetattr(m.get(), &t) == 0);
+    CHECK((t.c_lflag & ECHO) != 0);  // restored
 }
