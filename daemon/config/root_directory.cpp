@@ -14,8 +14,9 @@ namespace jaild::config {
 namespace {
 
 // The directories firejail --chroot checks for ("Error: cannot find /var/tmp in chroot
-// directory").
-constexpr std::array<const char*, 6> kRequiredSubdirectories{"dev", "etc", "proc",
+// directory"), and home, over which jaild's --private mounts a tmpfs ("Error mounting /home
+// directory" otherwise).
+constexpr std::array<const char*, 7> kRequiredSubdirectories{"dev", "etc", "home", "proc",
                                                               "tmp", "var", "var/tmp"};
 
 std::string octal_mode(mode_t mode) {

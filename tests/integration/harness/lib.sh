@@ -96,7 +96,7 @@ _busybox_template() {
   local busybox key template tmp tool
   busybox=$(command -v busybox) || fail "busybox not found; run packaging/install-deps (busybox-static)"
   busybox=$(readlink -f "$busybox")
-  key=$(stat -c '%s-%Y' "$busybox")
+  key=v2-$(stat -c '%s-%Y' "$busybox")  # bump v2 when the layout below changes
   template=$JAILD_TEST_CACHE/busybox-root-$key
   if [[ ! -d $template ]]; then
     mkdir -p "$JAILD_TEST_CACHE"
@@ -104,7 +104,7 @@ _busybox_template() {
     tmp=$(mktemp -d "$JAILD_TEST_CACHE/.build.XXXXXX")
     (
       cd "$tmp"
-      mkdir -p bin dev etc proc root tmp var/tmp var/log www run
+      mkdir -p bin dev etc home proc root tmp var/tmp var/log www run
       cp "$busybox" bin/busybox
       for tool in sh httpd nc sleep cat echo hostname ls ps kill id true false wget \
                   env test mkdir rm grep seq printf ip ifconfig; do
@@ -114,7 +114,7 @@ _busybox_template() {
       printf 'root:x:0:\n' >etc/group
       chmod 1777 tmp var/tmp
       chown -R 0:0 .
-      chmod 0755 . bin dev etc proc root var www run
+      chmod 0755 . bin dev etc home proc root var www run
     )
     # Another test may have built it meanwhile: then keep theirs.
     mv -T "$tmp" "$template" 2>/dev/null || rm -rf "$tmp"

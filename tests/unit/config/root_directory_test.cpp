@@ -24,7 +24,7 @@ public:
         REQUIRE(made != nullptr);
         path_ = made;
         ::chmod(path_.c_str(), 0755);
-        for (const char* sub : {"dev", "etc", "proc", "tmp", "var", "var/tmp"}) {
+        for (const char* sub : {"dev", "etc", "home", "proc", "tmp", "var", "var/tmp"}) {
             fs::create_directories(path_ / sub);
         }
     }
@@ -101,7 +101,7 @@ TEST_CASE("root directory: group- or world-writable") {
 }
 
 TEST_CASE("root directory: each required subdirectory") {
-    for (const char* sub : {"dev", "etc", "proc", "tmp", "var/tmp"}) {
+    for (const char* sub : {"dev", "etc", "home", "proc", "tmp", "var/tmp"}) {
         TempRoot root;
         fs::remove_all(root.path() / sub);
         auto issues = check_root_directory(root.str(), "jails.www.root");
