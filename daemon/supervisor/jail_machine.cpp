@@ -90,6 +90,7 @@ void JailMachine::spawned(TimePoint now) {
     healthy_since_.reset();
     retry_at_.reset();
     health_failures_ = 0;
+    last_counted_failure_ = now;
     unhealthy_restart_ = false;
     health_ = health_config_.kind == config::HealthConfig::Kind::none ? Health::none
                                                                       : Health::starting;
@@ -173,12 +174,17 @@ bool JailMachine::health_result(bool ok, const std::string& detail, TimePoint no
     }
     if (ok) {
         health_failures_ = 0;
+        last_counted_failure_.reset();
         if (health_ != Health::healthy) healthy_since_ = now;
         health_ = Health::healthy;
         return false;
     }
     bool in_start_period = started_at_ && now - *started_at_ < health_config_.start_period;
     if (in_start_period) return false;
+    if (last_counted_failure_ && now - *last_counted_failure_ < health_config_.interval) {
+        return false;
+    }
+    last_counted_failure_ = now;
     ++health_failures_;
     if (health_failures_ < health_config_.retries) return false;
     bool newly_unhealthy = health_ != Health::unhealthy;

@@ -84,6 +84,9 @@ private:
     int restarts_ = 0;
     int consecutive_failures_ = 0;
     int health_failures_ = 0;
+    // Probes run faster than `interval` until the first success (so dependents start early);
+    // failures still count at most once per interval, so that does not hasten `unhealthy`.
+    std::optional<TimePoint> last_counted_failure_;
     std::deque<TimePoint> recent_failures_;
     std::optional<TimePoint> started_at_;
     std::optional<TimePoint> healthy_since_;

@@ -24,6 +24,7 @@ config::HealthConfig tcp_health(int retries = 3, Millis start_period = 0ms) {
     config::HealthConfig h;
     h.kind = config::HealthConfig::Kind::tcp;
     h.tcp_port = 80;
+    h.interval = 1s;
     h.retries = retries;
     h.start_period = start_period;
     return h;
@@ -242,4 +243,17 @@ TEST_CASE("a spawn failure counts as a failure") {
     auto out = m.spawn_failed("cannot execute /usr/bin/firejail: No such file or directory", t0());
     CHECK(out.next == State::backoff);
     CHECK(m.last_error().find("firejail") != std::string::npos);
+}
+
+TEST_CASE("fast probes before the first success count at most one failure per interval") {
+    JailMachine m(restart_config(config::RestartPolicy::always), tcp_health(3));
+    m.want_up();
+    m.spawned(t0());
+    // Probes every 250 ms for 2.9 s: only the ones a full interval (1 s) apart count.
+    for (int i = 1; i <= 11; ++i) {
+        CHECK_FALSE(m.health_result(false, "refused", t0() + i * 250ms + 150ms));
+    }
+    CHECK(m.health() == Health::starting);
+    CHECK(m.health_result(false, "refused", t0() + 3s + 150ms));
+    CHECK(m.health() == Health::unhealthy);
 }
