@@ -26,7 +26,8 @@ void check_unique_published_ports(FieldReader& reader, const std::vector<ParsedJ
             auto [it, inserted] = owner.emplace(port, jail.config.name);
             if (inserted) continue;
             reader.add(path, "port " + std::to_string(port) + " is also published by jail " +
-                                 json_quote(it->second) + "; all public addresses are shared, so "
+                                 json_quote(it->second) +
+                                 "; all public addresses are shared, so "
                                  "a port can be published by one jail only: change it in " +
                                  json_quote(it->second) + " or " + json_quote(jail.config.name));
         }

@@ -14,19 +14,24 @@ std::string json_quote(std::string_view s) {
 
 std::string describe(const json& value) {
     constexpr std::size_t kMax = 60;
-    auto shorten = [](std::string s) {
-        return s.size() > kMax ? s.substr(0, kMax) + "..." : s;
-    };
+    auto shorten = [](std::string s) { return s.size() > kMax ? s.substr(0, kMax) + "..." : s; };
     switch (value.type()) {
-        case json::value_t::null: return "null";
-        case json::value_t::boolean: return std::string("boolean ") + (value.get<bool>() ? "true" : "false");
+        case json::value_t::null:
+            return "null";
+        case json::value_t::boolean:
+            return std::string("boolean ") + (value.get<bool>() ? "true" : "false");
         case json::value_t::number_integer:
         case json::value_t::number_unsigned:
-        case json::value_t::number_float: return "number " + value.dump();
-        case json::value_t::string: return "string " + shorten(json_quote(value.get<std::string>()));
-        case json::value_t::array: return "an array";
-        case json::value_t::object: return "an object";
-        default: return "a " + std::string(value.type_name());
+        case json::value_t::number_float:
+            return "number " + value.dump();
+        case json::value_t::string:
+            return "string " + shorten(json_quote(value.get<std::string>()));
+        case json::value_t::array:
+            return "an array";
+        case json::value_t::object:
+            return "an object";
+        default:
+            return "a " + std::string(value.type_name());
     }
 }
 
@@ -48,8 +53,8 @@ const json* FieldReader::member(const json& object, std::string_view key) {
     return it == object.end() ? nullptr : &*it;
 }
 
-const json* FieldReader::required(const json& object, const std::string& path,
-                                  std::string_view key, std::string_view hint) {
+const json* FieldReader::required(const json& object, const std::string& path, std::string_view key,
+                                  std::string_view hint) {
     const json* value = member(object, key);
     if (value == nullptr) {
         add(child_path(path, key),
@@ -106,8 +111,8 @@ std::optional<long long> FieldReader::integer(const json& value, const std::stri
                                               long long min, long long max,
                                               std::string_view meaning) {
     // An upper bound that only guards the type reads badly ("to 9223372036854775807").
-    bool unbounded = max == std::numeric_limits<long long>::max() ||
-                     max == std::numeric_limits<int>::max();
+    bool unbounded =
+        max == std::numeric_limits<long long>::max() || max == std::numeric_limits<int>::max();
     auto range = std::string(meaning) +
                  (unbounded ? " of at least " + std::to_string(min)
                             : " from " + std::to_string(min) + " to " + std::to_string(max));
@@ -134,8 +139,7 @@ std::optional<int> FieldReader::port(const json& value, const std::string& path)
 
 std::optional<Millis> FieldReader::duration(const json& value, const std::string& path) {
     if (!value.is_string()) {
-        add(path, "expected a duration string such as \"5s\" or \"250ms\", got " +
-                      describe(value));
+        add(path, "expected a duration string such as \"5s\" or \"250ms\", got " + describe(value));
         return std::nullopt;
     }
     auto parsed = parse_duration(value.get<std::string>());
@@ -176,8 +180,9 @@ std::optional<std::vector<std::string>> FieldReader::argv(const json& value,
                                                           const std::string& path) {
     if (!expect_array(value, path)) return std::nullopt;
     if (value.empty()) {
-        add(path, "the command is empty; give the program and its arguments, e.g. "
-                  "[\"/usr/sbin/apache2ctl\", \"-D\", \"FOREGROUND\"]");
+        add(path,
+            "the command is empty; give the program and its arguments, e.g. "
+            "[\"/usr/sbin/apache2ctl\", \"-D\", \"FOREGROUND\"]");
         return std::nullopt;
     }
     bool ok = true;

@@ -28,7 +28,7 @@ std::string child_path(const std::string& path, std::string_view key);
 std::string index_path(const std::string& path, std::size_t index);
 
 class FieldReader {
-public:
+  public:
     void add(std::string path, std::string message);
     const std::vector<ConfigIssue>& issues() const { return issues_; }
     std::vector<ConfigIssue> take_issues() { return std::move(issues_); }
@@ -62,7 +62,7 @@ public:
     // with '-'; nullopt (with issues) otherwise.
     std::optional<std::vector<std::string>> argv(const json& value, const std::string& path);
 
-private:
+  private:
     bool expect_type(bool ok, const json& value, const std::string& path,
                      std::string_view expected);
     std::vector<ConfigIssue> issues_;

@@ -24,14 +24,17 @@ std::string parse_root(FieldReader& reader, const json& value, const std::string
     auto root = reader.string(value, path);
     if (!root) return {};
     if (root->empty() || root->front() != '/') {
-        reader.add(path, json_quote(*root) + " is not an absolute path; give the chroot "
-                         "directory from /, e.g. \"/var/lib/jaild/jails/www\"");
+        reader.add(path, json_quote(*root) +
+                             " is not an absolute path; give the chroot "
+                             "directory from /, e.g. \"/var/lib/jaild/jails/www\"");
     } else if (has_dotdot_component(*root)) {
-        reader.add(path, json_quote(*root) + " contains \"..\"; write the directory's real "
-                         "path without \"..\"");
+        reader.add(path, json_quote(*root) +
+                             " contains \"..\"; write the directory's real "
+                             "path without \"..\"");
     } else if (root->find_first_not_of('/') == std::string::npos) {
-        reader.add(path, "the root directory must not be \"/\" itself; give the jail a "
-                         "directory of its own, e.g. \"/var/lib/jaild/jails/www\"");
+        reader.add(path,
+                   "the root directory must not be \"/\" itself; give the jail a "
+                   "directory of its own, e.g. \"/var/lib/jaild/jails/www\"");
     } else if (root->find('\0') != std::string::npos) {
         reader.add(path, "the path contains a NUL character; remove it");
     } else {
@@ -92,8 +95,10 @@ std::vector<std::string> parse_command(FieldReader& reader, const json& value,
         return {"/bin/sh", "-c", *script};
     }
     if (!value.is_array()) {
-        reader.add(path, "expected an argv array such as [\"/usr/bin/prog\", \"arg\"] or "
-                         "{\"shell\": \"command line\"}, got " + describe(value));
+        reader.add(path,
+                   "expected an argv array such as [\"/usr/bin/prog\", \"arg\"] or "
+                   "{\"shell\": \"command line\"}, got " +
+                       describe(value));
         return {};
     }
     return reader.argv(value, path).value_or(std::vector<std::string>{});
@@ -106,8 +111,10 @@ std::map<std::string, std::string> parse_environment(FieldReader& reader, const 
     for (const auto& [key, item] : value.items()) {
         auto item_path = child_path(path, key);
         if (!is_valid_environment_key(key)) {
-            reader.add(item_path, json_quote(key) + " is not a valid variable name; use letters, "
-                                  "digits and '_', not starting with a digit, e.g. \"APP_MODE\"");
+            reader.add(item_path,
+                       json_quote(key) +
+                           " is not a valid variable name; use letters, "
+                           "digits and '_', not starting with a digit, e.g. \"APP_MODE\"");
             continue;
         }
         auto text = reader.string(item, item_path);
@@ -122,9 +129,9 @@ std::map<std::string, std::string> parse_environment(FieldReader& reader, const 
 }
 
 // A reference to another jail by name: must exist and not be the jail itself.
-bool check_jail_reference(FieldReader& reader, const std::string& target,
-                          const std::string& path, const std::string& self,
-                          const JailContext& context, std::string_view field) {
+bool check_jail_reference(FieldReader& reader, const std::string& target, const std::string& path,
+                          const std::string& self, const JailContext& context,
+                          std::string_view field) {
     if (target == self) {
         reader.add(path, "jail " + json_quote(self) + " names itself in \"" + std::string(field) +
                              "\"; remove it");
@@ -157,8 +164,8 @@ std::vector<AcceptRule> parse_accept(FieldReader& reader, const json& value,
         if (const json* from = reader.required(item, rule_path, "from",
                                                "name the jail allowed to connect, e.g. \"www\"")) {
             auto name = reader.string(*from, child_path(rule_path, "from"));
-            ok = name && check_jail_reference(reader, *name, child_path(rule_path, "from"),
-                                              self, context, "accept");
+            ok = name && check_jail_reference(reader, *name, child_path(rule_path, "from"), self,
+                                              context, "accept");
             if (name) rule.from = *name;
         } else {
             ok = false;
@@ -206,9 +213,10 @@ std::string parse_profile(FieldReader& reader, const json& value, const std::str
         (!profile->empty() && profile->front() == '/' && profile->size() > 1)) {
         return *profile;
     }
-    reader.add(path, json_quote(*profile) + " is not a profile; use \"default\" (firejail's "
-                     "server.profile), \"none\" (no profile, e.g. for busybox roots) or an "
-                     "absolute path such as \"/etc/jaild/www.profile\"");
+    reader.add(path, json_quote(*profile) +
+                         " is not a profile; use \"default\" (firejail's "
+                         "server.profile), \"none\" (no profile, e.g. for busybox roots) or an "
+                         "absolute path such as \"/etc/jaild/www.profile\"");
     return "default";
 }
 
@@ -216,8 +224,10 @@ int parse_stop_signal(FieldReader& reader, const json& value, const std::string&
     auto name = reader.string(value, path);
     if (!name) return 15;
     if (auto number = stop_signal_number(*name)) return *number;
-    reader.add(path, json_quote(*name) + " is not a signal jaild can stop a jail with; use one "
-                     "of " + stop_signal_names());
+    reader.add(path, json_quote(*name) +
+                         " is not a signal jaild can stop a jail with; use one "
+                         "of " +
+                         stop_signal_names());
     return 15;
 }
 
@@ -225,16 +235,18 @@ std::string parse_hostname(FieldReader& reader, const json* value, const std::st
                            const std::string& name) {
     if (value == nullptr) {
         if (is_valid_jail_name(name) && !is_valid_hostname_label(name)) {
-            reader.add(path, "the jail name " + json_quote(name) + " is not a valid host name, "
-                             "which is the default; set \"hostname\", e.g. \"www\"");
+            reader.add(path, "the jail name " + json_quote(name) +
+                                 " is not a valid host name, "
+                                 "which is the default; set \"hostname\", e.g. \"www\"");
         }
         return name;
     }
     auto hostname = reader.string(*value, path);
     if (!hostname) return name;
     if (!is_valid_hostname_label(*hostname)) {
-        reader.add(path, json_quote(*hostname) + " is not a valid host name; use 1-63 letters, "
-                         "digits and '-', not starting or ending with '-', e.g. \"www\"");
+        reader.add(path, json_quote(*hostname) +
+                             " is not a valid host name; use 1-63 letters, "
+                             "digits and '-', not starting or ending with '-', e.g. \"www\"");
         return name;
     }
     return *hostname;
@@ -267,8 +279,9 @@ ParsedJail parse_jail(FieldReader& reader, const std::string& name, const json& 
     jail.name = name;
     jail.hostname = name;
     if (!is_valid_jail_name(name)) {
-        reader.add(path, "bad jail name " + json_quote(name) + "; use 1-31 lowercase letters, "
-                         "digits and '-', starting with a letter, e.g. \"www\"");
+        reader.add(path, "bad jail name " + json_quote(name) +
+                             "; use 1-31 lowercase letters, "
+                             "digits and '-', starting with a letter, e.g. \"www\"");
     }
     if (!reader.expect_object(value, path)) return parsed;
     reader.reject_unknown_keys(
@@ -281,7 +294,8 @@ ParsedJail parse_jail(FieldReader& reader, const std::string& name, const json& 
 
     if (const json* v = reader.required(value, path, "root",
                                         "give the jail's chroot directory, e.g. "
-                                        "\"/var/lib/jaild/jails/" + name + "\"")) {
+                                        "\"/var/lib/jaild/jails/" +
+                                            name + "\"")) {
         jail.root = parse_root(reader, *v, at("root"));
     }
     if (const json* v = reader.required(value, path, "address",
@@ -307,11 +321,15 @@ ParsedJail parse_jail(FieldReader& reader, const std::string& name, const json& 
     if (const json* v = field("accept")) {
         jail.accept = parse_accept(reader, *v, at("accept"), name, context);
     }
-    if (const json* v = field("host_access")) jail.host_access = reader.port_list(*v, at("host_access"));
-    if (const json* v = field("host_ports")) jail.host_ports = reader.port_list(*v, at("host_ports"));
-    if (const json* v = field("after")) jail.after = parse_after(reader, *v, at("after"), name, context);
+    if (const json* v = field("host_access"))
+        jail.host_access = reader.port_list(*v, at("host_access"));
+    if (const json* v = field("host_ports"))
+        jail.host_ports = reader.port_list(*v, at("host_ports"));
+    if (const json* v = field("after"))
+        jail.after = parse_after(reader, *v, at("after"), name, context);
     if (const json* v = field("restart")) jail.restart = parse_restart(reader, *v, at("restart"));
-    if (const json* v = field("stop_signal")) jail.stop_signal = parse_stop_signal(reader, *v, at("stop_signal"));
+    if (const json* v = field("stop_signal"))
+        jail.stop_signal = parse_stop_signal(reader, *v, at("stop_signal"));
     if (const json* v = field("stop_timeout")) {
         jail.stop_timeout = reader.duration(*v, at("stop_timeout")).value_or(jail.stop_timeout);
     }
@@ -322,7 +340,8 @@ ParsedJail parse_jail(FieldReader& reader, const std::string& name, const json& 
     }
     jail.hostname = parse_hostname(reader, field("hostname"), at("hostname"), name);
     if (const json* v = field("limits")) jail.limits = parse_limits(reader, *v, at("limits"));
-    if (const json* v = field("provision")) jail.provision = parse_provision(reader, *v, at("provision"));
+    if (const json* v = field("provision"))
+        jail.provision = parse_provision(reader, *v, at("provision"));
     return parsed;
 }
 

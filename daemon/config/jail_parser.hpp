@@ -20,8 +20,8 @@ struct JailContext {
 
 struct ParsedJail {
     JailConfig config;
-    std::string path;                                // "jails.<name>"
-    bool address_ok = false;                         // config.address was given and parsed
+    std::string path;                                        // "jails.<name>"
+    bool address_ok = false;                                 // config.address was given and parsed
     std::vector<std::pair<int, std::string>> publish_paths;  // port -> "jails.x.publish[i]"
 };
 

@@ -54,7 +54,8 @@ constexpr std::array<ManagedOption, 10> kManagedOptions{{
     {"--netns", "jaild sets up the jail's network itself; set \"address\" instead"},
     {"--ip", "jaild sets up the jail's network itself; set \"address\" instead"},
     {"--join", "jaild starts the sandbox itself; run commands in a running jail with jailctl"},
-    {"--shutdown", "jaild stops the sandbox itself (\"stop_signal\", \"stop_timeout\"); use jailctl stop"},
+    {"--shutdown",
+     "jaild stops the sandbox itself (\"stop_signal\", \"stop_timeout\"); use jailctl stop"},
     {"--hostname", "set \"hostname\" instead"},
     {"--profile", "set \"profile\" instead"},
     {"--noprofile", "set \"profile\": \"none\" instead"},
@@ -70,9 +71,12 @@ RestartConfig parse_restart(FieldReader& reader, const json& value, const std::s
                                 "crash_loop_limit", "crash_loop_window", "crash_loop_cooldown"});
     if (const json* v = FieldReader::member(value, "policy")) {
         if (auto policy = reader.string(*v, child_path(path, "policy"))) {
-            if (*policy == "always") restart.policy = RestartPolicy::always;
-            else if (*policy == "on-failure") restart.policy = RestartPolicy::on_failure;
-            else if (*policy == "never") restart.policy = RestartPolicy::never;
+            if (*policy == "always")
+                restart.policy = RestartPolicy::always;
+            else if (*policy == "on-failure")
+                restart.policy = RestartPolicy::on_failure;
+            else if (*policy == "never")
+                restart.policy = RestartPolicy::never;
             else {
                 reader.add(child_path(path, "policy"),
                            "unknown restart policy " + json_quote(*policy) +
@@ -102,14 +106,14 @@ RestartConfig parse_restart(FieldReader& reader, const json& value, const std::s
 HealthConfig parse_health(FieldReader& reader, const json& value, const std::string& path) {
     HealthConfig health;
     if (!reader.expect_object(value, path)) return health;
-    reader.reject_unknown_keys(value, path,
-                               {"tcp", "exec", "interval", "timeout", "retries", "start_period",
-                                "restart_unhealthy"});
+    reader.reject_unknown_keys(
+        value, path,
+        {"tcp", "exec", "interval", "timeout", "retries", "start_period", "restart_unhealthy"});
     const json* tcp = FieldReader::member(value, "tcp");
     const json* exec = FieldReader::member(value, "exec");
     if ((tcp == nullptr) == (exec == nullptr)) {
-        reader.add(path, std::string(tcp ? "both \"tcp\" and \"exec\" are given" :
-                                           "neither \"tcp\" nor \"exec\" is given") +
+        reader.add(path, std::string(tcp ? "both \"tcp\" and \"exec\" are given"
+                                         : "neither \"tcp\" nor \"exec\" is given") +
                              "; give exactly one, e.g. {\"tcp\": 80} or "
                              "{\"exec\": [\"/usr/bin/pg_isready\", \"-q\"]}");
     } else if (tcp != nullptr) {
@@ -141,11 +145,11 @@ Limits parse_limits(FieldReader& reader, const json& value, const std::string& p
     for (const auto& [key, item] : value.items()) {
         if (key.rfind("rlimit_", 0) != 0 || key == "rlimit_") continue;
         auto resource = key.substr(7);
-        static const std::set<std::string> kKnown{"nofile", "nproc", "as", "cpu", "fsize",
-                                                  "sigpending"};
+        static const std::set<std::string> kKnown{"nofile", "nproc", "as",
+                                                  "cpu",    "fsize", "sigpending"};
         if (kKnown.count(resource) == 0) continue;  // reported as an unknown key
-        if (auto n = reader.integer(item, child_path(path, key), 1, LLONG_MAX,
-                                    "a positive integer")) {
+        if (auto n =
+                reader.integer(item, child_path(path, key), 1, LLONG_MAX, "a positive integer")) {
             limits.rlimits[resource] = *n;
         }
     }
@@ -162,8 +166,9 @@ Limits parse_limits(FieldReader& reader, const json& value, const std::string& p
                 if (!n) continue;
                 int cpu = static_cast<int>(*n);
                 if (std::find(limits.cpus.begin(), limits.cpus.end(), cpu) != limits.cpus.end()) {
-                    reader.add(index_path(cpus_path, i), "CPU " + std::to_string(cpu) +
-                                                             " is listed twice; remove the duplicate");
+                    reader.add(
+                        index_path(cpus_path, i),
+                        "CPU " + std::to_string(cpu) + " is listed twice; remove the duplicate");
                     continue;
                 }
                 limits.cpus.push_back(cpu);
@@ -183,8 +188,9 @@ ProvisionConfig parse_provision(FieldReader& reader, const json& value, const st
                 provision.suite = *suite;
             } else {
                 reader.add(child_path(path, "suite"),
-                           json_quote(*suite) + " is not a Debian suite name; use e.g. \"bookworm\" "
-                                            "or leave it out for the host's own release");
+                           json_quote(*suite) +
+                               " is not a Debian suite name; use e.g. \"bookworm\" "
+                               "or leave it out for the host's own release");
             }
         }
     }
@@ -196,8 +202,9 @@ ProvisionConfig parse_provision(FieldReader& reader, const json& value, const st
                 if (!name) continue;
                 if (!is_valid_debian_package(*name)) {
                     reader.add(index_path(packages_path, i),
-                               json_quote(*name) + " is not a Debian package name; use lowercase "
-                                               "letters, digits and + . -, e.g. \"apache2\"");
+                               json_quote(*name) +
+                                   " is not a Debian package name; use lowercase "
+                                   "letters, digits and + . -, e.g. \"apache2\"");
                     continue;
                 }
                 provision.packages.push_back(*name);
@@ -227,13 +234,15 @@ std::vector<std::string> parse_firejail_options(FieldReader& reader, const json&
         auto option = reader.string(value[i], item_path);
         if (!option) continue;
         if (*option == "--") {
-            reader.add(item_path, "\"--\" makes firejail run the command through /bin/bash -c; "
-                                  "remove it (jaild puts the command after the options itself)");
+            reader.add(item_path,
+                       "\"--\" makes firejail run the command through /bin/bash -c; "
+                       "remove it (jaild puts the command after the options itself)");
             continue;
         }
         if (option->rfind("--", 0) != 0 || option->size() < 3) {
-            reader.add(item_path, json_quote(*option) + " is not a firejail long option; options "
-                                  "start with \"--\", e.g. \"--writable-var-log\"");
+            reader.add(item_path, json_quote(*option) +
+                                      " is not a firejail long option; options "
+                                      "start with \"--\", e.g. \"--writable-var-log\"");
             continue;
         }
         if (option->find('\0') != std::string::npos) {

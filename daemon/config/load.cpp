@@ -44,14 +44,15 @@ ConfigIssue parse_error_issue(std::string_view text, std::string_view source,
 // nlohmann keeps the last of duplicate keys silently; a parser callback that tracks the JSON
 // path finds them so they are reported like every other problem.
 class DuplicateKeyFinder {
-public:
+  public:
     explicit DuplicateKeyFinder(FieldReader& reader) : reader_(reader) {}
 
     bool operator()(int /*depth*/, json::parse_event_t event, json& parsed) {
         switch (event) {
             case json::parse_event_t::object_start:
             case json::parse_event_t::array_start:
-                frames_.push_back({event == json::parse_event_t::object_start, next_path(), {}, {}, 0});
+                frames_.push_back(
+                    {event == json::parse_event_t::object_start, next_path(), {}, {}, 0});
                 break;
             case json::parse_event_t::key: {
                 Frame& frame = frames_.back();
@@ -75,7 +76,7 @@ public:
         return true;
     }
 
-private:
+  private:
     struct Frame {
         bool is_object;
         std::string path;
@@ -107,9 +108,9 @@ std::optional<Ipv4Cidr> parse_bridge(FieldReader& reader, const json& value, Bri
             if (is_valid_interface_name(*name)) {
                 out.name = *name;
             } else {
-                reader.add("bridge.name",
-                           json_quote(*name) + " is not a valid interface name; use 1-15 letters, "
-                                           "digits, '_', '.' or '-', e.g. \"jaild0\"");
+                reader.add("bridge.name", json_quote(*name) +
+                                              " is not a valid interface name; use 1-15 letters, "
+                                              "digits, '_', '.' or '-', e.g. \"jaild0\"");
             }
         }
     }
@@ -125,8 +126,9 @@ std::optional<Ipv4Cidr> parse_bridge(FieldReader& reader, const json& value, Bri
         return std::nullopt;
     }
     if (cidr->prefix > 30) {
-        reader.add("bridge.address", cidr->str() + " leaves no room for jails; use a prefix "
-                                     "of at most /30, e.g. \"10.213.0.1/24\"");
+        reader.add("bridge.address", cidr->str() +
+                                         " leaves no room for jails; use a prefix "
+                                         "of at most /30, e.g. \"10.213.0.1/24\"");
         return std::nullopt;
     }
     if (cidr->address == cidr->network() || cidr->address == cidr->broadcast()) {
@@ -158,14 +160,17 @@ PublicConfig parse_public(FieldReader& reader, const json& value,
         if (!address) {
             reader.add(path, address.error().message);
         } else if (address->value == 0) {
-            reader.add(path, "0.0.0.0 is not an address of this host; to publish on every "
-                             "local address leave \"addresses\" empty");
+            reader.add(path,
+                       "0.0.0.0 is not an address of this host; to publish on every "
+                       "local address leave \"addresses\" empty");
         } else if (bridge && *address == bridge->address) {
-            reader.add(path, address->str() + " is the bridge's own address; list the host's "
-                             "outside addresses here (or none, for all of them)");
+            reader.add(path, address->str() +
+                                 " is the bridge's own address; list the host's "
+                                 "outside addresses here (or none, for all of them)");
         } else if (bridge && bridge->contains(*address)) {
             reader.add(path, address->str() + " is inside the bridge subnet " +
-                                 bridge->network_str() + "; list the host's outside addresses "
+                                 bridge->network_str() +
+                                 "; list the host's outside addresses "
                                  "here (or none, for all of them)");
         } else if (std::find(out.addresses.begin(), out.addresses.end(), *address) !=
                    out.addresses.end()) {
@@ -180,8 +185,10 @@ PublicConfig parse_public(FieldReader& reader, const json& value,
 void parse_document(FieldReader& reader, const json& root, const LoadOptions& options,
                     Config& config) {
     if (!root.is_object()) {
-        reader.add("", "the configuration must be a JSON object with \"bridge\" and \"jails\", "
-                       "got " + describe(root));
+        reader.add("",
+                   "the configuration must be a JSON object with \"bridge\" and \"jails\", "
+                   "got " +
+                       describe(root));
         return;
     }
     reader.reject_unknown_keys(root, "", {"bridge", "public", "jails"});
@@ -194,8 +201,8 @@ void parse_document(FieldReader& reader, const json& root, const LoadOptions& op
     if (const json* v = FieldReader::member(root, "public")) {
         config.public_ = parse_public(reader, *v, bridge);
     }
-    const json* jails = reader.required(root, "", "jails",
-                                        "add \"jails\": {} and describe each jail in it");
+    const json* jails =
+        reader.required(root, "", "jails", "add \"jails\": {} and describe each jail in it");
     if (jails == nullptr || !reader.expect_object(*jails, "jails")) return;
 
     JailContext context{bridge, {}};

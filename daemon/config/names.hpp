@@ -10,9 +10,10 @@
 
 namespace jaild::config {
 
-bool is_valid_jail_name(std::string_view s);        // ^[a-z][a-z0-9-]{0,30}$
-bool is_valid_interface_name(std::string_view s);   // Linux: 1-15 of [A-Za-z0-9_.-], not "." or ".."
-bool is_valid_hostname_label(std::string_view s);   // RFC 1123: 1-63 of [A-Za-z0-9-], no '-' at an end
+bool is_valid_jail_name(std::string_view s);       // ^[a-z][a-z0-9-]{0,30}$
+bool is_valid_interface_name(std::string_view s);  // Linux: 1-15 of [A-Za-z0-9_.-], not "." or ".."
+bool is_valid_hostname_label(
+    std::string_view s);  // RFC 1123: 1-63 of [A-Za-z0-9-], no '-' at an end
 bool is_valid_environment_key(std::string_view s);  // ^[A-Za-z_][A-Za-z0-9_]*$
 bool is_valid_debian_package(std::string_view s);   // ^[a-z0-9][a-z0-9+.-]+$
 bool is_valid_suite_name(std::string_view s);       // ^[a-z][a-z0-9-]*$ ("bookworm", "stable")

@@ -16,8 +16,8 @@ namespace {
 // The directories firejail --chroot checks for ("Error: cannot find /var/tmp in chroot
 // directory"), and home, over which jaild's --private mounts a tmpfs ("Error mounting /home
 // directory" otherwise).
-constexpr std::array<const char*, 7> kRequiredSubdirectories{"dev", "etc", "home", "proc",
-                                                              "tmp", "var", "var/tmp"};
+constexpr std::array<const char*, 7> kRequiredSubdirectories{"dev", "etc", "home",   "proc",
+                                                             "tmp", "var", "var/tmp"};
 
 std::string octal_mode(mode_t mode) {
     char text[8];
@@ -38,8 +38,9 @@ std::vector<ConfigIssue> check_root_directory(const std::string& root,
     if (::stat(base.c_str(), &st) != 0) {
         int error = errno;
         if (error == ENOENT) {
-            add(root + " does not exist; create the jail's root filesystem there (e.g. "
-                       "jailctl provision) or fix the path");
+            add(root +
+                " does not exist; create the jail's root filesystem there (e.g. "
+                "jailctl provision) or fix the path");
         } else {
             add("cannot inspect " + root + ": " + std::strerror(error) +
                 "; check the path and its parents' permissions");
@@ -65,15 +66,19 @@ std::vector<ConfigIssue> check_root_directory(const std::string& root,
         if (::stat(full.c_str(), &sub_st) != 0) {
             int error = errno;
             if (error == ENOENT) {
-                add(base + " lacks " + sub + ", which firejail --chroot requires; create it: "
-                    "mkdir -p " + full);
+                add(base + " lacks " + sub +
+                    ", which firejail --chroot requires; create it: "
+                    "mkdir -p " +
+                    full);
             } else {
                 add("cannot inspect " + full + ": " + std::strerror(error) +
                     "; firejail --chroot requires that directory");
             }
         } else if (!S_ISDIR(sub_st.st_mode)) {
-            add(full + " is not a directory, but firejail --chroot requires one there; "
-                "replace it: rm " + full + " && mkdir " + full);
+            add(full +
+                " is not a directory, but firejail --chroot requires one there; "
+                "replace it: rm " +
+                full + " && mkdir " + full);
         }
     }
     return issues;

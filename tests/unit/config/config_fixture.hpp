@@ -53,7 +53,9 @@ inline LoadResult parse_pure(const std::string& text) {
     return parse_config(text, "test.json", options);
 }
 
-inline LoadResult parse_pure(const nlohmann::json& j) { return parse_pure(j.dump()); }
+inline LoadResult parse_pure(const nlohmann::json& j) {
+    return parse_pure(j.dump());
+}
 
 inline std::string all_issues(const LoadResult& r) {
     std::string out;

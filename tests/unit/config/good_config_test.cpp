@@ -84,10 +84,15 @@ TEST_CASE("minimal configuration: defaults everywhere") {
 }
 
 TEST_CASE("signal names with and without SIG prefix") {
-    for (auto [name, number] : std::vector<std::pair<std::string, int>>{
-             {"SIGTERM", SIGTERM}, {"TERM", SIGTERM}, {"INT", SIGINT}, {"SIGQUIT", SIGQUIT},
-             {"HUP", SIGHUP}, {"SIGUSR1", SIGUSR1}, {"USR2", SIGUSR2}, {"SIGKILL", SIGKILL},
-             {"WINCH", SIGWINCH}}) {
+    for (auto [name, number] : std::vector<std::pair<std::string, int>>{{"SIGTERM", SIGTERM},
+                                                                        {"TERM", SIGTERM},
+                                                                        {"INT", SIGINT},
+                                                                        {"SIGQUIT", SIGQUIT},
+                                                                        {"HUP", SIGHUP},
+                                                                        {"SIGUSR1", SIGUSR1},
+                                                                        {"USR2", SIGUSR2},
+                                                                        {"SIGKILL", SIGKILL},
+                                                                        {"WINCH", SIGWINCH}}) {
         auto j = good_json();
         j["jails"]["www"]["stop_signal"] = name;
         auto r = parse_pure(j);
@@ -110,11 +115,11 @@ TEST_CASE("the packaged example loads and is the default deployment") {
     const auto& db = c.jails.at("db");
     CHECK(db.address.str() == "10.213.0.3");
     CHECK(db.root == "/var/lib/jaild/jails/db");
-    CHECK(db.command == std::vector<std::string>{"/usr/bin/pg_ctlcluster", "15", "main",
-                                                 "start", "--foreground"});
+    CHECK(db.command == std::vector<std::string>{"/usr/bin/pg_ctlcluster", "15", "main", "start",
+                                                 "--foreground"});
     CHECK(db.stop_signal == SIGINT);
-    CHECK(db.health.exec == std::vector<std::string>{"/usr/bin/pg_isready", "-q", "-h",
-                                                     "10.213.0.3"});
+    CHECK(db.health.exec ==
+          std::vector<std::string>{"/usr/bin/pg_isready", "-q", "-h", "10.213.0.3"});
     REQUIRE(db.accept.size() == 1);
     CHECK(db.accept[0].from == "www");
     CHECK(db.accept[0].ports == std::vector<int>{5432});
@@ -139,6 +144,6 @@ TEST_CASE("load_config reports a missing file") {
     auto r = load_config("/nonexistent/jaild.json");
     REQUIRE(r.issues.size() == 1);
     CHECK(r.issues[0].path.empty());
-    CHECK_THAT(r.issues[0].message, Catch::Contains("/nonexistent/jaild.json") &&
-                                        Catch::Contains("No such file"));
+    CHECK_THAT(r.issues[0].message,
+               Catch::Contains("/nonexistent/jaild.json") && Catch::Contains("No such file"));
 }

@@ -56,6 +56,6 @@ TEST_CASE("after cycles are found with their path") {
     REQUIRE(three.size() == 1);
     CHECK(three[0] == std::vector<std::string>{"a", "b", "c", "a"});
     // Diamonds are not cycles.
-    CHECK(find_after_cycles(Graph{{"a", {"b", "c"}}, {"b", {"d"}}, {"c", {"d"}}, {"d", {}}})
-              .empty());
+    CHECK(
+        find_after_cycles(Graph{{"a", {"b", "c"}}, {"b", {"d"}}, {"c", {"d"}}, {"d", {}}}).empty());
 }

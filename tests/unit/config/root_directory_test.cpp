@@ -17,7 +17,7 @@ namespace {
 
 // A temporary jail root with everything firejail --chroot needs; removed on destruction.
 class TempRoot {
-public:
+  public:
     TempRoot() {
         char pattern[] = "/tmp/jaild-config-test-XXXXXX";
         const char* made = ::mkdtemp(pattern);
@@ -37,7 +37,7 @@ public:
     const fs::path& path() const { return path_; }
     std::string str() const { return path_.string(); }
 
-private:
+  private:
     fs::path path_;
 };
 
