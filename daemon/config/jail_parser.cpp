@@ -321,15 +321,19 @@ ParsedJail parse_jail(FieldReader& reader, const std::string& name, const json& 
     if (const json* v = field("accept")) {
         jail.accept = parse_accept(reader, *v, at("accept"), name, context);
     }
-    if (const json* v = field("host_access"))
+    if (const json* v = field("host_access")) {
         jail.host_access = reader.port_list(*v, at("host_access"));
-    if (const json* v = field("host_ports"))
+    }
+    if (const json* v = field("host_ports")) {
         jail.host_ports = reader.port_list(*v, at("host_ports"));
-    if (const json* v = field("after"))
+    }
+    if (const json* v = field("after")) {
         jail.after = parse_after(reader, *v, at("after"), name, context);
+    }
     if (const json* v = field("restart")) jail.restart = parse_restart(reader, *v, at("restart"));
-    if (const json* v = field("stop_signal"))
+    if (const json* v = field("stop_signal")) {
         jail.stop_signal = parse_stop_signal(reader, *v, at("stop_signal"));
+    }
     if (const json* v = field("stop_timeout")) {
         jail.stop_timeout = reader.duration(*v, at("stop_timeout")).value_or(jail.stop_timeout);
     }
@@ -340,8 +344,9 @@ ParsedJail parse_jail(FieldReader& reader, const std::string& name, const json& 
     }
     jail.hostname = parse_hostname(reader, field("hostname"), at("hostname"), name);
     if (const json* v = field("limits")) jail.limits = parse_limits(reader, *v, at("limits"));
-    if (const json* v = field("provision"))
+    if (const json* v = field("provision")) {
         jail.provision = parse_provision(reader, *v, at("provision"));
+    }
     return parsed;
 }
 
