@@ -36,7 +36,8 @@ std::vector<std::string> launch_argv(const config::JailConfig& jail, const Launc
 
 std::vector<std::string> join_argv(const std::string& firejail, const std::string& sandbox_name,
                                    const std::vector<std::string>& command) {
-    std::vector<std::string> argv{firejail, "--join=" + sandbox_name, "--quiet"};
+    // firejail refuses options after --join ("invalid option --quiet after --join").
+    std::vector<std::string> argv{firejail, "--quiet", "--join=" + sandbox_name};
     if (command.empty()) argv.emplace_back("/bin/sh");
     else argv.insert(argv.end(), command.begin(), command.end());
     return argv;

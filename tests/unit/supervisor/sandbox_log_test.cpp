@@ -68,7 +68,7 @@ TEST_CASE("launch_argv maps the profile setting") {
 
 TEST_CASE("join_argv defaults to a shell") {
     CHECK(sandbox::join_argv("/usr/bin/firejail", "www", {}) ==
-          std::vector<std::string>{"/usr/bin/firejail", "--join=www", "--quiet", "/bin/sh"});
+          std::vector<std::string>{"/usr/bin/firejail", "--quiet", "--join=www", "/bin/sh"});
     CHECK(sandbox::join_argv("/usr/bin/firejail", "www", {"cat", "/etc/hostname"}).back() ==
           "/etc/hostname");
 }
