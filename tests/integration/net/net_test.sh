@@ -113,7 +113,32 @@ all_checks() {
 # ---- setup ---------------------------------------------------------------------------------
 FORWARD_BEFORE=$(cat /proc/sys/net/ipv4/ip_forward)
 log "ip_forward before: $FORWARD_BEFORE"
+
+log "--- refused: an existing bridge with another address, a non-bridge link of that name"
+expect_driver_refuses() {  # TEXT...: `up` exits 1 and its error contains every TEXT
+    local rc=0 out
+    out=$(timeout 20 "$DRIVER" up "$T/jaild.json" 2>&1) || rc=$?
+    [[ $rc == 1 ]] || fail "driver should have refused (status $rc): $out"
+    local text
+    for text in "$@"; do [[ $out == *"$text"* ]] || fail "driver error lacks '$text': $out"; done
+    log "ok: refused: ${out##*] }"
+}
+ip link add $BR type bridge
+ip address add 10.99.0.1/24 dev $BR
+expect_driver_refuses "10.99.0.1/24" "10.213.0.1/24" "bridge.address"
+ip link del $BR
+ip link add $BR type veth peer name brpeer0  # no dummy module on these kernels
+expect_driver_refuses "not a bridge" "bridge.name"
+ip link del $BR
+table_present && fail "a refused start left the table behind"
+[[ $(cat /proc/sys/net/ipv4/ip_forward) == "$FORWARD_BEFORE" ]] || fail "a refused start changed ip_forward"
+
+log "--- leftovers of a jail no longer configured are removed at start"
+ip netns add jaild-old
+ip link add jv-old type veth peer name eth0 netns jaild-old
 start_driver
+[[ -e /run/netns/jaild-old ]] && fail "stale /run/netns/jaild-old not removed"
+link_present jv-old && fail "stale veth jv-old not removed"
 log "driver up: $(ip -br link show | tr '\n' ';')"
 [[ $(cat /proc/sys/net/ipv4/ip_forward) == 1 ]] || fail "ip_forward not enabled"
 [[ -e /run/netns/jaild-www && -e /run/netns/jaild-db ]] || fail "jail netns missing: $(ls /run/netns)"
@@ -165,6 +190,7 @@ expect_body jaild-www "http://10.213.0.3:5432/" "db5432"
 grep -q "restored" "$T/driver.log" || fail "no restore warning logged"
 
 log "--- crash (SIGKILL): the network stays up; a new driver adopts it"
+VETH_INDEX=$(ip -j link show jv-www | grep -o '"ifindex":[0-9]*')
 REAL_DRIVER=$(ps -o pid= --ppid "$DRIVER_PID")  # DRIVER_PID is its `timeout` wrapper
 [[ -n $REAL_DRIVER ]] || fail "cannot find the driver process under $DRIVER_PID"
 kill -KILL $REAL_DRIVER
@@ -175,6 +201,8 @@ link_present $BR || fail "bridge gone after a crash"
 expect_body outside "http://$PUB:80/" "www"
 start_driver
 grep -q "replacing the existing nftables table" "$T/driver.log" || fail "restart did not report the stale table"
+[[ $(ip -j link show jv-www | grep -o '"ifindex":[0-9]*') == "$VETH_INDEX" ]] \
+    || fail "ensure_jail after a restart recreated jv-www instead of keeping it"
 all_checks
 
 log "--- reload (SIGHUP -> update): explicit public address, db publishes 5432"
