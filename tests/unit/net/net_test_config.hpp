@@ -8,7 +8,7 @@
 namespace jaild::net::test {
 
 inline Ipv4Address ip(const std::string& s) { return *parse_ipv4(s); }
-inline Ipv4Cidr cidr_of_text(const std::string& s) { return *parse_ipv4_cidr(s); }
+inline Ipv4Cidr cidr_of(const std::string& s) { return *parse_ipv4_cidr(s); }
 
 inline config::JailConfig jail(const std::string& name, const std::string& address) {
     config::JailConfig j;
@@ -22,7 +22,7 @@ inline config::JailConfig jail(const std::string& name, const std::string& addre
 inline config::Config base_config() {
     config::Config c;
     c.bridge.name = "jaild0";
-    c.bridge.address = cidr_of_text("10.213.0.1/24");
+    c.bridge.address = cidr_of("10.213.0.1/24");
     return c;
 }
 
@@ -38,6 +38,3 @@ inline config::Config www_db_config() {
 }
 
 }  // namespace jaild::net::test
-
-using jaild::net::test::cidr_of_text;
-inline jaild::Ipv4Cidr cidr_of(const std::string& s) { return cidr_of_text(s); }

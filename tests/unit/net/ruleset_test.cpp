@@ -13,6 +13,7 @@ using jaild::net::render_ruleset;
 using jaild::net::test::jail;
 using jaild::net::test::base_config;
 using jaild::net::test::ip;
+using jaild::net::test::cidr_of;
 
 namespace {
 
