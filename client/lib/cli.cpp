@@ -49,25 +49,31 @@ int run_jailctl(int argc, char** argv) {
 
     std::vector<std::string> lifecycle_jails;
     std::vector<CLI::App*> lifecycle;
-    for (auto [name, help] : {std::pair{"start", "start jails (clears a failed state or a hold)"},
-                              std::pair{"stop", "stop jails and hold them down until started"},
-                              std::pair{"restart", "stop and start jails"},
-                              std::pair{"shutdown", "stop jails; the hold survives jaild restarts and reloads"}}) {
+    for (auto [name, help] :
+         {std::pair{"start", "start jails (clears a failed state or a hold)"},
+          std::pair{"stop", "stop jails and hold them down until started"},
+          std::pair{"restart", "stop and start jails"},
+          std::pair{"shutdown", "stop jails; the hold survives jaild restarts and reloads"}}) {
         auto* sub = app.add_subcommand(name, help);
         sub->add_option("JAIL", lifecycle_jails, "jail names")->required();
         lifecycle.push_back(sub);
     }
-    auto* reload = app.add_subcommand("reload", "re-read the configuration; prints what changed or every issue");
+    auto* reload = app.add_subcommand(
+        "reload", "re-read the configuration; prints what changed or every issue");
     auto* logs = app.add_subcommand("logs", "print a jail's output");
     std::string logs_jail;
     int lines = 100;
     bool follow = false;
     logs->add_option("JAIL", logs_jail, "jail name")->required();
-    logs->add_option("-n,--lines", lines, "how many recent lines")->capture_default_str()->check(CLI::Range(0, 100000));
+    logs->add_option("-n,--lines", lines, "how many recent lines")
+        ->capture_default_str()
+        ->check(CLI::Range(0, 100000));
     logs->add_flag("-f,--follow", follow, "keep printing new lines until interrupted");
-    auto* events = app.add_subcommand("events", "print jail state changes as they happen (JSON lines)");
+    auto* events =
+        app.add_subcommand("events", "print jail state changes as they happen (JSON lines)");
     auto* version = app.add_subcommand("version", "print jailctl's and jaild's versions");
-    auto* join = app.add_subcommand("join", "run a command (default: a shell) inside a jail; exits with its status");
+    auto* join = app.add_subcommand(
+        "join", "run a command (default: a shell) inside a jail; exits with its status");
     std::string join_jail;
     std::vector<std::string> join_command;
     join->add_option("JAIL", join_jail, "jail name")->required();
@@ -89,7 +95,8 @@ int run_jailctl(int argc, char** argv) {
         return exit_codes::kUnreachable;
     }
     Connection& c = *conn;
-    if (status->parsed()) return run_status(c, status_jail.empty() ? std::nullopt : std::optional(status_jail), out);
+    if (status->parsed())
+        return run_status(c, status_jail.empty() ? std::nullopt : std::optional(status_jail), out);
     for (auto* sub : lifecycle) {
         if (sub->parsed()) return run_lifecycle(c, sub->get_name(), lifecycle_jails, out);
     }

@@ -28,7 +28,8 @@ int transport_error(const Error& e, const Output& o) {
 int report_error(const protocol::RpcError& e, const std::string& context, const Output& o) {
     o.err << "jailctl: " << (context.empty() ? "" : context + ": ") << e.message << "\n";
     if (e.code == protocol::ErrorCode::MethodNotFound) {
-        o.err << "jailctl: jaild does not know this request; check `jailctl version` for a version mismatch\n";
+        o.err << "jailctl: jaild does not know this request; check `jailctl version` for a version "
+                 "mismatch\n";
     }
     return protocol::exit_status_for(e.code);
 }
@@ -47,12 +48,14 @@ int run_status(Connection& c, const std::optional<std::string>& jail, const Outp
         auto jails = r->result->at("jails").get<std::vector<JailStatus>>();
         o.out << format_status_table(jails, o.color);
     } catch (const json::exception& e) {
-        return transport_error(make_error(std::string("jaild sent a malformed status: ") + e.what()), o);
+        return transport_error(
+            make_error(std::string("jaild sent a malformed status: ") + e.what()), o);
     }
     return exit_codes::kOk;
 }
 
-int run_lifecycle(Connection& c, const std::string& method, const std::vector<std::string>& jails, const Output& o) {
+int run_lifecycle(Connection& c, const std::string& method, const std::vector<std::string>& jails,
+                  const Output& o) {
     int status = exit_codes::kOk;
     for (const auto& jail : jails) {
         auto r = c.call(method, json{{"jail", jail}});
@@ -62,8 +65,11 @@ int run_lifecycle(Connection& c, const std::string& method, const std::vector<st
             if (status == exit_codes::kOk) status = s;
             continue;
         }
-        if (o.json) o.out << json{{"jail", jail}, {"method", method}, {"result", *r->result}}.dump() << "\n";
-        else o.out << jail << ": " << past_tense(method) << "\n";
+        if (o.json)
+            o.out << json{{"jail", jail}, {"method", method}, {"result", *r->result}}.dump()
+                  << "\n";
+        else
+            o.out << jail << ": " << past_tense(method) << "\n";
     }
     return status;
 }
@@ -77,14 +83,17 @@ int run_reload(Connection& c, const Output& o) {
             if (o.json) o.out << e.data.dump(2) << "\n";
             o.err << "jailctl: reload: " << e.message << ":\n";
             for (const auto& issue : e.data.value("issues", json::array())) {
-                o.err << "  - " << (issue.is_string() ? issue.get<std::string>() : issue.dump()) << "\n";
+                o.err << "  - " << (issue.is_string() ? issue.get<std::string>() : issue.dump())
+                      << "\n";
             }
             return exit_codes::kFailed;
         }
         return report_error(e, "reload", o);
     }
-    if (o.json) o.out << r->result->dump(2) << "\n";
-    else o.out << format_reload(*r->result);
+    if (o.json)
+        o.out << r->result->dump(2) << "\n";
+    else
+        o.out << format_reload(*r->result);
     return exit_codes::kOk;
 }
 
@@ -113,9 +122,11 @@ int run_logs(Connection& c, const std::string& jail, int lines, bool follow, con
         if (!m) return transport_error(m.error(), o);
         auto* n = std::get_if<protocol::Notification>(&*m);
         if (!n) continue;
-        if (n->method == "log") print_log(n->params, o);
+        if (n->method == "log")
+            print_log(n->params, o);
         else if (n->method == "dropped") {
-            o.err << "jailctl: " << n->params.value("count", 0) << " lines dropped because jailctl did not read fast enough\n";
+            o.err << "jailctl: " << n->params.value("count", 0)
+                  << " lines dropped because jailctl did not read fast enough\n";
         }
         o.out.flush();
     }
@@ -131,8 +142,10 @@ int run_events(Connection& c, const Output& o) {
         if (!m) return transport_error(m.error(), o);
         auto* n = std::get_if<protocol::Notification>(&*m);
         if (!n) continue;
-        if (n->method == "event") o.out << n->params.dump() << "\n";
-        else if (n->method == "dropped") o.err << "jailctl: " << n->params.value("count", 0) << " events dropped\n";
+        if (n->method == "event")
+            o.out << n->params.dump() << "\n";
+        else if (n->method == "dropped")
+            o.err << "jailctl: " << n->params.value("count", 0) << " events dropped\n";
         o.out.flush();
     }
 }
@@ -146,14 +159,17 @@ int run_version(Connection* c, const Output& o) {
     int daemon_protocol = r->result->value("protocol", 0);
     std::string daemon_version = r->result->value("version", "?");
     if (o.json) {
-        o.out << json{{"jailctl", {{"version", kVersion}, {"protocol", kProtocolVersion}}}, {"jaild", *r->result}}.dump(2)
+        o.out << json{{"jailctl", {{"version", kVersion}, {"protocol", kProtocolVersion}}},
+                      {"jaild", *r->result}}
+                     .dump(2)
               << "\n";
     } else {
         o.out << "jaild " << daemon_version << " (protocol " << daemon_protocol << ")\n";
     }
     if (daemon_protocol != kProtocolVersion) {
-        o.err << "jailctl: protocol mismatch: jailctl speaks protocol " << kProtocolVersion << " but jaild speaks "
-              << daemon_protocol << "; install the same version of jailctl and jaild "
+        o.err << "jailctl: protocol mismatch: jailctl speaks protocol " << kProtocolVersion
+              << " but jaild speaks " << daemon_protocol
+              << "; install the same version of jailctl and jaild "
               << "(one package), then restart the daemon: systemctl restart jaild\n";
         return exit_codes::kFailed;
     }

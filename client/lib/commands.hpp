@@ -29,7 +29,8 @@ struct Output {
 
 int run_status(Connection& c, const std::optional<std::string>& jail, const Output& o);
 // start|stop|restart|shutdown, one request per jail, each reported; the first failure's status.
-int run_lifecycle(Connection& c, const std::string& method, const std::vector<std::string>& jails, const Output& o);
+int run_lifecycle(Connection& c, const std::string& method, const std::vector<std::string>& jails,
+                  const Output& o);
 int run_reload(Connection& c, const Output& o);
 int run_logs(Connection& c, const std::string& jail, int lines, bool follow, const Output& o);
 int run_events(Connection& c, const Output& o);

@@ -28,16 +28,18 @@ Result<Connection> Connection::open(const std::string& socket_path) {
     if (rc != 0) {
         int err = errno;
         if (err == EACCES) {
-            return make_error("cannot reach jaild at " + socket_path +
-                              " (Permission denied); only root and members of group \"jaild\" may use it; "
-                              "add yourself with: adduser USER jaild (then log in again)");
+            return make_error(
+                "cannot reach jaild at " + socket_path +
+                " (Permission denied); only root and members of group \"jaild\" may use it; "
+                "add yourself with: adduser USER jaild (then log in again)");
         }
         return unreachable(std::strerror(err));
     }
     return Connection(std::move(fd));
 }
 
-Result<int> Connection::send(const std::string& method, const json& params, const std::vector<int>& fds) {
+Result<int> Connection::send(const std::string& method, const json& params,
+                             const std::vector<int>& fds) {
     int id = next_id_++;
     std::string line = protocol::encode_request({id, method, params});
     std::size_t sent = 0;
@@ -60,7 +62,8 @@ Result<int> Connection::send(const std::string& method, const json& params, cons
         ssize_t n = ::sendmsg(fd_.get(), &msg, MSG_NOSIGNAL);
         if (n < 0) {
             if (errno == EINTR) continue;
-            return make_error(std::string("sending the request to jaild failed: ") + std::strerror(errno));
+            return make_error(std::string("sending the request to jaild failed: ") +
+                              std::strerror(errno));
         }
         sent += static_cast<std::size_t>(n);
     }
@@ -118,7 +121,8 @@ Result<protocol::ServerMessage> Connection::read_message(std::vector<UniqueFd>* 
 }
 
 Result<protocol::Response> Connection::call(const std::string& method, const json& params,
-                                            const std::vector<int>& fds, std::vector<UniqueFd>* received) {
+                                            const std::vector<int>& fds,
+                                            std::vector<UniqueFd>* received) {
     auto id = send(method, params, fds);
     if (!id) return id.error();
     for (;;) {

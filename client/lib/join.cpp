@@ -7,9 +7,9 @@
 #include <termios.h>
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
 #include <cstring>
-#include <array>
 #include <iostream>
 #include <optional>
 
@@ -30,7 +30,7 @@ extern "C" void forward_signal(int sig) {
 
 // Turns signals into bytes on a pipe for the poll loop; restores the old handlers.
 class SignalPipe {
-public:
+  public:
     SignalPipe() {
         int p[2];
         if (::pipe2(p, O_CLOEXEC | O_NONBLOCK) != 0) return;
@@ -44,14 +44,15 @@ public:
     }
     ~SignalPipe() {
         if (!write_) return;
-        for (std::size_t i = 0; i < kSignals.size(); ++i) ::sigaction(kSignals[i], &old_[i], nullptr);
+        for (std::size_t i = 0; i < kSignals.size(); ++i)
+            ::sigaction(kSignals[i], &old_[i], nullptr);
         g_signal_write_fd = -1;
     }
     SignalPipe(const SignalPipe&) = delete;
     SignalPipe& operator=(const SignalPipe&) = delete;
     int fd() const { return read_.get(); }
 
-private:
+  private:
     static constexpr std::array<int, 5> kSignals{SIGWINCH, SIGTERM, SIGHUP, SIGINT, SIGQUIT};
     UniqueFd read_, write_;
     std::array<struct sigaction, 5> old_{};
@@ -59,7 +60,7 @@ private:
 
 // Raw mode on a terminal for as long as it lives.
 class RawTerminal {
-public:
+  public:
     explicit RawTerminal(int fd) : fd_(fd) {
         if (::tcgetattr(fd_, &saved_) != 0) return;
         termios raw = saved_;
@@ -72,7 +73,7 @@ public:
     RawTerminal(const RawTerminal&) = delete;
     RawTerminal& operator=(const RawTerminal&) = delete;
 
-private:
+  private:
     int fd_;
     termios saved_{};
     bool active_ = false;
@@ -130,8 +131,10 @@ int relay_tty(Connection& c, UniqueFd master) {
             status = read_exit(c, quiet);
             continue;
         }
-        pollfd fds[4] = {{c.fd(), POLLIN, 0}, {signals.fd(), POLLIN, 0},
-                         {master_open ? master.get() : -1, POLLIN, 0}, {stdin_open ? STDIN_FILENO : -1, POLLIN, 0}};
+        pollfd fds[4] = {{c.fd(), POLLIN, 0},
+                         {signals.fd(), POLLIN, 0},
+                         {master_open ? master.get() : -1, POLLIN, 0},
+                         {stdin_open ? STDIN_FILENO : -1, POLLIN, 0}};
         if (::poll(fds, 4, -1) < 0) {
             if (errno == EINTR) continue;
             status = exit_codes::kFailed;
@@ -140,21 +143,28 @@ int relay_tty(Connection& c, UniqueFd master) {
         if (fds[1].revents & POLLIN) {
             unsigned char sig = 0;
             while (::read(signals.fd(), &sig, 1) == 1) {
-                if (sig == SIGWINCH) copy_window_size(STDIN_FILENO, master.get());
-                else status = 128 + sig;
+                if (sig == SIGWINCH)
+                    copy_window_size(STDIN_FILENO, master.get());
+                else
+                    status = 128 + sig;
             }
         }
         if (fds[2].revents & (POLLIN | POLLHUP | POLLERR)) {
             ssize_t n = ::read(master.get(), buf, sizeof buf);
-            if (n > 0) write_all(STDOUT_FILENO, buf, static_cast<std::size_t>(n));
-            else if (n == 0 || (errno != EINTR && errno != EAGAIN)) master_open = false;  // EIO: the command is gone
+            if (n > 0)
+                write_all(STDOUT_FILENO, buf, static_cast<std::size_t>(n));
+            else if (n == 0 || (errno != EINTR && errno != EAGAIN))
+                master_open = false;  // EIO: the command is gone
         }
         if (fds[3].revents & (POLLIN | POLLHUP | POLLERR)) {
             ssize_t n = ::read(STDIN_FILENO, buf, sizeof buf);
-            if (n > 0) write_all(master.get(), buf, static_cast<std::size_t>(n));
-            else if (n == 0 || (errno != EINTR && errno != EAGAIN)) stdin_open = false;
+            if (n > 0)
+                write_all(master.get(), buf, static_cast<std::size_t>(n));
+            else if (n == 0 || (errno != EINTR && errno != EAGAIN))
+                stdin_open = false;
         }
-        if (!status && (fds[0].revents & (POLLIN | POLLHUP | POLLERR))) status = read_exit(c, quiet);
+        if (!status && (fds[0].revents & (POLLIN | POLLHUP | POLLERR)))
+            status = read_exit(c, quiet);
     }
     // Output the command wrote just before exiting.
     ::fcntl(master.get(), F_SETFL, ::fcntl(master.get(), F_GETFL) | O_NONBLOCK);
@@ -168,7 +178,8 @@ int relay_tty(Connection& c, UniqueFd master) {
 
 }  // namespace
 
-int run_join(Connection& c, const std::string& jail, const std::vector<std::string>& command, const Output& o) {
+int run_join(Connection& c, const std::string& jail, const std::vector<std::string>& command,
+             const Output& o) {
     const bool tty = ::isatty(STDIN_FILENO) && ::isatty(STDOUT_FILENO);
     json params{{"jail", jail}, {"command", command}, {"tty", tty}};
     std::vector<int> fds;

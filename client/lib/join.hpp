@@ -12,6 +12,7 @@
 
 namespace jaild::client {
 
-int run_join(Connection& c, const std::string& jail, const std::vector<std::string>& command, const Output& o);
+int run_join(Connection& c, const std::string& jail, const std::vector<std::string>& command,
+             const Output& o);
 
 }  // namespace jaild::client

@@ -12,7 +12,8 @@ namespace {
 const char* state_color(const std::string& state) {
     if (state == "running") return "\033[32m";
     if (state == "failed") return "\033[31m";
-    if (state == "backoff" || state == "starting" || state == "stopping" || state == "waiting") return "\033[33m";
+    if (state == "backoff" || state == "starting" || state == "stopping" || state == "waiting")
+        return "\033[33m";
     return "";
 }
 
@@ -66,11 +67,12 @@ std::string format_status_table(const std::vector<JailStatus>& jails, bool color
     std::string notes;
     for (const auto& j : jails) {
         std::string state = j.state + (j.held_down && j.state == "stopped" ? " (held)" : "");
-        rows.push_back({j.name, state, j.pid ? std::to_string(*j.pid) : "-", j.address.empty() ? "-" : j.address,
-                        join_ports(j.ports), format_uptime(j.uptime_ms), std::to_string(j.restarts),
+        rows.push_back({j.name, state, j.pid ? std::to_string(*j.pid) : "-",
+                        j.address.empty() ? "-" : j.address, join_ports(j.ports),
+                        format_uptime(j.uptime_ms), std::to_string(j.restarts),
                         j.health.empty() ? "-" : j.health});
-        colors.push_back(color ? std::vector<std::string>{"", state_color(j.state), "", "", "", "", "",
-                                                          health_color(j.health)}
+        colors.push_back(color ? std::vector<std::string>{"", state_color(j.state), "", "", "", "",
+                                                          "", health_color(j.health)}
                                : std::vector<std::string>{});
         if (!j.last_error.empty()) {
             notes += j.name + ": " + j.last_error;
@@ -100,11 +102,14 @@ std::string format_reload(const nlohmann::json& result) {
         if (value.is_array()) {
             if (value.empty()) continue;
             std::string items;
-            for (const auto& v : value) items += (items.empty() ? "" : ", ") + (v.is_string() ? v.get<std::string>() : v.dump());
+            for (const auto& v : value)
+                items +=
+                    (items.empty() ? "" : ", ") + (v.is_string() ? v.get<std::string>() : v.dump());
             out += key + ": " + items + "\n";
             any = true;
         } else {
-            out += key + ": " + (value.is_string() ? value.get<std::string>() : value.dump()) + "\n";
+            out +=
+                key + ": " + (value.is_string() ? value.get<std::string>() : value.dump()) + "\n";
             any = true;
         }
     }

@@ -35,7 +35,8 @@ Error param_error(const char* key, const char* expected, const json& got) {
 }  // namespace
 
 std::string encode_request(const Request& r) {
-    return line_of(json{{"jsonrpc", "2.0"}, {"id", r.id}, {"method", r.method}, {"params", r.params}});
+    return line_of(
+        json{{"jsonrpc", "2.0"}, {"id", r.id}, {"method", r.method}, {"params", r.params}});
 }
 
 std::string encode_result(const json& id, const json& result) {
@@ -67,8 +68,9 @@ std::variant<Request, BadRequest> decode_request(std::string_view line) {
         }
         id = *it;
     } else {
-        return bad(nullptr, ErrorCode::InvalidRequest,
-                   "id: missing (every request needs an id; jaild has no notifications from clients)");
+        return bad(
+            nullptr, ErrorCode::InvalidRequest,
+            "id: missing (every request needs an id; jaild has no notifications from clients)");
     }
     if (auto it = j.find("jsonrpc"); it == j.end() || *it != "2.0") {
         return bad(id, ErrorCode::InvalidRequest, "jsonrpc: expected \"2.0\"");
@@ -119,7 +121,8 @@ Result<ServerMessage> decode_server_message(std::string_view line) {
 
 Result<std::string> require_string(const json& params, const char* key) {
     auto it = params.find(key);
-    if (it == params.end()) return make_error(std::string("params.") + key + ": missing (expected a string)");
+    if (it == params.end())
+        return make_error(std::string("params.") + key + ": missing (expected a string)");
     if (!it->is_string()) return param_error(key, "a string", *it);
     return it->get<std::string>();
 }
@@ -144,11 +147,12 @@ Result<std::int64_t> optional_int(const json& params, const char* key, std::int6
     if (it == params.end() || it->is_null()) return fallback;
     if (!it->is_number_integer()) return param_error(key, "an integer", *it);
     auto range_error = [&](const std::string& got) {
-        return make_error(std::string("params.") + key + ": must be between " + std::to_string(min) +
-                          " and " + std::to_string(max) + ", got " + got);
+        return make_error(std::string("params.") + key + ": must be between " +
+                          std::to_string(min) + " and " + std::to_string(max) + ", got " + got);
     };
     if (it->is_number_unsigned() &&
-        it->get<std::uint64_t>() > static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
+        it->get<std::uint64_t>() >
+            static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max())) {
         return range_error(it->dump());
     }
     auto v = it->get<std::int64_t>();
@@ -174,9 +178,12 @@ Result<std::vector<std::string>> optional_string_list(const json& params, const 
 
 int exit_status_for(ErrorCode code) {
     switch (code) {
-        case ErrorCode::NoSuchJail: return 3;
-        case ErrorCode::PermissionDenied: return 4;
-        default: return 1;
+        case ErrorCode::NoSuchJail:
+            return 3;
+        case ErrorCode::PermissionDenied:
+            return 4;
+        default:
+            return 1;
     }
 }
 

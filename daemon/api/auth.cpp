@@ -18,7 +18,8 @@ bool read_only_method(std::string_view method) {
 
 namespace {
 bool in_group(const Peer& peer, gid_t gid) {
-    return peer.gid == gid || std::find(peer.groups.begin(), peer.groups.end(), gid) != peer.groups.end();
+    return peer.gid == gid ||
+           std::find(peer.groups.begin(), peer.groups.end(), gid) != peer.groups.end();
 }
 }  // namespace
 
@@ -32,11 +33,13 @@ std::string denial_message(std::string_view method, const Peer& peer, const Auth
     const std::string& g = policy.group_name;
     if (policy.group_gid && in_group(peer, *policy.group_gid)) {
         return "permission denied: \"" + std::string(method) + "\" needs root; uid " + uid +
-               " is in group \"" + g + "\", which may only use status, logs, events and version (use sudo)";
+               " is in group \"" + g +
+               "\", which may only use status, logs, events and version (use sudo)";
     }
     std::string msg = "permission denied: uid " + uid + " is not root and not in group \"" + g +
                       "\"; add it with: adduser USER " + g;
-    if (!policy.group_gid) msg += " (the group does not exist yet; create it with: addgroup --system " + g + ")";
+    if (!policy.group_gid)
+        msg += " (the group does not exist yet; create it with: addgroup --system " + g + ")";
     return msg;
 }
 

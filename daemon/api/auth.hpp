@@ -18,7 +18,7 @@ struct Peer {
     uid_t uid = static_cast<uid_t>(-1);
     gid_t gid = static_cast<gid_t>(-1);  // primary group
     pid_t pid = 0;
-    std::vector<gid_t> groups;          // supplementary groups (may include gid)
+    std::vector<gid_t> groups;  // supplementary groups (may include gid)
 };
 
 // The control group as resolved when the peer connected; gid empty when it does not exist.

@@ -31,8 +31,9 @@ std::string known_methods() {
 }  // namespace
 
 const std::vector<std::string>& Dispatcher::methods() {
-    static const std::vector<std::string> kMethods{"status", "start",  "stop", "restart", "shutdown",
-                                                   "reload", "logs",   "events", "join", "version"};
+    static const std::vector<std::string> kMethods{"status",   "start",  "stop", "restart",
+                                                   "shutdown", "reload", "logs", "events",
+                                                   "join",     "version"};
     return kMethods;
 }
 
@@ -41,7 +42,9 @@ void Dispatcher::Call::ok(const json& result, UniqueFd attach) const {
 }
 
 void Dispatcher::Call::fail(ErrorCode code, std::string message, json data) const {
-    out->respond(protocol::encode_error(id, protocol::RpcError{code, std::move(message), std::move(data)}), {});
+    out->respond(
+        protocol::encode_error(id, protocol::RpcError{code, std::move(message), std::move(data)}),
+        {});
 }
 
 void Dispatcher::dispatch(std::string_view line, std::vector<UniqueFd> fds, const Peer& peer,
@@ -56,20 +59,28 @@ void Dispatcher::dispatch(std::string_view line, std::vector<UniqueFd> fds, cons
     const std::string& m = req.method;
     const auto& all = methods();
     if (std::find(all.begin(), all.end(), m) == all.end()) {
-        call.fail(ErrorCode::MethodNotFound, "method not found: \"" + m + "\"; known methods: " + known_methods());
+        call.fail(ErrorCode::MethodNotFound,
+                  "method not found: \"" + m + "\"; known methods: " + known_methods());
         return;
     }
     if (!allowed(m, peer, policy)) {
         call.fail(ErrorCode::PermissionDenied, denial_message(m, peer, policy));
         return;
     }
-    if (m == "status") status(call);
-    else if (m == "start" || m == "stop" || m == "restart" || m == "shutdown") lifecycle(call, m);
-    else if (m == "reload") reload(call);
-    else if (m == "logs") logs(call);
-    else if (m == "events") events(call);
-    else if (m == "join") join(call);
-    else version(call);
+    if (m == "status")
+        status(call);
+    else if (m == "start" || m == "stop" || m == "restart" || m == "shutdown")
+        lifecycle(call, m);
+    else if (m == "reload")
+        reload(call);
+    else if (m == "logs")
+        logs(call);
+    else if (m == "events")
+        events(call);
+    else if (m == "join")
+        join(call);
+    else
+        version(call);
 }
 
 bool Dispatcher::check_jail(const Call& call, const std::string& jail) {
@@ -83,7 +94,9 @@ void Dispatcher::status(Call& c) {
     auto jail = protocol::optional_string(c.params, "jail");
     if (!jail) return c.fail(ErrorCode::InvalidParams, jail.error().message);
     auto st = control_.status(*jail);
-    if (!st) return c.fail(jail->has_value() ? ErrorCode::NoSuchJail : ErrorCode::OperationFailed, st.error().message);
+    if (!st)
+        return c.fail(jail->has_value() ? ErrorCode::NoSuchJail : ErrorCode::OperationFailed,
+                      st.error().message);
     c.ok(json{{"jails", *st}});
 }
 
@@ -95,13 +108,21 @@ void Dispatcher::lifecycle(Call& c, const std::string& method) {
     Done done = [weak, id = c.id](Result<void> r) {
         auto out = weak.lock();
         if (!out) return;  // the client has gone
-        if (r) out->respond(protocol::encode_result(id, json::object()), {});
-        else out->respond(protocol::encode_error(id, {ErrorCode::OperationFailed, r.error().message, nullptr}), {});
+        if (r)
+            out->respond(protocol::encode_result(id, json::object()), {});
+        else
+            out->respond(protocol::encode_error(
+                             id, {ErrorCode::OperationFailed, r.error().message, nullptr}),
+                         {});
     };
-    if (method == "start") control_.start(*jail, std::move(done));
-    else if (method == "stop") control_.stop(*jail, std::move(done));
-    else if (method == "restart") control_.restart(*jail, std::move(done));
-    else control_.shutdown(*jail, std::move(done));
+    if (method == "start")
+        control_.start(*jail, std::move(done));
+    else if (method == "stop")
+        control_.stop(*jail, std::move(done));
+    else if (method == "restart")
+        control_.restart(*jail, std::move(done));
+    else
+        control_.shutdown(*jail, std::move(done));
 }
 
 void Dispatcher::reload(Call& c) {
@@ -109,8 +130,8 @@ void Dispatcher::reload(Call& c) {
     if (r) return c.ok(*r);
     auto issues = split_lines(r.error().message);
     c.fail(ErrorCode::InvalidConfiguration,
-           "invalid configuration (" + std::to_string(issues.size()) + " issue" + (issues.size() == 1 ? "" : "s") +
-               "); nothing was changed",
+           "invalid configuration (" + std::to_string(issues.size()) + " issue" +
+               (issues.size() == 1 ? "" : "s") + "); nothing was changed",
            json{{"issues", issues}});
 }
 
@@ -162,8 +183,10 @@ void Dispatcher::join(Call& c) {
     if (!req.tty) {
         if (c.fds.size() != 3) {
             return c.fail(ErrorCode::InvalidParams,
-                          "join without a tty needs the client's stdin, stdout and stderr passed with the request "
-                          "(SCM_RIGHTS, 3 descriptors); got " + std::to_string(c.fds.size()));
+                          "join without a tty needs the client's stdin, stdout and stderr passed "
+                          "with the request "
+                          "(SCM_RIGHTS, 3 descriptors); got " +
+                              std::to_string(c.fds.size()));
         }
         req.stdin_fd = std::move(c.fds[0]);
         req.stdout_fd = std::move(c.fds[1]);
@@ -172,7 +195,8 @@ void Dispatcher::join(Call& c) {
     if (!check_jail(c, *jail)) return;
     std::weak_ptr<Outbox> weak = c.out;
     auto started = control_.join(*jail, std::move(req), [weak](int status) {
-        if (auto out = weak.lock()) out->notify(protocol::encode_notification({"exit", json{{"status", status}}}));
+        if (auto out = weak.lock())
+            out->notify(protocol::encode_notification({"exit", json{{"status", status}}}));
     });
     if (!started) return c.fail(ErrorCode::OperationFailed, started.error().message);
     c.out->keep(Subscription{});

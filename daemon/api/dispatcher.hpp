@@ -20,7 +20,7 @@ namespace jaild::api {
 // shared_ptr; the dispatcher keeps only weak references in callbacks, so answers to a
 // client that has gone are discarded.
 class Outbox {
-public:
+  public:
     virtual ~Outbox() = default;
     // The one response to a request (result or error), optionally carrying a descriptor
     // (SCM_RIGHTS) with its first byte. Every request gets exactly one.
@@ -35,7 +35,7 @@ public:
 };
 
 class Dispatcher {
-public:
+  public:
     explicit Dispatcher(Control& control) : control_(control) {}
 
     // Handles one request line from `peer`. Answers through `out`, possibly later
@@ -45,7 +45,7 @@ public:
 
     static const std::vector<std::string>& methods();
 
-private:
+  private:
     using json = protocol::json;
     struct Call {
         json id;

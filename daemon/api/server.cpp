@@ -10,8 +10,8 @@
 #include <cstring>
 #include <filesystem>
 
-#include <boost/asio/post.hpp>
 #include <spdlog/spdlog.h>
+#include <boost/asio/post.hpp>
 
 #include "api/session.hpp"
 
@@ -35,32 +35,42 @@ bool someone_listens(const std::string& path) {
 }  // namespace
 
 ApiServer::ApiServer(boost::asio::io_context& io, Control& control, ServerOptions options)
-    : io_(io), dispatcher_(control), options_(std::move(options)), acceptor_(io), retry_timer_(io) {}
+    : io_(io),
+      dispatcher_(control),
+      options_(std::move(options)),
+      acceptor_(io),
+      retry_timer_(io) {}
 
-ApiServer::~ApiServer() { close(); }
+ApiServer::~ApiServer() {
+    close();
+}
 
 Result<void> ApiServer::listen() {
     const std::string& path = options_.socket_path;
     if (path.size() >= sizeof(sockaddr_un::sun_path)) {
         return make_error("socket path " + path + " is longer than " +
-                          std::to_string(sizeof(sockaddr_un::sun_path) - 1) + " bytes; choose a shorter one");
+                          std::to_string(sizeof(sockaddr_un::sun_path) - 1) +
+                          " bytes; choose a shorter one");
     }
     std::error_code fec;
     auto parent = std::filesystem::path(path).parent_path();
     if (!parent.empty() && !std::filesystem::exists(parent, fec)) {
         if (::mkdir(parent.c_str(), 0755) != 0 && errno != EEXIST) {
             int err = errno;
-            return make_error("cannot create the socket directory " + parent.string() + ": " + std::strerror(err));
+            return make_error("cannot create the socket directory " + parent.string() + ": " +
+                              std::strerror(err));
         }
     }
     struct stat st {};
     if (::lstat(path.c_str(), &st) == 0) {
         if (!S_ISSOCK(st.st_mode)) {
-            return make_error(path + " exists and is not a socket; remove it or choose another socket path");
+            return make_error(
+                path + " exists and is not a socket; remove it or choose another socket path");
         }
         if (someone_listens(path)) {
-            return make_error("another server is already listening on " + path +
-                              "; stop it first (systemctl stop jaild) or choose another socket path");
+            return make_error(
+                "another server is already listening on " + path +
+                "; stop it first (systemctl stop jaild) or choose another socket path");
         }
         if (::unlink(path.c_str()) != 0) {
             int err = errno;
@@ -91,15 +101,17 @@ void ApiServer::secure_socket_file() {
     AuthPolicy policy = resolve_policy(options_.group);
     if (!policy.group_gid) {
         ::chmod(path.c_str(), 0600);
-        spdlog::warn("group \"{}\" does not exist, so only root can use {}; create it with: addgroup --system {}",
-                     options_.group, path, options_.group);
+        spdlog::warn(
+            "group \"{}\" does not exist, so only root can use {}; create it with: addgroup "
+            "--system {}",
+            options_.group, path, options_.group);
         return;
     }
     if (::chown(path.c_str(), 0, *policy.group_gid) != 0) {
         int err = errno;
         ::chmod(path.c_str(), 0600);
-        spdlog::warn("chown root:{} {} failed ({}); the socket is root-only (0600)", options_.group, path,
-                     std::strerror(err));
+        spdlog::warn("chown root:{} {} failed ({}); the socket is root-only (0600)", options_.group,
+                     path, std::strerror(err));
         return;
     }
     ::chmod(path.c_str(), 0660);
@@ -108,8 +120,9 @@ void ApiServer::secure_socket_file() {
 Result<void> ApiServer::adopt(int listening_fd) {
     boost::system::error_code ec;
     acceptor_.assign(stream_protocol(), listening_fd, ec);
-    if (ec) return make_error("cannot use the inherited listening socket (fd " + std::to_string(listening_fd) +
-                              "): " + ec.message());
+    if (ec)
+        return make_error("cannot use the inherited listening socket (fd " +
+                          std::to_string(listening_fd) + "): " + ec.message());
     created_socket_ = false;
     closed_ = false;
     accept_next();
@@ -118,39 +131,45 @@ Result<void> ApiServer::adopt(int listening_fd) {
 
 void ApiServer::accept_next() {
     if (closed_ || !acceptor_.is_open()) return;
-    acceptor_.async_accept([this, alive = std::weak_ptr<bool>(alive_)](const boost::system::error_code& ec,
-                                                                        stream_protocol::socket socket) {
-        if (!alive.lock()) return;
-        on_accept(ec, std::move(socket));
-    });
+    acceptor_.async_accept(
+        [this, alive = std::weak_ptr<bool>(alive_)](const boost::system::error_code& ec,
+                                                    stream_protocol::socket socket) {
+            if (!alive.lock()) return;
+            on_accept(ec, std::move(socket));
+        });
 }
 
 void ApiServer::on_accept(const boost::system::error_code& ec, stream_protocol::socket socket) {
     if (closed_ || ec == boost::asio::error::operation_aborted) return;
     if (ec) {
         // EMFILE and friends: try again shortly instead of spinning.
-        spdlog::warn("accept on {} failed: {}; retrying in 100ms", options_.socket_path, ec.message());
+        spdlog::warn("accept on {} failed: {}; retrying in 100ms", options_.socket_path,
+                     ec.message());
         retry_timer_.expires_after(std::chrono::milliseconds(100));
-        retry_timer_.async_wait([this, alive = std::weak_ptr<bool>(alive_)](const boost::system::error_code& tec) {
-            if (!tec && alive.lock()) accept_next();
-        });
+        retry_timer_.async_wait(
+            [this, alive = std::weak_ptr<bool>(alive_)](const boost::system::error_code& tec) {
+                if (!tec && alive.lock()) accept_next();
+            });
         return;
     }
     auto peer = peer_of(socket.native_handle());
     if (!peer) {
         spdlog::warn("dropping a connection on {}: {}", options_.socket_path, peer.error().message);
     } else {
-        SessionLimits limits{options_.max_request, options_.idle_timeout, options_.max_pending_output};
+        SessionLimits limits{options_.max_request, options_.idle_timeout,
+                             options_.max_pending_output};
         auto on_closed = [this, alive = std::weak_ptr<bool>(alive_)](Session* s) {
             // Erase later: the session may be running one of its own member functions.
             boost::asio::post(io_, [this, alive, s] {
                 if (!alive.lock()) return;
                 // A new session may reuse the address of a closed one: erase only the closed.
-                if (auto it = sessions_.find(s); it != sessions_.end() && it->second->closed()) sessions_.erase(it);
+                if (auto it = sessions_.find(s); it != sessions_.end() && it->second->closed())
+                    sessions_.erase(it);
             });
         };
-        auto session = std::make_shared<Session>(std::move(socket), std::move(*peer), resolve_policy(options_.group),
-                                                 dispatcher_, limits, std::move(on_closed));
+        auto session = std::make_shared<Session>(std::move(socket), std::move(*peer),
+                                                 resolve_policy(options_.group), dispatcher_,
+                                                 limits, std::move(on_closed));
         sessions_.emplace(session.get(), session);
         session->start();
     }

@@ -23,14 +23,14 @@ class Session;
 
 struct ServerOptions {
     std::string socket_path;
-    std::string group = "jaild";       // may call status, logs, events, version
+    std::string group = "jaild";  // may call status, logs, events, version
     std::size_t max_request = 64 * 1024;
     std::chrono::milliseconds idle_timeout{10'000};  // no complete request within this -> close
     std::size_t max_pending_output = 1 << 20;        // per session; stream lines beyond are dropped
 };
 
 class ApiServer {
-public:
+  public:
     // `control` must outlive the server.
     ApiServer(boost::asio::io_context& io, Control& control, ServerOptions options);
     ~ApiServer();
@@ -47,9 +47,10 @@ public:
     void close();
     std::size_t session_count() const { return sessions_.size(); }
 
-private:
+  private:
     void accept_next();
-    void on_accept(const boost::system::error_code& ec, boost::asio::local::stream_protocol::socket socket);
+    void on_accept(const boost::system::error_code& ec,
+                   boost::asio::local::stream_protocol::socket socket);
     void secure_socket_file();
 
     boost::asio::io_context& io_;

@@ -13,8 +13,8 @@ namespace {
 constexpr std::size_t kMaxFdsPerMessage = 8;
 }
 
-Session::Session(Socket socket, Peer peer, AuthPolicy policy, Dispatcher& dispatcher, SessionLimits limits,
-                 std::function<void(Session*)> on_closed)
+Session::Session(Socket socket, Peer peer, AuthPolicy policy, Dispatcher& dispatcher,
+                 SessionLimits limits, std::function<void(Session*)> on_closed)
     : socket_(std::move(socket)),
       peer_(std::move(peer)),
       policy_(std::move(policy)),
@@ -44,11 +44,12 @@ void Session::wait_readable() {
         return;
     }
     reading_ = true;
-    socket_.async_wait(Socket::wait_read, [self = shared_from_this()](const boost::system::error_code& ec) {
-        self->reading_ = false;
-        if (ec || self->closed_) return;
-        self->on_readable();
-    });
+    socket_.async_wait(Socket::wait_read,
+                       [self = shared_from_this()](const boost::system::error_code& ec) {
+                           self->reading_ = false;
+                           if (ec || self->closed_) return;
+                           self->on_readable();
+                       });
 }
 
 void Session::on_readable() {
@@ -77,8 +78,10 @@ void Session::on_readable() {
         }
     }
     if (msg.msg_flags & MSG_CTRUNC) {
-        spdlog::warn("{}: sent more than {} file descriptors with one message; the extra ones were discarded",
-                     describe(), kMaxFdsPerMessage);
+        spdlog::warn(
+            "{}: sent more than {} file descriptors with one message; the extra ones were "
+            "discarded",
+            describe(), kMaxFdsPerMessage);
     }
     if (n == 0) {
         eof_ = true;
@@ -107,11 +110,12 @@ void Session::handle_frames() {
         spdlog::warn("{}: request line longer than {} bytes; closing the connection", describe(),
                      limits_.max_request);
         ++in_flight_;
-        respond(protocol::encode_error(nullptr, {protocol::ErrorCode::RequestTooLarge,
-                                                 "request too large: a request line may hold at most " +
-                                                     std::to_string(limits_.max_request) + " bytes",
-                                                 protocol::json{{"limit", limits_.max_request}}}),
-                {});
+        respond(
+            protocol::encode_error(nullptr, {protocol::ErrorCode::RequestTooLarge,
+                                             "request too large: a request line may hold at most " +
+                                                 std::to_string(limits_.max_request) + " bytes",
+                                             protocol::json{{"limit", limits_.max_request}}}),
+            {});
         close_after_flush_ = true;
         if (!writing_) flush();
     }
@@ -138,14 +142,17 @@ void Session::stream(std::string line) {
         ++dropped_;
         if (!drop_logged_) {
             drop_logged_ = true;
-            spdlog::warn("{}: not reading its stream; dropping lines while more than {} bytes are queued",
-                         describe(), limits_.max_pending_output);
+            spdlog::warn(
+                "{}: not reading its stream; dropping lines while more than {} bytes are queued",
+                describe(), limits_.max_pending_output);
         }
         arm_stall();
         return;
     }
     if (dropped_ > 0) {
-        enqueue(protocol::encode_notification({"dropped", protocol::json{{"count", std::exchange(dropped_, 0)}}}), {});
+        enqueue(protocol::encode_notification(
+                    {"dropped", protocol::json{{"count", std::exchange(dropped_, 0)}}}),
+                {});
     }
     enqueue(std::move(line), {});
 }
@@ -188,12 +195,13 @@ void Session::flush() {
                 if (err == EINTR) continue;
                 if (err == EAGAIN || err == EWOULDBLOCK) {
                     writing_ = true;
-                    socket_.async_wait(Socket::wait_write,
-                                       [self = shared_from_this()](const boost::system::error_code& ec) {
-                                           self->writing_ = false;
-                                           if (ec || self->closed_) return;
-                                           self->flush();
-                                       });
+                    socket_.async_wait(
+                        Socket::wait_write,
+                        [self = shared_from_this()](const boost::system::error_code& ec) {
+                            self->writing_ = false;
+                            if (ec || self->closed_) return;
+                            self->flush();
+                        });
                     return;
                 }
                 if (err == EPIPE || err == ECONNRESET) return close("client disconnected");
@@ -208,7 +216,8 @@ void Session::flush() {
         if (closed_) return;
         if (dropped_ == 0) break;
         // The client caught up: tell it how much it missed.
-        auto line = protocol::encode_notification({"dropped", protocol::json{{"count", std::exchange(dropped_, 0)}}});
+        auto line = protocol::encode_notification(
+            {"dropped", protocol::json{{"count", std::exchange(dropped_, 0)}}});
         queued_bytes_ += line.size();
         queue_.push_back(Pending{std::move(line), 0, {}});
     }
@@ -241,8 +250,10 @@ void Session::arm_stall() {
         if (ec || self->closed_) return;
         self->stall_armed_ = false;
         if (!self->progressed_ && self->queued_bytes_ > 0) {
-            spdlog::warn("{}: read nothing for {}ms while its stream was backed up ({} lines dropped); disconnecting",
-                         self->describe(), self->limits_.idle_timeout.count(), self->dropped_);
+            spdlog::warn(
+                "{}: read nothing for {}ms while its stream was backed up ({} lines dropped); "
+                "disconnecting",
+                self->describe(), self->limits_.idle_timeout.count(), self->dropped_);
             return self->close("stream stalled");
         }
         if (self->dropped_ > 0) self->arm_stall();

@@ -32,12 +32,12 @@ struct SessionLimits {
 };
 
 class Session final : public Outbox, public std::enable_shared_from_this<Session> {
-public:
+  public:
     using Socket = boost::asio::local::stream_protocol::socket;
 
     // on_closed runs once, after the session closed (from within close()).
-    Session(Socket socket, Peer peer, AuthPolicy policy, Dispatcher& dispatcher, SessionLimits limits,
-            std::function<void(Session*)> on_closed);
+    Session(Socket socket, Peer peer, AuthPolicy policy, Dispatcher& dispatcher,
+            SessionLimits limits, std::function<void(Session*)> on_closed);
     Session(const Session&) = delete;
     Session& operator=(const Session&) = delete;
 
@@ -51,7 +51,7 @@ public:
     void stream(std::string line) override;
     void keep(Subscription s) override;
 
-private:
+  private:
     struct Pending {
         std::string data;
         std::size_t offset = 0;
@@ -83,10 +83,10 @@ private:
     std::size_t dropped_ = 0;
     bool drop_logged_ = false;
     bool stall_armed_ = false;
-    bool progressed_ = false;  // bytes written since the stall timer was armed
-    bool writing_ = false;     // waiting for the socket to become writable
-    bool reading_ = false;     // waiting for the socket to become readable
-    bool read_paused_ = false; // too much queued output: stop reading requests
+    bool progressed_ = false;   // bytes written since the stall timer was armed
+    bool writing_ = false;      // waiting for the socket to become writable
+    bool reading_ = false;      // waiting for the socket to become readable
+    bool read_paused_ = false;  // too much queued output: stop reading requests
     bool eof_ = false;
     bool close_after_flush_ = false;
     bool closed_ = false;

@@ -33,13 +33,14 @@ using namespace jaild;
 
 // FakeControl whose join runs the command for real, outside any jail.
 class RunningFakeControl : public test::FakeControl {
-public:
+  public:
     explicit RunningFakeControl(boost::asio::io_context& io) : io_(io) {}
 
     Result<api::JoinStarted> join(const std::string& jail, api::JoinRequest request,
                                   std::function<void(int)> on_exit) override {
         if (!status(jail)) return make_error("no such jail: " + jail);
-        std::vector<std::string> argv = request.command.empty() ? std::vector<std::string>{"/bin/sh"} : request.command;
+        std::vector<std::string> argv =
+            request.command.empty() ? std::vector<std::string>{"/bin/sh"} : request.command;
         int master = -1, slave = -1;
         if (request.tty) {
             winsize ws{};
@@ -72,19 +73,20 @@ public:
         if (slave >= 0) ::close(slave);
         int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
         auto waiter = std::make_shared<boost::asio::posix::stream_descriptor>(io_, pidfd);
-        waiter->async_wait(boost::asio::posix::stream_descriptor::wait_read,
-                           [waiter, pid, on_exit](const boost::system::error_code&) {
-                               int status = 0;
-                               ::waitpid(pid, &status, 0);
-                               on_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
-                           });
+        waiter->async_wait(
+            boost::asio::posix::stream_descriptor::wait_read,
+            [waiter, pid, on_exit](const boost::system::error_code&) {
+                int status = 0;
+                ::waitpid(pid, &status, 0);
+                on_exit(WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status));
+            });
         api::JoinStarted started;
         started.pid = pid;
         started.pty_master = UniqueFd(master);
         return started;
     }
 
-private:
+  private:
     boost::asio::io_context& io_;
 };
 
@@ -92,7 +94,8 @@ private:
 
 int main(int argc, char** argv) {
     if (argc < 2) {
-        std::cerr << "usage: jaild_fake_daemon SOCKET [--tick-ms N] [--group NAME] [--idle-timeout-ms N]\n";
+        std::cerr << "usage: jaild_fake_daemon SOCKET [--tick-ms N] [--group NAME] "
+                     "[--idle-timeout-ms N]\n";
         return 2;
     }
     jaild::api::ServerOptions options;
@@ -100,9 +103,12 @@ int main(int argc, char** argv) {
     long tick_ms = 0;
     for (int i = 2; i + 1 < argc; i += 2) {
         std::string opt = argv[i];
-        if (opt == "--tick-ms") tick_ms = std::atol(argv[i + 1]);
-        else if (opt == "--group") options.group = argv[i + 1];
-        else if (opt == "--idle-timeout-ms") options.idle_timeout = std::chrono::milliseconds(std::atol(argv[i + 1]));
+        if (opt == "--tick-ms")
+            tick_ms = std::atol(argv[i + 1]);
+        else if (opt == "--group")
+            options.group = argv[i + 1];
+        else if (opt == "--idle-timeout-ms")
+            options.idle_timeout = std::chrono::milliseconds(std::atol(argv[i + 1]));
     }
     spdlog::set_default_logger(spdlog::stderr_color_mt("jaild_fake_daemon"));
     boost::asio::io_context io;
@@ -124,9 +130,9 @@ int main(int argc, char** argv) {
         ticker.async_wait([&](const boost::system::error_code& ec) {
             if (ec) return;
             auto now = std::chrono::system_clock::now().time_since_epoch();
-            control.emit_log(jaild::LogLine{"www", "stdout",
-                                            std::chrono::duration_cast<std::chrono::microseconds>(now).count(),
-                                            "tick " + std::to_string(++tick)});
+            control.emit_log(jaild::LogLine{
+                "www", "stdout", std::chrono::duration_cast<std::chrono::microseconds>(now).count(),
+                "tick " + std::to_string(++tick)});
             schedule();
         });
     };

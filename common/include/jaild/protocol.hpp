@@ -47,7 +47,7 @@ struct Request {
 
 struct Response {
     json id;
-    std::optional<json> result;   // exactly one of result/error is set
+    std::optional<json> result;  // exactly one of result/error is set
     std::optional<RpcError> error;
 };
 
@@ -98,7 +98,7 @@ struct Frame {
 };
 
 class LineFramer {
-public:
+  public:
     explicit LineFramer(std::size_t max_line) : max_line_(max_line) {}
 
     void feed(std::string_view bytes, std::vector<UniqueFd> fds = {});
@@ -108,7 +108,7 @@ public:
     bool too_large() const { return too_large_; }
     bool has_partial() const { return !buffer_.empty(); }
 
-private:
+  private:
     struct PendingFds {
         std::size_t offset;  // position in buffer_ of the chunk's first byte
         std::vector<UniqueFd> fds;

@@ -52,7 +52,9 @@ struct Fixture {
     }
 };
 
-int code(const json& response) { return response.at("error").at("code").get<int>(); }
+int code(const json& response) {
+    return response.at("error").at("code").get<int>();
+}
 
 std::vector<UniqueFd> three_fds() {
     std::vector<UniqueFd> fds;
@@ -76,14 +78,16 @@ TEST_CASE("auth: root may do everything, group members may only look") {
     CHECK(allowed("status", primary, kPolicy));
     CHECK_FALSE(allowed("status", kMember, AuthPolicy{"jaild", std::nullopt}));
     CHECK(denial_message("status", kStranger, kPolicy) ==
-          "permission denied: uid 1001 is not root and not in group \"jaild\"; add it with: adduser USER jaild");
+          "permission denied: uid 1001 is not root and not in group \"jaild\"; add it with: "
+          "adduser USER jaild");
     CHECK(denial_message("stop", kMember, kPolicy).find("needs root") != std::string::npos);
-    CHECK(denial_message("status", kStranger, AuthPolicy{"jaild", std::nullopt}).find("addgroup --system jaild") !=
-          std::string::npos);
+    CHECK(denial_message("status", kStranger, AuthPolicy{"jaild", std::nullopt})
+              .find("addgroup --system jaild") != std::string::npos);
 }
 
 TEST_CASE("auth: /proc/PID/status groups") {
-    CHECK(parse_proc_status_groups("Name:\tx\nGroups:\t4 24 990 \nNSpid:\t1\n") == std::vector<gid_t>{4, 24, 990});
+    CHECK(parse_proc_status_groups("Name:\tx\nGroups:\t4 24 990 \nNSpid:\t1\n") ==
+          std::vector<gid_t>{4, 24, 990});
     CHECK(parse_proc_status_groups("Groups:\t\n").empty());
 }
 
@@ -112,14 +116,16 @@ TEST_CASE("dispatch: start/stop/restart/shutdown call Control and answer when do
     CHECK(code(f.call("start", {{"jail", "ghost"}})) == 3);
     CHECK(f.control.calls.back() == "status ghost");
     CHECK(code(f.call("start")) == -32602);
-    CHECK(f.call("stop", {{"jail", true}})["error"]["message"] == "params.jail: expected a string, got boolean");
+    CHECK(f.call("stop", {{"jail", true}})["error"]["message"] ==
+          "params.jail: expected a string, got boolean");
 }
 
-TEST_CASE("dispatch: lifecycle answers arrive later, failures are code 1, gone clients are skipped") {
+TEST_CASE(
+    "dispatch: lifecycle answers arrive later, failures are code 1, gone clients are skipped") {
     Fixture f;
     f.control.hold_lifecycle = true;
-    f.dispatcher.dispatch(R"({"jsonrpc":"2.0","id":9,"method":"start","params":{"jail":"www"}})", {}, kRoot, kPolicy,
-                          f.out);
+    f.dispatcher.dispatch(R"({"jsonrpc":"2.0","id":9,"method":"start","params":{"jail":"www"}})",
+                          {}, kRoot, kPolicy, f.out);
     CHECK(f.out->responses.empty());
     f.control.fail_lifecycle = "firejail exited with status 1";
     f.control.finish_pending();
@@ -128,9 +134,9 @@ TEST_CASE("dispatch: lifecycle answers arrive later, failures are code 1, gone c
     CHECK(code(f.out->responses[0]) == 1);
     CHECK(f.out->responses[0]["error"]["message"] == "firejail exited with status 1");
 
-    f.dispatcher.dispatch(R"({"jsonrpc":"2.0","id":10,"method":"stop","params":{"jail":"www"}})", {}, kRoot, kPolicy,
-                          f.out);
-    f.out.reset();  // the client disconnected
+    f.dispatcher.dispatch(R"({"jsonrpc":"2.0","id":10,"method":"stop","params":{"jail":"www"}})",
+                          {}, kRoot, kPolicy, f.out);
+    f.out.reset();               // the client disconnected
     f.control.finish_pending();  // must not crash
 }
 
@@ -150,13 +156,15 @@ TEST_CASE("dispatch: protocol errors") {
     CHECK(code(f.raw(R"({"jsonrpc":"2.0","id":1})")) == -32600);
     auto unknown = f.call("frobnicate");
     CHECK(code(unknown) == -32601);
-    CHECK(unknown["error"]["message"].get<std::string>().find("known methods: status") != std::string::npos);
+    CHECK(unknown["error"]["message"].get<std::string>().find("known methods: status") !=
+          std::string::npos);
 }
 
 TEST_CASE("dispatch: reload result and invalid configuration") {
     Fixture f;
     CHECK(f.call("reload")["result"]["changed"][0] == "www");
-    f.control.reload_result = make_error("jails[0].name: must not be empty\njails[1].address: 10.0.0.1 is outside the bridge");
+    f.control.reload_result = make_error(
+        "jails[0].name: must not be empty\njails[1].address: 10.0.0.1 is outside the bridge");
     auto r = f.call("reload");
     CHECK(code(r) == 7);
     REQUIRE(r["error"]["data"]["issues"].size() == 2);

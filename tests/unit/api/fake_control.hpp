@@ -14,7 +14,7 @@
 namespace jaild::test {
 
 class FakeControl : public api::Control {
-public:
+  public:
     using json = nlohmann::json;
 
     FakeControl() {
@@ -34,32 +34,37 @@ public:
         db.held_down = true;
         jails = {www, db};
         for (int i = 1; i <= 3; ++i) {
-            log_lines["www"].push_back(LogLine{"www", "stdout", 1'700'000'000'000'000 + i, "line " + std::to_string(i)});
+            log_lines["www"].push_back(
+                LogLine{"www", "stdout", 1'700'000'000'000'000 + i, "line " + std::to_string(i)});
         }
     }
 
     // --- recorded and configurable state ---
     std::vector<JailStatus> jails;
-    std::vector<std::string> calls;          // "start www", "logs www 100", ...
+    std::vector<std::string> calls;  // "start www", "logs www 100", ...
     bool hold_lifecycle = false;
-    std::string fail_lifecycle;              // non-empty: lifecycle ops fail with this
+    std::string fail_lifecycle;  // non-empty: lifecycle ops fail with this
     std::vector<std::pair<std::string, api::Done>> pending;
-    Result<json> reload_result = json{{"added", json::array()}, {"removed", json::array()}, {"changed", {"www"}}};
+    Result<json> reload_result =
+        json{{"added", json::array()}, {"removed", json::array()}, {"changed", {"www"}}};
     std::map<std::string, std::vector<LogLine>> log_lines;
-    std::string join_error;                  // non-empty: join fails with this
+    std::string join_error;  // non-empty: join fails with this
     int join_pid = 4242;
-    std::vector<api::JoinRequest> joins;     // requests received (descriptors included)
+    std::vector<api::JoinRequest> joins;  // requests received (descriptors included)
     std::vector<std::function<void(int)>> join_exits;
-    std::function<UniqueFd()> make_pty;      // tty joins: the "master" to hand back
+    std::function<UniqueFd()> make_pty;  // tty joins: the "master" to hand back
 
     void finish_pending() {
         auto p = std::move(pending);
         pending.clear();
-        for (auto& [name, done] : p) done(fail_lifecycle.empty() ? Result<void>{} : Result<void>{make_error(fail_lifecycle)});
+        for (auto& [name, done] : p)
+            done(fail_lifecycle.empty() ? Result<void>{}
+                                        : Result<void>{make_error(fail_lifecycle)});
     }
     void emit_log(const LogLine& l) {
         auto sinks = log_sinks_;
-        for (auto& [id, s] : sinks) if (s.first == l.jail) s.second(l);
+        for (auto& [id, s] : sinks)
+            if (s.first == l.jail) s.second(l);
     }
     void emit_event(const json& e) {
         auto sinks = event_sinks_;
@@ -75,10 +80,18 @@ public:
         if (auto* j = find(*jail)) return std::vector<JailStatus>{*j};
         return make_error("no such jail: \"" + *jail + "\"; known jails: www, db");
     }
-    void start(const std::string& jail, api::Done done) override { lifecycle("start", jail, std::move(done)); }
-    void stop(const std::string& jail, api::Done done) override { lifecycle("stop", jail, std::move(done)); }
-    void restart(const std::string& jail, api::Done done) override { lifecycle("restart", jail, std::move(done)); }
-    void shutdown(const std::string& jail, api::Done done) override { lifecycle("shutdown", jail, std::move(done)); }
+    void start(const std::string& jail, api::Done done) override {
+        lifecycle("start", jail, std::move(done));
+    }
+    void stop(const std::string& jail, api::Done done) override {
+        lifecycle("stop", jail, std::move(done));
+    }
+    void restart(const std::string& jail, api::Done done) override {
+        lifecycle("restart", jail, std::move(done));
+    }
+    void shutdown(const std::string& jail, api::Done done) override {
+        lifecycle("shutdown", jail, std::move(done));
+    }
     Result<json> reload() override {
         calls.push_back("reload");
         return reload_result;
@@ -89,7 +102,8 @@ public:
         std::size_t from = all.size() > n ? all.size() - n : 0;
         return std::vector<LogLine>(all.begin() + static_cast<std::ptrdiff_t>(from), all.end());
     }
-    Result<api::Subscription> follow_logs(const std::string& jail, std::function<void(const LogLine&)> sink) override {
+    Result<api::Subscription> follow_logs(const std::string& jail,
+                                          std::function<void(const LogLine&)> sink) override {
         calls.push_back("follow " + jail);
         int id = next_id_++;
         log_sinks_[id] = {jail, std::move(sink)};
@@ -115,9 +129,10 @@ public:
         return started;
     }
 
-private:
+  private:
     JailStatus* find(const std::string& name) {
-        for (auto& j : jails) if (j.name == name) return &j;
+        for (auto& j : jails)
+            if (j.name == name) return &j;
         return nullptr;
     }
     void lifecycle(const char* op, const std::string& jail, api::Done done) {
@@ -131,8 +146,13 @@ private:
             bool up = std::string(op) == "start" || std::string(op) == "restart";
             j->state = up ? "running" : "stopped";
             j->held_down = !up;
-            if (up) { j->pid = 5000 + static_cast<int>(calls.size()); j->uptime_ms = 0; }
-            else { j->pid.reset(); j->uptime_ms.reset(); }
+            if (up) {
+                j->pid = 5000 + static_cast<int>(calls.size());
+                j->uptime_ms = 0;
+            } else {
+                j->pid.reset();
+                j->uptime_ms.reset();
+            }
             emit_event(json{{"jail", jail}, {"state", j->state}});
         }
         done(Result<void>{});

@@ -30,7 +30,7 @@ using namespace std::chrono_literals;
 namespace {
 
 class TestClient {
-public:
+  public:
     explicit TestClient(const std::string& path) {
         fd_.reset(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
         sockaddr_un addr{};
@@ -57,7 +57,8 @@ public:
         }
         REQUIRE(::sendmsg(fd_.get(), &msg, MSG_NOSIGNAL) == static_cast<ssize_t>(data.size()));
     }
-    void request(int id, const std::string& method, json params = json::object(), const std::vector<int>& fds = {}) {
+    void request(int id, const std::string& method, json params = json::object(),
+                 const std::vector<int>& fds = {}) {
         send(protocol::encode_request({id, method, std::move(params)}), fds);
     }
     // The next line as JSON; nullopt on EOF or timeout.
@@ -69,7 +70,8 @@ public:
                 buf_.erase(0, nl + 1);
                 return json::parse(line);
             }
-            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                deadline - std::chrono::steady_clock::now());
             if (left.count() <= 0) return std::nullopt;
             pollfd p{fd_.get(), POLLIN, 0};
             if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) return std::nullopt;
@@ -97,7 +99,8 @@ public:
         auto deadline = std::chrono::steady_clock::now() + timeout;
         char tmp[65536];
         for (;;) {
-            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+            auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+                deadline - std::chrono::steady_clock::now());
             if (left.count() <= 0) return false;
             pollfd p{fd_.get(), POLLIN, 0};
             if (::poll(&p, 1, static_cast<int>(left.count())) <= 0) return false;
@@ -108,7 +111,7 @@ public:
     int fd() const { return fd_.get(); }
     std::vector<UniqueFd> received_fds;
 
-private:
+  private:
     UniqueFd fd_;
     bool connected_ = false;
     std::string buf_;
@@ -120,7 +123,8 @@ struct ServerFixture {
     std::string dir;
     std::string path;
     std::unique_ptr<ApiServer> server;
-    boost::asio::executor_work_guard<boost::asio::io_context::executor_type> guard{io.get_executor()};
+    boost::asio::executor_work_guard<boost::asio::io_context::executor_type> guard{
+        io.get_executor()};
     std::thread loop;
 
     explicit ServerFixture(ServerOptions options = {}) {
@@ -150,10 +154,14 @@ struct ServerFixture {
         boost::asio::post(io, [&task] { task(); });
         return result.get();
     }
-    std::size_t sessions() { return on_loop([this] { return server->session_count(); }); }
+    std::size_t sessions() {
+        return on_loop([this] { return server->session_count(); });
+    }
 };
 
-int code(const std::optional<json>& r) { return r->at("error").at("code").get<int>(); }
+int code(const std::optional<json>& r) {
+    return r->at("error").at("code").get<int>();
+}
 
 }  // namespace
 
@@ -348,9 +356,7 @@ TEST_CASE("server: join passes descriptors both ways") {
     int p[2];
     REQUIRE(::pipe2(p, O_CLOEXEC) == 0);
     UniqueFd pipe_r(p[0]), pipe_w(p[1]);
-    f.on_loop([&] {
-        f.control.make_pty = [&] { return UniqueFd(::dup(pipe_w.get())); };
-    });
+    f.on_loop([&] { f.control.make_pty = [&] { return UniqueFd(::dup(pipe_w.get())); }; });
     TestClient tty(f.path);
     tty.request(1, "join", {{"jail", "www"}, {"tty", true}});
     auto r = tty.read();
@@ -387,7 +393,8 @@ TEST_CASE("server: a non-root peer outside the group is refused with code 4") {
     pid_t pid = ::fork();
     REQUIRE(pid >= 0);
     if (pid == 0) {
-        if (::setgroups(0, nullptr) != 0 || ::setgid(65534) != 0 || ::setuid(65534) != 0) ::_exit(10);
+        if (::setgroups(0, nullptr) != 0 || ::setgid(65534) != 0 || ::setuid(65534) != 0)
+            ::_exit(10);
         TestClient c(f.path);
         if (!c.connected()) ::_exit(11);
         c.request(1, "status");

@@ -24,7 +24,7 @@ using namespace std::chrono_literals;
 namespace {
 
 class FakeDaemon {
-public:
+  public:
     FakeDaemon() {
         char tmpl[] = "/tmp/jailctl-test-XXXXXX";
         REQUIRE(::mkdtemp(tmpl) != nullptr);
@@ -36,10 +36,12 @@ public:
             int null = ::open("/dev/null", O_WRONLY);
             ::dup2(null, 1);
             ::dup2(null, 2);
-            ::execl(JAILD_FAKE_DAEMON, JAILD_FAKE_DAEMON, socket.c_str(), "--tick-ms", "50", nullptr);
+            ::execl(JAILD_FAKE_DAEMON, JAILD_FAKE_DAEMON, socket.c_str(), "--tick-ms", "50",
+                    nullptr);
             ::_exit(127);
         }
-        for (int i = 0; i < 200 && ::access(socket.c_str(), F_OK) != 0; ++i) std::this_thread::sleep_for(10ms);
+        for (int i = 0; i < 200 && ::access(socket.c_str(), F_OK) != 0; ++i)
+            std::this_thread::sleep_for(10ms);
         REQUIRE(::access(socket.c_str(), F_OK) == 0);
     }
     ~FakeDaemon() {
@@ -50,7 +52,7 @@ public:
     }
     std::string dir, socket;
 
-private:
+  private:
     pid_t pid_ = -1;
 };
 
@@ -93,7 +95,8 @@ TEST_CASE("jailctl: unreachable daemon is exit 5 with advice") {
     auto c = Connection::open("/nonexistent/jaild.sock");
     REQUIRE_FALSE(c.ok());
     CHECK(c.error().message ==
-          "cannot reach jaild at /nonexistent/jaild.sock (No such file or directory); is it running? Start it "
+          "cannot reach jaild at /nonexistent/jaild.sock (No such file or directory); is it "
+          "running? Start it "
           "with: systemctl start jaild");
     auto [status, out] = jailctl({"--socket", "/nonexistent/jaild.sock", "status"});
     CHECK(status == 5);
@@ -156,7 +159,8 @@ TEST_CASE("jailctl: version and logs") {
 
 TEST_CASE("jailctl: join without a tty passes stdio and exits with the command's status") {
     FakeDaemon d;
-    auto [status, out] = jailctl({"--socket", d.socket, "join", "www", "--", "sh", "-c", "echo hi from join; exit 7"});
+    auto [status, out] = jailctl(
+        {"--socket", d.socket, "join", "www", "--", "sh", "-c", "echo hi from join; exit 7"});
     CHECK(status == 7);
     CHECK(out == "hi from join\n");
     CHECK(jailctl({"--socket", d.socket, "join", "ghost", "--", "true"}).first == 3);
@@ -171,15 +175,16 @@ TEST_CASE("jailctl: join with a tty relays through a pty and forwards the window
     pid_t pid = ::forkpty(&master, nullptr, nullptr, &ws);
     REQUIRE(pid >= 0);
     if (pid == 0) {
-        ::execl(JAILCTL_BIN, JAILCTL_BIN, "--socket", d.socket.c_str(), "join", "www", "--", "sh", "-c",
-                "stty size; read line; stty size; echo got:$line; exit 4", nullptr);
+        ::execl(JAILCTL_BIN, JAILCTL_BIN, "--socket", d.socket.c_str(), "join", "www", "--", "sh",
+                "-c", "stty size; read line; stty size; echo got:$line; exit 4", nullptr);
         ::_exit(127);
     }
     UniqueFd m(master);
     std::string seen;
     auto read_until = [&](const std::string& needle) {
         auto deadline = std::chrono::steady_clock::now() + 5s;
-        while (seen.find(needle) == std::string::npos && std::chrono::steady_clock::now() < deadline) {
+        while (seen.find(needle) == std::string::npos &&
+               std::chrono::steady_clock::now() < deadline) {
             pollfd p{m.get(), POLLIN, 0};
             if (::poll(&p, 1, 100) <= 0) continue;
             char buf[1024];
@@ -209,8 +214,8 @@ TEST_CASE("jailctl: join puts the terminal in raw mode and restores it on SIGTER
     pid_t pid = ::forkpty(&master, nullptr, nullptr, nullptr);
     REQUIRE(pid >= 0);
     if (pid == 0) {
-        ::execl(JAILCTL_BIN, JAILCTL_BIN, "--socket", d.socket.c_str(), "join", "www", "--", "sh", "-c",
-                "echo ready; sleep 3", nullptr);
+        ::execl(JAILCTL_BIN, JAILCTL_BIN, "--socket", d.socket.c_str(), "join", "www", "--", "sh",
+                "-c", "echo ready; sleep 3", nullptr);
         ::_exit(127);
     }
     UniqueFd m(master);

@@ -50,7 +50,8 @@ TEST_CASE("table: held-down jails and an empty list") {
     db.state = "stopped";
     db.held_down = true;
     CHECK(format_status_table({db}, false).find("stopped (held)") != std::string::npos);
-    CHECK(format_status_table({}, false) == "NAME  STATE  PID  ADDRESS  PORTS  UPTIME  RESTARTS  HEALTH\n");
+    CHECK(format_status_table({}, false) ==
+          "NAME  STATE  PID  ADDRESS  PORTS  UPTIME  RESTARTS  HEALTH\n");
 }
 
 TEST_CASE("table: uptime, log lines and reload summaries") {
@@ -59,7 +60,8 @@ TEST_CASE("table: uptime, log lines and reload summaries") {
     CHECK(format_uptime(999) == "0s");
     CHECK(format_log_line(LogLine{"www", "stderr", 1'700'000'000'123'456, "boom"}) ==
           "2023-11-14T22:13:20.123Z stderr boom");
-    CHECK(format_reload(nlohmann::json{{"added", {"a", "b"}}, {"removed", nlohmann::json::array()}}) == "added: a, b\n");
+    CHECK(format_reload(nlohmann::json{{"added", {"a", "b"}},
+                                       {"removed", nlohmann::json::array()}}) == "added: a, b\n");
     CHECK(format_reload(nlohmann::json{{"added", nlohmann::json::array()}}) == "no changes\n");
     CHECK(format_reload(nlohmann::json::object()) == "no changes\n");
 }

@@ -42,10 +42,12 @@ TEST_CASE("protocol: malformed requests give precise errors") {
     CHECK(no_method.error.code == ErrorCode::InvalidRequest);
     CHECK(no_method.id == 4);
     CHECK(no_method.error.message == "method: expected a string");
-    CHECK(code_of(R"({"jsonrpc":"1.0","id":4,"method":"x"})").error.code == ErrorCode::InvalidRequest);
+    CHECK(code_of(R"({"jsonrpc":"1.0","id":4,"method":"x"})").error.code ==
+          ErrorCode::InvalidRequest);
     auto bad_params = code_of(R"({"jsonrpc":"2.0","id":4,"method":"x","params":[1]})");
     CHECK(bad_params.error.message == "params: expected an object, got array");
-    CHECK(code_of(R"({"jsonrpc":"2.0","id":[1],"method":"x"})").error.code == ErrorCode::InvalidRequest);
+    CHECK(code_of(R"({"jsonrpc":"2.0","id":[1],"method":"x"})").error.code ==
+          ErrorCode::InvalidRequest);
 }
 
 TEST_CASE("protocol: responses, errors and notifications decode on the client") {
@@ -55,8 +57,8 @@ TEST_CASE("protocol: responses, errors and notifications decode on the client") 
     CHECK(std::get<Response>(*res).id == 3);
     CHECK(std::get<Response>(*res).result->contains("jails"));
 
-    auto err = decode_server_message(
-        encode_error(5, RpcError{ErrorCode::InvalidConfiguration, "bad", json{{"issues", {"a", "b"}}}}));
+    auto err = decode_server_message(encode_error(
+        5, RpcError{ErrorCode::InvalidConfiguration, "bad", json{{"issues", {"a", "b"}}}}));
     REQUIRE(err.ok());
     auto& e = std::get<Response>(*err).error;
     REQUIRE(e);
@@ -88,18 +90,22 @@ TEST_CASE("protocol: parameter helpers name the field") {
     auto s = require_string(p, "jail");
     REQUIRE_FALSE(s.ok());
     CHECK(s.error().message == "params.jail: expected a string, got number");
-    CHECK(require_string(json::object(), "jail").error().message == "params.jail: missing (expected a string)");
+    CHECK(require_string(json::object(), "jail").error().message ==
+          "params.jail: missing (expected a string)");
     auto n = optional_int(p, "lines", 100, 0, 10000);
     REQUIRE_FALSE(n.ok());
     CHECK(n.error().message == "params.lines: must be between 0 and 10000, got -1");
     CHECK(*optional_int(json::object(), "lines", 100, 0, 10000) == 100);
-    CHECK(optional_bool(p, "follow", false).error().message == "params.follow: expected a boolean, got string");
+    CHECK(optional_bool(p, "follow", false).error().message ==
+          "params.follow: expected a boolean, got string");
     CHECK(*optional_bool(json::object(), "follow", true));
-    CHECK(optional_string_list(p, "command").error().message == "params.command[1]: expected a string, got number");
+    CHECK(optional_string_list(p, "command").error().message ==
+          "params.command[1]: expected a string, got number");
     CHECK(optional_string_list(json{{"command", {"a", "b"}}}, "command")->size() == 2);
     CHECK_FALSE(optional_string(json::object(), "jail")->has_value());
-    CHECK(optional_int(json{{"n", 18446744073709551615ull}}, "n", 0, 0, 10).error().message.find("must be between") !=
-          std::string::npos);
+    CHECK(optional_int(json{{"n", 18446744073709551615ull}}, "n", 0, 0, 10)
+              .error()
+              .message.find("must be between") != std::string::npos);
 }
 
 TEST_CASE("protocol: exit statuses for error codes") {
