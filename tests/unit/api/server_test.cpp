@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <cstring>
 #include <future>
@@ -406,4 +407,81 @@ TEST_CASE("server: a non-root peer outside the group is refused with code 4") {
     REQUIRE(::waitpid(pid, &status, 0) == pid);
     REQUIRE(WIFEXITED(status));
     CHECK(WEXITSTATUS(status) == 0);
+}
+
+namespace {
+// Forks a child that drops to uid 65534 with the given groups, calls `method` and exits
+// with the error code it got (0 for a result, 100+ for a test failure).
+int call_as_nobody(const std::string& path, gid_t gid, const std::vector<gid_t>& groups,
+                   const std::string& method) {
+    pid_t pid = ::fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        if (::setgroups(groups.size(), groups.data()) != 0 || ::setgid(gid) != 0 ||
+            ::setuid(65534) != 0)
+            ::_exit(100);
+        TestClient c(path);
+        if (!c.connected()) ::_exit(101);
+        c.request(1, method, json{{"jail", "www"}});
+        auto r = c.read();
+        if (!r) ::_exit(102);
+        if (r->contains("result")) ::_exit(0);
+        ::_exit((*r)["error"]["code"].get<int>());
+    }
+    int status = 0;
+    REQUIRE(::waitpid(pid, &status, 0) == pid);
+    REQUIRE(WIFEXITED(status));
+    return WEXITSTATUS(status);
+}
+}  // namespace
+
+TEST_CASE("server: members of the control group may look but not act") {
+    if (::geteuid() != 0) {
+        WARN("needs root to setuid(65534); skipped");
+        return;
+    }
+    ServerOptions o;
+    o.group = "nogroup";  // gid 65534 on Debian; stands in for "jaild" without touching /etc/group
+    ServerFixture f(o);
+    auto policy = resolve_policy("nogroup");
+    REQUIRE(policy.group_gid);
+    ::chmod(f.path.c_str(), 0666);
+    const gid_t g = *policy.group_gid;
+    CHECK(call_as_nobody(f.path, g, {}, "status") == 0);  // primary group
+    CHECK(call_as_nobody(f.path, g, {}, "stop") == 4);
+    CHECK(call_as_nobody(f.path, 1, {g}, "logs") == 0);  // supplementary group
+    CHECK(call_as_nobody(f.path, 1, {}, "version") == 4);
+}
+
+TEST_CASE("server: adopts an already-listening socket (socket activation)") {
+    char tmpl[] = "/tmp/jaild-api-adopt-XXXXXX";
+    REQUIRE(::mkdtemp(tmpl) != nullptr);
+    std::string path = std::string(tmpl) + "/a.sock";
+    int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un addr{};
+    addr.sun_family = AF_UNIX;
+    std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
+    REQUIRE(::bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0);
+    REQUIRE(::listen(fd, 16) == 0);
+    boost::asio::io_context io;
+    test::FakeControl control;
+    ApiServer server(io, control, ServerOptions{path});
+    REQUIRE(server.adopt(fd).ok());
+    TestClient c(path);
+    REQUIRE(c.connected());
+    c.request(1, "version");
+    std::optional<json> r;
+    std::atomic<bool> done{false};
+    std::thread reader([&] {
+        r = c.read();
+        done = true;
+    });
+    for (int i = 0; i < 300 && !done; ++i) io.run_for(10ms);
+    reader.join();
+    REQUIRE(r);
+    CHECK((*r)["result"]["protocol"] == 1);
+    server.close();
+    CHECK(::access(path.c_str(), F_OK) == 0);  // not ours to unlink
+    ::unlink(path.c_str());
+    ::rmdir(tmpl);
 }
