@@ -23,13 +23,14 @@ using stream_protocol = boost::asio::local::stream_protocol;
 
 // True when something accepts connections at `path` (another jaild): never steal its socket.
 bool someone_listens(const std::string& path) {
-    int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) return false;
-    UniqueFd guard(fd);
+    // Non-blocking: a server whose backlog is full answers EAGAIN instead of stalling us.
+    UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC | SOCK_NONBLOCK, 0));
+    if (!fd) return false;
     sockaddr_un addr{};
     addr.sun_family = AF_UNIX;
     std::strncpy(addr.sun_path, path.c_str(), sizeof addr.sun_path - 1);
-    return ::connect(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+    if (::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0) return true;
+    return errno == EAGAIN;
 }
 
 }  // namespace
