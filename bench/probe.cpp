@@ -1,0 +1,242 @@
+// jaild_bench_probe: precise timings for bench/run-all (all times in milliseconds, printed on
+// stdout as one number). Every wait is bounded by TIMEOUT seconds; on timeout it prints an
+// error on stderr and exits 2.
+//
+//   api-start SOCKET TIMEOUT ADDR:PORT JAIL [JAIL ADDR:PORT]...
+//       sends `start JAIL` for every jail (one connection each, all written before the clock's
+//       first check), then waits until every ADDR:PORT accepts TCP: time from the first write.
+//       Also waits for every `start` answer and fails if one is an error.
+//   kill-accept PID TIMEOUT ADDR:PORT
+//       SIGKILL to PID, waits for it to be gone (pidfd), then until ADDR:PORT accepts again:
+//       time from the kill.
+//   run-accept TIMEOUT ADDR:PORT -- CMD...
+//       runs CMD, waits until ADDR:PORT accepts, then SIGKILLs CMD and reaps it: time from
+//       the fork to the accept. Fails if CMD exits first.
+//   repeat N -- CMD...
+//       runs CMD N times (stdout/stderr to /dev/null), prints each run's wall time.
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/socket.h>
+#include <sys/syscall.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+[[noreturn]] void die(const std::string& message, int status = 1) {
+    std::fprintf(stderr, "jaild_bench_probe: %s\n", message.c_str());
+    std::exit(status);
+}
+
+double ms_since(Clock::time_point t0) {
+    return std::chrono::duration<double, std::milli>(Clock::now() - t0).count();
+}
+
+sockaddr_in parse_endpoint(const std::string& text) {
+    auto colon = text.rfind(':');
+    if (colon == std::string::npos) die("expected ADDR:PORT, got " + text);
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons(static_cast<std::uint16_t>(std::atoi(text.c_str() + colon + 1)));
+    if (inet_pton(AF_INET, text.substr(0, colon).c_str(), &sa.sin_addr) != 1)
+        die("bad IPv4 address in " + text);
+    return sa;
+}
+
+// One non-blocking connect attempt, waiting at most 20 ms for it to complete.
+bool accepts(const sockaddr_in& sa) {
+    int fd = ::socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) die(std::string("socket: ") + std::strerror(errno));
+    bool ok = false;
+    if (::connect(fd, reinterpret_cast<const sockaddr*>(&sa), sizeof sa) == 0) {
+        ok = true;
+    } else if (errno == EINPROGRESS) {
+        pollfd p{fd, POLLOUT, 0};
+        if (::poll(&p, 1, 20) == 1) {
+            int err = 0;
+            socklen_t len = sizeof err;
+            ::getsockopt(fd, SOL_SOCKET, SO_ERROR, &err, &len);
+            ok = err == 0;
+        }
+    }
+    ::close(fd);
+    return ok;
+}
+
+void wait_accepting(const std::vector<sockaddr_in>& endpoints, Clock::time_point deadline) {
+    std::vector<bool> done(endpoints.size(), false);
+    std::size_t remaining = endpoints.size();
+    while (remaining > 0) {
+        for (std::size_t i = 0; i < endpoints.size(); ++i) {
+            if (!done[i] && accepts(endpoints[i])) {
+                done[i] = true;
+                --remaining;
+            }
+        }
+        if (remaining == 0) break;
+        if (Clock::now() > deadline)
+            die(std::to_string(remaining) + " endpoint(s) still not accepting at the timeout", 2);
+        ::usleep(500);
+    }
+}
+
+int connect_unix(const std::string& path) {
+    int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    sockaddr_un sa{};
+    sa.sun_family = AF_UNIX;
+    std::snprintf(sa.sun_path, sizeof sa.sun_path, "%s", path.c_str());
+    if (fd < 0 || ::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0)
+        die("connect " + path + ": " + std::strerror(errno));
+    return fd;
+}
+
+void write_all(int fd, const std::string& data) {
+    std::size_t off = 0;
+    while (off < data.size()) {
+        ssize_t n = ::write(fd, data.data() + off, data.size() - off);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) die(std::string("write: ") + std::strerror(errno));
+        off += static_cast<std::size_t>(n);
+    }
+}
+
+// Reads one response line (blocking, bounded by the deadline).
+std::string read_line(int fd, Clock::time_point deadline) {
+    std::string line;
+    char c;
+    while (true) {
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
+        pollfd p{fd, POLLIN, 0};
+        if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) != 1)
+            die("no answer to start before the timeout", 2);
+        ssize_t n = ::read(fd, &c, 1);
+        if (n <= 0) die("jaild closed the connection without answering");
+        if (c == '\n') return line;
+        line += c;
+    }
+}
+
+int api_start(int argc, char** argv) {
+    if (argc < 6 || (argc - 4) % 2 != 0) die("usage: api-start SOCKET TIMEOUT ADDR:PORT JAIL...");
+    std::string socket_path = argv[2];
+    auto timeout = std::chrono::duration<double>(std::atof(argv[3]));
+    std::vector<sockaddr_in> endpoints;
+    std::vector<int> fds;
+    std::vector<std::string> requests;
+    for (int i = 4; i + 1 < argc; i += 2) {
+        endpoints.push_back(parse_endpoint(argv[i]));
+        fds.push_back(connect_unix(socket_path));
+        nlohmann::json req = {{"jsonrpc", "2.0"}, {"id", i}, {"method", "start"},
+                              {"params", {{"jail", argv[i + 1]}}}};
+        requests.push_back(req.dump() + "\n");
+    }
+    auto t0 = Clock::now();
+    auto deadline = t0 + std::chrono::duration_cast<Clock::duration>(timeout);
+    for (std::size_t i = 0; i < fds.size(); ++i) write_all(fds[i], requests[i]);
+    wait_accepting(endpoints, deadline);
+    double elapsed = ms_since(t0);
+    for (int fd : fds) {
+        auto answer = nlohmann::json::parse(read_line(fd, deadline), nullptr, false);
+        if (answer.is_discarded() || answer.contains("error"))
+            die("start failed: " + (answer.is_discarded() ? std::string("bad JSON") : answer.dump()));
+        ::close(fd);
+    }
+    std::printf("%.3f\n", elapsed);
+    return 0;
+}
+
+int kill_accept(int argc, char** argv) {
+    if (argc != 5) die("usage: kill-accept PID TIMEOUT ADDR:PORT");
+    pid_t pid = std::atoi(argv[2]);
+    auto timeout = std::chrono::duration<double>(std::atof(argv[3]));
+    auto endpoint = parse_endpoint(argv[4]);
+    int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+    if (pidfd < 0) die("pidfd_open " + std::to_string(pid) + ": " + std::strerror(errno));
+    auto t0 = Clock::now();
+    auto deadline = t0 + std::chrono::duration_cast<Clock::duration>(timeout);
+    if (::kill(pid, SIGKILL) != 0) die("kill " + std::to_string(pid) + ": " + std::strerror(errno));
+    pollfd p{pidfd, POLLIN, 0};
+    if (::poll(&p, 1, 5000) != 1) die("process " + std::to_string(pid) + " did not die", 2);
+    wait_accepting({endpoint}, deadline);
+    std::printf("%.3f\n", ms_since(t0));
+    return 0;
+}
+
+int run_accept(int argc, char** argv) {
+    if (argc < 6 || std::strcmp(argv[4], "--") != 0) die("usage: run-accept TIMEOUT ADDR:PORT -- CMD...");
+    auto timeout = std::chrono::duration<double>(std::atof(argv[2]));
+    auto endpoint = parse_endpoint(argv[3]);
+    auto t0 = Clock::now();
+    auto deadline = t0 + std::chrono::duration_cast<Clock::duration>(timeout);
+    pid_t child = ::fork();
+    if (child < 0) die(std::string("fork: ") + std::strerror(errno));
+    if (child == 0) {
+        ::execvp(argv[5], argv + 5);
+        _exit(127);
+    }
+    while (!accepts(endpoint)) {
+        int status = 0;
+        if (::waitpid(child, &status, WNOHANG) == child) die("the command exited before accepting");
+        if (Clock::now() > deadline) {
+            ::kill(child, SIGKILL);
+            ::waitpid(child, nullptr, 0);
+            die("not accepting at the timeout", 2);
+        }
+        ::usleep(500);
+    }
+    double elapsed = ms_since(t0);
+    ::kill(child, SIGKILL);
+    ::waitpid(child, nullptr, 0);
+    std::printf("%.3f\n", elapsed);
+    return 0;
+}
+
+int repeat(int argc, char** argv) {
+    if (argc < 5 || std::strcmp(argv[3], "--") != 0) die("usage: repeat N -- CMD...");
+    int n = std::atoi(argv[2]);
+    for (int i = 0; i < n; ++i) {
+        auto t0 = Clock::now();
+        pid_t child = ::fork();
+        if (child == 0) {
+            int null = ::open("/dev/null", O_RDWR);
+            ::dup2(null, 1);
+            ::dup2(null, 2);
+            ::execvp(argv[4], argv + 4);
+            _exit(127);
+        }
+        int status = 0;
+        ::waitpid(child, &status, 0);
+        double elapsed = ms_since(t0);
+        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+            die(std::string(argv[4]) + " failed (status " + std::to_string(status) + ")");
+        std::printf("%.3f\n", elapsed);
+    }
+    return 0;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    std::string cmd = argc > 1 ? argv[1] : "";
+    if (cmd == "api-start") return api_start(argc, argv);
+    if (cmd == "kill-accept") return kill_accept(argc, argv);
+    if (cmd == "run-accept") return run_accept(argc, argv);
+    if (cmd == "repeat") return repeat(argc, argv);
+    die("usage: jaild_bench_probe api-start|kill-accept|run-accept|repeat ... (see the source's header)");
+}

@@ -1,0 +1,327 @@
+#!/usr/bin/env bash
+# Runs inside a throwaway world made by tests/integration/harness/run-in-world (never call it
+# directly): every bridge, namespace, rule and jail it makes lives and dies in that world.
+# Started by bench/run-all (full run) and tests/integration/bench/smoke.sh (BENCH_SMOKE=1:
+# one tiny repetition of each figure, no timing judgement).
+#
+# Environment: BENCH_RESULTS (file to append result rows to), BENCH_SMOKE (0/1),
+# JAILD_TEST_BUILD_DIR (with daemon/jaild, client/jailctl, bench/jaild_bench_*).
+# Result rows (tab-separated): figure, measurement, unit, median, min, max, n, baseline name,
+# baseline median, ratio, target text, verdict (met / MISSED / -).
+set -euo pipefail
+source "$JAILD_SOURCE_DIR/tests/integration/harness/lib.sh"
+
+SMOKE=${BENCH_SMOKE:-0}
+RESULTS=${BENCH_RESULTS:?set BENCH_RESULTS}
+PROBE=$JAILD_TEST_BUILD_DIR/bench/jaild_bench_probe
+LOADGEN=$JAILD_TEST_BUILD_DIR/bench/jaild_bench_loadgen
+SOCK=$JAILD_TEST_DIR/jaild.sock
+CONFIG=$JAILD_TEST_DIR/jaild.json
+SAMPLES=$JAILD_TEST_DIR/samples
+mkdir -p "$SAMPLES"
+for tool in "$PROBE" "$LOADGEN"; do [[ -x $tool ]] || fail "$tool is missing: build the bench targets"; done
+
+if ((SMOKE)); then
+  REPS=1 REPS_CLASSIC=1 API_SECONDS=0.5 API_REPS=1 IDLE_SECONDS=1 WRK_SECONDS=1 SCALE_JAILS=3
+  SCALE_REPS=1 FLOOD_LINES=2000 CLI_REPS=2
+else
+  REPS=${BENCH_REPS:-11} REPS_CLASSIC=${BENCH_REPS_CLASSIC:-5} API_SECONDS=4 API_REPS=3 IDLE_SECONDS=60
+  WRK_SECONDS=5 SCALE_JAILS=50 SCALE_REPS=3 FLOOD_LINES=1000000 CLI_REPS=30
+fi
+
+# Unanswered ARP requests are retried every second by default, which would add up to 1 s to
+# any "wait until it accepts" on a bridge whose peer is not up yet; 10 ms keeps probes honest.
+# (Per link: a new network namespace has no neigh/default entry.)
+fast_arp() { sysctl -qw "net.ipv4.neigh.$1.retrans_time_ms=10"; }
+
+# ---- statistics ------------------------------------------------------------------------------
+
+# stats FILE: "median min max n" of the numbers in FILE (one per line).
+stats() {
+  sort -g "$1" | awk '{ v[NR] = $1 } END {
+    if (NR == 0) { print "nan nan nan 0"; exit }
+    m = (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2
+    printf "%.3f %.3f %.3f %d\n", m, v[1], v[NR], NR }'
+}
+median_of() { stats "$1" | cut -d' ' -f1; }
+calc() { awk "BEGIN { printf \"%.4f\", $* }"; }
+
+# row FIG NAME UNIT SAMPLES_FILE BASELINE_NAME BASELINE_VALUE TARGET CONDITION
+#   CONDITION is an awk expression over m (median) and b (baseline) and r (ratio m/b), e.g.
+#   "r <= 1.2"; "-" for no verdict. BASELINE_VALUE "-" for none.
+row() {
+  local fig=$1 name=$2 unit=$3 file=$4 bname=$5 bval=$6 target=$7 cond=$8
+  local m lo hi n ratio=- verdict=-
+  read -r m lo hi n < <(stats "$file")
+  if [[ $bval != - ]]; then ratio=$(calc "$m / ($bval == 0 ? 1e-9 : $bval)"); fi
+  if [[ $cond != - && $SMOKE == 0 ]]; then
+    verdict=$(awk -v m="$m" -v b="${bval/-/0}" -v r="${ratio/-/0}" "BEGIN { print ($cond) ? \"met\" : \"MISSED\" }")
+  fi
+  printf '%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\t%s\n' "$fig" "$name" "$unit" "$m" "$lo" "$hi" "$n" \
+    "$bname" "$bval" "$ratio" "$target" "$verdict" >>"$RESULTS"
+  log "result: $fig $name: median $m $unit (min $lo, max $hi, n $n); baseline $bname $bval; ratio $ratio; $verdict"
+}
+sample() {  # sample KEY VALUE: VALUE must be a number (an empty one means a probe failed)
+  [[ $2 =~ ^-?[0-9]+(\.[0-9]+)?$ ]] || fail "sample $1: not a number: '$2'"
+  printf '%s\n' "$2" >>"$SAMPLES/$1"
+}
+measure() {  # measure KEY CMD...: runs a probe printing one number and samples it
+  local key=$1 value
+  shift
+  value=$("$@") || fail "measuring $key failed: $*"
+  sample "$key" "$value"
+}
+
+# ---- jails and jaild -------------------------------------------------------------------------
+
+BASE_ROOT=$JAILD_TEST_DIR/roots/base
+make_busybox_root "$BASE_ROOT" bench
+root_for() {  # root_for NAME: a busybox root of its own
+  local dir=$JAILD_TEST_DIR/roots/$1
+  [[ -d $dir ]] || cp -a "$BASE_ROOT" "$dir"
+  printf '%s' "$dir"
+}
+BRIDGE_JSON='"bridge": {"name": "jd0", "address": "10.213.0.1/24"}'
+PUBLIC_JSON="\"public\": {\"addresses\": [\"$JAILD_PUBLIC_ADDR\"]}"
+RESTART_JSON='"restart": {"policy": "always", "backoff_initial": "100ms", "reset_after": "300ms", "crash_loop_limit": 1000}'
+BACKOFF_MS=100
+web_jail() {  # web_jail NAME ADDRESS [PUBLISH_JSON]: one jail member of "jails"
+  printf '"%s": {"root": "%s", "address": "%s", "profile": "none", "host_access": [80], %s %s,
+    "command": ["/bin/httpd", "-f", "-p", "%s:80", "-h", "/www"]}' \
+    "$1" "$(root_for "$1")" "$2" "${3:+\"publish\": $3,}" "$RESTART_JSON" "$2"
+}
+write_config() {
+  local jails
+  jails=$(IFS=,; printf '%s' "$*")
+  printf '{ %s, %s, "jails": { %s } }\n' "$BRIDGE_JSON" "$PUBLIC_JSON" "$jails" >"$CONFIG"
+}
+status_of() { jailctl --json status "$1" | jq -r ".jails[0].$2"; }
+accepting() { curl -s -o /dev/null -m 1 "http://$1/"; }
+jaild_rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$JAILD_PID/status"; }
+jaild_hwm_kib() { awk '/^VmHWM:/ { print $2 }' "/proc/$JAILD_PID/status"; }
+jaild_cpu_ns() { cut -d' ' -f1 "/proc/$JAILD_PID/schedstat"; }
+
+# ---- baselines: firejail by hand on a bridge of our own --------------------------------------
+
+ID=$JAILD_TEST_ID
+ip link add bb0 type bridge && ip addr add 10.214.0.1/24 dev bb0 && ip link set bb0 up
+fast_arp bb0
+defer ip link del bb0
+ip netns add bfloor
+defer ip netns del bfloor
+ip link add bfl0 type veth peer name eth0 netns bfloor
+defer ip link del bfl0
+ip link set bfl0 master bb0 up
+ip -n bfloor link set lo up
+ip -n bfloor addr add 10.214.0.2/24 dev eth0
+ip -n bfloor link set eth0 up
+ip -n bfloor route add default via 10.214.0.1
+FLOOR_ROOT=$(root_for "$ID-floor")
+CLASSIC_ROOT=$(root_for "$ID-classic")
+firejail_common=(--quiet --deterministic-shutdown --deterministic-exit-code --private --noprofile)
+
+log "figure 1 baselines: floor (firejail --netns), $REPS runs; classic (firejail --net --ip), $REPS_CLASSIC runs"
+for ((i = 0; i < REPS; i++)); do
+  measure floor "$PROBE" run-accept 10 10.214.0.2:80 -- firejail "${firejail_common[@]}" \
+    --name="$ID-floor" --hostname=floor --chroot="$FLOOR_ROOT" --netns=bfloor \
+    /bin/httpd -f -p 10.214.0.2:80 -h /www
+  sleep 0.2
+done
+for ((i = 0; i < REPS_CLASSIC; i++)); do
+  measure classic "$PROBE" run-accept 20 10.214.0.3:80 -- firejail "${firejail_common[@]}" \
+    --name="$ID-classic" --hostname=classic --chroot="$CLASSIC_ROOT" --net=bb0 --ip=10.214.0.3 \
+    /bin/httpd -f -p 10.214.0.3:80 -h /www
+  sleep 0.3
+done
+FLOOR=$(median_of "$SAMPLES/floor")
+CLASSIC=$(median_of "$SAMPLES/classic")
+row 1 "baseline: raw firejail --netns (floor)" ms "$SAMPLES/floor" - - - -
+row 1 "baseline: firejail --net=BR --ip=A (classic)" ms "$SAMPLES/classic" - - - -
+
+# ---- phase A: jaild with 2 jails -------------------------------------------------------------
+
+WEB=$ID-web
+OTHER=$ID-other
+write_config "$(web_jail "$WEB" 10.213.0.2 '[80]')" "$(web_jail "$OTHER" 10.213.0.3)"
+start_jaild "$CONFIG"
+fast_arp jd0
+wait_until 20 accepting 10.213.0.2:80 || fail "jail $WEB never served"
+wait_until 20 accepting 10.213.0.3:80 || fail "jail $OTHER never served"
+
+log "figure 1: jaild start -> accept, $REPS runs"
+for ((i = 0; i < REPS; i++)); do
+  jailctl stop "$WEB" >/dev/null
+  measure start "$PROBE" api-start "$SOCK" 20 10.213.0.2:80 "$WEB"
+done
+row 1 "jaild start -> TCP accept vs floor" ms "$SAMPLES/start" "floor" "$FLOOR" "<= 1.2x floor" "r <= 1.2"
+row 1 "jaild start -> TCP accept vs classic" ms "$SAMPLES/start" "classic" "$CLASSIC" "< 0.1x classic" "r < 0.1"
+START=$(median_of "$SAMPLES/start")
+
+log "figure 2: kill -9 of the main process -> accepting again, $REPS runs"
+for ((i = 0; i < REPS; i++)); do
+  wait_until 10 test "$(status_of "$WEB" state)" = running || fail "$WEB not running"
+  main=$(status_of "$WEB" main_pid)
+  [[ $main =~ ^[0-9]+$ ]] || fail "no main pid for $WEB: $main"
+  measure recovery "$PROBE" kill-accept "$main" 20 10.213.0.2:80
+  sleep 0.5  # longer than reset_after, so the next crash restarts after the initial backoff again
+done
+recovery_base=$(calc "$BACKOFF_MS + $FLOOR")
+row 2 "recovery (backoff_initial ${BACKOFF_MS} ms) vs backoff + floor" ms "$SAMPLES/recovery" \
+  "backoff+floor" "$recovery_base" "< backoff + 1.2x floor" "m < $BACKOFF_MS + 1.2 * $FLOOR"
+
+log "figure 3: API status latency and throughput"
+# loadgen_run KEY CLIENTS: one load run; samples KEY_{p50_us,p99_us,rps,cpu_us} (cpu_us = jaild
+# CPU time per request, which a busy shared machine distorts much less than latency).
+loadgen_run() {
+  local key=$1 clients=$2 out cpu0 cpu1 requests
+  cpu0=$(jaild_cpu_ns)
+  out=$("$LOADGEN" "$SOCK" "$clients" "$API_SECONDS")
+  cpu1=$(jaild_cpu_ns)
+  log "loadgen ($key): $out"
+  local k
+  for k in p50_us p99_us rps; do
+    sample "${key}_$k" "$(sed -n "s/.* $k=\([0-9.]*\).*/\1/p" <<<"$out")"
+  done
+  requests=$(sed -n 's/.* requests=\([0-9]*\).*/\1/p' <<<"$out")
+  # the loadgen counts 90% of its run; jaild's CPU covers all of it
+  sample "${key}_cpu_us" "$(calc "($cpu1 - $cpu0) / 1000 / ($requests / 0.9)")"
+}
+for clients in 1 16 64; do
+  for ((i = 0; i < API_REPS; i++)); do loadgen_run "api_$clients" "$clients"; done
+done
+row 3 "status p50, 1 client" us "$SAMPLES/api_1_p50_us" - - - -
+row 3 "status p99, 1 client" us "$SAMPLES/api_1_p99_us" - - - -
+row 3 "status p50, 16 clients" us "$SAMPLES/api_16_p50_us" - - - -
+row 3 "status p99, 16 clients" us "$SAMPLES/api_16_p99_us" - - "< 1000 us" "m < 1000"
+row 3 "status p50, 64 clients" us "$SAMPLES/api_64_p50_us" - - - -
+row 3 "status p99, 64 clients" us "$SAMPLES/api_64_p99_us" - - - -
+row 3 "status requests/s, 1 client" req/s "$SAMPLES/api_1_rps" - - - -
+row 3 "status requests/s, 16 clients" req/s "$SAMPLES/api_16_rps" - - ">= 20000" "m >= 20000"
+row 3 "status requests/s, 64 clients" req/s "$SAMPLES/api_64_rps" - - - -
+row 3 "jaild CPU per status request (16 clients, 2 jails)" us "$SAMPLES/api_16_cpu_us" - - - -
+"$PROBE" repeat "$CLI_REPS" -- "$JAILD_TEST_BUILD_DIR/client/jailctl" --socket "$SOCK" status >"$SAMPLES/cli_jailctl"
+"$PROBE" repeat "$CLI_REPS" -- firejail --list >"$SAMPLES/cli_firejail"
+row 3 "jailctl status (whole process) vs firejail --list" ms "$SAMPLES/cli_jailctl" \
+  "firejail --list" "$(median_of "$SAMPLES/cli_firejail")" "<= 1x" "r <= 1.0"
+row 3 "baseline: firejail --list (whole process)" ms "$SAMPLES/cli_firejail" - - - -
+
+log "figure 4: footprint with 2 jails, $IDLE_SECONDS s idle"
+sample rss2 "$(calc "$(jaild_rss_kib) / 1024")"
+cpu0=$(jaild_cpu_ns)
+sleep "$IDLE_SECONDS"
+cpu1=$(jaild_cpu_ns)
+sample rss2_after "$(calc "$(jaild_rss_kib) / 1024")"
+sample idle_cpu "$(calc "($cpu1 - $cpu0) / 1e9 / $IDLE_SECONDS * 100")"
+row 4 "jaild RSS, 2 jails" MiB "$SAMPLES/rss2" - - "< 10 MiB" "m < 10"
+row 4 "jaild CPU over ${IDLE_SECONDS} s idle, 2 jails" "% of a core" "$SAMPLES/idle_cpu" - - "< 0.1%" "m < 0.1"
+
+log "figure 5: HTTP from outside through the public address (DNAT) vs directly to a jail"
+# jaild's firewall lets the outside reach a jail only through DNAT, so the direct baseline is the
+# same busybox httpd in a raw firejail --netns jail on our own bridge bb0: the same path
+# (outside -> world -> bridge -> veth -> jail, forwarded) minus the DNAT.
+firejail "${firejail_common[@]}" --name="$ID-direct" --hostname=direct --chroot="$FLOOR_ROOT" \
+  --netns=bfloor /bin/httpd -f -p 10.214.0.2:80 -h /www &
+direct_pid=$!
+wait_until 10 accepting 10.214.0.2:80 || fail "the direct baseline jail never served"
+for ((i = 0; i < API_REPS; i++)); do
+  for target in "$JAILD_PUBLIC_ADDR" 10.214.0.2; do
+    out=$(outside wrk -t1 -c16 -d"${WRK_SECONDS}s" "http://$target/" 2>&1) || fail "wrk to $target failed: $out"
+    rps=$(awk '/^Requests\/sec:/ { print $2 }' <<<"$out")
+    if grep -q 'Socket errors\|Non-2xx' <<<"$out"; then
+      log "wrk to $target reported errors: $(grep 'Socket errors\|Non-2xx' <<<"$out")"
+    fi
+    [[ -n $rps ]] || fail "wrk gave no rate: $out"
+    sample "http_$target" "$rps"
+  done
+done
+kill -KILL "$direct_pid"
+wait "$direct_pid" 2>/dev/null || true
+row 5 "HTTP req/s via public address + DNAT vs direct" req/s "$SAMPLES/http_$JAILD_PUBLIC_ADDR" \
+  "direct to a jail" "$(median_of "$SAMPLES/http_10.214.0.2")" ">= 0.95x direct" "r >= 0.95"
+row 5 "baseline: HTTP req/s directly to a jail (no DNAT)" req/s "$SAMPLES/http_10.214.0.2" - - - -
+stop_jaild
+
+# ---- phase B: jaild with many jails ----------------------------------------------------------
+
+log "figure 6: $SCALE_JAILS jails"
+jails=() names=() endpoints=()
+for ((j = 0; j < SCALE_JAILS; j++)); do
+  addr=10.213.0.$((10 + j))
+  names+=("$ID-s$j")
+  jails+=("$(web_jail "$ID-s$j" "$addr")")
+  endpoints+=("$addr:80" "$ID-s$j")
+done
+write_config "${jails[@]}"
+t0=$(date +%s%N)
+start_jaild "$CONFIG"
+for ((j = 0; j < SCALE_JAILS; j++)); do
+  wait_until 120 accepting "10.213.0.$((10 + j)):80" || fail "jail ${names[j]} never served"
+done
+log "all $SCALE_JAILS jails serving $(( ($(date +%s%N) - t0) / 1000000 )) ms after jaild was executed"
+sample rss50 "$(calc "$(jaild_rss_kib) / 1024")"
+row 4 "jaild RSS, $SCALE_JAILS jails" MiB "$SAMPLES/rss50" - - "< 20 MiB" "m < 20"
+for ((i = 0; i < API_REPS; i++)); do
+  for clients in 1 16; do loadgen_run "api50_$clients" "$clients"; done
+done
+row 6 "status p50, 1 client, $SCALE_JAILS jails" us "$SAMPLES/api50_1_p50_us" "2 jails" "$(median_of "$SAMPLES/api_1_p50_us")" - -
+row 6 "status p99, 16 clients, $SCALE_JAILS jails" us "$SAMPLES/api50_16_p99_us" "2 jails" "$(median_of "$SAMPLES/api_16_p99_us")" - -
+row 6 "status requests/s, 16 clients, $SCALE_JAILS jails" req/s "$SAMPLES/api50_16_rps" "2 jails" "$(median_of "$SAMPLES/api_16_rps")" - -
+row 6 "jaild CPU per status request, 16 clients, $SCALE_JAILS jails" us "$SAMPLES/api50_16_cpu_us" "2 jails" "$(median_of "$SAMPLES/api_16_cpu_us")" - -
+for ((i = 0; i < SCALE_REPS; i++)); do
+  pids=()
+  for name in "${names[@]}"; do jailctl stop "$name" >/dev/null & pids+=($!); done
+  for pid in "${pids[@]}"; do wait "$pid" || fail "a stop failed"; done
+  measure scale "$PROBE" api-start "$SOCK" 120 "${endpoints[@]}"
+done
+row 6 "$SCALE_JAILS jails started together -> all serving vs one start" ms "$SAMPLES/scale" \
+  "one jail's start" "$START" "< 10x one start" "r < 10"
+row 6 "$SCALE_JAILS jails started together vs $SCALE_JAILS x one start" ms "$SAMPLES/scale" \
+  "$SCALE_JAILS x one start" "$(calc "$SCALE_JAILS * $START")" - -
+stop_jaild
+
+# ---- phase C: log flood ----------------------------------------------------------------------
+
+log "figure 7: log flood of $FLOOD_LINES lines"
+FLOOD=$ID-flood
+flood_root=$(root_for "$FLOOD")
+printf '{ %s, %s, "jails": { "%s": {"root": "%s", "address": "10.213.0.4", "profile": "none",
+  "restart": {"policy": "never"},
+  "command": ["/bin/sh", "-c", "while [ ! -e /go ]; do sleep 0.05; done; seq 1 %d; echo FLOOD-DONE; exec sleep 3600"]} } }\n' \
+  "$BRIDGE_JSON" "$PUBLIC_JSON" "$FLOOD" "$flood_root" "$FLOOD_LINES" >"$CONFIG"
+start_jaild "$CONFIG"
+wait_until 20 test "$(status_of "$FLOOD" state)" = running || fail "flood jail not running"
+for ((i = 0; i < API_REPS; i++)); do
+  out=$("$LOADGEN" "$SOCK" 16 "$API_SECONDS")
+  sample flood_idle_p99 "$(sed -n 's/.* p99_us=\([0-9.]*\).*/\1/p' <<<"$out")"
+done
+rss_before=$(jaild_rss_kib)
+flood_t0=$(date +%s%N)
+touch "$flood_root/go"
+flood_loadgen=$("$LOADGEN" "$SOCK" 16 "$API_SECONDS")
+log "loadgen during the flood: $flood_loadgen"
+sample flood_busy_p99 "$(sed -n 's/.* p99_us=\([0-9.]*\).*/\1/p' <<<"$flood_loadgen")"
+rss_mid=$(jaild_rss_kib)
+flood_done() { [[ $(jailctl logs -n 1 "$FLOOD" 2>/dev/null) == *FLOOD-DONE* ]]; }
+wait_until 600 flood_done || fail "the flood did not finish within 600 s"
+flood_ms=$(( ($(date +%s%N) - flood_t0) / 1000000 ))
+# Every jail output line is logged by jaild as "... [<jail>] [info] <line>" on its stderr
+# (here $JAILD_LOG, a file). Count the seq lines and check they are exactly 1..N.
+delivered=$(grep -F "[$FLOOD:stdout]" "$JAILD_LOG" | sed -n 's/.* \([0-9][0-9]*\)$/\1/p' | sort -n -u | wc -l)
+dropped_reported=$(grep -ci 'dropped' "$JAILD_LOG" || true)
+last_logged=$(jailctl logs -n 2 "$FLOOD" | head -n 1)
+rss_after=$(jaild_rss_kib)
+hwm=$(jaild_hwm_kib)
+log "flood: $delivered of $FLOOD_LINES distinct lines in jaild's stderr, $dropped_reported 'dropped' reports, $flood_ms ms, last in buffer: $last_logged; RSS KiB before $rss_before during $rss_mid after $rss_after peak $hwm"
+sample flood_delivered "$delivered"
+sample flood_ms "$flood_ms"
+sample flood_hwm "$(calc "$hwm / 1024")"
+sample flood_rss_growth "$(calc "($rss_after - $rss_before) / 1024")"
+row 7 "lines delivered to jaild's stderr (file) of $FLOOD_LINES" lines "$SAMPLES/flood_delivered" \
+  "lines written" "$FLOOD_LINES" "all accounted for" "m == b"
+row 7 "flood duration (jail writes -> last line logged)" ms "$SAMPLES/flood_ms" - - - -
+row 7 "status p99 (16 clients) during the flood vs idle" us "$SAMPLES/flood_busy_p99" \
+  "idle p99" "$(median_of "$SAMPLES/flood_idle_p99")" "<= 2x idle" "r <= 2"
+row 7 "jaild peak RSS (VmHWM) after the flood" MiB "$SAMPLES/flood_hwm" - - "bounded" "m < 20"
+row 7 "jaild RSS growth over the flood" MiB "$SAMPLES/flood_rss_growth" - - - -
+stop_jaild
+log "benchmarks done"
