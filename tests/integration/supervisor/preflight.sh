@@ -14,14 +14,14 @@ jaild=$JAILD_TEST_BUILD_DIR/daemon/jaild
 grep -v '^chroot' /etc/firejail/firejail.config >"$JAILD_TEST_DIR/firejail-off.config"
 status=0
 out=$("$jaild" --config "$CONFIG" --socket "$JAILD_TEST_DIR/s.sock" --firejail-config "$JAILD_TEST_DIR/firejail-off.config" 2>&1) || status=$?
-((status == 1)) || fail "expected exit 1 with chroot disabled, got $status: $out"
+((status == 78)) || fail "expected exit 78 (EX_CONFIG) with chroot disabled, got $status: $out"
 [[ $out == *"chroot feature is disabled in $JAILD_TEST_DIR/firejail-off.config"* && $out == *"chroot yes"* ]] ||
   fail "the error does not name the file and the fix: $out"
 
 # firejail missing.
 status=0
 out=$("$jaild" --config "$CONFIG" --socket "$JAILD_TEST_DIR/s.sock" --firejail /nonexistent/firejail 2>&1) || status=$?
-((status == 1)) && [[ $out == *"apt-get install firejail"* ]] || fail "missing firejail not reported ($status): $out"
+((status == 78)) && [[ $out == *"apt-get install firejail"* ]] || fail "missing firejail not reported ($status): $out"
 
 # An invalid configuration: exit 78 (EX_CONFIG) naming the path, before touching anything.
 sed -i 's/"10.213.0.2"/"10.213.7.2"/' "$CONFIG"
