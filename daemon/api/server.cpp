@@ -1,6 +1,8 @@
 #include "api/server.hpp"
 
+#include <fcntl.h>
 #include <grp.h>
+#include <sys/inotify.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -40,7 +42,8 @@ ApiServer::ApiServer(boost::asio::io_context& io, Control& control, ServerOption
       dispatcher_(control),
       options_(std::move(options)),
       acceptor_(io),
-      retry_timer_(io) {}
+      retry_timer_(io),
+      dir_watch_(io) {}
 
 ApiServer::~ApiServer() {
     close();
@@ -78,23 +81,101 @@ Result<void> ApiServer::listen() {
             return make_error("cannot remove the stale socket " + path + ": " + std::strerror(err));
         }
     }
+    if (auto bound = bind_and_listen(); !bound) return bound;
+    closed_ = false;
+    watch_socket_file();
+    accept_next();
+    return {};
+}
+
+Result<void> ApiServer::bind_and_listen() {
+    const std::string& path = options_.socket_path;
     boost::system::error_code ec;
     acceptor_.open(stream_protocol(), ec);
+    // asio opens without SOCK_CLOEXEC: no jail or join may inherit the listening socket.
+    if (!ec) ::fcntl(acceptor_.native_handle(), F_SETFD, FD_CLOEXEC);
     if (!ec) acceptor_.bind(stream_protocol::endpoint(path), ec);
     if (ec) {
         acceptor_.close();
         return make_error("cannot bind the control socket " + path + ": " + ec.message());
     }
-    created_socket_ = true;
     acceptor_.listen(boost::asio::socket_base::max_listen_connections, ec);
     if (ec) {
-        close();
+        acceptor_.close();
+        ::unlink(path.c_str());
         return make_error("cannot listen on " + path + ": " + ec.message());
     }
+    created_socket_ = true;
     secure_socket_file();
-    closed_ = false;
-    accept_next();
     return {};
+}
+
+// Event-driven (no polling): inotify on the directory reports the socket file's removal.
+// Without a watch (inotify limits) the socket still works; only the self-repair is lost.
+void ApiServer::watch_socket_file() {
+    auto dir = std::filesystem::path(options_.socket_path).parent_path();
+    if (dir.empty()) dir = ".";
+    UniqueFd fd(::inotify_init1(IN_NONBLOCK | IN_CLOEXEC));
+    if (!fd.valid() || ::inotify_add_watch(fd.get(), dir.c_str(), IN_DELETE | IN_MOVED_FROM) < 0) {
+        int err = errno;
+        spdlog::warn(
+            "cannot watch {} for the removal of the control socket ({}); if {} is "
+            "deleted, restart jaild to recreate it",
+            dir.string(), std::strerror(err), options_.socket_path);
+        return;
+    }
+    boost::system::error_code ec;
+    dir_watch_.assign(fd.release(), ec);
+    if (ec) {
+        spdlog::warn("cannot watch {}: {}", dir.string(), ec.message());
+        return;
+    }
+    read_socket_dir_events();
+}
+
+void ApiServer::read_socket_dir_events() {
+    dir_watch_.async_read_some(
+        boost::asio::buffer(dir_events_), [this, alive = std::weak_ptr<bool>(alive_)](
+                                              const boost::system::error_code& ec, std::size_t n) {
+            if (!alive.lock() || closed_ || ec == boost::asio::error::operation_aborted) return;
+            if (ec) {
+                spdlog::warn(
+                    "watching the control socket's directory failed: {}; if {} is "
+                    "deleted, restart jaild to recreate it",
+                    ec.message(), options_.socket_path);
+                return;
+            }
+            const auto name = std::filesystem::path(options_.socket_path).filename().string();
+            bool gone = false;
+            for (std::size_t off = 0; off + sizeof(inotify_event) <= n;) {
+                inotify_event ev{};
+                std::memcpy(&ev, dir_events_.data() + off, sizeof ev);
+                const char* ev_name = dir_events_.data() + off + sizeof(inotify_event);
+                if (ev.len > 0 && name == ev_name) gone = true;
+                off += sizeof(inotify_event) + ev.len;
+            }
+            if (gone) on_socket_file_gone();
+            read_socket_dir_events();
+        });
+}
+
+void ApiServer::on_socket_file_gone() {
+    const std::string& path = options_.socket_path;
+    struct stat st {};
+    if (::lstat(path.c_str(), &st) == 0) return;  // already replaced (by us or someone else)
+    boost::system::error_code ec;
+    acceptor_.close(ec);  // its pending accept ends with operation_aborted
+    created_socket_ = false;
+    if (auto bound = bind_and_listen(); !bound) {
+        spdlog::error(
+            "the control socket {} was deleted and recreating it failed: {}; restart "
+            "jaild",
+            path, bound.error().message);
+        return;
+    }
+    closed_ = false;
+    spdlog::warn("the control socket {} was deleted by someone else; recreated it", path);
+    accept_next();
 }
 
 void ApiServer::secure_socket_file() {
@@ -182,6 +263,7 @@ void ApiServer::close() {
     closed_ = true;
     retry_timer_.cancel();
     boost::system::error_code ec;
+    dir_watch_.close(ec);  // before the unlink below, which it would report
     acceptor_.close(ec);
     auto sessions = std::move(sessions_);
     sessions_.clear();

@@ -9,8 +9,11 @@
 #include <string>
 #include <unordered_map>
 
+#include <array>
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/local/stream_protocol.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/steady_timer.hpp>
 
 #include "api/control.hpp"
@@ -39,6 +42,9 @@ class ApiServer {
 
     // Creates the socket: unlinks a stale one (refuses if a server answers there), binds,
     // listens, then chmod 0660 + chown root:GROUP. Without the group: 0600 and a warning.
+    // Then watches the socket's directory (inotify): when someone deletes or renames the
+    // socket file, a new socket is bound at the path and a warning says so (sessions
+    // already connected are not affected).
     Result<void> listen();
     // Socket activation: serves an already-listening Unix socket (from sd_listen_fds).
     // Takes ownership of the fd; never unlinks the path.
@@ -52,12 +58,18 @@ class ApiServer {
     void on_accept(const boost::system::error_code& ec,
                    boost::asio::local::stream_protocol::socket socket);
     void secure_socket_file();
+    Result<void> bind_and_listen();
+    void watch_socket_file();
+    void read_socket_dir_events();
+    void on_socket_file_gone();
 
     boost::asio::io_context& io_;
     Dispatcher dispatcher_;
     ServerOptions options_;
     boost::asio::local::stream_protocol::acceptor acceptor_;
     boost::asio::steady_timer retry_timer_;
+    boost::asio::posix::stream_descriptor dir_watch_;  // inotify on the socket's directory
+    alignas(8) std::array<char, 4096> dir_events_{};
     std::unordered_map<Session*, std::shared_ptr<Session>> sessions_;
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
     bool created_socket_ = false;

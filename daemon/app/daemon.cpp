@@ -20,6 +20,7 @@
 #include "net/links.hpp"
 #include "net/network.hpp"
 #include "sandbox/preflight.hpp"
+#include "sandbox/process_tree.hpp"
 #include "supervisor/supervisor.hpp"
 
 namespace jaild::app {
@@ -78,6 +79,18 @@ int serve(const Options& options, config::Config config) {
     boost::asio::signal_set signals(io, SIGTERM, SIGINT, SIGHUP);
     Notifier notifier(io);
 
+    // A crashed jaild may have left sandboxes of jails that are no longer configured; their
+    // network namespaces show which (Network::create removes those namespaces). Configured
+    // jails' leftovers are replaced by the supervisor when it starts them.
+    for (const auto& stale : net::stale_jail_netns()) {
+        if (config.jails.count(stale)) continue;
+        for (int pid : sandbox::live_sandboxes_named(stale)) {
+            spdlog::warn("a sandbox named '{}' (firejail pid {}) was left by an earlier jaild and "
+                         "that jail is no longer configured; killing it",
+                         stale, pid);
+            ::kill(pid, SIGKILL);
+        }
+    }
     auto network = net::Network::create(io, config);
     if (!network) {
         spdlog::critical("cannot set up the network: {}", network.error().message);

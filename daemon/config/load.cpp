@@ -237,6 +237,15 @@ LoadResult parse_config(std::string_view json_text, std::string_view source,
     } catch (const json::parse_error& error) {
         result.issues.push_back(parse_error_issue(json_text, source, error));
         return result;
+    } catch (const json::exception& error) {
+        // out_of_range 406: a number beyond a double ("1e999"); it has no position. Found by
+        // fuzz/config_fuzz.cpp: it used to end jaild (an uncaught exception), even on reload.
+        std::string reason = error.what();
+        if (auto end = reason.find("] "); end != std::string::npos) reason = reason.substr(end + 2);
+        result.issues.push_back(
+            ConfigIssue{"", std::string(source) + ": invalid JSON: " + reason +
+                                "; write that number within the range of a double (about 1e308)"});
+        return result;
     }
     parse_document(reader, root, options, result.config);
     result.issues = reader.take_issues();

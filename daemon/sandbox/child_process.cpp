@@ -1,6 +1,7 @@
 #include "sandbox/child_process.hpp"
 
 #include <fcntl.h>
+#include <linux/close_range.h>
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
@@ -49,6 +50,10 @@ std::vector<char*> c_strings(const std::vector<std::string>& v) {
         (void)!write(error_pipe, &e, sizeof e);
         _exit(127);
     }
+    // Nothing else of jaild's may reach the program: asio opens the API's listening and
+    // session sockets without O_CLOEXEC, and a jail holding the listening socket after a
+    // crash of jaild makes the next jaild refuse to start ("another server is listening").
+    syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
     execve(argv[0], argv, envp);
     int e = errno;
     (void)!write(error_pipe, &e, sizeof e);
