@@ -10,6 +10,7 @@
 #include <filesystem>
 #include <fstream>
 
+#include "config/load.hpp"
 #include "log/logging.hpp"
 #include "sandbox/firejail_args.hpp"
 #include "sandbox/process_tree.hpp"
@@ -109,12 +110,18 @@ void Supervisor::Impl::spawn(const std::shared_ptr<Jail>& jail) {
         auto watch = std::make_shared<asio::posix::stream_descriptor>(io, pidfd);
         std::weak_ptr<Jail> weak = jail;
         watch->async_wait(asio::posix::stream_descriptor::wait_read,
-                          [this, weak, watch, pending](const boost::system::error_code&) {
+                          [this, weak, watch, pending, pid](const boost::system::error_code&) {
+                              // It has exited but may not be reaped yet (its parent, the
+                              // dead jaild, is gone): firejail counts the name of a zombie
+                              // as taken and would rename our sandbox "<name>-<pid>". The
+                              // name file is what a clean exit of that firejail removes.
+                              ::unlink(("/run/firejail/name/" + std::to_string(pid)).c_str());
                               auto j = weak.lock();
                               if (!j || --*pending > 0) return;
                               j->spawning = false;
                               if (j->machine.ready_to_spawn()) launch(j);
                               else after_state_change(*j, "");
+                              schedule();  // jails waiting for this one (after) may start now
                           });
     }
 }
@@ -126,6 +133,16 @@ void Supervisor::Impl::launch(const std::shared_ptr<Jail>& jail) {
         jail->machine.set_config(jail->config.restart, jail->config.health);
     }
     auto logger = log::jail_logger(jail->config.name);
+    // The root was checked when the configuration was loaded, but it may have gone or
+    // changed since: fail with that reason rather than with firejail's exit status 1.
+    auto root_issues = config::check_root_directory(jail->config.root,
+                                                    "jails." + jail->config.name + ".root");
+    if (!root_issues.empty()) {
+        std::string why = "root directory unusable: " + root_issues.front().str();
+        logger->error("cannot start jail '{}': {}", jail->config.name, why);
+        apply_outcome(jail, jail->machine.spawn_failed(why, Clock::now()));
+        return;
+    }
     auto netns = network.prepare(jail->config);
     if (!netns) {
         logger->error("cannot prepare the network of jail '{}': {}", jail->config.name,
