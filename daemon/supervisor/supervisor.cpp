@@ -11,6 +11,7 @@
 #include <fstream>
 
 #include "config/load.hpp"
+#include "log/journal_reader.hpp"
 #include "log/logging.hpp"
 #include "sandbox/firejail_args.hpp"
 #include "sandbox/process_tree.hpp"
@@ -573,6 +574,9 @@ void Supervisor::restart(const std::string& name, api::Done done) {
 Result<std::vector<LogLine>> Supervisor::logs(const std::string& name, std::size_t n) {
     auto jail = impl_->find(name);
     if (!jail) return impl_->unknown_jail(name);
+    // Under journald the journal holds the jail's whole history (across jaild restarts): answer
+    // from it, like `journalctl -u jaild JAIL=<name>`.
+    if (log::detect_log_target() == log::LogTarget::journal) return log::read_journal_lines(name, n);
     return jail->logs.last(n);
 }
 

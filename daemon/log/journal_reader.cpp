@@ -1,0 +1,83 @@
+#include "log/journal_reader.hpp"
+
+#include <systemd/sd-journal.h>
+#include <systemd/sd-login.h>
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
+#include <optional>
+
+namespace jaild::log {
+
+namespace {
+
+struct JournalCloser {
+    void operator()(sd_journal* j) const { sd_journal_close(j); }
+};
+using JournalPtr = std::unique_ptr<sd_journal, JournalCloser>;
+
+Error journal_error(const std::string& call, int r) {
+    return make_error(call + " failed: " + std::strerror(-r) +
+                      "; check that systemd-journald runs and /var/log/journal or "
+                      "/run/log/journal is readable by root");
+}
+
+// FIELD=value of the current entry, without "FIELD=".
+std::optional<std::string> field(sd_journal* j, const char* name) {
+    const void* data = nullptr;
+    size_t length = 0;
+    if (sd_journal_get_data(j, name, &data, &length) < 0) return std::nullopt;
+    std::string_view entry(static_cast<const char*>(data), length);
+    auto eq = entry.find('=');
+    if (eq == std::string_view::npos) return std::nullopt;
+    return std::string(entry.substr(eq + 1));
+}
+
+// `journalctl -u UNIT` matches _SYSTEMD_UNIT=UNIT; outside a unit, jaild's identifier.
+std::string origin_match() {
+    char* unit = nullptr;
+    if (sd_pid_get_unit(0, &unit) >= 0 && unit) {
+        std::string match = std::string("_SYSTEMD_UNIT=") + unit;
+        std::free(unit);
+        return match;
+    }
+    return "SYSLOG_IDENTIFIER=jaild";
+}
+
+}  // namespace
+
+Result<std::vector<LogLine>> read_journal_lines(const std::string& jail, std::size_t n) {
+    sd_journal* raw = nullptr;
+    if (int r = sd_journal_open(&raw, SD_JOURNAL_LOCAL_ONLY | SD_JOURNAL_SYSTEM); r < 0) {
+        return journal_error("sd_journal_open", r);
+    }
+    JournalPtr journal(raw);
+    std::string jail_match = "JAIL=" + jail;
+    std::string origin = origin_match();
+    for (const auto& m : {jail_match, origin}) {
+        if (int r = sd_journal_add_match(raw, m.data(), m.size()); r < 0) {
+            return journal_error("sd_journal_add_match(" + m + ")", r);
+        }
+    }
+    if (int r = sd_journal_seek_tail(raw); r < 0) return journal_error("sd_journal_seek_tail", r);
+
+    std::vector<LogLine> lines;
+    while (lines.size() < n) {
+        int r = sd_journal_previous(raw);
+        if (r < 0) return journal_error("sd_journal_previous", r);
+        if (r == 0) break;
+        LogLine line;
+        line.jail = jail;
+        line.stream = field(raw, "JAIL_STREAM").value_or("jaild");
+        line.text = field(raw, "MESSAGE").value_or("");
+        uint64_t usec = 0;
+        if (sd_journal_get_realtime_usec(raw, &usec) >= 0) line.time_us = static_cast<std::int64_t>(usec);
+        lines.push_back(std::move(line));
+    }
+    std::reverse(lines.begin(), lines.end());
+    return lines;
+}
+
+}  // namespace jaild::log

@@ -1,0 +1,259 @@
+#!/usr/bin/env bash
+# jaild as an administrator meets it: the .deb installed in a booted Debian 12 with a real systemd
+# and journald (systemd-nspawn -b inside the test world), then
+#   - installed with the packaged firejail config untouched: jaild refuses to start, saying how to
+#     enable chroot, and is not restarted (exit 78);
+#   - `systemctl enable --now jaild` -> active, STATUS= in `systemctl status`, jails running;
+#   - `journalctl -u jaild JAIL=www` shows the jail's output; `jailctl logs www` shows the same;
+#   - `systemctl reload` applies a configuration change; `systemctl restart` brings all back;
+#   - a stopped (SIGSTOP) jaild is restarted by the watchdog (drop-in WatchdogSec=3s);
+#   - `systemctl stop jaild` leaves no sandbox, nft table, netns or bridge;
+#   - `apt-get purge jaild` leaves no file of jaild (the system group jaild stays, per Debian).
+# systemd-analyze verify of the installed units runs inside the container too.
+#
+# Inputs: JAILD_DEB=path/to/jaild_*.deb, or the package is built with packaging/build-deb into
+# $JAILD_TEST_BUILD_DIR/deb. The Debian root comes from make-root (cached in
+# /var/tmp/jaild-test-cache); each run boots a copy-on-write overlay of it.
+set -euo pipefail
+source "$JAILD_SOURCE_DIR/tests/integration/harness/lib.sh"
+
+here=$JAILD_SOURCE_DIR/tests/integration/systemd
+WWW=${JAILD_TEST_ID}-www APP=${JAILD_TEST_ID}-app EXTRA=${JAILD_TEST_ID}-extra
+CT_PID= NSPAWN_PID=
+
+# ---- the package and the root ------------------------------------------------------------
+deb=${JAILD_DEB:-}
+if [[ -z $deb ]]; then
+  log "building the package (packaging/build-deb)"
+  deb=$("$JAILD_SOURCE_DIR/packaging/build-deb" "$JAILD_TEST_BUILD_DIR/deb" | tail -n 1)
+fi
+[[ -f $deb ]] || fail "no package at '$deb'"
+log "package: $deb"
+template=$("$here/make-root" | tail -n 1)
+log "root template: $template"
+
+d=$JAILD_TEST_DIR
+root=$d/root
+mkdir -p "$d/upper" "$d/work" "$root"
+mount -t overlay overlay -o "lowerdir=$template,upperdir=$d/upper,workdir=$d/work" "$root"
+defer umount -l "$root"
+
+# ---- boot ----------------------------------------------------------------------------------
+# The world has a fresh sysfs without cgroups: mount the (unified) cgroup2 hierarchy and give the
+# container a cgroup of its own, so nspawn's payload/supervisor subgroups stay under it.
+mount -t cgroup2 cgroup2 /sys/fs/cgroup
+cg=/sys/fs/cgroup/jaild-test-$JAILD_TEST_ID
+mkdir "$cg"
+
+stop_container() {
+  if [[ -n $NSPAWN_PID ]] && kill -0 "$NSPAWN_PID" 2>/dev/null; then
+    # SIGTERM: nspawn asks the container's systemd to power off.
+    kill -TERM "$NSPAWN_PID" 2>/dev/null
+    local i
+    for ((i = 0; i < 300; i++)); do kill -0 "$NSPAWN_PID" 2>/dev/null || break; sleep 0.1; done
+  fi
+  # The container's init outlives a killed nspawn: kill it (and so its whole pid namespace).
+  [[ -n $CT_PID ]] && kill -KILL "$CT_PID" 2>/dev/null
+  [[ -n $NSPAWN_PID ]] && kill -KILL "$NSPAWN_PID" 2>/dev/null
+  local i
+  for ((i = 0; i < 50; i++)); do
+    { [[ -z $CT_PID ]] || ! kill -0 "$CT_PID" 2>/dev/null; } && break
+    sleep 0.1
+  done
+  find "$cg" -depth -type d -exec rmdir {} + 2>/dev/null
+  [[ ! -d $cg ]] || log "warning: could not remove cgroup $cg"
+}
+defer stop_container
+
+log "booting the container (systemd-nspawn -b --private-network)"
+bash -c 'echo $$ >"$1/cgroup.procs" && exec systemd-nspawn -D "$2" -b --register=no --keep-unit \
+  --private-network --console=passive -q' nspawn "$cg" "$root" </dev/null >"$d/nspawn.log" 2>&1 &
+NSPAWN_PID=$!
+container_init() { CT_PID=$(pgrep -P "$NSPAWN_PID" | head -n 1) && [[ -n $CT_PID ]]; }
+wait_until 20 container_init || fail "systemd-nspawn started no container: $(cat "$d/nspawn.log")"
+log "container init: pid $CT_PID"
+
+# in_ct CMD...: run CMD inside the container (all its namespaces), with a clean environment.
+in_ct() {
+  nsenter -t "$CT_PID" -a env -i PATH=/usr/sbin:/usr/bin:/sbin:/bin LANG=C.UTF-8 TERM=dumb "$@"
+}
+booted() {
+  local state
+  state=$(in_ct timeout 5 systemctl is-system-running 2>/dev/null) || true
+  [[ $state == running || $state == degraded ]]
+}
+wait_until 60 booted || fail "the container did not finish booting: $(in_ct systemctl --failed 2>&1)"
+log "booted: $(in_ct systemctl is-system-running || true)"
+
+# ---- install ---------------------------------------------------------------------------------
+mkdir -p "$root/var/cache/jaild-test"
+cp "$deb" "$root/var/cache/jaild-test/"
+ct_deb=/var/cache/jaild-test/$(basename "$deb")
+in_ct apt-get install -y --no-install-recommends "$ct_deb" >"$d/apt-install.log" 2>&1 ||
+  fail "apt-get install $ct_deb failed: $(tail -n 20 "$d/apt-install.log")"
+in_ct test -x /usr/sbin/jaild && in_ct test -x /usr/bin/jailctl || fail "binaries not installed"
+in_ct getent group jaild >/dev/null || fail "sysusers did not create group jaild"
+in_ct test -d /var/lib/jaild && in_ct test -d /run/jaild || fail "tmpfiles did not create /var/lib/jaild and /run/jaild"
+[[ $(in_ct systemctl is-enabled jaild.service) == enabled ]] || fail "jaild.service not enabled on install"
+[[ $(in_ct systemctl is-enabled jaild.socket) == enabled ]] || fail "jaild.socket not enabled on install"
+[[ $(in_ct systemctl is-active jaild.socket) == active ]] || fail "jaild.socket not started on install"
+[[ $(in_ct stat -c '%a %G' /run/jaild/jaild.sock) == "660 jaild" ]] ||
+  fail "socket mode/group: $(in_ct stat -c '%a %G' /run/jaild/jaild.sock)"
+for man in jaild.8 jailctl.8 jaild.json.5; do
+  in_ct test -f "/usr/share/man/man${man##*.}/$man.gz" || fail "man page $man not installed"
+done
+in_ct test -f /usr/share/bash-completion/completions/jailctl || fail "bash completion not installed"
+in_ct dpkg-query -W -f='${Conffiles}\n' jaild | grep -q ' /etc/jaild/jaild.json ' ||
+  fail "/etc/jaild/jaild.json is not a conffile"
+# --man=no: the minimal root has no man-db; the man pages themselves are checked above.
+verify=$(in_ct systemd-analyze verify --man=no jaild.service jaild.socket 2>&1) || fail "systemd-analyze verify: $verify"
+[[ -z $verify ]] || fail "systemd-analyze verify is not clean: $verify"
+log "installed; systemd-analyze verify clean"
+
+# The packaged example configuration names jail roots that do not exist yet: jaild exits 78
+# (EX_CONFIG) naming them, and systemd does not restart it.
+refused() { [[ $(in_ct systemctl show -P ExecMainStatus jaild) == 78 ]]; }
+wait_until 15 refused || fail "jaild did not exit 78 on the example configuration: $(in_ct systemctl status jaild 2>&1)"
+in_ct journalctl -u jaild -o cat | grep -q "jails.www.root: .* does not exist" ||
+  fail "the journal does not name the missing jail root: $(in_ct journalctl -u jaild -o cat | tail -n 5)"
+
+# ---- configure: firejail chroot, busybox jails -----------------------------------------------
+mkdir -p "$root/srv/jails"
+make_busybox_root "$root/srv/jails/www" "hello from $WWW"
+make_busybox_root "$root/srv/jails/app"
+make_busybox_root "$root/srv/jails/extra"
+jail_json() {  # NAME ROOT ADDRESS COMMAND_JSON
+  printf '"%s": {"root": "/srv/jails/%s", "address": "%s", "profile": "none", "command": %s, "restart": {"policy": "always"}}' "$@"
+}
+write_ct_config() {  # JAIL_JSON...
+  local jails
+  jails=$(IFS=,; printf '%s' "$*")
+  printf '{ "bridge": {"name": "jd0", "address": "10.213.0.1/24"}, "public": {"addresses": []}, "jails": { %s } }\n' \
+    "$jails" >"$root/etc/jaild/jaild.json.tmp"
+  mv "$root/etc/jaild/jaild.json.tmp" "$root/etc/jaild/jaild.json"
+}
+www_json=$(jail_json "$WWW" www 10.213.0.2 \
+  "{\"shell\": \"echo $WWW-says-hello; echo $WWW-warns >&2; exec httpd -f -p 10.213.0.2:80 -h /www\"}")
+app_json=$(jail_json "$APP" app 10.213.0.3 '["/bin/sleep", "100000"]')
+extra_json=$(jail_json "$EXTRA" extra 10.213.0.4 '["/bin/sleep", "100000"]')
+write_ct_config "$www_json" "$app_json"
+
+# Debian's firejail has chroot off and the package leaves firejail's configuration alone: with a
+# valid configuration jaild now refuses with the exact instruction, exit 78, and no restart.
+in_ct systemctl reset-failed jaild
+in_ct systemctl start jaild && fail "jaild started although firejail's chroot is disabled"
+wait_until 15 refused || fail "jaild did not exit 78 without firejail chroot: $(in_ct systemctl status jaild 2>&1)"
+sleep 3  # RestartSec=2s: a restart, if any, would show by now
+[[ $(in_ct systemctl show -P NRestarts jaild) == 0 ]] || fail "jaild was restarted after exit 78"
+in_ct journalctl -u jaild -o cat | grep -qF "echo 'chroot yes' >> /etc/firejail/firejail.config" ||
+  fail "the journal lacks the instruction to enable chroot: $(in_ct journalctl -u jaild -o cat | tail -n 5)"
+log "without firejail chroot: refused with exit 78 and the instruction, not restarted"
+in_ct sh -c "echo 'chroot yes' >> /etc/firejail/firejail.config"
+
+# ---- enable --now ----------------------------------------------------------------------------
+ctl() { in_ct jailctl "$@"; }
+jail_state() { ctl --json status "$1" 2>/dev/null | jq -r '.jails[0].state'; }
+jails_running() {
+  local j
+  for j in "$@"; do [[ $(jail_state "$j") == running ]] || return 1; done
+}
+main_pid() { in_ct systemctl show -P MainPID jaild; }
+in_ct systemctl reset-failed jaild
+in_ct timeout 60 systemctl enable --now jaild || fail "systemctl enable --now jaild failed: $(in_ct systemctl status jaild 2>&1)"
+[[ $(in_ct systemctl is-active jaild) == active ]] || fail "jaild not active after enable --now"
+wait_until 20 jails_running "$WWW" "$APP" || fail "jails not running: $(ctl status 2>&1)"
+log "jailctl status:"$'\n'"$(ctl status)"
+status_line=$(in_ct systemctl status --no-pager jaild | grep -E '^ *Status: ' || true)
+[[ $status_line == *'"'*jail* ]] || fail "systemctl status shows no STATUS line: $(in_ct systemctl status --no-pager jaild)"
+log "systemctl status:$status_line"
+# The sandboxes are real: firejail inside the container lists both.
+sandboxes_listed() {
+  local list
+  list=$(in_ct firejail --list 2>/dev/null) && [[ $list == *"name=$WWW"* && $list == *"name=$APP"* ]]
+}
+wait_until 10 sandboxes_listed || fail "firejail --list lacks the jails: $(in_ct firejail --list 2>&1)"
+
+# ---- journal and jailctl logs ------------------------------------------------------------------
+journal_has() { in_ct journalctl -u jaild "JAIL=$WWW" -o cat | grep -qx "$1"; }
+wait_until 10 journal_has "$WWW-says-hello" || fail "journalctl -u jaild JAIL=$WWW lacks the jail's stdout"
+wait_until 10 journal_has "$WWW-warns" || fail "journalctl -u jaild JAIL=$WWW lacks the jail's stderr"
+in_ct journalctl -u jaild "JAIL=$WWW" JAIL_STREAM=stderr PRIORITY=4 SYSLOG_IDENTIFIER=jaild -o cat | grep -qx "$WWW-warns" ||
+  fail "the stderr line lacks JAIL_STREAM=stderr/PRIORITY=4/SYSLOG_IDENTIFIER=jaild: $(in_ct journalctl -u jaild "JAIL=$WWW" -o json | grep warns)"
+in_ct journalctl -u jaild "JAIL=$WWW" JAIL_STREAM=stdout PRIORITY=6 -o cat | grep -qx "$WWW-says-hello" ||
+  fail "the stdout line lacks JAIL_STREAM=stdout/PRIORITY=6: $(in_ct journalctl -u jaild "JAIL=$WWW" -o json | grep says-hello)"
+logs_match() {
+  local journal jailctl_out
+  journal=$(in_ct journalctl -u jaild "JAIL=$WWW" -o cat -n 1000)
+  jailctl_out=$(ctl logs -n 1000 "$WWW" | cut -d' ' -f3-)
+  [[ -n $journal && $journal == "$jailctl_out" ]]
+}
+if ! wait_until 10 logs_match; then
+  diff <(in_ct journalctl -u jaild "JAIL=$WWW" -o cat -n 1000) <(ctl logs -n 1000 "$WWW" | cut -d' ' -f3-) >&2 || true
+  fail "jailctl logs $WWW differs from journalctl -u jaild JAIL=$WWW (diff above)"
+fi
+log "journal and jailctl logs agree ($(ctl logs -n 1000 "$WWW" | wc -l) lines for $WWW)"
+
+# ---- reload and restart ------------------------------------------------------------------------
+pid=$(main_pid)
+write_ct_config "$www_json" "$app_json" "$extra_json"
+in_ct timeout 60 systemctl reload jaild || fail "systemctl reload jaild failed"
+wait_until 20 jails_running "$EXTRA" || fail "reload did not start $EXTRA: $(ctl status 2>&1)"
+[[ $(main_pid) == "$pid" ]] || fail "reload replaced jaild ($pid -> $(main_pid))"
+log "reload applied the change: $EXTRA running, jaild pid $pid kept"
+
+old_www=$(ctl --json status "$WWW" | jq -r '.jails[0].pid')
+in_ct timeout 120 systemctl restart jaild || fail "systemctl restart jaild failed"
+[[ $(main_pid) != "$pid" ]] || fail "restart kept the old jaild"
+wait_until 20 jails_running "$WWW" "$APP" "$EXTRA" || fail "jails not back after restart: $(ctl status 2>&1)"
+[[ $(ctl --json status "$WWW" | jq -r '.jails[0].pid') != "$old_www" ]] || fail "restart kept the old www sandbox"
+log "restart brought all three jails back (jaild pid $(main_pid))"
+
+# ---- watchdog ---------------------------------------------------------------------------------
+mkdir -p "$root/etc/systemd/system/jaild.service.d"
+printf '[Service]\nWatchdogSec=3s\nLimitCORE=0\n' >"$root/etc/systemd/system/jaild.service.d/test-watchdog.conf"
+in_ct systemctl daemon-reload
+in_ct timeout 120 systemctl restart jaild
+wait_until 20 jails_running "$WWW" "$APP" "$EXTRA" || fail "jails not running with WatchdogSec=3s"
+sleep 4  # longer than WatchdogSec: jaild's pings keep it alive
+[[ $(in_ct systemctl show -P NRestarts jaild) == 0 ]] || fail "the watchdog fired while jaild was healthy"
+stuck=$(main_pid)
+in_ct kill -STOP "$stuck"
+log "stopped jaild (pid $stuck) with SIGSTOP; waiting for the watchdog"
+restarted() {
+  local now
+  now=$(main_pid)
+  [[ $now != 0 && $now != "$stuck" && $(in_ct systemctl is-active jaild) == active ]]
+}
+wait_until 40 restarted || fail "the watchdog did not restart jaild: $(in_ct systemctl status --no-pager jaild 2>&1)"
+in_ct journalctl -u jaild -o cat | grep -qi 'watchdog timeout' || fail "no watchdog timeout in the journal"
+wait_until 20 jails_running "$WWW" "$APP" "$EXTRA" || fail "jails not back after the watchdog restart: $(ctl status 2>&1)"
+log "watchdog restarted jaild ($stuck -> $(main_pid)); jails running again"
+rm -r "$root/etc/systemd/system/jaild.service.d"
+in_ct systemctl daemon-reload
+
+# ---- stop leaves nothing ------------------------------------------------------------------------
+in_ct timeout 120 systemctl stop jaild
+[[ $(in_ct systemctl is-active jaild) == inactive ]] || fail "jaild not inactive after stop"
+sandboxes=$(in_ct firejail --list 2>/dev/null || true)
+[[ -z $sandboxes ]] || fail "sandboxes left after stop: $sandboxes"
+! in_ct nft list table inet jaild >/dev/null 2>&1 || fail "table inet jaild left after stop"
+netns=$(in_ct ip netns list)
+[[ -z $netns ]] || fail "network namespaces left after stop: $netns"
+! in_ct ip link show jd0 >/dev/null 2>&1 || fail "bridge jd0 left after stop"
+links=$(in_ct ip -o link show | awk -F': ' '{print $2}' | grep -v '^lo$' || true)
+[[ -z $links ]] || fail "links left after stop: $links"
+log "stop left no sandbox, table, netns, bridge or link"
+
+# ---- purge leaves nothing ------------------------------------------------------------------------
+files=$(in_ct dpkg-query -L jaild | grep -vE '^/(\.|usr|usr/[a-z]+|usr/share/[a-z-]+|usr/share/man/man[0-9]|lib|lib/systemd|lib/systemd/system|etc|usr/lib/[a-z.]+|usr/share/bash-completion/completions)$')
+rm -rf "$root/srv/jails"
+in_ct apt-get purge -y jaild >"$d/apt-purge.log" 2>&1 || fail "apt-get purge jaild failed: $(tail -n 20 "$d/apt-purge.log")"
+for f in $files /etc/jaild /var/lib/jaild /run/jaild; do
+  ! in_ct test -e "$f" || fail "purge left $f"
+done
+left=$(in_ct find /etc/systemd /lib/systemd/system /usr/lib/sysusers.d /usr/lib/tmpfiles.d /var/lib/systemd \
+  -name '*jaild*' 2>/dev/null || true)
+[[ -z $left ]] || fail "purge left systemd files: $left"
+in_ct systemctl list-units --all --no-legend 'jaild*' | grep -q . && fail "units still loaded after purge: $(in_ct systemctl list-units --all 'jaild*')"
+in_ct getent group jaild >/dev/null && log "group jaild stays after purge (Debian keeps system groups)"
+log "purge left none of jaild's files ($(wc -w <<<"$files") package paths checked)"
