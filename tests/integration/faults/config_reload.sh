@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Configuration faults beyond supervisor/reload.sh (invalid and truncated files): a file with
+# a number no double holds (found by fuzz/config_fuzz.cpp; it used to end jaild with an
+# uncaught exception), an empty file and a binary one, each followed by SIGHUP: rejected with
+# the reason, jaild keeps running, the jail keeps its process.
+set -euo pipefail
+source "$JAILD_SOURCE_DIR/tests/integration/harness/lib.sh"
+source "$(dirname "$0")/common.sh"
+
+A=${JAILD_TEST_ID}-a
+write_config "$(web_jail "$A" 2 80)"
+cp "$CONFIG" "$JAILD_TEST_DIR/good.json"
+start_jaild "$CONFIG"
+wait_until 10 serves "$A" 80
+a_pid=$(status_of "$A" pid)
+
+log_count() { grep -c -- "$1" "$JAILD_LOG" || true; }
+more_than() { (($(log_count "$1") > $2)); }
+rejected() {  # DESCRIPTION LOG_PATTERN: SIGHUP, then one more log line matching the pattern
+  local before
+  before=$(log_count "$2")
+  kill -HUP "$JAILD_PID"
+  wait_until 5 more_than "$2" "$before" || fail "$1: rejection not logged (expected: $2)"
+  kill -0 "$JAILD_PID" 2>/dev/null || fail "$1: jaild died"
+  [[ $(status_of "$A" pid) == "$a_pid" ]] || fail "$1: the jail was restarted"
+  serves "$A" 80 || fail "$1: the jail stopped serving"
+  log "ok: $1 rejected"
+}
+
+sed 's/"jails"/"x": 1e999, "jails"/' "$JAILD_TEST_DIR/good.json" >"$CONFIG"
+rejected "number overflow" "number overflow parsing '1e999'"
+: >"$CONFIG"
+rejected "empty file" "jaild.json:1:1: invalid JSON"
+{ printf '\001'; head -c 4096 /dev/urandom; } >"$CONFIG"
+rejected "binary garbage" "jaild.json:1:1: invalid JSON"
+
+cp "$JAILD_TEST_DIR/good.json" "$CONFIG"
+jailctl reload >/dev/null || fail "the good file is not accepted again"
+[[ $(status_of "$A" pid) == "$a_pid" ]] || fail "reloading the unchanged file restarted the jail"
+stop_jaild
+log "config reload test passed"
