@@ -11,6 +11,7 @@
 #include "jaild/version.hpp"
 #include "lib/commands.hpp"
 #include "lib/join.hpp"
+#include "lib/provision.hpp"
 
 namespace jaild::client {
 
@@ -78,6 +79,15 @@ int run_jailctl(int argc, char** argv) {
     std::vector<std::string> join_command;
     join->add_option("JAIL", join_jail, "jail name")->required();
     join->add_option("COMMAND", join_command, "command and arguments, after --");
+    auto* provision = app.add_subcommand(
+        "provision", "build jail roots from their \"provision\" section (debootstrap, packages, "
+                     "service recipe), with progress");
+    std::vector<std::string> provision_jails;
+    bool provision_all = false, provision_force = false;
+    provision->add_option("JAIL", provision_jails, "jail names");
+    provision->add_flag("--all", provision_all, "every jail that has a \"provision\" section");
+    provision->add_flag("--force", provision_force,
+                        "rebuild even when up to date or when the configuration changed");
     for (auto* sub : app.get_subcommands({})) sub->footer(kExitCodes);
 
     try {
@@ -87,6 +97,10 @@ int run_jailctl(int argc, char** argv) {
         return code == 0 ? exit_codes::kOk : exit_codes::kUsage;
     }
 
+    if (provision->parsed() && provision_all == !provision_jails.empty()) {
+        std::cerr << "jailctl: provision: name jails or give --all (not both)\n";
+        return exit_codes::kUsage;
+    }
     Output out{std::cout, std::cerr, json, !json && want_color()};
     auto conn = Connection::open(socket);
     if (!conn) {
@@ -105,6 +119,9 @@ int run_jailctl(int argc, char** argv) {
     if (events->parsed()) return run_events(c, out);
     if (version->parsed()) return run_version(&c, out);
     if (join->parsed()) return run_join(c, join_jail, join_command, out);
+    if (provision->parsed())
+        return run_provision(c, provision_jails, provision_all, provision_force,
+                             ::isatty(STDOUT_FILENO) != 0, out);
     return exit_codes::kUsage;
 }
 

@@ -79,6 +79,15 @@ public:
     // 128+N for a signal) when it ends; it is not called if this returns an error.
     virtual Result<JoinStarted> join(const std::string& jail, JoinRequest request,
                                      std::function<void(int exit_status)> on_exit) = 0;
+    // Builds the jail's root from its "provision" section (debootstrap base, packages,
+    // recipe) and swaps it in. on_progress gets {"jail","step","detail","elapsed_ms"}
+    // events while it runs; done gets {"jail","status": "built"|"up to date"|"changed"|
+    // "skipped", ...} or an error carrying the failing tool's own last lines. Dropping the
+    // returned Subscription before done cancels the build (the previous root stays).
+    // if_configured: a jail without a "provision" section is "skipped" instead of an error.
+    virtual Subscription provision(const std::string& jail, bool force, bool if_configured,
+                                   std::function<void(const nlohmann::json& progress)> on_progress,
+                                   std::function<void(Result<nlohmann::json>)> done) = 0;
 };
 
 }  // namespace jaild::api

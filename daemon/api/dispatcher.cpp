@@ -33,7 +33,7 @@ std::string known_methods() {
 const std::vector<std::string>& Dispatcher::methods() {
     static const std::vector<std::string> kMethods{"status",   "start",  "stop", "restart",
                                                    "shutdown", "reload", "logs", "events",
-                                                   "join",     "version"};
+                                                   "join",     "version", "provision"};
     return kMethods;
 }
 
@@ -79,6 +79,8 @@ void Dispatcher::dispatch(std::string_view line, std::vector<UniqueFd> fds, cons
         events(call);
     else if (m == "join")
         join(call);
+    else if (m == "provision")
+        provision(call);
     else
         version(call);
 }
@@ -201,6 +203,36 @@ void Dispatcher::join(Call& c) {
     if (!started) return c.fail(ErrorCode::OperationFailed, started.error().message);
     c.out->keep(Subscription{});
     c.ok(json{{"pid", started->pid}, {"tty", *tty}}, std::move(started->pty_master));
+}
+
+// Streams "progress" notifications until the one response. The session keeps the build's
+// subscription: a client that disconnects cancels the build.
+void Dispatcher::provision(Call& c) {
+    auto jail = protocol::require_string(c.params, "jail");
+    if (!jail) return c.fail(ErrorCode::InvalidParams, jail.error().message);
+    auto force = protocol::optional_bool(c.params, "force", false);
+    if (!force) return c.fail(ErrorCode::InvalidParams, force.error().message);
+    auto if_configured = protocol::optional_bool(c.params, "if_configured", false);
+    if (!if_configured) return c.fail(ErrorCode::InvalidParams, if_configured.error().message);
+    if (!check_jail(c, *jail)) return;
+    std::weak_ptr<Outbox> weak = c.out;
+    auto sub = control_.provision(
+        *jail, *force, *if_configured,
+        [weak](const json& progress) {
+            if (auto out = weak.lock())
+                out->stream(protocol::encode_notification({"progress", progress}));
+        },
+        [weak, id = c.id](Result<json> r) {
+            auto out = weak.lock();
+            if (!out) return;
+            if (r)
+                out->respond(protocol::encode_result(id, *r), {});
+            else
+                out->respond(protocol::encode_error(
+                                 id, {ErrorCode::OperationFailed, r.error().message, nullptr}),
+                             {});
+        });
+    c.out->keep(std::move(sub));
 }
 
 void Dispatcher::version(Call& c) {

@@ -63,6 +63,7 @@ class Dispatcher {
     void logs(Call& c);
     void events(Call& c);
     void join(Call& c);
+    void provision(Call& c);
     void version(Call& c);
 
     Control& control_;

@@ -33,6 +33,7 @@ struct Options {
     std::string config = paths::kConfig;
     std::string socket = paths::kSocket;
     std::string state_dir = paths::kStateDir;
+    std::string cache_dir;  // "" = STATE_DIR/cache
     std::string firejail = paths::kFirejail;
     std::string firejail_config = paths::kFirejailConfig;
     std::string log_level = "info";
@@ -100,6 +101,7 @@ int serve(const Options& options, config::Config config) {
     supervisor::SupervisorOptions supervisor_options;
     supervisor_options.firejail = options.firejail;
     supervisor_options.state_dir = options.state_dir;
+    supervisor_options.cache_dir = options.cache_dir;
     supervisor_options.load_config = [path = options.config] { return config::load_config(path); };
     supervisor::Supervisor supervisor(io, std::move(config), adapter, supervisor_options);
 
@@ -163,6 +165,8 @@ int run_daemon(int argc, char** argv) {
         ->capture_default_str();
     app.add_option("--state-dir", options.state_dir, "where jaild keeps its state")
         ->capture_default_str();
+    app.add_option("--cache-dir", options.cache_dir,
+                   "where provisioning keeps debootstrapped bases (default: STATE_DIR/cache)");
     app.add_option("--firejail", options.firejail, "the firejail program")->capture_default_str();
     app.add_option("--firejail-config", options.firejail_config,
                    "firejail's configuration, checked for 'chroot yes'")

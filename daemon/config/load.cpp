@@ -215,7 +215,10 @@ void parse_document(FieldReader& reader, const json& root, const LoadOptions& op
     check_unique_published_ports(reader, parsed);
     check_after_cycles(reader, parsed);
     for (auto& jail : parsed) {
-        if (options.check_filesystem && !jail.config.root.empty()) {
+        // A jail with a "provision" section may lack its root: `jailctl provision` makes it
+        // (until then the jail fails to start, saying so).
+        bool to_provision = jail.config.provision && ::access(jail.config.root.c_str(), F_OK) != 0;
+        if (options.check_filesystem && !jail.config.root.empty() && !to_provision) {
             for (auto& issue : check_root_directory(jail.config.root, jail.path + ".root")) {
                 reader.add(std::move(issue.path), std::move(issue.message));
             }

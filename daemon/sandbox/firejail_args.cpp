@@ -1,5 +1,7 @@
 #include "sandbox/firejail_args.hpp"
 
+#include <algorithm>
+
 namespace jaild::sandbox {
 
 std::vector<std::string> launch_argv(const config::JailConfig& jail, const LaunchSpec& spec) {
@@ -30,6 +32,11 @@ std::vector<std::string> launch_argv(const config::JailConfig& jail, const Launc
     }
     for (const auto& [key, value] : jail.environment) argv.push_back("--env=" + key + "=" + value);
     argv.insert(argv.end(), jail.firejail_options.begin(), jail.firejail_options.end());
+    // Provisioned services (Apache, PostgreSQL) log to the root's /var/log, which firejail
+    // otherwise hides under a fresh tmpfs.
+    if (jail.provision && !jail.provision->recipe.empty() &&
+        std::find(argv.begin(), argv.end(), "--writable-var-log") == argv.end())
+        argv.emplace_back("--writable-var-log");
     argv.insert(argv.end(), jail.command.begin(), jail.command.end());
     return argv;
 }

@@ -27,6 +27,7 @@ struct SupervisorOptions {
     std::string state_dir;  // where held-down jails are remembered ("" = nowhere)
     std::function<config::LoadResult()> load_config;  // what `reload` reads
     std::size_t log_lines = 1000;                     // kept per jail for `logs`
+    std::string cache_dir;  // provisioning's debootstrap base cache ("" = STATE_DIR/cache)
 };
 
 class Supervisor final : public api::Control {
@@ -60,6 +61,10 @@ public:
     api::Subscription subscribe_events(std::function<void(const nlohmann::json&)> sink) override;
     Result<api::JoinStarted> join(const std::string& jail, api::JoinRequest request,
                                   std::function<void(int)> on_exit) override;
+    // provision_control.cpp
+    api::Subscription provision(const std::string& jail, bool force, bool if_configured,
+                                std::function<void(const nlohmann::json&)> on_progress,
+                                std::function<void(Result<nlohmann::json>)> done) override;
 
     struct Impl;
 

@@ -72,6 +72,8 @@ struct Jail {
     std::string last_state;      // for events: the state before the change
 };
 
+struct ProvisionWork;  // provision_control.cpp: the build in progress, root removals
+
 struct Supervisor::Impl {
     Impl(asio::io_context& io, config::Config cfg, JailNetwork& net, SupervisorOptions opts);
 
@@ -88,6 +90,7 @@ struct Supervisor::Impl {
     std::function<void()> change_callback;
     std::function<void()> all_stopped;  // stop_all in progress
     bool stopping_all = false;
+    std::shared_ptr<ProvisionWork> provision_work;
 
     // lifecycle (supervisor.cpp)
     std::shared_ptr<Jail> find(const std::string& name) const;

@@ -129,6 +129,34 @@ class FakeControl : public api::Control {
         return started;
     }
 
+    // provision: two progress events, then "built" (or provision_error), unless
+    // hold_provision (then provision_done holds the callback; dropping the subscription
+    // counts in provision_cancels).
+    bool hold_provision = false;
+    std::string provision_error;
+    int provision_cancels = 0;
+    std::function<void(Result<json>)> provision_done;
+    api::Subscription provision(const std::string& jail, bool force, bool if_configured,
+                                std::function<void(const json&)> on_progress,
+                                std::function<void(Result<json>)> done) override {
+        calls.push_back("provision " + jail + (force ? " force" : "") +
+                        (if_configured ? " if_configured" : ""));
+        on_progress(json{{"jail", jail}, {"step", "base"}, {"detail", ""}, {"elapsed_ms", 0}});
+        on_progress(json{{"jail", jail},
+                         {"step", "install"},
+                         {"detail", "unpacking apache2"},
+                         {"elapsed_ms", 1500}});
+        if (hold_provision) {
+            provision_done = std::move(done);
+            return api::Subscription([this] {
+                if (provision_done) ++provision_cancels;
+            });
+        }
+        if (!provision_error.empty()) done(make_error(provision_error));
+        else done(json{{"jail", jail}, {"status", "built"}, {"elapsed_ms", 1500}});
+        return {};
+    }
+
   private:
     JailStatus* find(const std::string& name) {
         for (auto& j : jails)

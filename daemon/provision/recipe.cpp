@@ -1,0 +1,132 @@
+#include "provision/recipe.hpp"
+
+#include <algorithm>
+
+namespace jaild::provision {
+
+namespace {
+
+constexpr int kPostgresPort = 5432;
+
+RecipeFile file(std::string path, std::string content, unsigned mode = 0644,
+                std::string owner = "") {
+    return RecipeFile{std::move(path), std::move(content), mode, false, std::move(owner)};
+}
+
+RecipeFile directory(std::string path, unsigned mode, std::string owner) {
+    return RecipeFile{std::move(path), "", mode, true, std::move(owner)};
+}
+
+std::string hostname_of(const config::JailConfig& jail) {
+    return jail.hostname.empty() ? jail.name : jail.hostname;
+}
+
+std::vector<RecipeFile> common_files(const config::JailConfig& jail) {
+    return {file("/etc/hostname", hostname_of(jail) + "\n"),
+            file("/etc/hosts", "127.0.0.1\tlocalhost\n" + jail.address.str() + "\t" +
+                                   hostname_of(jail) + "\n")};
+}
+
+std::vector<RecipeFile> apache_files(const config::JailConfig& jail) {
+    const std::string addr = jail.address.str();
+    std::vector<int> ports = jail.publish;
+    if (ports.empty()) ports.push_back(80);
+    std::string listen = "# Written by jaild (recipe \"apache\"): listen on the jail's address only.\n";
+    for (int port : ports) {
+        std::string line = "Listen " + addr + ":" + std::to_string(port) + "\n";
+        if (port == 443) line = "<IfModule ssl_module>\n\t" + line + "</IfModule>\n";
+        listen += line;
+    }
+    int site_port = std::find(ports.begin(), ports.end(), 80) != ports.end() ? 80 : ports.front();
+    std::string site =
+        "# Written by jaild (recipe \"apache\").\n"
+        "<VirtualHost " + addr + ":" + std::to_string(site_port) + ">\n"
+        "\tServerName " + hostname_of(jail) + "\n"
+        "\tServerAdmin webmaster@localhost\n"
+        "\tDocumentRoot /var/www/html\n"
+        "\tErrorLog ${APACHE_LOG_DIR}/error.log\n"
+        "\tCustomLog ${APACHE_LOG_DIR}/access.log combined\n"
+        "</VirtualHost>\n";
+    auto files = common_files(jail);
+    files.push_back(file("/etc/apache2/ports.conf", listen));
+    files.push_back(file("/etc/apache2/conf-enabled/jaild-servername.conf",
+                         "# Written by jaild (recipe \"apache\").\nServerName " +
+                             hostname_of(jail) + "\n"));
+    files.push_back(file("/etc/apache2/sites-available/000-default.conf", site));
+    // firejail mounts a fresh /var/log unless --writable-var-log; on disk the directory is
+    // missing after debootstrap + apt, and Apache refuses to start without it.
+    files.push_back(directory("/var/log/apache2", 0750, ""));
+    return files;
+}
+
+Result<std::vector<RecipeFile>> postgres_files(const config::JailConfig& jail,
+                                               const config::Config& config,
+                                               const RecipeContext& context) {
+    if (context.postgres_version.empty()) {
+        return make_error("recipe \"postgresql\" of jail '" + jail.name +
+                          "': no PostgreSQL server in the root (/usr/lib/postgresql/VERSION is "
+                          "missing); add \"postgresql\" to provision.packages");
+    }
+    const std::string etc = "/etc/postgresql/" + context.postgres_version + "/main";
+    std::string conf =
+        "# Written by jaild (recipe \"postgresql\"); read after postgresql.conf (include_dir).\n"
+        "listen_addresses = '" + jail.address.str() + "'\n"
+        "port = " + std::to_string(kPostgresPort) + "\n"
+        "logging_collector = on\n"
+        "log_directory = '/var/log/postgresql'\n"
+        "log_filename = 'postgresql-%Y-%m-%d.log'\n"
+        "log_file_mode = 0640\n";
+    std::string hba =
+        "# Written by jaild (recipe \"postgresql\"). Local connections: the system user of the\n"
+        "# same name. Over the network only the jails whose \"accept\" lists port 5432, each\n"
+        "# from its own address (/32) to its own database as its own role. Trust is enough\n"
+        "# there: jaild's firewall lets no other host reach this port and pins each jail's\n"
+        "# address to its veth.\n"
+        "local\tall\tall\t\t\tpeer\n";
+    for (const auto& g : postgres_grants(jail, config)) {
+        hba += "host\t" + g.name + "\t" + g.name + "\t" + g.address + "/32\ttrust\n";
+    }
+    auto files = common_files(jail);
+    files.push_back(file(etc + "/conf.d/jaild.conf", conf));
+    files.push_back(file(etc + "/pg_hba.conf", hba, 0640, "postgres"));
+    files.push_back(directory("/var/log/postgresql", 01775, "postgres"));
+    return files;
+}
+
+}  // namespace
+
+std::vector<DatabaseGrant> postgres_grants(const config::JailConfig& jail,
+                                           const config::Config& config) {
+    std::vector<DatabaseGrant> grants;
+    for (const auto& rule : jail.accept) {
+        if (std::find(rule.ports.begin(), rule.ports.end(), kPostgresPort) == rule.ports.end())
+            continue;
+        auto it = config.jails.find(rule.from);
+        if (it == config.jails.end()) continue;  // validated away; be safe
+        grants.push_back({rule.from, it->second.address.str()});
+    }
+    return grants;
+}
+
+std::string postgres_init_sql(const std::vector<DatabaseGrant>& grants) {
+    std::string sql;
+    for (const auto& g : grants) {
+        // Names are jail names (^[a-z][a-z0-9-]*$): quoted because of '-'.
+        sql += "CREATE ROLE \"" + g.name + "\" LOGIN;\n";
+        sql += "CREATE DATABASE \"" + g.name + "\" OWNER \"" + g.name + "\";\n";
+    }
+    return sql;
+}
+
+Result<std::vector<RecipeFile>> recipe_files(const config::JailConfig& jail,
+                                             const config::Config& config,
+                                             const RecipeContext& context) {
+    if (!jail.provision || jail.provision->recipe.empty()) return std::vector<RecipeFile>{};
+    const auto& recipe = jail.provision->recipe;
+    if (recipe == "apache") return apache_files(jail);
+    if (recipe == "postgresql") return postgres_files(jail, config, context);
+    return make_error("jail '" + jail.name + "': unknown recipe \"" + recipe +
+                      "\"; use \"apache\", \"postgresql\" or \"\"");
+}
+
+}  // namespace jaild::provision

@@ -1,0 +1,45 @@
+// File work on a root being built (fast, local, done on the loop): the directories firejail
+// needs, the host's apt sources and Acquire settings, a policy-rc.d that keeps package
+// scripts from starting services, the recipe's files, and the record of what was built.
+// Every function names the file and the error when it fails.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "jaild/result.hpp"
+#include "provision/recipe.hpp"
+
+namespace jaild::provision {
+
+// Makes `root` ready for apt: firejail's directories (root-owned 0755), apt sources for
+// `suite` and Acquire settings (proxy, validity) copied from `host_etc` (normally /etc),
+// the keyrings those sources name, and /usr/sbin/policy-rc.d (exit 101).
+Result<void> prepare_root(const std::string& root, const std::string& suite,
+                          const std::string& host_etc = "/etc");
+// Removes policy-rc.d again once the packages are in.
+Result<void> finish_root(const std::string& root);
+
+// Writes the recipe's files under `root` (owners resolved in the root's /etc/passwd).
+Result<void> write_recipe_files(const std::string& root, const std::vector<RecipeFile>& files);
+
+// The PostgreSQL major version installed in `root` ("" if none).
+std::string postgres_version(const std::string& root);
+
+// The host's apt HTTP proxy (apt.conf, apt.conf.d/*), if any.
+std::optional<std::string> host_apt_proxy(const std::string& host_etc = "/etc");
+// The host's release codename (/etc/os-release), "" if unknown.
+std::string host_codename();
+
+// The record of a build: {"inputs": ..., "built_at": ...}.
+std::optional<nlohmann::json> read_record(const std::string& path);
+Result<void> write_record(const std::string& path, const nlohmann::json& record);
+
+// Lazily unmounts every mount at or below `path` (what an interrupted debootstrap leaves:
+// proc, sys), deepest first, so the tree can be removed without touching the host's.
+void unmount_below(const std::string& path);
+
+}  // namespace jaild::provision

@@ -1,0 +1,154 @@
+#!/usr/bin/env bash
+# The default deployment end to end (issue 7): jaild provisions db (PostgreSQL) and www
+# (Apache + psql) from Debian packages, serves Apache's page through the public address,
+# lets www (and only www) reach PostgreSQL, restarts both after kill -9, stops PostgreSQL
+# with a fast shutdown keeping its data, keeps the services' logs in the roots, and a failed
+# provisioning (unknown package) leaves the previous root in place and running.
+#
+# The debootstrap base is cached in /var/tmp/jaild-test-cache/provision (--cache-dir) to keep
+# reruns short; an empty cache takes the same path (debootstrap runs first, ~1 minute more).
+source "$JAILD_SOURCE_DIR/tests/integration/harness/lib.sh"
+source "$JAILD_SOURCE_DIR/tests/integration/deploy/mirror.sh"
+
+WWW=$JAILD_TEST_ID-www
+DB=$JAILD_TEST_ID-db
+WWW_ADDR=10.213.0.2
+DB_ADDR=10.213.0.3
+ROOTS=$JAILD_TEST_DIR/roots
+CONFIG=$JAILD_TEST_DIR/jaild.json
+CACHE=/var/tmp/jaild-test-cache/provision
+
+# Until provisioned, the jails fail to start (no root) and back off: crash_loop_limit keeps
+# those failures from parking them in "failed" when kill -9 adds one more.
+# write_config [EXTRA_WWW_PACKAGE]
+write_config() {
+  local extra=${1:+, \"$1\"}
+  cat >"$CONFIG.tmp" <<JSON
+{
+  "bridge": {"name": "jd0", "address": "10.213.0.1/24"},
+  "public": {"addresses": ["$JAILD_PUBLIC_ADDR"]},
+  "jails": {
+    "$DB": {
+      "root": "$ROOTS/db", "address": "$DB_ADDR",
+      "command": ["/usr/bin/pg_ctlcluster", "15", "main", "start", "--foreground"],
+      "stop_signal": "SIGINT", "stop_timeout": "20s",
+      "health": {"exec": ["/usr/bin/pg_isready", "-q", "-h", "$DB_ADDR"], "interval": "1s", "timeout": "2s", "retries": 30},
+      "accept": [{"from": "$WWW", "ports": [5432]}],
+      "restart": {"policy": "always", "backoff_initial": "100ms", "backoff_max": "2s", "crash_loop_limit": 1000},
+      "provision": {"packages": ["postgresql"], "recipe": "postgresql"}
+    },
+    "$WWW": {
+      "root": "$ROOTS/www", "address": "$WWW_ADDR",
+      "command": ["/usr/sbin/apache2ctl", "-D", "FOREGROUND"],
+      "publish": [80, 443], "after": ["$DB"],
+      "health": {"tcp": 80, "interval": "1s"},
+      "restart": {"policy": "always", "backoff_initial": "100ms", "backoff_max": "2s", "crash_loop_limit": 1000},
+      "provision": {"packages": ["apache2", "postgresql-client"$extra], "recipe": "apache"}
+    }
+  }
+}
+JSON
+  mv "$CONFIG.tmp" "$CONFIG"
+}
+
+status_of() { jailctl --json status "$1" | jq -r ".jails[0].$2"; }
+serving() { [[ $(status_of "$1" state) == running && $(status_of "$1" health) == healthy ]]; }
+page_ok() {
+  local code
+  code=$(outside curl -sS -o "$JAILD_TEST_DIR/page.html" -w '%{http_code}' -m 3 "http://$JAILD_PUBLIC_ADDR/") || return 1
+  [[ $code == 200 ]] && grep -q "Apache2 Debian Default Page" "$JAILD_TEST_DIR/page.html"
+}
+sql() { jailctl join "$WWW" -- /usr/bin/psql -h "$DB_ADDR" -U "$WWW" -d "$WWW" -Atc "$1"; }
+restarted_since() { (( $(status_of "$1" restarts) > $2 )); }
+sql_ok() { [[ $(sql 'select 1' 2>/dev/null) == 1 ]]; }
+
+start_mirror_relay
+mkdir -p "$ROOTS" "$CACHE"
+write_config
+start_jaild "$CONFIG" --cache-dir "$CACHE"
+
+log "provisioning $DB and $WWW (cache: $(ls "$CACHE" 2>/dev/null | tr '\n' ' '))"
+jailctl provision "$DB" "$WWW" >"$JAILD_TEST_DIR/provision.out" 2>&1 || {
+  cat "$JAILD_TEST_DIR/provision.out"; fail "provisioning failed"; }
+tail -n 4 "$JAILD_TEST_DIR/provision.out"
+grep -q "install: " "$JAILD_TEST_DIR/provision.out" || fail "no install progress was shown"
+
+log "again: nothing to do"
+out=$(jailctl provision "$DB" "$WWW")
+[[ $(grep -c "up to date" <<<"$out") == 2 ]] || fail "second provision did something: $out"
+
+wait_until 60 serving "$DB" || fail "db not serving: $(jailctl status)"
+wait_until 60 serving "$WWW" || fail "www not serving: $(jailctl status)"
+wait_until 20 page_ok || fail "Apache's default page is not served through $JAILD_PUBLIC_ADDR"
+log "GET http://$JAILD_PUBLIC_ADDR/ -> 200, Apache2 Debian Default Page"
+
+wait_until 30 sql_ok || fail "no SQL round trip from www to db: $(sql 'select 1' 2>&1)"
+sql "create table kept (v text); insert into kept values ('before-shutdown')" >/dev/null
+log "SQL round trip from $WWW to $DB works"
+if outside timeout 3 bash -c "exec 3<>/dev/tcp/$JAILD_PUBLIC_ADDR/5432" 2>/dev/null; then
+  fail "5432 is reachable from outside via the public address"
+fi
+if outside timeout 3 bash -c "exec 3<>/dev/tcp/$DB_ADDR/5432" 2>/dev/null; then
+  fail "5432 is reachable from outside at the jail's address"
+fi
+log "5432 is unreachable from outside"
+
+log "kill -9 of Apache's main process"
+pid=$(status_of "$WWW" main_pid)
+restarts=$(status_of "$WWW" restarts)
+kill -9 "$pid"
+wait_until 30 restarted_since "$WWW" "$restarts" || fail "www was not restarted"
+wait_until 30 page_ok || fail "the page is not served again after the restart"
+log "www restarted and serves the page"
+
+log "kill -9 of the postmaster"
+pid=$(status_of "$DB" main_pid)
+restarts=$(status_of "$DB" restarts)
+kill -9 "$pid"
+wait_until 30 restarted_since "$DB" "$restarts" || fail "db was not restarted"
+wait_until 60 sql_ok || fail "no SQL round trip after the postmaster was killed"
+log "db restarted, recovered, SQL works again"
+
+log "shutdown then start of db"
+jailctl shutdown "$DB" >/dev/null
+jailctl start "$DB" >/dev/null
+wait_until 60 sql_ok || fail "no SQL round trip after shutdown + start"
+[[ $(sql "select v from kept") == before-shutdown ]] || fail "the data written before is gone"
+grep -rq "received fast shutdown request" "$ROOTS/db/var/log/postgresql/" ||
+  fail "PostgreSQL's log shows no fast shutdown: $(ls -l "$ROOTS/db/var/log/postgresql/")"
+log "fast shutdown logged, data kept"
+
+[[ -s $ROOTS/www/var/log/apache2/access.log && -s $ROOTS/www/var/log/apache2/error.log ]] ||
+  fail "Apache's logs are not on disk: $(ls -l "$ROOTS/www/var/log/apache2/")"
+ls "$ROOTS"/db/var/log/postgresql/postgresql-*.log >/dev/null || fail "PostgreSQL's log is not on disk"
+log "Apache's and PostgreSQL's logs are on disk in the roots"
+
+log "an interrupted provisioning (client killed) leaves the root alone"
+# The binary itself (not lib.sh's jailctl function, whose subshell would outlive a kill).
+"$JAILD_TEST_BUILD_DIR/client/jailctl" --socket "$JAILD_SOCKET" provision --force "$WWW" \
+  >"$JAILD_TEST_DIR/cancel.out" 2>&1 &
+client=$!
+wait_until 60 grep -q "install: " "$JAILD_TEST_DIR/cancel.out" || fail "no install progress: $(cat "$JAILD_TEST_DIR/cancel.out")"
+kill "$client"
+wait "$client" || true
+wait_until 30 test ! -e "$ROOTS/www.new" || fail "the half-built root was not removed after the cancel"
+grep -q "provisioning of jail '$WWW' cancelled" "$JAILD_LOG" || fail "no cancel in jaild's log"
+serving "$WWW" && page_ok || fail "www does not serve after the cancelled build"
+log "cancelled: www.new removed, www still serving"
+
+log "provisioning with an unknown package fails and keeps the previous root"
+write_config jaild-no-such-package
+jailctl reload >/dev/null
+wait_until 60 serving "$WWW" || fail "www not serving after the reload"
+out=$(jailctl provision "$WWW" 2>&1) || fail "a changed configuration without --force should do nothing: $out"
+grep -q "jaild-no-such-package" <<<"$out" || fail "the change is not shown: $out"
+if out=$(jailctl provision --force "$WWW" 2>&1); then fail "provisioning an unknown package succeeded"; fi
+grep -q "Unable to locate package jaild-no-such-package" <<<"$out" || fail "apt's message is not in the error: $out"
+[[ ! -e $ROOTS/www.new ]] || fail "the half-built root was left behind"
+[[ -x $ROOTS/www/usr/sbin/apache2 ]] || fail "the previous root is gone"
+serving "$WWW" || fail "www is not running any more"
+page_ok || fail "the page is not served any more"
+log "apt's error reported; previous root still there and serving"
+
+stop_jaild
+log "PASS"
