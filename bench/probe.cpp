@@ -12,6 +12,11 @@
 //   run-accept TIMEOUT ADDR:PORT -- CMD...
 //       runs CMD, waits until ADDR:PORT accepts, then SIGKILLs CMD and reaps it: time from
 //       the fork to the accept. Fails if CMD exits first.
+//   kill-wait PID WAITPID TIMEOUT
+//       SIGKILL to PID, then waits until WAITPID (e.g. the firejail parent of PID's sandbox)
+//       is gone: time from the kill.
+//   wait-accept TIMEOUT ADDR:PORT...
+//       waits until every ADDR:PORT accepts TCP: time from the call.
 //   repeat N -- CMD...
 //       runs CMD N times (stdout/stderr to /dev/null), prints each run's wall time.
 #include <arpa/inet.h>
@@ -178,6 +183,32 @@ int kill_accept(int argc, char** argv) {
     return 0;
 }
 
+int wait_accept(int argc, char** argv) {
+    if (argc < 4) die("usage: wait-accept TIMEOUT ADDR:PORT...");
+    auto timeout = std::chrono::duration<double>(std::atof(argv[2]));
+    std::vector<sockaddr_in> endpoints;
+    for (int i = 3; i < argc; ++i) endpoints.push_back(parse_endpoint(argv[i]));
+    auto t0 = Clock::now();
+    wait_accepting(endpoints, t0 + std::chrono::duration_cast<Clock::duration>(timeout));
+    std::printf("%.3f\n", ms_since(t0));
+    return 0;
+}
+
+int kill_wait(int argc, char** argv) {
+    if (argc != 5) die("usage: kill-wait PID WAITPID TIMEOUT");
+    pid_t pid = std::atoi(argv[2]);
+    pid_t waited = std::atoi(argv[3]);
+    int timeout_ms = static_cast<int>(std::atof(argv[4]) * 1000);
+    int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, waited, 0));
+    if (pidfd < 0) die("pidfd_open " + std::to_string(waited) + ": " + std::strerror(errno));
+    auto t0 = Clock::now();
+    if (::kill(pid, SIGKILL) != 0) die("kill " + std::to_string(pid) + ": " + std::strerror(errno));
+    pollfd p{pidfd, POLLIN, 0};
+    if (::poll(&p, 1, timeout_ms) != 1) die("process " + std::to_string(waited) + " still there", 2);
+    std::printf("%.3f\n", ms_since(t0));
+    return 0;
+}
+
 int run_accept(int argc, char** argv) {
     if (argc < 6 || std::strcmp(argv[4], "--") != 0) die("usage: run-accept TIMEOUT ADDR:PORT -- CMD...");
     auto timeout = std::chrono::duration<double>(std::atof(argv[2]));
@@ -237,6 +268,8 @@ int main(int argc, char** argv) {
     if (cmd == "api-start") return api_start(argc, argv);
     if (cmd == "kill-accept") return kill_accept(argc, argv);
     if (cmd == "run-accept") return run_accept(argc, argv);
+    if (cmd == "kill-wait") return kill_wait(argc, argv);
+    if (cmd == "wait-accept") return wait_accept(argc, argv);
     if (cmd == "repeat") return repeat(argc, argv);
     die("usage: jaild_bench_probe api-start|kill-accept|run-accept|repeat ... (see the source's header)");
 }

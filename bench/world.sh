@@ -133,6 +133,21 @@ for ((i = 0; i < REPS_CLASSIC; i++)); do
     /bin/httpd -f -p 10.214.0.3:80 -h /www
   sleep 0.3
 done
+# How long firejail itself takes to exit after kill -9 of its main process (jaild passes
+# --deterministic-shutdown, which waits before killing the rest): part of any recovery.
+first_child() { cat /proc/"$1"/task/*/children 2>/dev/null | tr ' ' '\n' | grep -m1 . || true; }
+for ((i = 0; i < REPS; i++)); do
+  firejail "${firejail_common[@]}" --name="$ID-floor" --hostname=floor --chroot="$FLOOR_ROOT" \
+    --netns=bfloor /bin/httpd -f -p 10.214.0.2:80 -h /www &
+  fj=$!
+  wait_until 10 accepting 10.214.0.2:80 || fail "floor jail never served"
+  main=$(first_child "$(first_child "$fj")")
+  [[ -n $main ]] || fail "no main process under firejail $fj"
+  measure fjexit "$PROBE" kill-wait "$main" "$fj" 10
+  wait "$fj" 2>/dev/null || true
+  sleep 0.1
+done
+FJEXIT=$(median_of "$SAMPLES/fjexit")
 FLOOR=$(median_of "$SAMPLES/floor")
 CLASSIC=$(median_of "$SAMPLES/classic")
 row 1 "baseline: raw firejail --netns (floor)" ms "$SAMPLES/floor" - - - -
@@ -168,6 +183,9 @@ done
 recovery_base=$(calc "$BACKOFF_MS + $FLOOR")
 row 2 "recovery (backoff_initial ${BACKOFF_MS} ms) vs backoff + floor" ms "$SAMPLES/recovery" \
   "backoff+floor" "$recovery_base" "< backoff + 1.2x floor" "m < $BACKOFF_MS + 1.2 * $FLOOR"
+row 2 "recovery vs firejail's own exit + backoff + floor" ms "$SAMPLES/recovery" \
+  "fj exit+backoff+floor" "$(calc "$FJEXIT + $BACKOFF_MS + $FLOOR")" - -
+row 2 "baseline: firejail exit after kill -9 of its main process" ms "$SAMPLES/fjexit" - - - -
 
 log "figure 3: API status latency and throughput"
 # loadgen_run KEY CLIENTS: one load run; samples KEY_{p50_us,p99_us,rps,cpu_us} (cpu_us = jaild
@@ -207,12 +225,16 @@ row 3 "baseline: firejail --list (whole process)" ms "$SAMPLES/cli_firejail" - -
 
 log "figure 4: footprint with 2 jails, $IDLE_SECONDS s idle"
 sample rss2 "$(calc "$(jaild_rss_kib) / 1024")"
+sample pss2 "$(calc "$(awk '/^Pss:/ { print $2 }' "/proc/$JAILD_PID/smaps_rollup") / 1024")"
+sample anon2 "$(calc "$(awk '/^RssAnon:/ { print $2 }' "/proc/$JAILD_PID/status") / 1024")"
 cpu0=$(jaild_cpu_ns)
 sleep "$IDLE_SECONDS"
 cpu1=$(jaild_cpu_ns)
 sample rss2_after "$(calc "$(jaild_rss_kib) / 1024")"
 sample idle_cpu "$(calc "($cpu1 - $cpu0) / 1e9 / $IDLE_SECONDS * 100")"
 row 4 "jaild RSS, 2 jails" MiB "$SAMPLES/rss2" - - "< 10 MiB" "m < 10"
+row 4 "jaild PSS (shared library pages split among their users), 2 jails" MiB "$SAMPLES/pss2" - - - -
+row 4 "jaild anonymous RSS (heap, stacks), 2 jails" MiB "$SAMPLES/anon2" - - - -
 row 4 "jaild CPU over ${IDLE_SECONDS} s idle, 2 jails" "% of a core" "$SAMPLES/idle_cpu" - - "< 0.1%" "m < 0.1"
 
 log "figure 5: HTTP from outside through the public address (DNAT) vs directly to a jail"
@@ -234,14 +256,59 @@ for ((i = 0; i < API_REPS; i++)); do
     sample "http_$target" "$rps"
   done
 done
+# The same comparison on one jail (jaild's), from the world itself: the host reaches the public
+# address through the output-hook DNAT, and the jail directly (allowed by "host_access": [80]).
+for ((i = 0; i < API_REPS; i++)); do
+  for target in "$JAILD_PUBLIC_ADDR" 10.213.0.2; do
+    out=$(wrk -t1 -c16 -d"${WRK_SECONDS}s" "http://$target/" 2>&1) || fail "wrk to $target failed: $out"
+    rps=$(awk '/^Requests\/sec:/ { print $2 }' <<<"$out")
+    [[ -n $rps ]] || fail "wrk gave no rate: $out"
+    sample "host_http_$target" "$rps"
+  done
+done
 kill -KILL "$direct_pid"
 wait "$direct_pid" 2>/dev/null || true
 row 5 "HTTP req/s via public address + DNAT vs direct" req/s "$SAMPLES/http_$JAILD_PUBLIC_ADDR" \
   "direct to a jail" "$(median_of "$SAMPLES/http_10.214.0.2")" ">= 0.95x direct" "r >= 0.95"
 row 5 "baseline: HTTP req/s directly to a jail (no DNAT)" req/s "$SAMPLES/http_10.214.0.2" - - - -
+row 5 "from the host: HTTP req/s via public address + DNAT vs direct, same jail" req/s \
+  "$SAMPLES/host_http_$JAILD_PUBLIC_ADDR" "host direct to the jail" "$(median_of "$SAMPLES/host_http_10.213.0.2")" \
+  ">= 0.95x direct" "r >= 0.95"
 stop_jaild
 
 # ---- phase B: jaild with many jails ----------------------------------------------------------
+
+log "figure 6 baseline: $SCALE_JAILS raw firejail --netns started together"
+raw_endpoints=()
+for ((j = 0; j < SCALE_JAILS; j++)); do
+  ns=bsc$j addr=10.214.0.$((10 + j))
+  ip netns add "$ns"
+  defer ip netns del "$ns"
+  ip link add "bsc$j" type veth peer name eth0 netns "$ns"
+  ip link set "bsc$j" master bb0 up
+  ip -n "$ns" link set lo up
+  ip -n "$ns" addr add "$addr/24" dev eth0
+  ip -n "$ns" link set eth0 up
+  ip -n "$ns" route add default via 10.214.0.1
+  raw_endpoints+=("$addr:80")
+  root_for "$ID-r$j" >/dev/null
+done
+for ((i = 0; i < SCALE_REPS; i++)); do
+  fj_pids=()
+  t0=$(date +%s%N)
+  for ((j = 0; j < SCALE_JAILS; j++)); do
+    firejail "${firejail_common[@]}" --name="$ID-r$j" --hostname="r$j" --chroot="$JAILD_TEST_DIR/roots/$ID-r$j" \
+      --netns="bsc$j" /bin/httpd -f -p "10.214.0.$((10 + j)):80" -h /www &
+    fj_pids+=($!)
+  done
+  "$PROBE" wait-accept 120 "${raw_endpoints[@]}" >/dev/null || fail "the raw firejail jails never all served"
+  sample scale_raw "$(calc "($(date +%s%N) - $t0) / 1e6")"
+  kill -KILL "${fj_pids[@]}"
+  for pid in "${fj_pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+  sleep 0.3
+done
+SCALE_RAW=$(median_of "$SAMPLES/scale_raw")
+row 6 "baseline: $SCALE_JAILS raw firejail --netns started together -> all serving" ms "$SAMPLES/scale_raw" - - - -
 
 log "figure 6: $SCALE_JAILS jails"
 jails=() names=() endpoints=()
@@ -267,12 +334,18 @@ row 6 "status p50, 1 client, $SCALE_JAILS jails" us "$SAMPLES/api50_1_p50_us" "2
 row 6 "status p99, 16 clients, $SCALE_JAILS jails" us "$SAMPLES/api50_16_p99_us" "2 jails" "$(median_of "$SAMPLES/api_16_p99_us")" - -
 row 6 "status requests/s, 16 clients, $SCALE_JAILS jails" req/s "$SAMPLES/api50_16_rps" "2 jails" "$(median_of "$SAMPLES/api_16_rps")" - -
 row 6 "jaild CPU per status request, 16 clients, $SCALE_JAILS jails" us "$SAMPLES/api50_16_cpu_us" "2 jails" "$(median_of "$SAMPLES/api_16_cpu_us")" - -
+scale_cpu0=$(jaild_cpu_ns)
 for ((i = 0; i < SCALE_REPS; i++)); do
   pids=()
   for name in "${names[@]}"; do jailctl stop "$name" >/dev/null & pids+=($!); done
   for pid in "${pids[@]}"; do wait "$pid" || fail "a stop failed"; done
+  scale_cpu0=$(jaild_cpu_ns)
   measure scale "$PROBE" api-start "$SOCK" 120 "${endpoints[@]}"
+  sample scale_cpu "$(calc "($(jaild_cpu_ns) - $scale_cpu0) / 1e6")"
 done
+row 6 "$SCALE_JAILS jails started together vs $SCALE_JAILS raw firejail together" ms "$SAMPLES/scale" \
+  "raw firejail x$SCALE_JAILS together" "$SCALE_RAW" - -
+row 6 "jaild CPU time during the $SCALE_JAILS-jail start" ms "$SAMPLES/scale_cpu" - - - -
 row 6 "$SCALE_JAILS jails started together -> all serving vs one start" ms "$SAMPLES/scale" \
   "one jail's start" "$START" "< 10x one start" "r < 10"
 row 6 "$SCALE_JAILS jails started together vs $SCALE_JAILS x one start" ms "$SAMPLES/scale" \

@@ -2,6 +2,7 @@
 #include "supervisor/supervisor.hpp"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -395,6 +396,30 @@ void Supervisor::Impl::publish(nlohmann::json event) {
     }
 }
 
+namespace {
+
+// find_main_pid costs two /proc directory scans; a status with many jails repeated them for
+// every jail. The main process does not change while it lives, so keep its pid with a pidfd
+// and scan again only once that pidfd reports its exit (a poll, no /proc read).
+std::optional<int> cached_main_pid(const Jail& jail, int firejail_pid) {
+    auto& m = jail.main_process;
+    if (m.tree_of == firejail_pid && m.pidfd.valid()) {
+        pollfd p{m.pidfd.get(), POLLIN, 0};
+        if (::poll(&p, 1, 0) == 0) return m.pid;  // not readable: still running
+    }
+    m = {};
+    auto main = sandbox::find_main_pid(firejail_pid);
+    if (!main) return std::nullopt;
+    int fd = static_cast<int>(::syscall(SYS_pidfd_open, *main, 0));
+    if (fd < 0) return main;  // it has just exited: report it this once, uncached
+    m.tree_of = firejail_pid;
+    m.pid = *main;
+    m.pidfd = UniqueFd(fd);
+    return main;
+}
+
+}  // namespace
+
 JailStatus Supervisor::Impl::status_of(const Jail& jail) const {
     JailStatus s;
     const auto& m = jail.machine;
@@ -404,7 +429,7 @@ JailStatus Supervisor::Impl::status_of(const Jail& jail) const {
     s.held_down = m.held_down();
     if (jail.child) {
         s.pid = jail.child->process.pid();
-        s.main_pid = sandbox::find_main_pid(*s.pid);
+        s.main_pid = cached_main_pid(jail, *s.pid);
     }
     s.address = jail.config.address.str();
     s.ports = jail.config.publish;

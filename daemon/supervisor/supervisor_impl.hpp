@@ -14,6 +14,7 @@
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "jaild/unique_fd.hpp"
 #include "log/line_splitter.hpp"
 #include "log/log_buffer.hpp"
 #include "sandbox/child_process.hpp"
@@ -70,6 +71,15 @@ struct Jail {
     bool removing = false;       // left the configuration: release and forget once stopped
     std::optional<config::JailConfig> next_config;  // changed by a reload: used at next start
     std::string last_state;      // for events: the state before the change
+    // status: the main pid found for firejail pid `tree_of`, with a pidfd that tells when it
+    // exits (bench figure 6: scanning /proc for every jail on every status cost 28 us of CPU
+    // per jail).
+    struct MainProcess {
+        int tree_of = 0;
+        int pid = 0;
+        UniqueFd pidfd;
+    };
+    mutable MainProcess main_process;
 };
 
 struct ProvisionWork;  // provision_control.cpp: the build in progress, root removals
