@@ -200,7 +200,7 @@ int run_daemon(int argc, char** argv) {
     auto problems = sandbox::preflight(preflight);
     if (!problems.empty()) {
         for (const auto& p : problems) spdlog::critical("{}", p);
-        return 1;
+        return kExitConfig;  // the host's setup (e.g. firejail's chroot): a restart cannot help
     }
     return serve(options, std::move(loaded.config));
 }

@@ -123,6 +123,7 @@ void Supervisor::Impl::spawn(const std::shared_ptr<Jail>& jail) {
                               j->spawning = false;
                               if (j->machine.ready_to_spawn()) launch(j);
                               else after_state_change(*j, "");
+                              advance_stops();  // a stop_all may be waiting for this jail
                               schedule();  // jails waiting for this one (after) may start now
                           });
     }
