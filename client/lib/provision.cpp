@@ -37,7 +37,8 @@ int run_provision(Connection& c, std::vector<std::string> jails, bool all, bool 
     }
     int status = exit_codes::kOk;
     for (const auto& jail : jails) {
-        auto id = c.send("provision", json{{"jail", jail}, {"force", force}, {"if_configured", all}});
+        auto id =
+            c.send("provision", json{{"jail", jail}, {"force", force}, {"if_configured", all}});
         if (!id) return o.err << "jailctl: " << id.error().message << "\n", exit_codes::kFailed;
         std::string last_step;
         bool line_open = false;

@@ -13,7 +13,7 @@ namespace jaild::client {
 // "[1m05s] www: install: unpacking apache2" (pure, for the display and its tests).
 std::string format_progress(const protocol::json& progress);
 
-int run_provision(Connection& c, std::vector<std::string> jails, bool all, bool force,
-                  bool live, const Output& o);
+int run_provision(Connection& c, std::vector<std::string> jails, bool all, bool force, bool live,
+                  const Output& o);
 
 }  // namespace jaild::client

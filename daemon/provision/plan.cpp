@@ -48,10 +48,13 @@ std::optional<std::string> apt_http_proxy(std::string_view text) {
     std::string s(text);
     std::optional<std::string> found;
     // The last setting wins, as in apt.
-    for (auto it = std::sregex_iterator(s.begin(), s.end(), re); it != std::sregex_iterator(); ++it) {
+    for (auto it = std::sregex_iterator(s.begin(), s.end(), re); it != std::sregex_iterator();
+         ++it) {
         std::string value = (*it)[1];
-        if (lower(value) == "direct" || value == "false") found.reset();
-        else found = value;
+        if (lower(value) == "direct" || value == "false")
+            found.reset();
+        else
+            found = value;
     }
     return found;
 }
@@ -73,7 +76,8 @@ std::string filter_deb822_sources(std::string_view text, std::string_view suite)
         }
         stanza += line + "\n";
         if (lower(line.substr(0, 7)) == "suites:") {
-            for (const auto& s : split_words(line.substr(7))) keep = keep || suite_applies(s, suite);
+            for (const auto& s : split_words(line.substr(7)))
+                keep = keep || suite_applies(s, suite);
         }
     }
     flush();
@@ -128,9 +132,10 @@ nlohmann::json build_inputs(const config::JailConfig& jail, const config::Config
         nlohmann::json clients = nlohmann::json::array();
         for (const auto& rule : jail.accept) {
             auto it = config.jails.find(rule.from);
-            clients.push_back({{"from", rule.from},
-                               {"ports", rule.ports},
-                               {"address", it == config.jails.end() ? "" : it->second.address.str()}});
+            clients.push_back(
+                {{"from", rule.from},
+                 {"ports", rule.ports},
+                 {"address", it == config.jails.end() ? "" : it->second.address.str()}});
         }
         inputs["accept"] = clients;
     }
@@ -169,17 +174,22 @@ std::vector<std::string> in_root_argv(const std::string& firejail, const std::st
 }
 
 std::vector<std::string> apt_install_command(const std::vector<std::string>& packages) {
-    std::vector<std::string> argv{"/usr/bin/apt-get", "install", "-y", "--no-install-recommends",
-                                  "-o", "Dpkg::Options::=--force-confdef",
-                                  "-o", "Dpkg::Options::=--force-confold"};
+    std::vector<std::string> argv{"/usr/bin/apt-get",
+                                  "install",
+                                  "-y",
+                                  "--no-install-recommends",
+                                  "-o",
+                                  "Dpkg::Options::=--force-confdef",
+                                  "-o",
+                                  "Dpkg::Options::=--force-confold"};
     argv.insert(argv.end(), packages.begin(), packages.end());
     return argv;
 }
 
 std::vector<std::string> step_environment(const std::optional<std::string>& http_proxy) {
-    std::vector<std::string> env{"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-                                 "LANG=C.UTF-8", "DEBIAN_FRONTEND=noninteractive",
-                                 "DEBCONF_NONINTERACTIVE_SEEN=true"};
+    std::vector<std::string> env{
+        "PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C.UTF-8",
+        "DEBIAN_FRONTEND=noninteractive", "DEBCONF_NONINTERACTIVE_SEEN=true"};
     // debootstrap downloads with wget, which reads http_proxy (apt reads its own setting).
     if (http_proxy) env.push_back("http_proxy=" + *http_proxy);
     return env;

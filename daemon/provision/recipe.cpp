@@ -23,15 +23,16 @@ std::string hostname_of(const config::JailConfig& jail) {
 
 std::vector<RecipeFile> common_files(const config::JailConfig& jail) {
     return {file("/etc/hostname", hostname_of(jail) + "\n"),
-            file("/etc/hosts", "127.0.0.1\tlocalhost\n" + jail.address.str() + "\t" +
-                                   hostname_of(jail) + "\n")};
+            file("/etc/hosts",
+                 "127.0.0.1\tlocalhost\n" + jail.address.str() + "\t" + hostname_of(jail) + "\n")};
 }
 
 std::vector<RecipeFile> apache_files(const config::JailConfig& jail) {
     const std::string addr = jail.address.str();
     std::vector<int> ports = jail.publish;
     if (ports.empty()) ports.push_back(80);
-    std::string listen = "# Written by jaild (recipe \"apache\"): listen on the jail's address only.\n";
+    std::string listen =
+        "# Written by jaild (recipe \"apache\"): listen on the jail's address only.\n";
     for (int port : ports) {
         std::string line = "Listen " + addr + ":" + std::to_string(port) + "\n";
         if (port == 443) line = "<IfModule ssl_module>\n\t" + line + "</IfModule>\n";
@@ -40,8 +41,12 @@ std::vector<RecipeFile> apache_files(const config::JailConfig& jail) {
     int site_port = std::find(ports.begin(), ports.end(), 80) != ports.end() ? 80 : ports.front();
     std::string site =
         "# Written by jaild (recipe \"apache\").\n"
-        "<VirtualHost " + addr + ":" + std::to_string(site_port) + ">\n"
-        "\tServerName " + hostname_of(jail) + "\n"
+        "<VirtualHost " +
+        addr + ":" + std::to_string(site_port) +
+        ">\n"
+        "\tServerName " +
+        hostname_of(jail) +
+        "\n"
         "\tServerAdmin webmaster@localhost\n"
         "\tDocumentRoot /var/www/html\n"
         "\tErrorLog ${APACHE_LOG_DIR}/error.log\n"
@@ -49,9 +54,9 @@ std::vector<RecipeFile> apache_files(const config::JailConfig& jail) {
         "</VirtualHost>\n";
     auto files = common_files(jail);
     files.push_back(file("/etc/apache2/ports.conf", listen));
-    files.push_back(file("/etc/apache2/conf-enabled/jaild-servername.conf",
-                         "# Written by jaild (recipe \"apache\").\nServerName " +
-                             hostname_of(jail) + "\n"));
+    files.push_back(
+        file("/etc/apache2/conf-enabled/jaild-servername.conf",
+             "# Written by jaild (recipe \"apache\").\nServerName " + hostname_of(jail) + "\n"));
     files.push_back(file("/etc/apache2/sites-available/000-default.conf", site));
     // firejail mounts a fresh /var/log unless --writable-var-log; on disk the directory is
     // missing after debootstrap + apt, and Apache refuses to start without it.
@@ -70,8 +75,12 @@ Result<std::vector<RecipeFile>> postgres_files(const config::JailConfig& jail,
     const std::string etc = "/etc/postgresql/" + context.postgres_version + "/main";
     std::string conf =
         "# Written by jaild (recipe \"postgresql\"); read after postgresql.conf (include_dir).\n"
-        "listen_addresses = '" + jail.address.str() + "'\n"
-        "port = " + std::to_string(kPostgresPort) + "\n"
+        "listen_addresses = '" +
+        jail.address.str() +
+        "'\n"
+        "port = " +
+        std::to_string(kPostgresPort) +
+        "\n"
         "logging_collector = on\n"
         "log_directory = '/var/log/postgresql'\n"
         "log_filename = 'postgresql-%Y-%m-%d.log'\n"

@@ -18,7 +18,7 @@ struct RecipeFile {
     std::string content;  // ignored for directories
     unsigned mode = 0644;
     bool directory = false;
-    std::string owner;    // user name in the root's /etc/passwd; empty: root
+    std::string owner;  // user name in the root's /etc/passwd; empty: root
 };
 
 struct RecipeContext {

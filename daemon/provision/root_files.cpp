@@ -64,8 +64,9 @@ Result<std::pair<uid_t, gid_t>> lookup_user(const std::string& root, const std::
             }
         }
     }
-    return make_error("user '" + user + "' is not in " + root +
-                      "/etc/passwd; the package that creates it is missing from provision.packages");
+    return make_error(
+        "user '" + user + "' is not in " + root +
+        "/etc/passwd; the package that creates it is missing from provision.packages");
 }
 
 Result<void> make_dir(const std::string& path, unsigned mode, uid_t uid, gid_t gid) {
@@ -92,8 +93,10 @@ Result<void> copy_apt_sources(const std::string& root, const std::string& suite,
         auto text = read_text(entry.path());
         if (!text) continue;
         std::string f;
-        if (name.size() > 8 && name.ends_with(".sources")) f = filter_deb822_sources(*text, suite);
-        else if (name.ends_with(".list")) f = filter_one_line_sources(*text, suite);
+        if (name.size() > 8 && name.ends_with(".sources"))
+            f = filter_deb822_sources(*text, suite);
+        else if (name.ends_with(".list"))
+            f = filter_one_line_sources(*text, suite);
         if (!f.empty()) kept.emplace_back("host-" + name, f);
     }
     // Nothing of the host's applies (another suite): keep what debootstrap wrote.
@@ -236,9 +239,11 @@ void unmount_below(const std::string& path) {
         std::istringstream f(line);
         std::string id, parent, dev, rootfield, mountpoint;
         f >> id >> parent >> dev >> rootfield >> mountpoint;
-        if (mountpoint == path || mountpoint.rfind(path + "/", 0) == 0) targets.push_back(mountpoint);
+        if (mountpoint == path || mountpoint.rfind(path + "/", 0) == 0)
+            targets.push_back(mountpoint);
     }
-    std::sort(targets.begin(), targets.end(), [](const auto& a, const auto& b) { return a.size() > b.size(); });
+    std::sort(targets.begin(), targets.end(),
+              [](const auto& a, const auto& b) { return a.size() > b.size(); });
     for (const auto& t : targets) ::umount2(t.c_str(), MNT_DETACH);
 }
 

@@ -39,7 +39,7 @@ struct ProvisionBuild {
     // The running step.
     std::shared_ptr<WatchedChild> child;
     std::vector<std::unique_ptr<OutputPipe>> pipes;
-    int open_ends = 0;          // pipes not at EOF + the exit not yet seen
+    int open_ends = 0;  // pipes not at EOF + the exit not yet seen
     int wait_status = 0;
     std::deque<std::string> tail;  // the step's last lines, for error messages
     bool saw_error_line = false;
@@ -60,8 +60,8 @@ struct ProvisionBuild {
 };
 
 struct ProvisionWork {
-    std::shared_ptr<ProvisionBuild> build;                 // at most one at a time
-    std::vector<std::shared_ptr<WatchedChild>> removals;   // old roots being deleted
+    std::shared_ptr<ProvisionBuild> build;                // at most one at a time
+    std::vector<std::shared_ptr<WatchedChild>> removals;  // old roots being deleted
 
     ~ProvisionWork() {
         // The running step's callbacks hold the build: break that cycle so the step dies.
@@ -119,14 +119,15 @@ std::shared_ptr<WatchedChild> watch_step(asio::io_context& io, sandbox::ChildPro
 
 class Builder {
   public:
-    Builder(Supervisor& sup, Supervisor::Impl& impl, BuildPtr b) : sup_(sup), impl_(impl), b_(std::move(b)) {}
+    Builder(Supervisor& sup, Supervisor::Impl& impl, BuildPtr b)
+        : sup_(sup), impl_(impl), b_(std::move(b)) {}
 
     void start();
 
   private:
     void progress(const std::string& step, const std::string& detail);
-    void run(const std::string& step, std::vector<std::string> argv, Next next,
-             int stdin_fd = -1, bool fail_on_error_lines = false);
+    void run(const std::string& step, std::vector<std::string> argv, Next next, int stdin_fd = -1,
+             bool fail_on_error_lines = false);
     void read(OutputPipe* pipe, Next next, bool fail_on_error_lines);
     void end_of_step(Next next, bool fail_on_error_lines);
     void on_line(std::string_view line, bool fail_on_error_lines);
@@ -195,7 +196,7 @@ void Builder::run(const std::string& step, std::vector<std::string> argv, Next n
     options.stdin_fd = stdin_fd;
     options.stdout_fd = out_write.get();
     options.stderr_fd = out_write.get();  // one stream keeps apt's messages in order
-    options.new_session = true;            // so a cancel can kill the whole step
+    options.new_session = true;           // so a cancel can kill the whole step
     auto process = sandbox::ChildProcess::spawn(options);
     if (!process) return fail(step + ": " + process.error().message);
     out_write.reset();
@@ -203,10 +204,11 @@ void Builder::run(const std::string& step, std::vector<std::string> argv, Next n
     b_->saw_error_line = false;
     b_->open_ends = 2;
     Builder self = *this;
-    b_->child = watch_step(impl_.io, std::move(*process), [self, next, fail_on_error_lines](int status) mutable {
-        self.b_->wait_status = status;
-        self.end_of_step(next, fail_on_error_lines);
-    });
+    b_->child = watch_step(impl_.io, std::move(*process),
+                           [self, next, fail_on_error_lines](int status) mutable {
+                               self.b_->wait_status = status;
+                               self.end_of_step(next, fail_on_error_lines);
+                           });
     b_->pipes.clear();
     auto pipe = std::make_unique<OutputPipe>(impl_.io);
     pipe->name = "provision";
@@ -297,7 +299,8 @@ void Builder::finish(Result<json> result) {
     if (b_->finished) return;
     b_->finished = true;
     auto done = std::move(b_->done);
-    if (impl_.provision_work && impl_.provision_work->build == b_) impl_.provision_work->build.reset();
+    if (impl_.provision_work && impl_.provision_work->build == b_)
+        impl_.provision_work->build.reset();
     if (done) done(std::move(result));
 }
 
@@ -320,7 +323,9 @@ void Builder::ensure_base() {
     run("debootstrap", provision::debootstrap_argv(b_->suite, b_->tmp_base), [self]() mutable {
         std::error_code e;
         fs::rename(self.b_->tmp_base, self.b_->base, e);
-        if (e) return self.fail("cannot rename " + self.b_->tmp_base + " to " + self.b_->base + ": " + e.message());
+        if (e)
+            return self.fail("cannot rename " + self.b_->tmp_base + " to " + self.b_->base + ": " +
+                             e.message());
         self.b_->tmp_base.clear();
         self.copy_base();
     });
@@ -334,7 +339,8 @@ void Builder::copy_base() {
         if (!ok) return self.fail("cannot remove the leftover " + self.b_->new_root);
         self.remove_tree(self.b_->old_root, [self](bool ok2) mutable {
             if (!ok2) return self.fail("cannot remove the leftover " + self.b_->old_root);
-            self.run("copy", {"/bin/cp", "-a", "--reflink=auto", "--", self.b_->base, self.b_->new_root},
+            self.run("copy",
+                     {"/bin/cp", "-a", "--reflink=auto", "--", self.b_->base, self.b_->new_root},
                      [self]() mutable { self.prepare(); });
         });
     });
@@ -342,10 +348,12 @@ void Builder::copy_base() {
 
 void Builder::prepare() {
     progress("prepare", "");
-    if (auto r = provision::prepare_root(b_->new_root, b_->suite); !r) return fail(r.error().message);
+    if (auto r = provision::prepare_root(b_->new_root, b_->suite); !r)
+        return fail(r.error().message);
     Builder self = *this;
     run("apt-get update",
-        provision::in_root_argv(impl_.options.firejail, b_->new_root, {"/usr/bin/apt-get", "update"}),
+        provision::in_root_argv(impl_.options.firejail, b_->new_root,
+                                {"/usr/bin/apt-get", "update"}),
         [self]() mutable { self.install(); });
 }
 
@@ -361,8 +369,9 @@ void Builder::install() {
                  [self]() mutable { self.recipe(); });
     };
     if (packages.empty()) return clean();
-    run("install", provision::in_root_argv(impl_.options.firejail, b_->new_root,
-                                           provision::apt_install_command(packages)),
+    run("install",
+        provision::in_root_argv(impl_.options.firejail, b_->new_root,
+                                provision::apt_install_command(packages)),
         clean);
 }
 
@@ -374,7 +383,8 @@ void Builder::recipe() {
     provision::RecipeContext context{provision::postgres_version(b_->new_root)};
     auto files = provision::recipe_files(jail->config, impl_.config, context);
     if (!files) return fail(files.error().message);
-    if (auto r = provision::write_recipe_files(b_->new_root, *files); !r) return fail(r.error().message);
+    if (auto r = provision::write_recipe_files(b_->new_root, *files); !r)
+        return fail(r.error().message);
     Builder self = *this;
     if (jail->config.provision->recipe != "postgresql") return swap();
     auto grants = provision::postgres_grants(jail->config, impl_.config);
@@ -389,7 +399,8 @@ void Builder::recipe() {
     UniqueFd sql_fd(::open(sql_path.c_str(), O_RDONLY | O_CLOEXEC));
     if (!sql_fd.valid()) return fail("cannot open " + sql_path + ": " + strerror(errno));
     const std::string& v = context.postgres_version;
-    run("database roles",
+    run(
+        "database roles",
         provision::in_root_argv(impl_.options.firejail, b_->new_root,
                                 {"/usr/sbin/runuser", "-u", "postgres", "--",
                                  "/usr/lib/postgresql/" + v + "/bin/postgres", "--single", "-D",
@@ -418,7 +429,9 @@ void Builder::swap() {
         bool had_root = fs::exists(b.root, ec);
         if (had_root) {
             fs::rename(b.root, b.old_root, ec);
-            if (ec) return self.fail("cannot rename " + b.root + " to " + b.old_root + ": " + ec.message());
+            if (ec)
+                return self.fail("cannot rename " + b.root + " to " + b.old_root + ": " +
+                                 ec.message());
         }
         fs::rename(b.new_root, b.root, ec);
         if (ec) {
@@ -427,15 +440,21 @@ void Builder::swap() {
             return self.fail("cannot rename " + b.new_root + " to " + b.root + ": " + ec.message());
         }
         auto when = std::chrono::duration_cast<std::chrono::seconds>(
-                        std::chrono::system_clock::now().time_since_epoch()).count();
-        if (auto r = provision::write_record(b.record_path, json{{"inputs", b.inputs}, {"built_at", when}}); !r) {
+                        std::chrono::system_clock::now().time_since_epoch())
+                        .count();
+        if (auto r = provision::write_record(b.record_path,
+                                             json{{"inputs", b.inputs}, {"built_at", when}});
+            !r) {
             log::jail_logger(b.jail)->error("{}", r.error().message);
         }
-        log::jail_logger(b.jail)->info("jail '{}': new root in place ({}s)", b.jail, b.elapsed_ms() / 1000);
+        log::jail_logger(b.jail)->info("jail '{}': new root in place ({}s)", b.jail,
+                                       b.elapsed_ms() / 1000);
         if (had_root) {
             self.remove_tree(b.old_root, [](bool) {});
         }
-        json result{{"jail", b.jail}, {"status", "built"}, {"elapsed_ms", b.elapsed_ms()},
+        json result{{"jail", b.jail},
+                    {"status", "built"},
+                    {"elapsed_ms", b.elapsed_ms()},
                     {"started", was_up}};
         if (was_up) {
             std::string name = b.jail;
@@ -458,16 +477,20 @@ api::Subscription Supervisor::provision(const std::string& name, bool force, boo
         return {};
     }
     if (!jail->config.provision) {
-        if (if_configured) done(json{{"jail", name}, {"status", "skipped"}});
+        if (if_configured)
+            done(json{{"jail", name}, {"status", "skipped"}});
         else
-            done(make_error("jail '" + name + "' has no \"provision\" section in the configuration; add "
-                            "e.g. \"provision\": {\"packages\": [\"apache2\"], \"recipe\": \"apache\"}"));
+            done(make_error(
+                "jail '" + name +
+                "' has no \"provision\" section in the configuration; add "
+                "e.g. \"provision\": {\"packages\": [\"apache2\"], \"recipe\": \"apache\"}"));
         return {};
     }
     if (!impl_->provision_work) impl_->provision_work = std::make_shared<ProvisionWork>();
     auto& work = *impl_->provision_work;
     if (work.build) {
-        done(make_error("jail '" + work.build->jail + "' is being provisioned; one build runs at a "
+        done(make_error("jail '" + work.build->jail +
+                        "' is being provisioned; one build runs at a "
                         "time, try again when it is done"));
         return {};
     }
@@ -478,8 +501,10 @@ api::Subscription Supervisor::provision(const std::string& name, bool force, boo
     const auto& p = *jail->config.provision;
     b->suite = p.suite.empty() ? provision::host_codename() : p.suite;
     if (b->suite.empty()) {
-        b->done(make_error("cannot tell the host's Debian release (no VERSION_CODENAME in "
-                           "/etc/os-release); set provision.suite of jail '" + name + "'"));
+        b->done(
+            make_error("cannot tell the host's Debian release (no VERSION_CODENAME in "
+                       "/etc/os-release); set provision.suite of jail '" +
+                       name + "'"));
         return {};
     }
     b->root = strip_slashes(jail->config.root);
@@ -516,8 +541,10 @@ api::Subscription Supervisor::provision(const std::string& name, bool force, boo
         auto build = weak.lock();
         if (!build || build->finished || build->swapping || build->cancelled) return;
         build->cancelled = true;
-        log::jail_logger(build->jail)->warn("provisioning of jail '{}' cancelled (client gone)", build->jail);
-        if (build->child && build->child->process.valid()) ::kill(-build->child->process.pid(), SIGKILL);
+        log::jail_logger(build->jail)
+            ->warn("provisioning of jail '{}' cancelled (client gone)", build->jail);
+        if (build->child && build->child->process.valid())
+            ::kill(-build->child->process.pid(), SIGKILL);
     });
 }
 

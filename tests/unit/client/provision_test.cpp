@@ -6,8 +6,12 @@ using jaild::protocol::json;
 
 TEST_CASE("provision progress line: elapsed time, jail, step, detail") {
     using jaild::client::format_progress;
-    CHECK(format_progress(json{{"jail", "www"}, {"step", "install"}, {"detail", "unpacking apache2"},
-                               {"elapsed_ms", 65'400}}) == "[1m05s] www: install: unpacking apache2");
-    CHECK(format_progress(json{{"jail", "db"}, {"step", "debootstrap"}, {"detail", ""},
-                               {"elapsed_ms", 2'345}}) == "[2.3s] db: debootstrap");
+    CHECK(format_progress(json{{"jail", "www"},
+                               {"step", "install"},
+                               {"detail", "unpacking apache2"},
+                               {"elapsed_ms", 65'400}}) ==
+          "[1m05s] www: install: unpacking apache2");
+    CHECK(format_progress(json{
+              {"jail", "db"}, {"step", "debootstrap"}, {"detail", ""}, {"elapsed_ms", 2'345}}) ==
+          "[2.3s] db: debootstrap");
 }

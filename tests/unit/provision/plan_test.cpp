@@ -15,16 +15,19 @@ TEST_CASE("apt http proxy: last setting wins, DIRECT clears") {
     CHECK_FALSE(apt_http_proxy("Acquire::Check-Valid-Until \"false\";\n"));
     CHECK(*apt_http_proxy("Acquire::http::Proxy \"http://127.0.0.1:3142\";\n") ==
           "http://127.0.0.1:3142");
-    CHECK(*apt_http_proxy("Acquire::http::Proxy \"http://a:1\";\nAcquire::http::Proxy \"http://b:2\";") ==
+    CHECK(*apt_http_proxy(
+              "Acquire::http::Proxy \"http://a:1\";\nAcquire::http::Proxy \"http://b:2\";") ==
           "http://b:2");
-    CHECK_FALSE(apt_http_proxy("Acquire::http::Proxy \"http://a:1\";\nAcquire::http::Proxy \"DIRECT\";"));
+    CHECK_FALSE(
+        apt_http_proxy("Acquire::http::Proxy \"http://a:1\";\nAcquire::http::Proxy \"DIRECT\";"));
 }
 
 TEST_CASE("deb822 sources: only stanzas of the suite (and SUITE-*)") {
     std::string text =
         "Types: deb\nURIs: http://deb.debian.org/debian\nSuites: bookworm bookworm-updates\n"
         "Components: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n\n"
-        "Types: deb\nURIs: https://deb.nodesource.com/node_20.x\nSuites: nodistro\nComponents: main\n";
+        "Types: deb\nURIs: https://deb.nodesource.com/node_20.x\nSuites: nodistro\nComponents: "
+        "main\n";
     auto kept = filter_deb822_sources(text, "bookworm");
     CHECK(kept.find("deb.debian.org") != std::string::npos);
     CHECK(kept.find("nodesource") == std::string::npos);
