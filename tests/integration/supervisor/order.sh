@@ -10,17 +10,18 @@ P1=${JAILD_TEST_ID}-p1 P2=${JAILD_TEST_ID}-p2 P3=${JAILD_TEST_ID}-p3
 db_root=$(jail_root "$DB")
 www_root=$(jail_root "$WWW")
 
-# Each service writes the signal it got into its root, then exits; db needs 2 s to listen.
+# Each service writes the signal it got into its root, then exits; db needs 4 s to listen
+# (long enough to look at the waiting jails even on a busy machine).
 service() {  # ADDRESS PORT DELAY
   printf '{"shell": "trap \\"echo INT > /www/signal; exit 0\\" INT; trap \\"echo TERM > /www/signal; exit 0\\" TERM; sleep %s; httpd -f -p %s:%s -h /www & wait $!"}' "$3" "$1" "$2"
 }
 parallel_jail() {  # NAME ADDRESS
   printf '"%s": {"root": "%s", "address": "%s", "profile": "none", "command": %s, "health": {"tcp": 80, "interval": "300ms", "start_period": "10s"}}' \
-    "$1" "$(jail_root "$1")" "$2" "$(service "$2" 80 2)"
+    "$1" "$(jail_root "$1")" "$2" "$(service "$2" 80 4)"
 }
 write_config \
   "\"$DB\": {\"root\": \"$db_root\", \"address\": \"10.213.0.3\", \"profile\": \"none\", \"stop_signal\": \"SIGINT\",
-     \"command\": $(service 10.213.0.3 5432 2), \"health\": {\"tcp\": 5432, \"interval\": \"300ms\", \"start_period\": \"10s\"}}" \
+     \"command\": $(service 10.213.0.3 5432 4), \"health\": {\"tcp\": 5432, \"interval\": \"300ms\", \"start_period\": \"10s\"}}" \
   "\"$WWW\": {\"root\": \"$www_root\", \"address\": \"10.213.0.2\", \"profile\": \"none\", \"after\": [\"$DB\"],
      \"command\": $(service 10.213.0.2 80 0), \"publish\": [80]}" \
   "$(parallel_jail "$P1" 10.213.0.11)" "$(parallel_jail "$P2" 10.213.0.12)" "$(parallel_jail "$P3" 10.213.0.13)"
@@ -39,7 +40,7 @@ for p in "$P1" "$P2" "$P3"; do
     fail "$p should be running (not yet healthy) together with the others: $(jailctl status "$p")"
 done
 
-wait_until 10 status_is "$DB" health healthy
+wait_until 15 status_is "$DB" health healthy
 wait_until 5 status_is "$WWW" state running
 wait_until 5 outside_http_get "http://$JAILD_PUBLIC_ADDR/" -o /dev/null
 db_started=$(log_line_number "jail '$DB' started")
