@@ -4,5 +4,6 @@
 add_test(NAME fuzz.short COMMAND ${CMAKE_CURRENT_LIST_DIR}/run 30)
 set_tests_properties(fuzz.short PROPERTIES
   LABELS fuzz
+  RUN_SERIAL TRUE  # it compiles a clang tree: keep it away from the timing of other tests
   TIMEOUT 1200
   ENVIRONMENT "JAILD_FUZZ_BUILD_DIR=${CMAKE_BINARY_DIR}/fuzz-build")
