@@ -135,7 +135,7 @@ TEST_CASE("the packaged example loads and is the default deployment") {
     CHECK(www.health.kind == HealthConfig::Kind::tcp);
     CHECK(www.health.tcp_port == 80);
     CHECK(www.firejail_options == std::vector<std::string>{"--writable-var-log"});
-    CHECK(www.provision->packages == std::vector<std::string>{"apache2"});
+    CHECK(www.provision->packages == std::vector<std::string>{"apache2", "postgresql-client"});
     CHECK(www.provision->recipe == "apache");
     CHECK(www.restart.policy == RestartPolicy::always);
 }
