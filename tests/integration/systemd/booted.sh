@@ -194,6 +194,8 @@ if ! wait_until 10 logs_match; then
   diff <(in_ct journalctl -u jaild "JAIL=$WWW" -o cat -n 1000) <(ctl logs -n 1000 "$WWW" | cut -d' ' -f3-) >&2 || true
   fail "jailctl logs $WWW differs from journalctl -u jaild JAIL=$WWW (diff above)"
 fi
+follow=$(in_ct timeout 3 jailctl logs -f "$WWW" 2>&1 || true)
+[[ $follow == *"$WWW-says-hello"* ]] || fail "jailctl logs -f $WWW does not show the jail's output: $follow"
 log "journal and jailctl logs agree ($(ctl logs -n 1000 "$WWW" | wc -l) lines for $WWW)"
 
 # ---- reload and restart ------------------------------------------------------------------------
