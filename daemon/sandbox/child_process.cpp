@@ -128,6 +128,18 @@ std::optional<int> ChildProcess::try_reap() {
     return status;
 }
 
+int ChildProcess::reap_exited() {
+    if (pid_ <= 0) return 255 << 8;
+    int status = 0;
+    pid_t r;
+    do {
+        r = ::waitpid(pid_, &status, 0);
+    } while (r < 0 && errno == EINTR);
+    pid_ = -1;
+    pidfd_.reset();
+    return r < 0 ? 255 << 8 : status;  // ECHILD: someone else reaped it; report a failure
+}
+
 bool ChildProcess::signal(int sig) const {
     if (pid_ <= 0 || !pidfd_) return false;
     return pidfd_send_signal(pidfd_.get(), sig) == 0;

@@ -44,6 +44,10 @@ public:
 
     // Reaps the child if it has exited: returns its wait status (see exit_status()).
     std::optional<int> try_reap();
+    // Reaps a child known to have exited (its pidfd was readable): the kernel may signal the
+    // pidfd a moment before waitpid(WNOHANG) can collect the child, so this waits for that
+    // moment instead of mistaking it for a child that is still running.
+    int reap_exited();
     // Sends a signal through the pidfd (never to a recycled PID). False if it is gone.
     bool signal(int sig) const;
     // SIGKILL and wait: only for teardown paths.

@@ -18,9 +18,9 @@ std::shared_ptr<WatchedChild> Supervisor::Impl::watch(sandbox::ChildProcess proc
         [weak, on_exit = std::move(on_exit)](const boost::system::error_code& ec) {
             auto self = weak.lock();
             if (!self || ec) return;
-            auto status = self->process.try_reap();
-            // A pidfd becomes readable only when the process has exited, so this reaps.
-            on_exit(status.value_or(255 << 8));
+            // A pidfd becomes readable only when the process has exited, so this reaps
+            // at once (at worst after the instant the kernel needs to make it reapable).
+            on_exit(self->process.reap_exited());
         });
     return watched;
 }

@@ -1,4 +1,5 @@
 #include <signal.h>
+#include <poll.h>
 #include <sys/wait.h>
 
 #include <catch2/catch.hpp>
@@ -161,4 +162,15 @@ TEST_CASE("a forgotten ChildProcess is killed and reaped") {
     // Reaped by the destructor: no such child any more.
     CHECK(waitpid(pid, nullptr, WNOHANG) == -1);
     CHECK(errno == ECHILD);
+}
+
+TEST_CASE("reap_exited collects a child as soon as its pidfd is readable") {
+    for (int i = 0; i < 20; ++i) {
+        auto child = sandbox::ChildProcess::spawn({{"/bin/sh", "-c", "exit 3"}, {}});
+        REQUIRE(child.ok());
+        pollfd p{child->pidfd(), POLLIN, 0};
+        REQUIRE(poll(&p, 1, 5000) == 1);
+        CHECK(sandbox::exit_status(child->reap_exited()) == 3);
+        CHECK_FALSE(child->valid());
+    }
 }
