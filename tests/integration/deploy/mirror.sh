@@ -6,7 +6,16 @@
 # The proxy relays through a Unix socket to a relay in the machine's own network namespace
 # that only opens TCP connections to the mirror host the machine's apt uses; no link,
 # address, route or rule is created outside the world.
-MIRROR_HOST=${JAILD_TEST_MIRROR_HOST:-deb.debian.org}
+# The mirror host of the machine's own apt configuration: its first http source of .../debian.
+host_apt_mirror() {
+  local sources
+  # (grep fails on a missing sources.list; this runs under set -e -o pipefail)
+  sources=$(grep -rhoE '^(URIs:|deb)[[:space:]]+http://[^/[:space:]]+/debian/?([[:space:]]|$)' \
+    /etc/apt/sources.list /etc/apt/sources.list.d/ 2>/dev/null || true)
+  sed -nE '1s#.*http://([^/[:space:]]+)/.*#\1#p' <<<"$sources"
+}
+MIRROR_HOST=${JAILD_TEST_MIRROR_HOST:-$(host_apt_mirror)}
+[[ -n $MIRROR_HOST ]] || fail "no http .../debian source in /etc/apt/sources.list(.d); set JAILD_TEST_MIRROR_HOST"
 MIRROR_SOCK=$JAILD_TEST_DIR/mirror.sock
 
 start_mirror_relay() {
