@@ -118,26 +118,29 @@ Result<std::vector<Ipv4Cidr>> ipv4_addresses(nl_sock* sk, int ifindex, const std
     return out;
 }
 
-Result<void> add_address(nl_sock* sk, int ifindex, const Ipv4Cidr& cidr, const std::string& where) {
+// The netlink object for CIDR on the link IFINDEX (for adding or deleting it).
+Result<Addr> address_object(int ifindex, const Ipv4Cidr& cidr) {
     Addr a(rtnl_addr_alloc());
     NlAddr local = make_addr(cidr.address, cidr.prefix);
     if (!a || !local) return make_error("out of memory building address " + cidr.str());
     rtnl_addr_set_ifindex(a.get(), ifindex);
     rtnl_addr_set_local(a.get(), local.get());
     rtnl_addr_set_prefixlen(a.get(), cidr.prefix);
-    if (int err = rtnl_addr_add(sk, a.get(), 0); err < 0 && err != -NLE_EXIST)
+    return a;
+}
+
+Result<void> add_address(nl_sock* sk, int ifindex, const Ipv4Cidr& cidr, const std::string& where) {
+    auto a = address_object(ifindex, cidr);
+    if (!a) return a.error();
+    if (int err = rtnl_addr_add(sk, a->get(), 0); err < 0 && err != -NLE_EXIST)
         return make_error("cannot add address " + cidr.str() + " to " + where + ": " + nlerr(err));
     return {};
 }
 
 Result<void> delete_address(nl_sock* sk, int ifindex, const Ipv4Cidr& cidr, const std::string& where) {
-    Addr a(rtnl_addr_alloc());
-    NlAddr local = make_addr(cidr.address, cidr.prefix);
-    if (!a || !local) return make_error("out of memory building address " + cidr.str());
-    rtnl_addr_set_ifindex(a.get(), ifindex);
-    rtnl_addr_set_local(a.get(), local.get());
-    rtnl_addr_set_prefixlen(a.get(), cidr.prefix);
-    if (int err = rtnl_addr_delete(sk, a.get(), 0); err < 0 && err != -NLE_NOADDR)
+    auto a = address_object(ifindex, cidr);
+    if (!a) return a.error();
+    if (int err = rtnl_addr_delete(sk, a->get(), 0); err < 0 && err != -NLE_NOADDR)
         return make_error("cannot delete address " + cidr.str() + " from " + where + ": " + nlerr(err));
     return {};
 }
