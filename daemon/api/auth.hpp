@@ -35,8 +35,8 @@ std::string denial_message(std::string_view method, const Peer& peer, const Auth
 // Parses the "Groups:" line of /proc/PID/status.
 std::vector<gid_t> parse_proc_status_groups(std::string_view status_text);
 
-// SO_PEERCRED of a connected Unix socket plus the peer's supplementary groups (from
-// /proc/PID/status, else getgrouplist for the uid's user).
+// SO_PEERCRED of a connected Unix socket plus, for a peer other than root, its
+// supplementary groups (from /proc/PID/status, else getgrouplist for the uid's user).
 Result<Peer> peer_of(int socket_fd);
 // getgrnam for the control group; empty when the group does not exist.
 AuthPolicy resolve_policy(const std::string& group_name);

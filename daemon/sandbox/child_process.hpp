@@ -26,7 +26,7 @@ struct SpawnOptions {
 
 class ChildProcess {
 public:
-    // fork + exec. "Could not start" (exec failed: ENOENT, EACCES...) is an error naming the
+    // clone (vfork-style) + exec. "Could not start" (exec failed: ENOENT, EACCES...) is an error naming the
     // program; a program that started and then failed is a child that exits.
     static Result<ChildProcess> spawn(const SpawnOptions& options);
 
