@@ -1,6 +1,10 @@
 #include "sandbox/process_tree.hpp"
 
+#include <sys/ioctl.h>
+
 #include <algorithm>
+#include <charconv>
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -21,12 +25,93 @@ std::vector<int> child_pids(int pid) {
     return out;
 }
 
-std::optional<int> find_main_pid(int firejail_pid) {
+namespace {
+
+std::string comm_of(int pid) {
+    std::ifstream in("/proc/" + std::to_string(pid) + "/comm");
+    std::string comm;
+    std::getline(in, comm);
+    return comm;
+}
+
+// The PIDFD_GET_INFO interface of Linux 6.15 (linux/pidfd.h), which Debian 12's kernel
+// headers predate. The kernel accepts this first published size of the structure.
+struct PidfdInfo {
+    std::uint64_t mask;
+    std::uint64_t cgroupid;
+    std::uint32_t pid, tgid, ppid, ruid, rgid, euid, egid, suid, sgid, fsuid, fsgid;
+    std::int32_t exit_code;
+};
+static_assert(sizeof(PidfdInfo) == 64, "PIDFD_INFO_SIZE_VER0");
+constexpr std::uint64_t kPidfdInfoExit = 1u << 3;
+constexpr unsigned long kPidfdGetInfo = _IOWR(0xFF, 11, PidfdInfo);
+
+}  // namespace
+
+bool is_firejail_program(std::string_view comm) {
+    // All shorter than the 15 characters the kernel keeps of a process name.
+    static constexpr std::string_view kPrograms[] = {
+        "firejail",      "fbuilder",      "fcopy",     "fids",       "fldd",
+        "fnet",          "fnetfilter",    "fnettrace", "fnettrace-dns", "fnettrace-icmp",
+        "fnettrace-sni", "fsec-optimize", "fsec-print", "fseccomp",  "ftee",
+        "fzenity",       "profstats",
+    };
+    return std::find(std::begin(kPrograms), std::end(kPrograms), comm) != std::end(kPrograms);
+}
+
+std::optional<SandboxMain> find_sandbox_main(int firejail_pid) {
     auto sandbox_init = child_pids(firejail_pid);
     if (sandbox_init.empty()) return std::nullopt;
     auto main = child_pids(sandbox_init.front());
-    if (main.empty()) return std::nullopt;
-    return main.front();
+    if (main.empty() || is_firejail_program(comm_of(main.front()))) return std::nullopt;
+    return SandboxMain{sandbox_init.front(), main.front()};
+}
+
+std::optional<int> find_main_pid(int firejail_pid) {
+    auto found = find_sandbox_main(firejail_pid);
+    if (!found) return std::nullopt;
+    return found->main_pid;
+}
+
+std::optional<ProcStat> parse_proc_stat(std::string_view text) {
+    // "PID (COMM) S f4 f5 ...": COMM may contain spaces and parentheses; it ends at the last ')'.
+    auto close = text.rfind(')');
+    if (close == std::string_view::npos || close + 2 >= text.size()) return std::nullopt;
+    std::vector<std::string_view> fields;  // fields[0] is field 3, the state
+    std::size_t pos = close + 2;
+    while (pos < text.size()) {
+        auto end = text.find_first_of(" \n", pos);
+        if (end == std::string_view::npos) end = text.size();
+        if (end > pos) fields.push_back(text.substr(pos, end - pos));
+        pos = end + 1;
+    }
+    if (fields.empty() || fields[0].size() != 1) return std::nullopt;
+    ProcStat stat;
+    stat.state = fields[0][0];
+    constexpr std::size_t kExitCode = 52 - 3;
+    if (fields.size() > kExitCode) {
+        int code = 0;
+        auto f = fields[kExitCode];
+        auto [ptr, ec] = std::from_chars(f.data(), f.data() + f.size(), code);
+        if (ec == std::errc() && ptr == f.data() + f.size()) stat.exit_code = code;
+    }
+    return stat;
+}
+
+std::optional<int> exited_status(int pid, int pidfd) {
+    PidfdInfo info{};
+    info.mask = kPidfdInfoExit;
+    if (::ioctl(pidfd, kPidfdGetInfo, &info) == 0 && (info.mask & kPidfdInfoExit))
+        return info.exit_code;
+    // Not reaped yet (or an older kernel): while it is a zombie, /proc has its status. Only a
+    // zombie's entry is believed: PIDs are handed out cyclically, so the number is not given
+    // to a new process, let alone one that has already exited, within this instant.
+    std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+    std::string text;
+    std::getline(in, text);
+    auto stat = parse_proc_stat(text);
+    if (stat && (stat->state == 'Z' || stat->state == 'X') && stat->exit_code) return stat->exit_code;
+    return std::nullopt;
 }
 
 std::vector<int> live_sandboxes_named(const std::string& name, const std::string& run_dir) {

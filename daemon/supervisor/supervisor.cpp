@@ -184,6 +184,8 @@ void Supervisor::Impl::launch(const std::shared_ptr<Jail>& jail) {
     jail->child = watch(std::move(*process), [this, weak](int status) {
         if (auto j = weak.lock()) on_exit(j, status);
     });
+    jail->main_process.reset();
+    find_main_process(jail, Millis(1));
     jail->pipes.clear();
     for (auto* fd : {&out_read, &err_read}) {
         auto pipe = std::make_unique<OutputPipe>(io);
@@ -229,17 +231,28 @@ void Supervisor::Impl::add_log(Jail& jail, const std::string& stream, std::strin
     jail.logs.add(LogLine{jail.config.name, stream, now_us(), std::string(text)});
 }
 
-void Supervisor::Impl::on_exit(const std::shared_ptr<Jail>& jail, int wait_status) {
+void Supervisor::Impl::on_exit(const std::shared_ptr<Jail>& jail, int firejail_status) {
     jail->child.reset();
     jail->stop_timer.cancel();
     cancel_health(*jail);
+    // When jaild ended the sandbox on the exit of the main process (main_process.cpp),
+    // firejail's own status is jaild's SIGKILL: report the command's, and count the backoff
+    // from the moment it exited. (main_process belongs to this run: launch resets it.)
+    auto& m = jail->main_process;
+    int wait_status = firejail_status;
+    TimePoint ended = Clock::now();
+    if (m.exited_at) {
+        if (m.wait_status) wait_status = *m.wait_status;
+        ended = *m.exited_at;
+    }
+    m.reset();
     auto description = sandbox::describe_exit(wait_status);
     bool success = sandbox::exit_status(wait_status) == 0;
     bool expected = jail->machine.state() == State::stopping;
     auto logger = log::jail_logger(jail->config.name);
     if (expected) logger->info("jail '{}' stopped ({})", jail->config.name, description);
     else logger->warn("jail '{}' {}", jail->config.name, description);
-    apply_outcome(jail, jail->machine.exited(success, description, Clock::now()));
+    apply_outcome(jail, jail->machine.exited(success, description, ended));
 }
 
 void Supervisor::Impl::apply_outcome(const std::shared_ptr<Jail>& jail,
@@ -247,7 +260,9 @@ void Supervisor::Impl::apply_outcome(const std::shared_ptr<Jail>& jail,
     std::string message;
     if (outcome.retry_in) {
         std::weak_ptr<Jail> weak = jail;
-        jail->retry_timer.expires_after(*outcome.retry_in);
+        // retry_at counts from when the jail ended, which may be a moment before now.
+        if (auto at = jail->machine.retry_at()) jail->retry_timer.expires_at(*at);
+        else jail->retry_timer.expires_after(*outcome.retry_in);
         jail->retry_timer.async_wait([this, weak](const boost::system::error_code& ec) {
             auto j = weak.lock();
             if (!j || ec) return;
@@ -311,8 +326,16 @@ void Supervisor::Impl::advance_stops() {
 void Supervisor::Impl::signal_stop(const std::shared_ptr<Jail>& jail) {
     if (!jail->child) return;
     auto logger = log::jail_logger(jail->config.name);
-    auto main_pid = sandbox::find_main_pid(jail->child->process.pid());
-    if (main_pid && ::kill(*main_pid, jail->config.stop_signal) == 0) {
+    const auto& m = jail->main_process;
+    std::optional<int> main_pid;
+    bool sent = false;
+    if (m.tree_of == jail->child->process.pid() && m.pid && !m.exited_at) {
+        main_pid = m.pid;
+        sent = ::syscall(SYS_pidfd_send_signal, m.pidfd.get(), jail->config.stop_signal, nullptr, 0) == 0;
+    } else if ((main_pid = sandbox::find_main_pid(jail->child->process.pid()))) {
+        sent = ::kill(*main_pid, jail->config.stop_signal) == 0;
+    }
+    if (sent) {
         logger->info("stopping jail '{}': {} to its main process {}", jail->config.name,
                      sandbox::signal_name(jail->config.stop_signal), *main_pid);
     } else {
@@ -397,30 +420,6 @@ void Supervisor::Impl::publish(nlohmann::json event) {
     }
 }
 
-namespace {
-
-// find_main_pid costs two /proc directory scans; a status with many jails repeated them for
-// every jail. The main process does not change while it lives, so keep its pid with a pidfd
-// and scan again only once that pidfd reports its exit (a poll, no /proc read).
-std::optional<int> cached_main_pid(const Jail& jail, int firejail_pid) {
-    auto& m = jail.main_process;
-    if (m.tree_of == firejail_pid && m.pidfd.valid()) {
-        pollfd p{m.pidfd.get(), POLLIN, 0};
-        if (::poll(&p, 1, 0) == 0) return m.pid;  // not readable: still running
-    }
-    m = {};
-    auto main = sandbox::find_main_pid(firejail_pid);
-    if (!main) return std::nullopt;
-    int fd = static_cast<int>(::syscall(SYS_pidfd_open, *main, 0));
-    if (fd < 0) return main;  // it has just exited: report it this once, uncached
-    m.tree_of = firejail_pid;
-    m.pid = *main;
-    m.pidfd = UniqueFd(fd);
-    return main;
-}
-
-}  // namespace
-
 JailStatus Supervisor::Impl::status_of(const Jail& jail) const {
     JailStatus s;
     const auto& m = jail.machine;
@@ -430,7 +429,12 @@ JailStatus Supervisor::Impl::status_of(const Jail& jail) const {
     s.held_down = m.held_down();
     if (jail.child) {
         s.pid = jail.child->process.pid();
-        s.main_pid = cached_main_pid(jail, *s.pid);
+        const auto& main = jail.main_process;
+        if (main.tree_of == *s.pid && main.pid) {
+            if (!main.exited_at) s.main_pid = main.pid;
+        } else {
+            s.main_pid = sandbox::find_main_pid(*s.pid);  // not found by the watch yet
+        }
     }
     s.address = jail.config.address.str();
     s.ports = jail.config.publish;

@@ -1,0 +1,96 @@
+#include <poll.h>
+#include <signal.h>
+#include <sys/syscall.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <catch2/catch.hpp>
+
+#include "sandbox/process_tree.hpp"
+
+using namespace jaild::sandbox;
+
+TEST_CASE("parse_proc_stat reads the state and a zombie's exit code") {
+    // Field 52 (exit_code) of a process killed by SIGKILL: wait status 9.
+    std::string zombie = "4242 (httpd) Z 4241 4242 4242 0 -1 4228172 0 0 0 0 0 0 0 0 20 0 1 0 "
+                         "123 0 0 18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0 0 "
+                         "0 0 0 0 0 0 9\n";
+    auto s = parse_proc_stat(zombie);
+    REQUIRE(s);
+    CHECK(s->state == 'Z');
+    REQUIRE(s->exit_code);
+    CHECK(*s->exit_code == 9);
+
+    SECTION("a command name with spaces and parentheses") {
+        auto odd = parse_proc_stat("7 (a) b (c) S 1 7 7 0 -1 0");
+        REQUIRE(odd);
+        CHECK(odd->state == 'S');
+        CHECK_FALSE(odd->exit_code);  // too few fields
+    }
+    SECTION("malformed text") {
+        CHECK_FALSE(parse_proc_stat(""));
+        CHECK_FALSE(parse_proc_stat("12 (x"));
+        CHECK_FALSE(parse_proc_stat("12 (x) "));
+    }
+    SECTION("exit status 3 is 3 << 8") {
+        std::string exited = zombie.substr(0, zombie.size() - 2) + "768\n";
+        CHECK(*parse_proc_stat(exited)->exit_code == 768);
+    }
+}
+
+TEST_CASE("firejail's own programs are not a jail's main process") {
+    CHECK(is_firejail_program("firejail"));
+    CHECK(is_firejail_program("fseccomp"));
+    CHECK(is_firejail_program("fnettrace-icmp"));  // comm keeps 15 characters
+    CHECK_FALSE(is_firejail_program("httpd"));
+    CHECK_FALSE(is_firejail_program("postgres"));
+    CHECK_FALSE(is_firejail_program("fire"));
+}
+
+// The real thing: the exit status of a process that is not our child (a grandchild whose
+// parent reaps it, as the sandbox's init reaps the jail's command), through a pidfd.
+TEST_CASE("exited_status reads a grandchild's wait status through its pidfd") {
+    int fds[2];
+    REQUIRE(::pipe(fds) == 0);
+    pid_t middle = ::fork();
+    REQUIRE(middle >= 0);
+    if (middle == 0) {
+        pid_t grandchild = ::fork();
+        if (grandchild == 0) {
+            ::pause();
+            ::_exit(0);
+        }
+        (void)!::write(fds[1], &grandchild, sizeof grandchild);
+        int status;
+        ::waitpid(grandchild, &status, 0);  // reaps it, like firejail's sandbox init
+        ::pause();
+        ::_exit(0);
+    }
+    pid_t grandchild = 0;
+    REQUIRE(::read(fds[0], &grandchild, sizeof grandchild) == sizeof grandchild);
+    int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, grandchild, 0));
+    REQUIRE(pidfd >= 0);
+    CHECK_FALSE(exited_status(grandchild, pidfd));  // still running
+    ::kill(grandchild, SIGKILL);
+    pollfd p{pidfd, POLLIN, 0};
+    REQUIRE(::poll(&p, 1, 5000) == 1);
+    // The status is readable either from the zombie or, once reaped, from the pidfd (Linux
+    // 6.15+). On an older kernel the middle process may reap it first: then it is unknown,
+    // never wrong.
+    std::optional<int> status;
+    for (int i = 0; i < 200 && !status; ++i) {
+        status = exited_status(grandchild, pidfd);
+        if (!status) ::usleep(1000);
+    }
+    if (status) {
+        CHECK(WIFSIGNALED(*status));
+        CHECK(WTERMSIG(*status) == SIGKILL);
+    } else {
+        WARN("exit status of a reaped non-child not available on this kernel");
+    }
+    ::close(pidfd);
+    ::kill(middle, SIGKILL);
+    ::waitpid(middle, nullptr, 0);
+    ::close(fds[0]);
+    ::close(fds[1]);
+}
