@@ -215,7 +215,12 @@ void Supervisor::Impl::read_output(const std::shared_ptr<Jail>& jail, OutputPipe
             bool current = false;
             for (auto& p : j->pipes) current = current || p.get() == pipe;
             if (!current) return;
-            auto sink = [&](std::string_view line) { add_log(*j, pipe->name, line); };
+            // One write to the console for all the lines of this read (see OutputBatch).
+            log::OutputBatch batch(j->config.name, pipe->name);
+            auto sink = [&](std::string_view line) {
+                batch.add(line);
+                j->logs.add(LogLine{j->config.name, pipe->name, now_us(), std::string(line)});
+            };
             if (n > 0) pipe->splitter.feed(std::string_view(pipe->buffer.data(), n), sink);
             if (ec) {  // EOF or error: the jail closed this stream
                 pipe->splitter.finish(sink);
@@ -224,11 +229,6 @@ void Supervisor::Impl::read_output(const std::shared_ptr<Jail>& jail, OutputPipe
             }
             read_output(j, pipe);
         });
-}
-
-void Supervisor::Impl::add_log(Jail& jail, const std::string& stream, std::string_view text) {
-    log::log_jail_output(jail.config.name, stream, text);
-    jail.logs.add(LogLine{jail.config.name, stream, now_us(), std::string(text)});
 }
 
 void Supervisor::Impl::on_exit(const std::shared_ptr<Jail>& jail, int firejail_status) {

@@ -145,7 +145,6 @@ struct Supervisor::Impl {
     void after_state_change(Jail& jail, const std::string& message);
     void resolve_waiters(Jail& jail);
     void finish_removal(const std::string& name);
-    void add_log(Jail& jail, const std::string& stream, std::string_view text);
     void publish(nlohmann::json event);
     JailStatus status_of(const Jail& jail) const;
     void load_shut_down();
