@@ -19,6 +19,9 @@
 //       waits until every ADDR:PORT accepts TCP: time from the call.
 //   repeat N -- CMD...
 //       runs CMD N times (stdout/stderr to /dev/null), prints each run's wall time.
+//   cpu -- CMD...
+//       runs CMD once (stdout/stderr to /dev/null) and prints the CPU time (user + system)
+//       it and the descendants it waited for used (wait4's rusage).
 #include <arpa/inet.h>
 #include <fcntl.h>
 #include <netinet/in.h>
@@ -27,6 +30,7 @@
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -261,6 +265,26 @@ int repeat(int argc, char** argv) {
     return 0;
 }
 
+int cpu(int argc, char** argv) {
+    if (argc < 4 || std::strcmp(argv[2], "--") != 0) die("usage: cpu -- CMD...");
+    pid_t child = ::fork();
+    if (child == 0) {
+        int null = ::open("/dev/null", O_RDWR);
+        ::dup2(null, 1);
+        ::dup2(null, 2);
+        ::execvp(argv[3], argv + 3);
+        _exit(127);
+    }
+    int status = 0;
+    rusage usage{};
+    ::wait4(child, &status, 0, &usage);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+        die(std::string(argv[3]) + " failed (status " + std::to_string(status) + ")");
+    auto ms = [](const timeval& t) { return t.tv_sec * 1e3 + t.tv_usec / 1e3; };
+    std::printf("%.3f\n", ms(usage.ru_utime) + ms(usage.ru_stime));
+    return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -271,5 +295,6 @@ int main(int argc, char** argv) {
     if (cmd == "kill-wait") return kill_wait(argc, argv);
     if (cmd == "wait-accept") return wait_accept(argc, argv);
     if (cmd == "repeat") return repeat(argc, argv);
-    die("usage: jaild_bench_probe api-start|kill-accept|run-accept|repeat ... (see the source's header)");
+    if (cmd == "cpu") return cpu(argc, argv);
+    die("usage: jaild_bench_probe api-start|kill-accept|run-accept|kill-wait|wait-accept|repeat|cpu ... (see the source's header)");
 }
