@@ -4,7 +4,8 @@
 #   sudo JAILD_SOURCE_DIR=$PWD JAILD_TEST_BUILD_DIR=$PWD/build \
 #     tests/integration/harness/run-in-world bench/rss-probe.sh
 # Starts jaild as bench/world.sh phase A does, waits until both jails serve, makes some API
-# requests (status, stop/start, logs; figure 4 is read after figures 1-3 exercised them),
+# requests (status, stop/start, logs, and 2 s of 16 and 64 concurrent clients with
+# jaild_bench_loadgen if built; figure 4 is read after figures 1-3 exercised all of these),
 # then prints VmRSS, RssAnon, RssFile, PSS and the resident KiB per mapping from
 # /proc/PID/smaps, largest first. No timing. RSS_PROBE_REPS (default 3) jaild runs, each
 # measured the same way; the last run's breakdown is printed.
@@ -12,6 +13,7 @@ set -euo pipefail
 source "$JAILD_SOURCE_DIR/tests/integration/harness/lib.sh"
 
 REPS=${RSS_PROBE_REPS:-3}
+LOADGEN=$JAILD_TEST_BUILD_DIR/bench/jaild_bench_loadgen
 CONFIG=$JAILD_TEST_DIR/jaild.json
 ID=$JAILD_TEST_ID
 make_busybox_root "$JAILD_TEST_DIR/roots/base" rss
@@ -44,6 +46,12 @@ for ((rep = 1; rep <= REPS; rep++)); do
   for ((i = 0; i < 50; i++)); do jailctl --json status >/dev/null; done
   jailctl logs -n 10 "$ID-web" >/dev/null || true
   outside curl -s -o /dev/null -m 2 "http://$JAILD_PUBLIC_ADDR/" || true
+  # Figure 4 is read after figure 3's load (up to 64 clients); use its generator when built.
+  if [[ -x $LOADGEN ]]; then
+    for clients in 16 64; do "$LOADGEN" "$JAILD_SOCKET" "$clients" 2 >/dev/null; done
+  else
+    log "$LOADGEN not built: no concurrent load (build target jaild_bench_loadgen)"
+  fi
   sleep 0.5
   st=/proc/$JAILD_PID/status
   printf 'RSS-PROBE run %d: VmRSS %s KiB (%.2f MiB), RssAnon %s, RssFile %s, RssShmem %s, Pss %s KiB, threads %s\n' \
