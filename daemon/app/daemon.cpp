@@ -1,5 +1,6 @@
 #include "app/daemon.hpp"
 
+#include <malloc.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <systemd/sd-daemon.h>
@@ -54,6 +55,18 @@ public:
 private:
     net::Network& network_;
 };
+
+// glibc raises its mmap threshold to the size of any mmap'd block that is freed (up to
+// 32 MiB) and its trim threshold to twice that. libnftables allocates and frees a ~2 MiB
+// batch buffer on every ruleset apply, after which its 128 KiB buffers and everything else
+// land in the heap, and the heap's freed top is never given back (~400 KiB stayed resident).
+// Fixing both thresholds at glibc's defaults turns that adjustment off. One arena: the daemon
+// runs on one thread; the short-lived setns thread (net/links.cpp) need not reserve its own.
+void keep_heap_small() {
+    mallopt(M_MMAP_THRESHOLD, 128 * 1024);
+    mallopt(M_TRIM_THRESHOLD, 128 * 1024);
+    mallopt(M_ARENA_MAX, 1);
+}
 
 // The API socket: handed over by systemd (jaild.socket) or created here.
 Result<void> open_api(api::ApiServer& server, const std::string& socket_path) {
@@ -157,6 +170,7 @@ int serve(const Options& options, config::Config config) {
 }  // namespace
 
 int run_daemon(int argc, char** argv) {
+    keep_heap_small();
     Options options;
     CLI::App app{"jaild: supervises firejail sandboxes (jails) on a bridge with their own "
                  "network namespace and firewall rules. See jaild(8) and jaild.json(5)."};

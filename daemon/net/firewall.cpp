@@ -2,6 +2,7 @@
 
 #include <nftables/libnftables.h>
 
+#include <memory>
 #include <sstream>
 
 #include "net/ruleset.hpp"
@@ -17,27 +18,36 @@ std::string trim(std::string s) {
 
 const std::string kTable = std::string("inet ") + kTableName;
 
-}  // namespace
+struct CtxDeleter {
+    void operator()(nft_ctx* ctx) const { nft_ctx_free(ctx); }
+};
+using Ctx = std::unique_ptr<nft_ctx, CtxDeleter>;
 
-void Firewall::CtxDeleter::operator()(nft_ctx* ctx) const { nft_ctx_free(ctx); }
-
-Firewall::~Firewall() = default;
-
-Result<Firewall> Firewall::open() {
-    nft_ctx* ctx = nft_ctx_new(NFT_CTX_DEFAULT);
+// A context with output and error buffered (so commands return them as strings).
+Result<Ctx> new_context() {
+    Ctx ctx(nft_ctx_new(NFT_CTX_DEFAULT));
     if (!ctx) return make_error("nft_ctx_new failed: cannot create a libnftables context (out of memory?)");
-    Firewall fw(ctx);
-    if (nft_ctx_buffer_output(ctx) != 0 || nft_ctx_buffer_error(ctx) != 0)
+    if (nft_ctx_buffer_output(ctx.get()) != 0 || nft_ctx_buffer_error(ctx.get()) != 0)
         return make_error("libnftables: cannot buffer output/error (nft_ctx_buffer_output failed)");
-    return fw;
+    return ctx;
 }
 
-void Firewall::set_dry_run(bool dry) { nft_ctx_set_dry_run(ctx_.get(), dry); }
+}  // namespace
+
+Result<Firewall> Firewall::open() {
+    if (auto ctx = new_context(); !ctx) return ctx.error();
+    return Firewall();
+}
+
+void Firewall::set_dry_run(bool dry) { dry_run_ = dry; }
 
 Result<std::string> Firewall::command(const std::string& cmd) {
-    const int rc = nft_run_cmd_from_buffer(ctx_.get(), cmd.c_str());
-    std::string out = nft_ctx_get_output_buffer(ctx_.get());
-    std::string err = trim(nft_ctx_get_error_buffer(ctx_.get()));
+    auto ctx = new_context();
+    if (!ctx) return ctx.error();
+    nft_ctx_set_dry_run(ctx->get(), dry_run_);
+    const int rc = nft_run_cmd_from_buffer(ctx->get(), cmd.c_str());
+    std::string out = nft_ctx_get_output_buffer(ctx->get());
+    std::string err = trim(nft_ctx_get_error_buffer(ctx->get()));
     if (rc != 0) {
         if (err.empty()) err = "nft returned " + std::to_string(rc) + " without a message";
         return make_error(err);
@@ -59,7 +69,7 @@ Result<void> Firewall::apply(const config::Config& config) {
         return make_error("applying nftables table " + kTable + " (bridge " + config.bridge.name +
                           ") failed: " + r.error().message);
     }
-    if (nft_ctx_get_dry_run(ctx_.get())) return {};
+    if (dry_run_) return {};
     auto listing = list_table();
     if (!listing) {
         return make_error("nftables table " + kTable + " was applied but cannot be listed: " +

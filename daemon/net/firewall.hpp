@@ -2,7 +2,6 @@
 // themselves come from render_ruleset() (ruleset.hpp).
 #pragma once
 
-#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -10,15 +9,17 @@
 #include "config/config.hpp"
 #include "jaild/result.hpp"
 
-struct nft_ctx;
-
 namespace jaild::net {
 
-// Owns one nft_ctx (freed on destruction). Move-only. Acts on the network namespace of
-// the calling thread. Not thread-safe.
+// Runs each nftables command in a fresh nft_ctx, freed when the command returns: libnftables
+// keeps the ruleset cache it fetched in its context, with 128 KiB hash tables per table
+// (~670 KiB for jaild's table), which would stay resident between the rare moments jaild
+// talks to nftables. Move-only. Acts on the network namespace of the calling thread. Not
+// thread-safe.
 class Firewall {
 public:
-    static Result<Firewall> open();  // nft_ctx_new; error says what failed
+    // Checks that a libnftables context can be made (nft_ctx_new); error says what failed.
+    static Result<Firewall> open();
 
     // Replaces `table inet jaild` with the rendered ruleset in one transaction, then records
     // the kernel's listing of it for table_matches_last_apply(). Error carries nft's message.
@@ -45,18 +46,15 @@ public:
     Firewall& operator=(Firewall&&) noexcept = default;
     Firewall(const Firewall&) = delete;
     Firewall& operator=(const Firewall&) = delete;
-    ~Firewall();
+    ~Firewall() = default;
 
 private:
-    struct CtxDeleter {
-        void operator()(nft_ctx* ctx) const;
-    };
-    explicit Firewall(nft_ctx* ctx) : ctx_(ctx) {}
+    Firewall() = default;
     // Runs a command; on success returns nft's output buffer.
     Result<std::string> command(const std::string& cmd);
     Result<std::string> list_table();
 
-    std::unique_ptr<nft_ctx, CtxDeleter> ctx_;
+    bool dry_run_ = false;
     std::string last_listing_;
     std::string comment_;  // `list table inet jaild` right after our last apply
 };
