@@ -10,8 +10,8 @@
 //       SIGKILL to PID, waits for it to be gone (pidfd), then until ADDR:PORT accepts again:
 //       time from the kill.
 //   run-accept TIMEOUT ADDR:PORT -- CMD...
-//       runs CMD, waits until ADDR:PORT accepts, then SIGKILLs CMD and reaps it: time from
-//       the fork to the accept. Fails if CMD exits first.
+//       runs CMD in a session of its own, waits until ADDR:PORT accepts, then SIGKILLs CMD
+//       and reaps it: time from the fork to the accept. Fails if CMD exits first.
 //   kill-wait PID WAITPID TIMEOUT
 //       SIGKILL to PID, then waits until WAITPID (e.g. the firejail parent of PID's sandbox)
 //       is gone: time from the kill.
@@ -222,6 +222,7 @@ int run_accept(int argc, char** argv) {
     pid_t child = ::fork();
     if (child < 0) die(std::string("fork: ") + std::strerror(errno));
     if (child == 0) {
+        ::setsid();  // a session of its own, as jaild gives every jail (see world.sh, "setsid")
         ::execvp(argv[5], argv + 5);
         _exit(127);
     }
