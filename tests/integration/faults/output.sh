@@ -18,7 +18,7 @@ write_config "\"$A\": {\"root\": \"$root\", \"address\": \"10.213.0.2\", \"profi
 start_jaild "$CONFIG"
 wait_until 10 serves "$A" 80 || fail "the noisy jail does not serve"
 wait_until 10 serves "$B" 8080
-logged_before_close() { jailctl logs -n 1000 "$A" | grep -q before-close; }
+logged_before_close() { jailctl logs -n 1000 "$A" | grep before-close >/dev/null; }
 wait_until 10 logged_before_close || fail "the line printed before closing stdout never reached the log"
 
 json_out=$JAILD_TEST_DIR/logs.json

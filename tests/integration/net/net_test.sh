@@ -142,8 +142,8 @@ link_present jv-old && fail "stale veth jv-old not removed"
 log "driver up: $(ip -br link show | tr '\n' ';')"
 [[ $(cat /proc/sys/net/ipv4/ip_forward) == 1 ]] || fail "ip_forward not enabled"
 [[ -e /run/netns/jaild-www && -e /run/netns/jaild-db ]] || fail "jail netns missing: $(ls /run/netns)"
-in_ns jaild-www ip -4 addr show eth0 | grep -q 'inet 10.213.0.2/24' || fail "www has no 10.213.0.2/24"
-in_ns jaild-www ip route show default | grep -q 'via 10.213.0.1' || fail "www has no default route"
+in_ns jaild-www ip -4 addr show eth0 | grep 'inet 10.213.0.2/24' >/dev/null || fail "www has no 10.213.0.2/24"
+in_ns jaild-www ip route show default | grep 'via 10.213.0.1' >/dev/null || fail "www has no default route"
 [[ $(ip -j link show jv-www | grep -o '"master":"[^"]*"') == '"master":"jaild0"' ]] || fail "jv-www not in bridge"
 
 serve jaild-www 80 www
@@ -172,7 +172,7 @@ expect_blocked jaild-db "http://10.213.0.2:80/"
 
 log "--- a rule added to jaild's table is undone"
 nft insert rule inet jaild forward accept
-wait_until 2 bash -c '! nft list chain inet jaild forward | grep -qx "[[:space:]]*accept"' \
+wait_until 2 bash -c '! nft list chain inet jaild forward | grep -x "[[:space:]]*accept" >/dev/null' \
     || fail "tampered table not restored within 2 s"
 expect_blocked jaild-db "http://10.213.0.2:80/"
 
@@ -215,7 +215,7 @@ reload_driver() {  # EXPECTED_LINE
 }
 write_config 10.213.0.1/24 10.213.0 "[\"$PUB\"]" '[5432]'
 reload_driver reloaded
-nft list chain inet jaild prerouting | grep -q "ip daddr $PUB tcp dport 5432 dnat ip to 10.213.0.3:5432" \
+nft list chain inet jaild prerouting | grep "ip daddr $PUB tcp dport 5432 dnat ip to 10.213.0.3:5432" >/dev/null \
     || fail "reloaded ruleset lacks db's DNAT: $(nft list chain inet jaild prerouting)"
 expect_body outside "http://$PUB:5432/" "db5432"
 expect_body host "http://$PUB:5432/" "db5432"
@@ -234,7 +234,7 @@ kill_servers
 stop_driver
 table_present && fail "table inet jaild still present after shutdown"
 link_present $BR && fail "bridge still present after shutdown"
-ip -br link show | grep -q '^jv' && fail "veths left: $(ip -br link show)"
+ip -br link show | grep '^jv' >/dev/null && fail "veths left: $(ip -br link show)"
 compgen -G '/run/netns/jaild-*' >/dev/null && fail "netns left: $(ls /run/netns)"
 FORWARD_AFTER=$(cat /proc/sys/net/ipv4/ip_forward)
 log "ip_forward after: $FORWARD_AFTER"

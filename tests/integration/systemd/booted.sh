@@ -104,7 +104,7 @@ for man in jaild.8 jailctl.8 jaild.json.5; do
   in_ct test -f "/usr/share/man/man${man##*.}/$man.gz" || fail "man page $man not installed"
 done
 in_ct test -f /usr/share/bash-completion/completions/jailctl || fail "bash completion not installed"
-in_ct dpkg-query -W -f='${Conffiles}\n' jaild | grep -q ' /etc/jaild/jaild.json ' ||
+in_ct dpkg-query -W -f='${Conffiles}\n' jaild | grep ' /etc/jaild/jaild.json ' >/dev/null ||
   fail "/etc/jaild/jaild.json is not a conffile"
 # --man=no: the minimal root has no man-db; the man pages themselves are checked above.
 verify=$(in_ct systemd-analyze verify --man=no jaild.service jaild.socket 2>&1) || fail "systemd-analyze verify: $verify"
@@ -116,7 +116,7 @@ log "installed; systemd-analyze verify clean"
 # restart it.
 refused() { [[ $(in_ct systemctl show -P ExecMainStatus jaild) == 78 ]]; }
 wait_until 15 refused || fail "jaild did not exit 78 after install: $(in_ct systemctl status jaild 2>&1)"
-explained() { in_ct journalctl -u jaild SYSLOG_IDENTIFIER=jaild PRIORITY=2 -o cat | grep -q .; }
+explained() { in_ct journalctl -u jaild SYSLOG_IDENTIFIER=jaild PRIORITY=2 -o cat | grep . >/dev/null; }
 wait_until 5 explained || fail "jaild logged no reason (PRIORITY=2): $(in_ct journalctl -u jaild -o cat | tail -n 5)"
 
 # ---- configure: firejail chroot, busybox jails -----------------------------------------------
@@ -148,7 +148,7 @@ wait_until 15 refused || fail "jaild did not exit 78 without firejail chroot: $(
 $(in_ct journalctl -u jaild -o cat -n 15)"
 sleep 3  # RestartSec=2s: a restart, if any, would show by now
 [[ $(in_ct systemctl show -P NRestarts jaild) == 0 ]] || fail "jaild was restarted after exit 78"
-in_ct journalctl -u jaild -o cat | grep -qF "echo 'chroot yes' >> /etc/firejail/firejail.config" ||
+in_ct journalctl -u jaild -o cat | grep -F "echo 'chroot yes' >> /etc/firejail/firejail.config" >/dev/null ||
   fail "the journal lacks the instruction to enable chroot: $(in_ct journalctl -u jaild -o cat | tail -n 5)"
 log "without firejail chroot: refused with exit 78 and the instruction, not restarted"
 in_ct sh -c "echo 'chroot yes' >> /etc/firejail/firejail.config"
@@ -177,12 +177,12 @@ sandboxes_listed() {
 wait_until 10 sandboxes_listed || fail "firejail --list lacks the jails: $(in_ct firejail --list 2>&1)"
 
 # ---- journal and jailctl logs ------------------------------------------------------------------
-journal_has() { in_ct journalctl -u jaild "JAIL=$WWW" -o cat | grep -qx "$1"; }
+journal_has() { in_ct journalctl -u jaild "JAIL=$WWW" -o cat | grep -x "$1" >/dev/null; }
 wait_until 10 journal_has "$WWW-says-hello" || fail "journalctl -u jaild JAIL=$WWW lacks the jail's stdout"
 wait_until 10 journal_has "$WWW-warns" || fail "journalctl -u jaild JAIL=$WWW lacks the jail's stderr"
-in_ct journalctl -u jaild "JAIL=$WWW" JAIL_STREAM=stderr PRIORITY=4 SYSLOG_IDENTIFIER=jaild -o cat | grep -qx "$WWW-warns" ||
+in_ct journalctl -u jaild "JAIL=$WWW" JAIL_STREAM=stderr PRIORITY=4 SYSLOG_IDENTIFIER=jaild -o cat | grep -x "$WWW-warns" >/dev/null ||
   fail "the stderr line lacks JAIL_STREAM=stderr/PRIORITY=4/SYSLOG_IDENTIFIER=jaild: $(in_ct journalctl -u jaild "JAIL=$WWW" -o json | grep warns)"
-in_ct journalctl -u jaild "JAIL=$WWW" JAIL_STREAM=stdout PRIORITY=6 -o cat | grep -qx "$WWW-says-hello" ||
+in_ct journalctl -u jaild "JAIL=$WWW" JAIL_STREAM=stdout PRIORITY=6 -o cat | grep -x "$WWW-says-hello" >/dev/null ||
   fail "the stdout line lacks JAIL_STREAM=stdout/PRIORITY=6: $(in_ct journalctl -u jaild "JAIL=$WWW" -o json | grep says-hello)"
 logs_match() {
   local journal jailctl_out
@@ -230,7 +230,7 @@ restarted() {
   [[ $now != 0 && $now != "$stuck" && $(in_ct systemctl is-active jaild) == active ]]
 }
 wait_until 40 restarted || fail "the watchdog did not restart jaild: $(in_ct systemctl status --no-pager jaild 2>&1)"
-in_ct journalctl -u jaild -o cat | grep -qi 'watchdog timeout' || fail "no watchdog timeout in the journal"
+in_ct journalctl -u jaild -o cat | grep -i 'watchdog timeout' >/dev/null || fail "no watchdog timeout in the journal"
 wait_until 20 jails_running "$WWW" "$APP" "$EXTRA" || fail "jails not back after the watchdog restart: $(ctl status 2>&1)"
 log "watchdog restarted jaild ($stuck -> $(main_pid)); jails running again"
 rm -r "$root/etc/systemd/system/jaild.service.d"
@@ -259,6 +259,6 @@ done
 left=$(in_ct find /etc/systemd /lib/systemd/system /usr/lib/sysusers.d /usr/lib/tmpfiles.d /var/lib/systemd \
   -name '*jaild*' 2>/dev/null || true)
 [[ -z $left ]] || fail "purge left systemd files: $left"
-in_ct systemctl list-units --all --no-legend 'jaild*' | grep -q . && fail "units still loaded after purge: $(in_ct systemctl list-units --all 'jaild*')"
+in_ct systemctl list-units --all --no-legend 'jaild*' | grep . >/dev/null && fail "units still loaded after purge: $(in_ct systemctl list-units --all 'jaild*')"
 in_ct getent group jaild >/dev/null && log "group jaild stays after purge (Debian keeps system groups)"
 log "purge left none of jaild's files ($(wc -w <<<"$files") package paths checked)"
