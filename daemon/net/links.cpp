@@ -21,6 +21,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <map>
 #include <memory>
 #include <thread>
 
@@ -318,33 +319,27 @@ Result<void> remove_bridge(const std::string& name) {
     return delete_link_named(sk->get(), name);
 }
 
-Result<void> ensure_jail_link(const config::BridgeConfig& bridge, const config::JailConfig& jail) {
-    auto host = route_socket();
-    if (!host) return host.error();
-    Link br = get_link(host->get(), bridge.name);
+namespace {
+
+Result<void> ensure_jail_link_on(nl_sock* host, nl_sock* ns, int nsfd, const config::BridgeConfig& bridge,
+                                 const config::JailConfig& jail) {
+    Link br = get_link(host, bridge.name);
     if (!br) return make_error("bridge " + bridge.name + " does not exist; it is created when jaild starts (ensure_bridge)");
     const int br_index = rtnl_link_get_ifindex(br.get());
-
-    const std::string path = netns_path(jail.name);
-    if (auto r = create_netns(path); !r) return r;
-    UniqueFd nsfd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!nsfd) return make_error("cannot open " + path + ": " + errno_text(errno));
     const std::string ns_what = "network namespace " + netns_name(jail.name);
-    auto ns = route_socket_in(nsfd.get(), ns_what);
-    if (!ns) return ns.error();
 
     const std::string hv = host_veth_name(jail.name);
-    Link host_end = get_link(host->get(), hv);
-    Link jail_end = get_link(ns->get(), kJailIf);
+    Link host_end = get_link(host, hv);
+    Link jail_end = get_link(ns, kJailIf);
     // A veth's IFLA_LINK is its peer's ifindex: both ends present and paired = keep them.
     const bool paired = host_end && jail_end && rtnl_link_is_veth(host_end.get()) &&
                         rtnl_link_get_link(host_end.get()) == rtnl_link_get_ifindex(jail_end.get());
     if (!paired) {
         if (host_end) {
-            if (auto r = delete_link_named(host->get(), hv); !r) return r;
+            if (auto r = delete_link_named(host, hv); !r) return r;
         }
         if (jail_end) {
-            if (auto r = delete_link_named(ns->get(), kJailIf); !r) return r;
+            if (auto r = delete_link_named(ns, kJailIf); !r) return r;
         }
         Link veth(rtnl_link_veth_alloc());
         if (!veth) return make_error("out of memory");
@@ -353,37 +348,37 @@ Result<void> ensure_jail_link(const config::BridgeConfig& bridge, const config::
         rtnl_link_set_name(peer.get(), kJailIf);
         NlAddr mac = mac_for(jail.address);
         if (mac) rtnl_link_set_addr(peer.get(), mac.get());
-        rtnl_link_set_ns_fd(peer.get(), nsfd.get());
-        if (int err = rtnl_link_add(host->get(), veth.get(), NLM_F_CREATE | NLM_F_EXCL); err < 0)
+        rtnl_link_set_ns_fd(peer.get(), nsfd);
+        if (int err = rtnl_link_add(host, veth.get(), NLM_F_CREATE | NLM_F_EXCL); err < 0)
             return make_error("cannot create veth pair " + hv + " <-> " + ns_what + " " + kJailIf +
                               " for jail " + jail.name + ": " + nlerr(err));
-        host_end = get_link(host->get(), hv);
-        jail_end = get_link(ns->get(), kJailIf);
+        host_end = get_link(host, hv);
+        jail_end = get_link(ns, kJailIf);
         if (!host_end || !jail_end) return make_error("veth pair " + hv + " for jail " + jail.name + " vanished right after it was created");
     }
-    if (auto r = set_up(host->get(), host_end.get(), br_index, hv + " in bridge " + bridge.name); !r) return r;
+    if (auto r = set_up(host, host_end.get(), br_index, hv + " in bridge " + bridge.name); !r) return r;
 
-    Link lo = get_link(ns->get(), "lo");
+    Link lo = get_link(ns, "lo");
     if (lo) {
-        if (auto r = set_up(ns->get(), lo.get(), 0, "lo in " + ns_what); !r) return r;
+        if (auto r = set_up(ns, lo.get(), 0, "lo in " + ns_what); !r) return r;
     }
-    if (auto r = set_up(ns->get(), jail_end.get(), 0, std::string(kJailIf) + " in " + ns_what); !r) return r;
+    if (auto r = set_up(ns, jail_end.get(), 0, std::string(kJailIf) + " in " + ns_what); !r) return r;
 
     const int eth0 = rtnl_link_get_ifindex(jail_end.get());
     const Ipv4Cidr want{jail.address, bridge.address.prefix};
     const std::string where = std::string(kJailIf) + " in " + ns_what;
-    auto addrs = ipv4_addresses(ns->get(), eth0, where);
+    auto addrs = ipv4_addresses(ns, eth0, where);
     if (!addrs) return addrs.error();
     bool have = false;
     for (const auto& a : *addrs) {
         if (a == want) {
             have = true;
-        } else if (auto r = delete_address(ns->get(), eth0, a, where); !r) {
+        } else if (auto r = delete_address(ns, eth0, a, where); !r) {
             return r;
         }
     }
     if (!have) {
-        if (auto r = add_address(ns->get(), eth0, want, where); !r) return r;
+        if (auto r = add_address(ns, eth0, want, where); !r) return r;
     }
 
     Route route(rtnl_route_alloc());
@@ -400,10 +395,54 @@ Result<void> ensure_jail_link(const config::BridgeConfig& bridge, const config::
     rtnl_route_nh_set_gateway(nh, gw.get());
     rtnl_route_nh_set_ifindex(nh, eth0);
     rtnl_route_add_nexthop(route.get(), nh);  // the route owns nh from here
-    if (int err = rtnl_route_add(ns->get(), route.get(), NLM_F_REPLACE); err < 0)
+    if (int err = rtnl_route_add(ns, route.get(), NLM_F_REPLACE); err < 0)
         return make_error("cannot set the default route via " + bridge.address.address.str() + " in " +
                           ns_what + ": " + nlerr(err));
     return {};
+}
+
+}  // namespace
+
+struct LinkSockets::Impl {
+    struct InNetns {
+        dev_t dev = 0;
+        ino_t ino = 0;
+        Sock sock;
+    };
+    Sock host;
+    std::map<std::string, InNetns> jails;
+};
+
+LinkSockets::LinkSockets() : impl_(std::make_unique<Impl>()) {}
+LinkSockets::~LinkSockets() = default;
+void LinkSockets::forget(const std::string& jail) { impl_->jails.erase(jail); }
+
+Result<void> ensure_jail_link(LinkSockets& sockets, const config::BridgeConfig& bridge,
+                              const config::JailConfig& jail) {
+    auto& cache = sockets.impl();
+    if (!cache.host) {
+        auto sk = route_socket();
+        if (!sk) return sk.error();
+        cache.host = std::move(*sk);
+    }
+    const std::string path = netns_path(jail.name);
+    if (auto r = create_netns(path); !r) return r;
+    UniqueFd nsfd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    if (!nsfd) return make_error("cannot open " + path + ": " + errno_text(errno));
+    struct stat st {};
+    if (::fstat(nsfd.get(), &st) != 0) return make_error("cannot stat " + path + ": " + errno_text(errno));
+    auto it = cache.jails.find(jail.name);
+    if (it == cache.jails.end() || it->second.dev != st.st_dev || it->second.ino != st.st_ino) {
+        auto sk = route_socket_in(nsfd.get(), "network namespace " + netns_name(jail.name));
+        if (!sk) return sk.error();
+        it = cache.jails.insert_or_assign(jail.name, LinkSockets::Impl::InNetns{st.st_dev, st.st_ino, std::move(*sk)}).first;
+    }
+    auto result = ensure_jail_link_on(cache.host.get(), it->second.sock.get(), nsfd.get(), bridge, jail);
+    if (!result) {  // start the next call from fresh sockets
+        cache.host.reset();
+        cache.jails.erase(jail.name);
+    }
+    return result;
 }
 
 Result<void> remove_jail_link(const std::string& jail) {

@@ -4,6 +4,7 @@
 // entered only by a short-lived dedicated thread, never by the daemon's own thread.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -35,10 +36,31 @@ std::string netns_path(const std::string& jail);      // "/run/netns/jaild-<jail
 // "jv.<first 4 chars><8 hex of FNV-1a(name)>" ('.' cannot occur in jail names).
 std::string host_veth_name(const std::string& jail);
 
+// Netlink route sockets kept between calls to ensure_jail_link: one in jaild's own network
+// namespace and one in each jail's. Opening a socket inside a namespace takes a thread (the
+// daemon's thread never changes namespace); with two fresh sockets per call that was most of
+// what ensure_jail_link cost on every jail start (bench figure 1). A jail's socket is dropped
+// when its namespace file names another namespace than before, and both when a request fails.
+class LinkSockets {
+public:
+    LinkSockets();
+    ~LinkSockets();
+    LinkSockets(const LinkSockets&) = delete;
+    LinkSockets& operator=(const LinkSockets&) = delete;
+    void forget(const std::string& jail);  // its namespace is going away
+
+    struct Impl;
+    Impl& impl() { return *impl_; }
+
+private:
+    std::unique_ptr<Impl> impl_;
+};
+
 // Idempotent: named netns, veth pair (host side in the bridge and up, peer in the netns as
 // eth0 with the jail's address/prefix), lo and eth0 up, default route via the bridge
 // address. Existing pieces with the right settings are left alone; wrong ones are fixed.
-Result<void> ensure_jail_link(const config::BridgeConfig& bridge, const config::JailConfig& jail);
+Result<void> ensure_jail_link(LinkSockets& sockets, const config::BridgeConfig& bridge,
+                              const config::JailConfig& jail);
 // Deletes the host veth (its peer goes with it), unmounts and unlinks the netns. Missing = ok.
 Result<void> remove_jail_link(const std::string& jail);
 // Jail names with a /run/netns/jaild-* file (e.g. left behind by a crashed jaild).

@@ -117,13 +117,14 @@ Result<std::unique_ptr<Network>> Network::create(boost::asio::io_context& io,
 }
 
 Result<void> Network::ensure_jail(const config::JailConfig& jail) {
-    if (auto r = ensure_jail_link(config_.bridge, jail); !r) return r;
+    if (auto r = ensure_jail_link(link_sockets_, config_.bridge, jail); !r) return r;
     ensured_[jail.name] = jail;
     return {};
 }
 
 Result<void> Network::remove_jail(const std::string& jail) {
     ensured_.erase(jail);
+    link_sockets_.forget(jail);
     return remove_jail_link(jail);
 }
 
@@ -155,6 +156,7 @@ void Network::shutdown() {
     for (const auto& [name, _] : config_.jails) jails.insert(name);
     for (const auto& name : stale_jail_netns()) jails.insert(name);
     for (const auto& name : jails) {
+        link_sockets_.forget(name);
         if (auto r = remove_jail_link(name); !r)
             spdlog::error("network: removing the network of jail {}: {}", name, r.error().message);
     }
@@ -261,7 +263,7 @@ void Network::restore_links() {
         bridge_state_.created_by_us = bridge_state_.created_by_us || r->created_by_us;
         spdlog::warn("network: bridge {} was deleted by someone else; recreated it", config_.bridge.name);
         for (const auto& [name, jail] : ensured_) {
-            if (auto j = ensure_jail_link(config_.bridge, jail); !j)
+            if (auto j = ensure_jail_link(link_sockets_, config_.bridge, jail); !j)
                 spdlog::error("network: reattaching jail {} to bridge {}: {}", name, config_.bridge.name, j.error().message);
         }
         return;
@@ -269,7 +271,7 @@ void Network::restore_links() {
     for (const auto& [name, jail] : ensured_) {
         const std::string veth = host_veth_name(name);
         if (link_exists(veth)) continue;
-        if (auto r = ensure_jail_link(config_.bridge, jail); !r)
+        if (auto r = ensure_jail_link(link_sockets_, config_.bridge, jail); !r)
             spdlog::error("network: veth {} of jail {} was deleted and could not be restored: {}", veth, name,
                           r.error().message);
         else

@@ -55,6 +55,7 @@ private:
     BridgeState bridge_state_;
     std::optional<std::string> previous_ip_forward_;
     std::map<std::string, config::JailConfig> ensured_;  // jails whose link we keep up
+    LinkSockets link_sockets_;
     boost::asio::posix::stream_descriptor nft_events_;   // NETLINK_NETFILTER, NFNLGRP_NFTABLES
     boost::asio::posix::stream_descriptor link_events_;  // NETLINK_ROUTE, RTNLGRP_LINK
     boost::asio::steady_timer nft_debounce_;
