@@ -243,44 +243,39 @@ int run_accept(int argc, char** argv) {
     return 0;
 }
 
-int repeat(int argc, char** argv) {
-    if (argc < 5 || std::strcmp(argv[3], "--") != 0) die("usage: repeat N -- CMD...");
-    int n = std::atoi(argv[2]);
-    for (int i = 0; i < n; ++i) {
-        auto t0 = Clock::now();
-        pid_t child = ::fork();
-        if (child == 0) {
-            int null = ::open("/dev/null", O_RDWR);
-            ::dup2(null, 1);
-            ::dup2(null, 2);
-            ::execvp(argv[4], argv + 4);
-            _exit(127);
-        }
-        int status = 0;
-        ::waitpid(child, &status, 0);
-        double elapsed = ms_since(t0);
-        if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-            die(std::string(argv[4]) + " failed (status " + std::to_string(status) + ")");
-        std::printf("%.3f\n", elapsed);
-    }
-    return 0;
-}
-
-int cpu(int argc, char** argv) {
-    if (argc < 4 || std::strcmp(argv[2], "--") != 0) die("usage: cpu -- CMD...");
+// Runs CMD (argv[0] looked up in PATH) with stdout and stderr to /dev/null, waits for it
+// and dies unless it exits 0. Returns the rusage of it and the descendants it waited for.
+rusage run_quiet(char** cmd) {
     pid_t child = ::fork();
     if (child == 0) {
         int null = ::open("/dev/null", O_RDWR);
         ::dup2(null, 1);
         ::dup2(null, 2);
-        ::execvp(argv[3], argv + 3);
+        ::execvp(cmd[0], cmd);
         _exit(127);
     }
     int status = 0;
     rusage usage{};
     ::wait4(child, &status, 0, &usage);
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
-        die(std::string(argv[3]) + " failed (status " + std::to_string(status) + ")");
+        die(std::string(cmd[0]) + " failed (status " + std::to_string(status) + ")");
+    return usage;
+}
+
+int repeat(int argc, char** argv) {
+    if (argc < 5 || std::strcmp(argv[3], "--") != 0) die("usage: repeat N -- CMD...");
+    int n = std::atoi(argv[2]);
+    for (int i = 0; i < n; ++i) {
+        auto t0 = Clock::now();
+        run_quiet(argv + 4);
+        std::printf("%.3f\n", ms_since(t0));
+    }
+    return 0;
+}
+
+int cpu(int argc, char** argv) {
+    if (argc < 4 || std::strcmp(argv[2], "--") != 0) die("usage: cpu -- CMD...");
+    rusage usage = run_quiet(argv + 3);
     auto ms = [](const timeval& t) { return t.tv_sec * 1e3 + t.tv_usec / 1e3; };
     std::printf("%.3f\n", ms(usage.ru_utime) + ms(usage.ru_stime));
     return 0;
