@@ -2,7 +2,6 @@
 #include "supervisor/supervisor.hpp"
 
 #include <fcntl.h>
-#include <poll.h>
 #include <signal.h>
 #include <sys/syscall.h>
 #include <unistd.h>
