@@ -4,6 +4,7 @@
 #   - installed with the packaged firejail config untouched: jaild refuses to start, saying how to
 #     enable chroot, and is not restarted (exit 78);
 #   - `systemctl enable --now jaild` -> active, STATUS= in `systemctl status`, jails running;
+#   - `jailctl join www -- CMD` runs CMD in the jail and returns its status;
 #   - `journalctl -u jaild JAIL=www` shows the jail's output; `jailctl logs www` shows the same;
 #   - `systemctl reload` applies a configuration change; `systemctl restart` brings all back;
 #   - a stopped (SIGSTOP) jaild is restarted by the watchdog (drop-in WatchdogSec=3s);
@@ -175,6 +176,13 @@ sandboxes_listed() {
   list=$(in_ct firejail --list 2>/dev/null) && [[ $list == *"name=$WWW"* && $list == *"name=$APP"* ]]
 }
 wait_until 10 sandboxes_listed || fail "firejail --list lacks the jails: $(in_ct firejail --list 2>&1)"
+# jailctl join through the socket systemd holds, into a jail jaild started as a service.
+joined=$(in_ct jailctl join "$WWW" -- hostname) || fail "jailctl join $WWW failed (status $?): $joined"
+[[ $joined == "$WWW" ]] || fail "jailctl join $WWW -- hostname printed '$joined'"
+join_status=0
+in_ct jailctl join "$WWW" -- sh -c 'exit 7' || join_status=$?
+((join_status == 7)) || fail "jailctl join $WWW -- sh -c 'exit 7' returned $join_status, not 7"
+log "jailctl join works under systemd"
 
 # ---- journal and jailctl logs ------------------------------------------------------------------
 journal_has() { in_ct journalctl -u jaild "JAIL=$WWW" -o cat | grep -x "$1" >/dev/null; }
