@@ -87,7 +87,9 @@ int run_jailctl(int argc, char** argv) {
     provision->add_option("JAIL", provision_jails, "jail names");
     provision->add_flag("--all", provision_all, "every jail that has a \"provision\" section");
     provision->add_flag("--force", provision_force,
-                        "rebuild even when up to date or when the configuration changed");
+                        "rebuild even when up to date or when the configuration changed (a "
+                        "postgresql jail's replaced root, database included, is kept as "
+                        "ROOT.previous)");
     for (auto* sub : app.get_subcommands({})) sub->footer(kExitCodes);
 
     try {

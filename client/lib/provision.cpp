@@ -85,6 +85,10 @@ int run_provision(Connection& c, std::vector<std::string> jails, bool all, bool 
             if (what == "built") {
                 o.out << jail << ": built in " << format_elapsed(res.value("elapsed_ms", 0LL))
                       << (res.value("started", false) ? "; started" : "") << "\n";
+                if (res.contains("previous_root"))
+                    o.out << jail << ": the replaced root, with its database, is kept as "
+                          << res["previous_root"].get<std::string>()
+                          << "; copy what you need from it, then remove it\n";
             } else if (what == "changed") {
                 o.out << jail << ": the configuration changed since the root was built:\n";
                 for (const auto& ch : res.value("changes", json::array()))

@@ -422,8 +422,10 @@ void Builder::swap() {
     auto jail = impl_.find(b_->jail);
     if (!jail) return fail("the jail left the configuration");
     bool was_up = !jail->machine.held_down() && impl_.shut_down.count(b_->jail) == 0;
+    // A database lives in its root (/var/lib/postgresql): a rebuild must not throw it away.
+    const bool keeps_data = jail->config.provision && jail->config.provision->recipe == "postgresql";
     Builder self = *this;
-    sup_.stop(b_->jail, [self, was_up](Result<void>) mutable {
+    sup_.stop(b_->jail, [self, was_up, keeps_data](Result<void>) mutable {
         auto& b = *self.b_;
         std::error_code ec;
         bool had_root = fs::exists(b.root, ec);
@@ -449,9 +451,6 @@ void Builder::swap() {
         }
         log::jail_logger(b.jail)->info("jail '{}': new root in place ({}s)", b.jail,
                                        b.elapsed_ms() / 1000);
-        if (had_root) {
-            self.remove_tree(b.old_root, [](bool) {});
-        }
         json result{{"jail", b.jail},
                     {"status", "built"},
                     {"elapsed_ms", b.elapsed_ms()},
@@ -462,7 +461,33 @@ void Builder::swap() {
                 if (!r) log::jail_logger(name)->warn("after provisioning: {}", r.error().message);
             });
         }
-        self.finish(result);
+        if (!had_root) return self.finish(result);
+        if (!keeps_data) {
+            self.remove_tree(b.old_root, [](bool) {});
+            return self.finish(result);
+        }
+        // Keep the replaced root, with its database, as ROOT.previous (replacing an older
+        // one) until the administrator removes it. The build finishes only once it is moved,
+        // so that no new build (whose first step clears ROOT.old) starts before.
+        const std::string previous = b.root + ".previous";
+        self.remove_tree(previous, [self, previous, outcome = result](bool ok) mutable {
+            auto& bb = *self.b_;
+            std::error_code rename_error;
+            if (ok) fs::rename(bb.old_root, previous, rename_error);
+            std::string kept = ok && !rename_error ? previous : bb.old_root;
+            if (!ok || rename_error)
+                log::jail_logger(bb.jail)->error(
+                    "jail '{}': cannot move the replaced root to {} ({}); it stays as {}, which "
+                    "the next provisioning of this jail removes: move it elsewhere to keep it",
+                    bb.jail, previous, ok ? rename_error.message() : "cannot remove the older one",
+                    bb.old_root);
+            log::jail_logger(bb.jail)->warn(
+                "jail '{}': the replaced root, with its database (/var/lib/postgresql), is kept "
+                "as {}; copy what you need from it, then remove it (rm -rf {})",
+                bb.jail, kept, kept);
+            outcome["previous_root"] = kept;
+            self.finish(outcome);
+        });
     });
 }
 

@@ -118,6 +118,15 @@ grep -rq "received fast shutdown request" "$ROOTS/db/var/log/postgresql/" ||
   fail "PostgreSQL's log shows no fast shutdown: $(ls -l "$ROOTS/db/var/log/postgresql/")"
 log "fast shutdown logged, data kept"
 
+log "a forced rebuild of db keeps the replaced root, with its database, as db.previous"
+out=$(jailctl provision --force "$DB" 2>&1) || fail "provision --force $DB failed: $out"
+grep -F "kept as $ROOTS/db.previous" <<<"$out" >/dev/null || fail "jailctl does not name the kept root: $out"
+ls "$ROOTS"/db.previous/var/lib/postgresql/*/main/PG_VERSION >/dev/null ||
+  fail "the replaced root's database cluster is gone: $(ls -la "$ROOTS")"
+[[ ! -e $ROOTS/db.old ]] || fail "db.old left behind"
+wait_until 60 sql_ok || fail "no SQL round trip after the rebuild of db"
+log "db rebuilt and serving; its previous root and database kept in db.previous"
+
 [[ -s $ROOTS/www/var/log/apache2/access.log && -s $ROOTS/www/var/log/apache2/error.log ]] ||
   fail "Apache's logs are not on disk: $(ls -l "$ROOTS/www/var/log/apache2/")"
 ls "$ROOTS"/db/var/log/postgresql/postgresql-*.log >/dev/null || fail "PostgreSQL's log is not on disk"
