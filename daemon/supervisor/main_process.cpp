@@ -23,8 +23,7 @@ namespace jaild::supervisor {
 
 namespace {
 
-constexpr Millis kFindFirst{1};       // firejail needs a few ms to start the command
-constexpr Millis kFindMax{500};       // then back off to this
+constexpr Millis kFindMax{500};       // launch looks after 1 ms, then 2, 4, ... up to this
 constexpr int kStatusAttempts = 20;   // 1 ms apart: the status shows within microseconds
 
 UniqueFd open_pidfd(int pid) { return UniqueFd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0))); }

@@ -184,7 +184,7 @@ void Supervisor::Impl::launch(const std::shared_ptr<Jail>& jail) {
         if (auto j = weak.lock()) on_exit(j, status);
     });
     jail->main_process.reset();
-    find_main_process(jail, Millis(1));
+    find_main_process(jail, Millis(1));  // firejail needs a few ms to start the command
     jail->pipes.clear();
     for (auto* fd : {&out_read, &err_read}) {
         auto pipe = std::make_unique<OutputPipe>(io);
