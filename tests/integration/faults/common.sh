@@ -2,15 +2,21 @@
 # tests' helpers (write_config, jail_root, status_of, status_is).
 source "$JAILD_SOURCE_DIR/tests/integration/supervisor/common.sh"
 
-# web_jail NAME INDEX PORT [EXTRA_JSON]: a busybox httpd jail at 10.213.0.INDEX publishing PORT.
+# web_jail NAME INDEX PORT [EXTRA_JSON] [RESTART_JSON]: a busybox httpd jail at 10.213.0.INDEX
+# publishing PORT; RESTART_JSON is its "restart" object (default: always, 100 ms backoff).
 web_jail() {
   local name=$1 index=$2 port=$3 extra=${4:-} root
+  local restart=${5:-'{"policy": "always", "backoff_initial": "100ms", "backoff_max": "1s"}'}
   root=$(jail_root "$name" "$name says hi")
   printf '"%s": {"root": "%s", "address": "10.213.0.%s", "profile": "none", "publish": [%s],
     "command": ["/bin/httpd", "-f", "-p", "10.213.0.%s:%s", "-h", "/www"],
-    "restart": {"policy": "always", "backoff_initial": "100ms", "backoff_max": "1s"}%s}' \
-    "$name" "$root" "$index" "$port" "$index" "$port" "${extra:+, $extra}"
+    "restart": %s%s}' \
+    "$name" "$root" "$index" "$port" "$index" "$port" "$restart" "${extra:+, $extra}"
 }
+
+# A restart policy that reaches "failed" quickly: 3 failures within 60 s.
+CRASH_LOOP_RESTART='{"policy": "always", "backoff_initial": "100ms", "backoff_max": "200ms",
+  "crash_loop_limit": 3, "crash_loop_window": "60s", "crash_loop_cooldown": "60s"}'
 
 # serves NAME PORT: the jail's page comes back through the public address.
 serves() {

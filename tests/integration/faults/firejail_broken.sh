@@ -8,16 +8,7 @@ source "$JAILD_SOURCE_DIR/tests/integration/harness/lib.sh"
 source "$(dirname "$0")/common.sh"
 
 A=${JAILD_TEST_ID}-a B=${JAILD_TEST_ID}-b
-restart_json='"restart": {"policy": "always", "backoff_initial": "100ms", "backoff_max": "200ms",
-  "crash_loop_limit": 3, "crash_loop_window": "60s", "crash_loop_cooldown": "60s"}'
-jail() {  # NAME INDEX PORT
-  local root
-  root=$(jail_root "$1" "$1 says hi")
-  printf '"%s": {"root": "%s", "address": "10.213.0.%s", "profile": "none", "publish": [%s],
-    "command": ["/bin/httpd", "-f", "-p", "10.213.0.%s:%s", "-h", "/www"], %s}' \
-    "$1" "$root" "$2" "$3" "$2" "$3" "$restart_json"
-}
-write_config "$(jail "$A" 2 80)" "$(jail "$B" 3 8080)"
+write_config "$(web_jail "$A" 2 80 "" "$CRASH_LOOP_RESTART")" "$(web_jail "$B" 3 8080 "" "$CRASH_LOOP_RESTART")"
 
 # jaild runs firejail through this path, which the test swaps.
 FJ=$JAILD_TEST_DIR/bin/firejail
