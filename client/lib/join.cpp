@@ -176,6 +176,81 @@ int relay_tty(Connection& c, UniqueFd master) {
     return *status;
 }
 
+// The jail's stdio as pipes that jailctl relays: the jail never gets a descriptor of the
+// admin's own (a terminal there would let it push input into the admin's shell).
+struct RelayPipes {
+    UniqueFd jail_in, jail_out, jail_err;  // sent to jaild for the command
+    UniqueFd to_in, from_out, from_err;    // kept here
+};
+
+std::optional<RelayPipes> make_relay_pipes() {
+    int in[2], out[2], err[2];
+    if (::pipe2(in, O_CLOEXEC) != 0) return std::nullopt;
+    RelayPipes p;
+    p.jail_in.reset(in[0]);
+    p.to_in.reset(in[1]);
+    if (::pipe2(out, O_CLOEXEC) != 0) return std::nullopt;
+    p.from_out.reset(out[0]);
+    p.jail_out.reset(out[1]);
+    if (::pipe2(err, O_CLOEXEC) != 0) return std::nullopt;
+    p.from_err.reset(err[0]);
+    p.jail_err.reset(err[1]);
+    return p;
+}
+
+// Copies stdin to the command and its output to ours until jaild reports the exit and the
+// command's output has ended (jaild ends what the command left running before that).
+int relay_pipes(Connection& c, RelayPipes& p, const Output& o) {
+    ::fcntl(p.to_in.get(), F_SETFL, ::fcntl(p.to_in.get(), F_GETFL) | O_NONBLOCK);
+    std::optional<int> status;
+    bool stdin_open = true, out_open = true, err_open = true;
+    std::string pending;  // read from stdin, not yet accepted by the pipe
+    char buf[16384];
+    auto copy_out = [&](int from, int to, bool& open) {
+        ssize_t n = ::read(from, buf, sizeof buf);
+        if (n > 0) write_all(to, buf, static_cast<std::size_t>(n));
+        else if (n == 0 || (errno != EINTR && errno != EAGAIN)) open = false;
+    };
+    for (;;) {
+        if (status && !out_open && !err_open) return *status;
+        if (!status && c.has_buffered_line()) {
+            status = read_exit(c, o);
+            continue;
+        }
+        bool want_stdin = stdin_open && pending.empty() && !status;
+        pollfd fds[5] = {{status ? -1 : c.fd(), POLLIN, 0},
+                         {out_open ? p.from_out.get() : -1, POLLIN, 0},
+                         {err_open ? p.from_err.get() : -1, POLLIN, 0},
+                         {want_stdin ? STDIN_FILENO : -1, POLLIN, 0},
+                         {!pending.empty() && p.to_in ? p.to_in.get() : -1, POLLOUT, 0}};
+        if (::poll(fds, 5, -1) < 0) {
+            if (errno == EINTR) continue;
+            return exit_codes::kFailed;
+        }
+        if (fds[1].revents) copy_out(p.from_out.get(), STDOUT_FILENO, out_open);
+        if (fds[2].revents) copy_out(p.from_err.get(), STDERR_FILENO, err_open);
+        if (fds[3].revents) {
+            ssize_t n = ::read(STDIN_FILENO, buf, sizeof buf);
+            if (n > 0) {
+                pending.assign(buf, static_cast<std::size_t>(n));
+            } else if (n == 0 || (errno != EINTR && errno != EAGAIN)) {
+                stdin_open = false;
+                p.to_in.reset();  // EOF for the command
+            }
+        }
+        if (fds[4].revents) {
+            ssize_t n = ::write(p.to_in.get(), pending.data(), pending.size());
+            if (n > 0) pending.erase(0, static_cast<std::size_t>(n));
+            else if (n < 0 && errno != EAGAIN && errno != EINTR) {
+                pending.clear();  // the command closed its stdin
+                stdin_open = false;
+                p.to_in.reset();
+            }
+        }
+        if (!status && (fds[0].revents & (POLLIN | POLLHUP | POLLERR))) status = read_exit(c, o);
+    }
+}
+
 }  // namespace
 
 int run_join(Connection& c, const std::string& jail, const std::vector<std::string>& command,
@@ -183,6 +258,7 @@ int run_join(Connection& c, const std::string& jail, const std::vector<std::stri
     const bool tty = ::isatty(STDIN_FILENO) && ::isatty(STDOUT_FILENO);
     json params{{"jail", jail}, {"command", command}, {"tty", tty}};
     std::vector<int> fds;
+    std::optional<RelayPipes> pipes;
     if (tty) {
         winsize ws{};
         if (::ioctl(STDIN_FILENO, TIOCGWINSZ, &ws) == 0 && ws.ws_row > 0 && ws.ws_col > 0) {
@@ -190,10 +266,21 @@ int run_join(Connection& c, const std::string& jail, const std::vector<std::stri
             params["cols"] = ws.ws_col;
         }
     } else {
-        fds = {STDIN_FILENO, STDOUT_FILENO, STDERR_FILENO};
+        pipes = make_relay_pipes();
+        if (!pipes) {
+            o.err << "jailctl: join " << jail << ": cannot create pipes: " << std::strerror(errno)
+                  << "\n";
+            return exit_codes::kFailed;
+        }
+        fds = {pipes->jail_in.get(), pipes->jail_out.get(), pipes->jail_err.get()};
     }
     std::vector<UniqueFd> received;
     auto r = c.call("join", params, fds, &received);
+    if (pipes) {  // jaild has its own copies now; ours would keep the output from ending
+        pipes->jail_in.reset();
+        pipes->jail_out.reset();
+        pipes->jail_err.reset();
+    }
     if (!r) {
         o.err << "jailctl: join " << jail << ": " << r.error().message << "\n";
         return exit_codes::kFailed;
@@ -206,10 +293,7 @@ int run_join(Connection& c, const std::string& jail, const std::vector<std::stri
         }
         return relay_tty(c, std::move(received.front()));
     }
-    for (;;) {
-        auto status = read_exit(c, o);
-        if (status) return *status;
-    }
+    return relay_pipes(c, *pipes, o);
 }
 
 }  // namespace jaild::client

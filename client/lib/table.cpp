@@ -79,6 +79,21 @@ std::string format_status_table(const std::vector<JailStatus>& jails, bool color
             if (j.next_retry_ms) notes += " (next try in " + format_uptime(j.next_retry_ms) + ")";
             notes += "\n";
         }
+        if (j.confinement) {
+            const auto& c = *j.confinement;
+            auto list = [](const std::vector<std::string>& v) {
+                std::string out;
+                for (const auto& s : v) out += (out.empty() ? "" : ",") + s;
+                return out.empty() ? std::string("none") : out;
+            };
+            notes += j.name + ": main process " +
+                     (j.main_pid ? std::to_string(*j.main_pid) : std::string("?")) +
+                     ": capabilities " + list(c.capabilities) + "; bounding set " +
+                     list(c.bounding) + "; no_new_privs " + (c.no_new_privs ? "yes" : "NO") +
+                     "; seccomp " + c.seccomp +
+                     (c.seccomp == "filter" ? " (" + std::to_string(c.seccomp_filters) + ")" : "") +
+                     "\n";
+        }
     }
     return align_columns(rows, colors) + notes;
 }

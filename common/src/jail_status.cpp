@@ -29,6 +29,12 @@ void to_json(nlohmann::json& j, const JailStatus& s) {
     put_optional(j, "main_pid", s.main_pid);
     put_optional(j, "uptime_ms", s.uptime_ms);
     put_optional(j, "next_retry_ms", s.next_retry_ms);
+    if (s.confinement) {
+        const auto& c = *s.confinement;
+        j["confinement"] = {{"capabilities", c.capabilities}, {"bounding", c.bounding},
+                            {"no_new_privs", c.no_new_privs}, {"seccomp", c.seccomp},
+                            {"seccomp_filters", c.seccomp_filters}};
+    }
 }
 
 void from_json(const nlohmann::json& j, JailStatus& s) {
@@ -45,6 +51,15 @@ void from_json(const nlohmann::json& j, JailStatus& s) {
     get_optional(j, "main_pid", s.main_pid);
     get_optional(j, "uptime_ms", s.uptime_ms);
     get_optional(j, "next_retry_ms", s.next_retry_ms);
+    if (auto it = j.find("confinement"); it != j.end() && it->is_object()) {
+        Confinement c;
+        c.capabilities = it->value("capabilities", std::vector<std::string>{});
+        c.bounding = it->value("bounding", std::vector<std::string>{});
+        c.no_new_privs = it->value("no_new_privs", false);
+        c.seccomp = it->value("seccomp", "");
+        c.seccomp_filters = it->value("seccomp_filters", 0);
+        s.confinement = std::move(c);
+    }
 }
 
 void to_json(nlohmann::json& j, const LogLine& l) {

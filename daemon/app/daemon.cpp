@@ -20,6 +20,7 @@
 #include "log/logging.hpp"
 #include "net/links.hpp"
 #include "net/network.hpp"
+#include "sandbox/hardening.hpp"
 #include "sandbox/preflight.hpp"
 #include "sandbox/process_tree.hpp"
 #include "supervisor/supervisor.hpp"
@@ -206,6 +207,7 @@ int run_daemon(int argc, char** argv) {
         for (const auto& issue : loaded.issues) spdlog::critical("  {}", issue.str());
         return kExitConfig;
     }
+    sandbox::log_weakenings(loaded.config);
     if (options.check_config) {
         spdlog::info("{} is valid: {} jail(s)", options.config, loaded.config.jails.size());
         return 0;

@@ -40,10 +40,10 @@ struct RestartConfig {
 };
 
 struct HealthConfig {
-    enum class Kind { none, tcp, exec };
+    enum class Kind { none, tcp, exec, postgresql };
     Kind kind = Kind::none;
-    int tcp_port = 0;                // kind == tcp: connect to the jail's address:port
-    std::vector<std::string> exec;   // kind == exec: run inside the jail via firejail --join
+    int tcp_port = 0;                // tcp, postgresql: the port on the jail's address
+    std::vector<std::string> exec;   // kind == exec: run inside the jail (sandbox/enter.hpp)
     Millis interval{5'000};
     Millis timeout{2'000};
     int retries = 3;                 // consecutive failures before `unhealthy`
@@ -88,7 +88,12 @@ struct JailConfig {
     int stop_signal = 15;              // SIGTERM
     Millis stop_timeout{10'000};
     HealthConfig health;
-    std::string profile = "default";   // "default" (server.profile), "none", or a path
+    // "default" (jaild's hardening, sandbox/hardening.hpp), "none" (no hardening), or the
+    // absolute path of a firejail profile.
+    std::string profile = "default";
+    // The capabilities the jail keeps under the default hardening (firejail --caps.keep);
+    // nullopt: the default for its recipe.
+    std::optional<std::vector<std::string>> capabilities;
     std::vector<std::string> firejail_options;
     std::string hostname;              // defaults to the jail's name
     Limits limits;

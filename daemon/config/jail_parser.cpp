@@ -214,8 +214,8 @@ std::string parse_profile(FieldReader& reader, const json& value, const std::str
         return *profile;
     }
     reader.add(path, json_quote(*profile) +
-                         " is not a profile; use \"default\" (firejail's "
-                         "server.profile), \"none\" (no profile, e.g. for busybox roots) or an "
+                         " is not a profile; use \"default\" (jaild's hardening), \"none\" (no "
+                         "hardening at all) or an "
                          "absolute path such as \"/etc/jaild/www.profile\"");
     return "default";
 }
@@ -288,6 +288,7 @@ ParsedJail parse_jail(FieldReader& reader, const std::string& name, const json& 
         value, path,
         {"root", "address", "command", "environment", "publish", "accept", "host_access",
          "host_ports", "after", "restart", "stop_signal", "stop_timeout", "health", "profile",
+         "capabilities",
          "firejail_options", "hostname", "limits", "provision"});
     auto field = [&](std::string_view key) { return FieldReader::member(value, key); };
     auto at = [&](std::string_view key) { return child_path(path, key); };
@@ -339,6 +340,14 @@ ParsedJail parse_jail(FieldReader& reader, const std::string& name, const json& 
     }
     if (const json* v = field("health")) jail.health = parse_health(reader, *v, at("health"));
     if (const json* v = field("profile")) jail.profile = parse_profile(reader, *v, at("profile"));
+    if (const json* v = field("capabilities")) {
+        jail.capabilities = parse_capabilities(reader, *v, at("capabilities"));
+        if (jail.profile != "default") {
+            reader.add(at("capabilities"),
+                       "applies to jaild's default hardening, not to \"profile\": " +
+                           json_quote(jail.profile) + "; remove one of the two");
+        }
+    }
     if (const json* v = field("firejail_options")) {
         jail.firejail_options = parse_firejail_options(reader, *v, at("firejail_options"));
     }

@@ -33,6 +33,8 @@ RestartConfig parse_restart(FieldReader& reader, const json& value, const std::s
 HealthConfig parse_health(FieldReader& reader, const json& value, const std::string& path);
 Limits parse_limits(FieldReader& reader, const json& value, const std::string& path);
 ProvisionConfig parse_provision(FieldReader& reader, const json& value, const std::string& path);
+std::vector<std::string> parse_capabilities(FieldReader& reader, const json& value,
+                                            const std::string& path);
 std::vector<std::string> parse_firejail_options(FieldReader& reader, const json& value,
                                                 const std::string& path);
 

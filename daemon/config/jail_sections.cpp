@@ -2,7 +2,10 @@
 #include <algorithm>
 #include <array>
 #include <climits>
+#include <cctype>
 #include <set>
+
+#include "jaild/capabilities.hpp"
 
 #include "config/jail_parser.hpp"
 #include "config/names.hpp"
@@ -106,19 +109,26 @@ RestartConfig parse_restart(FieldReader& reader, const json& value, const std::s
 HealthConfig parse_health(FieldReader& reader, const json& value, const std::string& path) {
     HealthConfig health;
     if (!reader.expect_object(value, path)) return health;
-    reader.reject_unknown_keys(
-        value, path,
-        {"tcp", "exec", "interval", "timeout", "retries", "start_period", "restart_unhealthy"});
+    reader.reject_unknown_keys(value, path,
+                               {"tcp", "exec", "postgresql", "interval", "timeout", "retries",
+                                "start_period", "restart_unhealthy"});
     const json* tcp = FieldReader::member(value, "tcp");
     const json* exec = FieldReader::member(value, "exec");
-    if ((tcp == nullptr) == (exec == nullptr)) {
-        reader.add(path, std::string(tcp ? "both \"tcp\" and \"exec\" are given"
-                                         : "neither \"tcp\" nor \"exec\" is given") +
-                             "; give exactly one, e.g. {\"tcp\": 80} or "
-                             "{\"exec\": [\"/usr/bin/pg_isready\", \"-q\"]}");
+    const json* postgresql = FieldReader::member(value, "postgresql");
+    const int kinds = (tcp != nullptr) + (exec != nullptr) + (postgresql != nullptr);
+    if (kinds != 1) {
+        reader.add(path, std::string(kinds ? "more than one of \"tcp\", \"exec\" and "
+                                             "\"postgresql\" is given"
+                                           : "none of \"tcp\", \"exec\" and \"postgresql\" is given") +
+                             "; give exactly one, e.g. {\"tcp\": 80} or {\"postgresql\": 5432}");
     } else if (tcp != nullptr) {
         if (auto port = reader.port(*tcp, child_path(path, "tcp"))) {
             health.kind = HealthConfig::Kind::tcp;
+            health.tcp_port = *port;
+        }
+    } else if (postgresql != nullptr) {
+        if (auto port = reader.port(*postgresql, child_path(path, "postgresql"))) {
+            health.kind = HealthConfig::Kind::postgresql;
             health.tcp_port = *port;
         }
     } else if (auto argv = reader.argv(*exec, child_path(path, "exec"))) {
@@ -223,6 +233,32 @@ ProvisionConfig parse_provision(FieldReader& reader, const json& value, const st
         }
     }
     return provision;
+}
+
+std::vector<std::string> parse_capabilities(FieldReader& reader, const json& value,
+                                            const std::string& path) {
+    std::vector<std::string> caps;
+    if (!reader.expect_array(value, path)) return caps;
+    for (std::size_t i = 0; i < value.size(); ++i) {
+        auto item_path = index_path(path, i);
+        auto name = reader.string(value[i], item_path);
+        if (!name) continue;
+        std::string bare = *name;
+        for (auto& ch : bare) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+        if (bare.rfind("cap_", 0) == 0) bare.erase(0, 4);
+        if (!capability_number(bare)) {
+            reader.add(item_path, json_quote(*name) +
+                                      " is not a Linux capability; use names from "
+                                      "capabilities(7) without CAP_, e.g. \"net_bind_service\"");
+            continue;
+        }
+        if (std::find(caps.begin(), caps.end(), bare) != caps.end()) {
+            reader.add(item_path, json_quote(*name) + " is listed twice; remove the duplicate");
+            continue;
+        }
+        caps.push_back(bare);
+    }
+    return caps;
 }
 
 std::vector<std::string> parse_firejail_options(FieldReader& reader, const json& value,

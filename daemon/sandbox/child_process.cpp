@@ -74,7 +74,18 @@ int exec_child(void* raw) {
     // Nothing else of jaild's may reach the program: asio opens the API's listening and
     // session sockets without O_CLOEXEC, and a jail holding the listening socket after a
     // crash of jaild makes the next jaild refuse to start ("another server is listening").
-    ::syscall(SYS_close_range, 3U, ~0U, CLOSE_RANGE_CLOEXEC);
+    unsigned first_closed = 3;
+    if (o.pass_fd >= 0) {
+        if (o.pass_fd == 3) {
+            ::fcntl(3, F_SETFD, 0);
+        } else if (::dup3(o.pass_fd, 3, 0) < 0) {
+            int e = errno;
+            (void)!::write(a.error_pipe, &e, sizeof e);
+            ::_exit(127);
+        }
+        first_closed = 4;
+    }
+    ::syscall(SYS_close_range, first_closed, ~0U, CLOSE_RANGE_CLOEXEC);
     ::execve(a.argv[0], a.argv, a.envp);
     int e = errno;
     (void)!::write(a.error_pipe, &e, sizeof e);

@@ -22,6 +22,9 @@ struct SpawnOptions {
     // (overrides the three above). Implies a new session.
     int controlling_tty = -1;
     bool new_session = false;
+    // A descriptor to hand to the child as descriptor 3 (e.g. a pidfd for sandbox/enter.hpp);
+    // -1: none. Not closed by spawn().
+    int pass_fd = -1;
 };
 
 class ChildProcess {

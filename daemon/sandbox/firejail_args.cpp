@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "sandbox/hardening.hpp"
+
 namespace jaild::sandbox {
 
 std::vector<std::string> launch_argv(const config::JailConfig& jail, const LaunchSpec& spec) {
@@ -19,8 +21,14 @@ std::vector<std::string> launch_argv(const config::JailConfig& jail, const Launc
         "--private",
     };
     if (!spec.netns.empty()) argv.push_back("--netns=" + spec.netns);
-    if (jail.profile == "none") argv.emplace_back("--noprofile");
-    else if (jail.profile != "default") argv.push_back("--profile=" + jail.profile);
+    if (jail.profile == "default") {
+        auto hardening = hardening_argv(jail);
+        argv.insert(argv.end(), hardening.begin(), hardening.end());
+    } else if (jail.profile == "none") {
+        argv.emplace_back("--noprofile");
+    } else {
+        argv.push_back("--profile=" + jail.profile);
+    }
     for (const auto& [name, value] : jail.limits.rlimits) {
         argv.push_back("--rlimit-" + name + "=" + std::to_string(value));
     }
@@ -38,15 +46,6 @@ std::vector<std::string> launch_argv(const config::JailConfig& jail, const Launc
         std::find(argv.begin(), argv.end(), "--writable-var-log") == argv.end())
         argv.emplace_back("--writable-var-log");
     argv.insert(argv.end(), jail.command.begin(), jail.command.end());
-    return argv;
-}
-
-std::vector<std::string> join_argv(const std::string& firejail, const std::string& sandbox_name,
-                                   const std::vector<std::string>& command) {
-    // firejail refuses options after --join ("invalid option --quiet after --join").
-    std::vector<std::string> argv{firejail, "--quiet", "--join=" + sandbox_name};
-    if (command.empty()) argv.emplace_back("/bin/sh");
-    else argv.insert(argv.end(), command.begin(), command.end());
     return argv;
 }
 

@@ -20,8 +20,4 @@ struct LaunchSpec {
 // "--" through /bin/bash -c, which a minimal root does not have.
 std::vector<std::string> launch_argv(const config::JailConfig& jail, const LaunchSpec& spec);
 
-// firejail --quiet --join=NAME CMD ARGS (CMD defaults to /bin/sh).
-std::vector<std::string> join_argv(const std::string& firejail, const std::string& sandbox_name,
-                                   const std::vector<std::string>& command);
-
 }  // namespace jaild::sandbox

@@ -114,6 +114,26 @@ std::optional<int> exited_status(int pid, int pidfd) {
     return std::nullopt;
 }
 
+namespace {
+
+// The real uid of a process (first field of Uid: in /proc/PID/status); -1 if unknown.
+long real_uid_of(int pid) {
+    std::ifstream status("/proc/" + std::to_string(pid) + "/status");
+    std::string line;
+    while (std::getline(status, line)) {
+        if (line.rfind("Uid:", 0) == 0) {
+            try {
+                return std::stol(line.substr(4));
+            } catch (...) {
+                return -1;
+            }
+        }
+    }
+    return -1;
+}
+
+}  // namespace
+
 std::vector<int> live_sandboxes_named(const std::string& name, const std::string& run_dir) {
     std::vector<int> out;
     std::error_code ec;
@@ -131,7 +151,11 @@ std::vector<int> live_sandboxes_named(const std::string& name, const std::string
         std::ifstream comm("/proc/" + std::to_string(pid) + "/comm");
         std::string command;
         std::getline(comm, command);
-        if (command == "firejail") out.push_back(pid);
+        // Names are global and any user may run firejail (setuid): a sandbox some user
+        // started under a jail's name is not jaild's to kill, and since joins, checks and
+        // signals go by pidfd it cannot stand in for the jail either. Only sandboxes that
+        // root started (real uid 0, as jaild's are) count as left by an earlier jaild.
+        if (command == "firejail" && real_uid_of(pid) == 0) out.push_back(pid);
     }
     return out;
 }

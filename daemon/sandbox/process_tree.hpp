@@ -45,7 +45,8 @@ std::optional<ProcStat> parse_proc_stat(std::string_view text);
 // reaped by its parent on an older kernel).
 std::optional<int> exited_status(int pid, int pidfd);
 
-// PIDs of live firejail sandboxes registered with this name (/run/firejail/name/<pid>).
+// PIDs of live firejail sandboxes registered with this name (/run/firejail/name/<pid>) and
+// started by root (real uid 0): never a sandbox some user named like a jail.
 std::vector<int> live_sandboxes_named(const std::string& name,
                                       const std::string& run_dir = "/run/firejail");
 

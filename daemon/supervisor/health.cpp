@@ -1,12 +1,16 @@
-// Health checks: a TCP connect to the jail's address, or a command run inside the jail
-// through `firejail --join`. One check in flight per jail, each bounded by its timeout.
+// Health checks: a TCP connect to the jail's address, or a command run inside the jail with
+// no more privilege than its main process (sandbox/enter.hpp). One check in flight per jail, each bounded by its timeout.
 #include <sys/socket.h>
 
+#include <array>
+
 #include <boost/asio/connect.hpp>
+#include <boost/asio/write.hpp>
 
 #include "log/logging.hpp"
 #include "net/ruleset.hpp"
-#include "sandbox/firejail_args.hpp"
+#include "sandbox/enter.hpp"
+#include "supervisor/postgres_probe.hpp"
 #include "supervisor/supervisor_impl.hpp"
 
 namespace jaild::supervisor {
@@ -46,7 +50,8 @@ void Supervisor::Impl::run_health_check(const std::shared_ptr<Jail>& jail) {
         }
     });
 
-    if (health.kind == config::HealthConfig::Kind::tcp) {
+    if (health.kind == config::HealthConfig::Kind::tcp ||
+        health.kind == config::HealthConfig::Kind::postgresql) {
         jail->probe = std::make_unique<asio::ip::tcp::socket>(io);
         boost::system::error_code ec;
         jail->probe->open(asio::ip::tcp::v4(), ec);
@@ -66,22 +71,26 @@ void Supervisor::Impl::run_health_check(const std::shared_ptr<Jail>& jail) {
         jail->probe->async_connect(target, [this, weak](const boost::system::error_code& e) {
             auto j = weak.lock();
             if (!j || e == asio::error::operation_aborted || !j->probe) return;
-            j->health_deadline.cancel();
-            boost::system::error_code ignored;
-            j->probe->close(ignored);
-            j->probe.reset();
-            health_done(j, !e,
-                        e ? "connect to " + j->config.address.str() + ":" +
-                                std::to_string(j->config.health.tcp_port) + ": " + e.message()
-                          : "");
+            if (!e && j->config.health.kind == config::HealthConfig::Kind::postgresql) {
+                probe_postgres(j);
+                return;
+            }
+            finish_probe(j, !e,
+                         e ? "connect to " + j->config.address.str() + ":" +
+                                 std::to_string(j->config.health.tcp_port) + ": " + e.message()
+                           : "");
         });
         return;
     }
 
-    sandbox::SpawnOptions spawn_options;
-    spawn_options.argv = sandbox::join_argv(options.firejail, jail->config.name, health.exec);
-    spawn_options.env = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"};
-    auto process = sandbox::ChildProcess::spawn(spawn_options);
+    auto spawn_options = enter_options(*jail, health.exec);
+    if (!spawn_options) {
+        jail->health_deadline.cancel();
+        health_done(jail, false, spawn_options.error().message);
+        return;
+    }
+    spawn_options->new_session = true;
+    auto process = sandbox::ChildProcess::spawn(*spawn_options);
     if (!process) {
         jail->health_deadline.cancel();
         health_done(jail, false, process.error().message);
@@ -95,6 +104,60 @@ void Supervisor::Impl::run_health_check(const std::shared_ptr<Jail>& jail) {
         health_done(j, sandbox::exit_status(status) == 0,
                     "health command " + sandbox::describe_exit(status));
     });
+}
+
+void Supervisor::Impl::finish_probe(const std::shared_ptr<Jail>& jail, bool ok,
+                                    const std::string& detail) {
+    jail->health_deadline.cancel();
+    boost::system::error_code ignored;
+    jail->probe->close(ignored);
+    jail->probe.reset();
+    health_done(jail, ok, detail);
+}
+
+// Sends the StartupMessage on the connected probe socket and reads until the first reply
+// tells (supervisor/postgres_probe.hpp). The health deadline bounds it all.
+void Supervisor::Impl::probe_postgres(const std::shared_ptr<Jail>& jail) {
+    std::weak_ptr<Jail> weak = jail;
+    auto message = std::make_shared<std::string>(postgres_startup_message());
+    asio::async_write(
+        *jail->probe, asio::buffer(*message),
+        [this, weak, message](const boost::system::error_code& e, std::size_t) {
+            auto j = weak.lock();
+            if (!j || e == asio::error::operation_aborted || !j->probe) return;
+            if (e) {
+                finish_probe(j, false, "PostgreSQL probe: send: " + e.message());
+                return;
+            }
+            read_postgres_reply(j, std::make_shared<std::string>());
+        });
+}
+
+void Supervisor::Impl::read_postgres_reply(const std::shared_ptr<Jail>& jail,
+                                           std::shared_ptr<std::string> received) {
+    constexpr std::size_t kChunk = 1024, kMax = 9000;
+    std::weak_ptr<Jail> weak = jail;
+    auto chunk = std::make_shared<std::array<char, kChunk>>();
+    jail->probe->async_read_some(
+        asio::buffer(*chunk),
+        [this, weak, chunk, received](const boost::system::error_code& e, std::size_t n) {
+            auto j = weak.lock();
+            if (!j || e == asio::error::operation_aborted || !j->probe) return;
+            received->append(chunk->data(), n);
+            auto reply = parse_postgres_reply(*received);
+            using Kind = PostgresReply::Kind;
+            if (reply.kind == Kind::incomplete && !e && received->size() < kMax) {
+                read_postgres_reply(j, received);
+                return;
+            }
+            if (reply.kind == Kind::accepting) return finish_probe(j, true, "");
+            std::string why = reply.kind == Kind::refused ? "PostgreSQL refused: " + reply.detail
+                              : reply.kind == Kind::invalid
+                                  ? "PostgreSQL probe: " + reply.detail
+                                  : "PostgreSQL probe: connection closed before a reply" +
+                                        (e ? " (" + e.message() + ")" : std::string());
+            finish_probe(j, false, why);
+        });
 }
 
 void Supervisor::Impl::health_done(const std::shared_ptr<Jail>& jail, bool ok,

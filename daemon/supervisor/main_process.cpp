@@ -16,6 +16,7 @@
 
 #include "log/logging.hpp"
 #include "sandbox/child_process.hpp"
+#include "sandbox/enter.hpp"
 #include "sandbox/process_tree.hpp"
 #include "supervisor/supervisor_impl.hpp"
 
@@ -96,6 +97,26 @@ void Supervisor::Impl::on_main_exit(const std::shared_ptr<Jail>& jail) {
         ->debug("jail '{}': main process {} {}; ending its sandbox now", jail->config.name, m.pid,
                 sandbox::describe_exit(*status));
     ::syscall(SYS_pidfd_send_signal, m.init_pidfd.get(), SIGKILL, nullptr, 0);
+}
+
+Result<sandbox::SpawnOptions> Supervisor::Impl::enter_options(
+    const Jail& jail, const std::vector<std::string>& command) const {
+    const auto& name = jail.config.name;
+    if (jail.machine.state() != State::running || !jail.child) {
+        return make_error("jail '" + name + "' is not running (it is " +
+                          to_string(jail.machine.state()) + "); start it with: jailctl start " +
+                          name);
+    }
+    if (!jail.main_process.pid || !jail.main_process.pidfd) {
+        return make_error("jail '" + name +
+                          "' is still starting (its main process is not known yet); try again");
+    }
+    sandbox::SpawnOptions spawn;
+    spawn.argv = sandbox::enter_argv(jail.main_process.pid, command);
+    spawn.env = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
+                 "HOME=/root", "LANG=C.UTF-8"};
+    spawn.pass_fd = jail.main_process.pidfd.get();
+    return spawn;
 }
 
 }  // namespace jaild::supervisor

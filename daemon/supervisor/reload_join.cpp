@@ -2,12 +2,14 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <sys/ioctl.h>
+#include <sys/stat.h>
 #include <termios.h>
 
 #include <cstring>
 
 #include "log/logging.hpp"
 #include "sandbox/firejail_args.hpp"
+#include "sandbox/hardening.hpp"
 #include "supervisor/supervisor_impl.hpp"
 
 namespace jaild::supervisor {
@@ -26,6 +28,7 @@ Result<nlohmann::json> Supervisor::reload() {
         return make_error(message);
     }
     auto& next = loaded.config;
+    sandbox::log_weakenings(next);
     if (next.bridge != impl.config.bridge) {
         auto message = std::string("the bridge settings changed (") + impl.config.bridge.name + " " +
                        impl.config.bridge.address.str() + " -> " + next.bridge.name + " " +
@@ -120,16 +123,10 @@ Result<api::JoinStarted> Supervisor::join(const std::string& name, api::JoinRequ
     auto& impl = *impl_;
     auto jail = impl.find(name);
     if (!jail) return impl.unknown_jail(name);
-    if (jail->machine.state() != State::running || !jail->child) {
-        return make_error("jail '" + name + "' is not running (it is " +
-                          to_string(jail->machine.state()) + "); start it with: jailctl start " +
-                          name);
-    }
-    sandbox::SpawnOptions spawn_options;
-    spawn_options.argv = sandbox::join_argv(impl.options.firejail, name, request.command);
-    spawn_options.env = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-                         "TERM=" + std::string(request.tty ? "xterm-256color" : "dumb"),
-                         "HOME=/root", "LANG=C.UTF-8"};
+    auto spawn = impl.enter_options(*jail, request.command);
+    if (!spawn) return spawn.error();
+    auto& spawn_options = *spawn;
+    spawn_options.env.push_back("TERM=" + std::string(request.tty ? "xterm-256color" : "dumb"));
     api::JoinStarted started;
     Pty pty;
     if (request.tty) {
@@ -138,6 +135,15 @@ Result<api::JoinStarted> Supervisor::join(const std::string& name, api::JoinRequ
         pty = std::move(*opened);
         spawn_options.controlling_tty = pty.slave.get();
     } else {
+        // Never a descriptor with more reach than a pipe: a terminal of the admin's in the
+        // jail would let it push input into the admin's shell (TIOCSTI).
+        for (const UniqueFd* fd : {&request.stdin_fd, &request.stdout_fd, &request.stderr_fd}) {
+            struct stat st {};
+            if (::fstat(fd->get(), &st) != 0 || !S_ISFIFO(st.st_mode)) {
+                return make_error("join without a terminal takes pipes for stdin, stdout and "
+                                  "stderr (jailctl makes them); got another kind of descriptor");
+            }
+        }
         spawn_options.stdin_fd = request.stdin_fd.get();
         spawn_options.stdout_fd = request.stdout_fd.get();
         spawn_options.stderr_fd = request.stderr_fd.get();

@@ -13,7 +13,9 @@
 #include "config/load.hpp"
 #include "log/journal_reader.hpp"
 #include "log/logging.hpp"
+#include "jaild/capabilities.hpp"
 #include "sandbox/firejail_args.hpp"
+#include "sandbox/process_security.hpp"
 #include "sandbox/process_tree.hpp"
 #include "supervisor/supervisor_impl.hpp"
 
@@ -547,12 +549,35 @@ void Supervisor::on_change(std::function<void()> callback) {
 
 const config::Config& Supervisor::config() const { return impl_->config; }
 
+namespace {
+
+// The main process's confinement as the kernel reports it; nullopt if it just exited.
+std::optional<Confinement> confinement_of(int pid, int pidfd) {
+    auto security = sandbox::read_process_security(pid);
+    if (!security || ::syscall(SYS_pidfd_send_signal, pidfd, 0, nullptr, 0) != 0) return std::nullopt;
+    Confinement c;
+    c.capabilities = capability_names(security->cap_effective);
+    c.bounding = capability_names(security->cap_bounding);
+    c.no_new_privs = security->no_new_privs;
+    c.seccomp = security->seccomp_mode == 2   ? "filter"
+                : security->seccomp_mode == 1 ? "strict"
+                                              : "disabled";
+    c.seccomp_filters = security->seccomp_filters;
+    return c;
+}
+
+}  // namespace
+
 Result<std::vector<JailStatus>> Supervisor::status(const std::optional<std::string>& name) {
     std::vector<JailStatus> out;
     if (name) {
         auto jail = impl_->find(*name);
         if (!jail) return impl_->unknown_jail(*name);
         out.push_back(impl_->status_of(*jail));
+        if (out.back().main_pid && jail->main_process.pidfd) {
+            out.back().confinement = confinement_of(jail->main_process.pid,
+                                                    jail->main_process.pidfd.get());
+        }
         return out;
     }
     for (const auto& [n, jail] : impl_->jails) out.push_back(impl_->status_of(*jail));

@@ -136,6 +136,11 @@ struct Supervisor::Impl {
     // the jail's main process (main_process.cpp)
     void find_main_process(const std::shared_ptr<Jail>& jail, Millis delay);
     void on_main_exit(const std::shared_ptr<Jail>& jail);
+    // How to run `command` inside the running jail with no more privilege than its main
+    // process (sandbox/enter.hpp); an error when the jail is not running or its main process
+    // is not known yet. The spawn options borrow the main process's pidfd.
+    Result<sandbox::SpawnOptions> enter_options(const Jail& jail,
+                                                const std::vector<std::string>& command) const;
     void read_output(const std::shared_ptr<Jail>& jail, OutputPipe* pipe);
     void on_exit(const std::shared_ptr<Jail>& jail, int wait_status);
     void apply_outcome(const std::shared_ptr<Jail>& jail, const ExitOutcome& outcome);
@@ -154,6 +159,10 @@ struct Supervisor::Impl {
     void schedule_health(const std::shared_ptr<Jail>& jail, Millis delay);
     void run_health_check(const std::shared_ptr<Jail>& jail);
     void health_done(const std::shared_ptr<Jail>& jail, bool ok, const std::string& detail);
+    void finish_probe(const std::shared_ptr<Jail>& jail, bool ok, const std::string& detail);
+    void probe_postgres(const std::shared_ptr<Jail>& jail);
+    void read_postgres_reply(const std::shared_ptr<Jail>& jail,
+                             std::shared_ptr<std::string> received);
     void cancel_health(Jail& jail);
 
     // child watching (children.cpp)

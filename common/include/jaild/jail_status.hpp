@@ -11,6 +11,16 @@
 
 namespace jaild {
 
+// What confines a running jail's main process, read from /proc/PID/status (only in the
+// status of one jail: `jailctl status JAIL`).
+struct Confinement {
+    std::vector<std::string> capabilities;  // effective set, by name ("net_bind_service")
+    std::vector<std::string> bounding;      // bounding set: what any process in the jail can get
+    bool no_new_privs = false;
+    std::string seccomp;                    // "filter", "strict" or "disabled"
+    int seccomp_filters = 0;
+};
+
 struct JailStatus {
     std::string name;
     std::string state;      // stopped|waiting|starting|running|stopping|backoff|failed
@@ -25,6 +35,7 @@ struct JailStatus {
     std::optional<std::int64_t> next_retry_ms;  // in backoff/failed: time until next try
     std::string last_exit;   // "exited with status 1", "killed by SIGKILL", ""
     std::string last_error;  // why it is failed/backing off, ""
+    std::optional<Confinement> confinement;  // status of one running jail only
 };
 
 void to_json(nlohmann::json& j, const JailStatus& s);

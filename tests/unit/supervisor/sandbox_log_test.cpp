@@ -8,6 +8,7 @@
 #include "log/line_splitter.hpp"
 #include "log/log_buffer.hpp"
 #include "sandbox/child_process.hpp"
+#include "sandbox/enter.hpp"
 #include "sandbox/firejail_args.hpp"
 #include "sandbox/preflight.hpp"
 
@@ -40,7 +41,10 @@ TEST_CASE("launch_argv puts jaild's options first and the command last, without 
     std::vector<std::string> expected{
         "/usr/bin/firejail", "--name=www", "--chroot=/var/lib/jaild/jails/www", "--quiet",
         "--deterministic-shutdown", "--deterministic-exit-code", "--hostname=www", "--private",
-        "--netns=jaild-www", "--rlimit-nofile=1024", "--nice=5", "--cpu=0,1", "--env=A=1",
+        "--netns=jaild-www", "--noprofile",
+        "--caps.keep=chown,dac_override,fowner,kill,net_bind_service,setgid,setuid",
+        "--nonewprivs", "--seccomp", "--protocol=unix,inet,inet6", "--private-dev",
+        "--rlimit-nofile=1024", "--nice=5", "--cpu=0,1", "--env=A=1",
         "--writable-var-log", "/usr/sbin/apache2ctl", "-D", "FOREGROUND"};
     CHECK(argv == expected);
     CHECK(std::find(argv.begin(), argv.end(), "--") == argv.end());
@@ -56,22 +60,29 @@ TEST_CASE("launch_argv maps the profile setting") {
         return std::find(v.begin(), v.end(), s) != v.end();
     };
     auto def = sandbox::launch_argv(j, {"/usr/bin/firejail", "db", ""});
-    CHECK_FALSE(has(def, "--noprofile"));
+    // The default is jaild's own hardening on top of --noprofile, not server.profile.
+    CHECK(has(def, "--noprofile"));
+    CHECK(has(def, "--nonewprivs"));
+    CHECK(has(def, "--seccomp"));
+    CHECK(has(def, "--private-dev"));
+    CHECK(has(def, "--protocol=unix,inet,inet6"));
+    CHECK(has(def, "--caps.keep=chown,dac_override,fowner,kill,net_bind_service,setgid,setuid"));
     CHECK(has(def, "--hostname=database"));
     CHECK_FALSE(std::any_of(def.begin(), def.end(),
                             [](const std::string& a) { return a.rfind("--netns", 0) == 0; }));
     j.profile = "none";
-    CHECK(has(sandbox::launch_argv(j, {"/usr/bin/firejail", "db", ""}), "--noprofile"));
+    auto none = sandbox::launch_argv(j, {"/usr/bin/firejail", "db", ""});
+    CHECK(has(none, "--noprofile"));
+    CHECK_FALSE(has(none, "--nonewprivs"));
     j.profile = "/etc/jaild/db.profile";
     CHECK(has(sandbox::launch_argv(j, {"/usr/bin/firejail", "db", ""}),
               "--profile=/etc/jaild/db.profile"));
 }
 
-TEST_CASE("join_argv defaults to a shell") {
-    CHECK(sandbox::join_argv("/usr/bin/firejail", "www", {}) ==
-          std::vector<std::string>{"/usr/bin/firejail", "--quiet", "--join=www", "/bin/sh"});
-    CHECK(sandbox::join_argv("/usr/bin/firejail", "www", {"cat", "/etc/hostname"}).back() ==
-          "/etc/hostname");
+TEST_CASE("enter_argv re-executes jaild with the main process's PID and defaults to a shell") {
+    CHECK(sandbox::enter_argv(42, {}) ==
+          std::vector<std::string>{"/proc/self/exe", sandbox::kEnterVerb, "42", "--", "/bin/sh"});
+    CHECK(sandbox::enter_argv(7, {"cat", "/etc/hostname"}).back() == "/etc/hostname");
 }
 
 TEST_CASE("LineSplitter joins chunks, strips CR, and cuts long lines") {
