@@ -103,7 +103,6 @@ bool confine(const ProcessSecurity& main, const std::vector<Filter>& filters) {
     if (::prctl(PR_CAP_AMBIENT, PR_CAP_AMBIENT_CLEAR_ALL, 0, 0, 0) != 0 && errno != EINVAL)
         return false;
     if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return false;
-    if (::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0) != 0) return false;
     for (auto it = filters.rbegin(); it != filters.rend(); ++it) {
         sock_fprog prog{static_cast<unsigned short>(it->size()), const_cast<sock_filter*>(it->data())};
         if (::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0) return false;
@@ -111,11 +110,12 @@ bool confine(const ProcessSecurity& main, const std::vector<Filter>& filters) {
     return true;
 }
 
-// The subreaper's children right now (host PIDs), from the host's /proc opened before setns.
-std::vector<int> children_of_self(int host_proc) {
-    auto self = std::to_string(::getpid());
-    UniqueFd fd(::openat(host_proc, (self + "/task/" + self + "/children").c_str(),
-                         O_RDONLY | O_CLOEXEC));
+volatile sig_atomic_t g_parent_gone = 0;
+extern "C" void on_parent_gone(int) { g_parent_gone = 1; }
+
+// The warden's children right now (PIDs of the jail's namespace), from the jail's /proc.
+std::vector<int> children_of_self() {
+    UniqueFd fd(::open("/proc/thread-self/children", O_RDONLY | O_CLOEXEC));
     std::vector<int> out;
     if (!fd) return out;
     std::string text(4096, '\0');
@@ -127,16 +127,76 @@ std::vector<int> children_of_self(int host_proc) {
     return out;
 }
 
-// After the command: SIGKILL what it left (orphans come back to us as subreaper) until none.
-void end_leftovers(int host_proc) {
+// SIGKILL what is left (orphans come back to the warden as subreaper) until nothing is.
+void end_leftovers() {
     for (int round = 0; round < 10000; ++round) {
         while (::waitpid(-1, nullptr, WNOHANG) > 0) {
         }
-        auto children = children_of_self(host_proc);
+        auto children = children_of_self();
         if (children.empty()) return;
         for (int pid : children) ::kill(pid, SIGKILL);  // ours until reaped: no PID reuse
         ::waitpid(-1, nullptr, 0);
     }
+}
+
+int wait_status_code(int status);
+
+// PID 2+ in the jail's namespace: confined like the jail itself, non-dumpable, the command's
+// subreaper. Runs the command, then ends what it left behind. If the helper above it dies
+// (jaild ended the check or join), it ends everything at once.
+int run_warden(const ProcessSecurity& main, const std::vector<Filter>& filters, char** command) {
+    if (::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0) die(errno_text("PR_SET_CHILD_SUBREAPER"));
+    struct sigaction sa {};
+    sa.sa_handler = on_parent_gone;
+    ::sigaction(SIGTERM, &sa, nullptr);
+    if (::prctl(PR_SET_PDEATHSIG, SIGTERM, 0, 0, 0) != 0) die(errno_text("PR_SET_PDEATHSIG"));
+    ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
+    if (!confine(main, filters)) die(errno_text("dropping to the jail's privileges"));
+
+    int error_pipe[2];
+    if (::pipe2(error_pipe, O_CLOEXEC) != 0) die(errno_text("pipe2"));
+    pid_t child = ::fork();
+    if (child < 0) die(errno_text("fork"));
+    if (child == 0) {
+        ::close(error_pipe[0]);
+        ::signal(SIGTERM, SIG_DFL);
+        ::prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+        ::execvp(command[0], command);
+        int e = errno;
+        (void)!::write(error_pipe[1], &e, sizeof e);
+        ::_exit(127);
+    }
+    ::close(error_pipe[1]);
+    int child_errno = 0;
+    ssize_t n;
+    do {
+        n = ::read(error_pipe[0], &child_errno, sizeof child_errno);
+    } while (n < 0 && errno == EINTR);
+    ::close(error_pipe[0]);
+    if (n == sizeof child_errno) {
+        std::fprintf(stderr, "jaild: cannot run %s in the jail: %s\n", command[0],
+                     std::strerror(child_errno));
+    }
+    // The jail's ends of stdio belong to the command (and what it started) only.
+    std::fflush(stderr);
+    for (int fd = 0; fd <= 2; ++fd) ::close(fd);
+
+    int status = 0;
+    for (;;) {
+        int s = 0;
+        pid_t r = ::waitpid(-1, &s, 0);
+        if (r == child) {
+            status = s;
+            break;
+        }
+        if (r < 0 && errno == EINTR && g_parent_gone) {
+            ::kill(child, SIGKILL);
+            continue;
+        }
+        if (r < 0 && errno != EINTR) break;
+    }
+    end_leftovers();
+    return wait_status_code(status);
 }
 
 int wait_status_code(int status) {
@@ -160,12 +220,11 @@ int enter_main(int argc, char** argv) {
     if (pid <= 0 || pid_of_pidfd(kEnterPidfd) != pid) {
         die("descriptor " + std::to_string(kEnterPidfd) + " is not a pidfd of process " + argv[2]);
     }
-    UniqueFd host_proc(::open("/proc", O_PATH | O_DIRECTORY | O_CLOEXEC));
     UniqueFd proc_dir(::open(("/proc/" + std::to_string(pid)).c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
     UniqueFd root(proc_dir ? ::openat(proc_dir.get(), "root", O_PATH | O_DIRECTORY | O_CLOEXEC) : -1);
     auto security = read_process_security(pid, proc_dir.get());
     // Still alive after the opens: they name this process, not a recycled PID.
-    if (!host_proc || !root || !security || !pidfd_alive(kEnterPidfd)) {
+    if (!root || !security || !pidfd_alive(kEnterPidfd)) {
         die("the jail's main process " + std::to_string(pid) + " is gone" +
             (security ? "" : " (" + security.error().message + ")"));
     }
@@ -181,47 +240,15 @@ int enter_main(int argc, char** argv) {
     ::close(kEnterPidfd);
     proc_dir.reset();
     root.reset();
-    if (::prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0) != 0) die(errno_text("PR_SET_CHILD_SUBREAPER"));
-    ::prctl(PR_SET_DUMPABLE, 0, 0, 0, 0);
-
-    int error_pipe[2];
-    if (::pipe2(error_pipe, O_CLOEXEC) != 0) die(errno_text("pipe2"));
-    pid_t child = ::fork();
-    if (child < 0) die(errno_text("fork"));
-    if (child == 0) {
-        ::close(error_pipe[0]);
-        char** command = argv + 4;
-        if (confine(*security, filters)) ::execvp(command[0], command);
-        int e = errno;
-        (void)!::write(error_pipe[1], &e, sizeof e);
-        ::_exit(127);
-    }
-    ::close(error_pipe[1]);
-    int child_errno = 0;
-    ssize_t n;
-    do {
-        n = ::read(error_pipe[0], &child_errno, sizeof child_errno);
-    } while (n < 0 && errno == EINTR);
-    ::close(error_pipe[0]);
-    if (n == sizeof child_errno) {
-        std::fprintf(stderr, "jaild: cannot run %s in the jail: %s\n", argv[4],
-                     std::strerror(child_errno));
-    }
-    // The jail's ends of stdio belong to the command (and what it started) only.
-    std::fflush(stderr);
+    // Only a process inside the jail's PID namespace can become the command's subreaper (the
+    // kernel never reparents orphans across a PID namespace): fork into it.
+    pid_t warden = ::fork();
+    if (warden < 0) die(errno_text("fork"));
+    if (warden == 0) ::_exit(run_warden(*security, filters, argv + 4));
     for (int fd = 0; fd <= 2; ++fd) ::close(fd);
-
     int status = 0;
-    for (;;) {
-        int s = 0;
-        pid_t r = ::waitpid(-1, &s, 0);
-        if (r == child) {
-            status = s;
-            break;
-        }
-        if (r < 0 && errno != EINTR) break;
+    while (::waitpid(warden, &status, 0) < 0 && errno == EINTR) {
     }
-    end_leftovers(host_proc.get());
     return wait_status_code(status);
 }
 
