@@ -67,8 +67,13 @@ PostgresReply parse_postgres_reply(std::string_view bytes) {
         if (field == 'C') code = printable(value);
         fields.remove_prefix(end + 1);
     }
-    return {PostgresReply::Kind::refused,
-            (message.empty() ? "error" : message) + (code.empty() ? "" : " (SQLSTATE " + code + ")")};
+    std::string detail =
+        (message.empty() ? "error" : message) + (code.empty() ? "" : " (SQLSTATE " + code + ")");
+    // As libpq's PQping (pg_isready): only "cannot connect now" (starting up, shutting down,
+    // recovering) means not ready; any other error comes from a server that serves, e.g. a
+    // pg_hba.conf without the probe's line (which makes PostgreSQL log it).
+    if (code != "57P03") return {PostgresReply::Kind::accepting, detail};
+    return {PostgresReply::Kind::refused, detail};
 }
 
 }  // namespace jaild::supervisor

@@ -3,7 +3,8 @@
 // check). It sends a StartupMessage for user "jaild_probe" and database "postgres" and reads
 // the first reply: an authentication request means the server accepts connections (jaild
 // then hangs up; PostgreSQL logs nothing for a client that leaves at the password prompt),
-// an ErrorResponse carries the reason it does not ("the database system is starting up").
+// an ErrorResponse with SQLSTATE 57P03 the reason it does not ("the database system is
+// starting up"); any other error, like libpq's PQping, still shows a server that serves.
 // pg_hba.conf needs a password line for that user from the bridge address (the postgresql
 // recipe writes it); no role is needed. Pure.
 #pragma once
@@ -20,7 +21,7 @@ std::string postgres_startup_message();
 struct PostgresReply {
     enum class Kind { incomplete, accepting, refused, invalid };
     Kind kind = Kind::incomplete;
-    std::string detail;  // refused: "MESSAGE (SQLSTATE CODE)"; invalid: what was wrong
+    std::string detail;  // "MESSAGE (SQLSTATE CODE)" of an error; invalid: what was wrong
 };
 
 // Classifies the bytes read so far (at most the first message matters).

@@ -32,7 +32,7 @@ write_config() {
       "root": "$ROOTS/db", "address": "$DB_ADDR",
       "command": ["/usr/bin/pg_ctlcluster", "15", "main", "start", "--foreground"],
       "stop_signal": "SIGINT", "stop_timeout": "20s",
-      "health": {"exec": ["/usr/bin/pg_isready", "-q", "-h", "$DB_ADDR"], "interval": "1s", "timeout": "2s", "retries": 30},
+      "health": {"postgresql": 5432, "interval": "1s", "timeout": "2s", "retries": 30},
       "accept": [{"from": "$WWW", "ports": [5432]}],
       "restart": {"policy": "always", "backoff_initial": "100ms", "backoff_max": "2s", "crash_loop_limit": 1000},
       "provision": {"packages": ["postgresql"], "recipe": "postgresql"}

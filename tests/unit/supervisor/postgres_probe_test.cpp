@@ -49,8 +49,17 @@ TEST_CASE("anything else is not PostgreSQL; the server's text is made printable"
     CHECK(parse_postgres_reply("HTTP/1.1 400 Bad Request\r\n").kind == Kind::invalid);
     auto huge = message('E', std::string(20000, 'x'));
     CHECK(parse_postgres_reply(huge).kind == Kind::invalid);
-    std::string fields = std::string("M\x1b[2Jpwned\0", 11) + std::string("\0", 1);
+    std::string fields = std::string("C57P03\0", 7) + std::string("M\x1b[2Jpwned\0", 11) +
+                         std::string("\0", 1);
     auto reply = parse_postgres_reply(message('E', fields));
     CHECK(reply.kind == Kind::refused);
-    CHECK(reply.detail == "?[2Jpwned");
+    CHECK(reply.detail == "?[2Jpwned (SQLSTATE 57P03)");
+}
+
+TEST_CASE("other errors come from a server that serves, as for pg_isready") {
+    std::string fields = std::string("SFATAL\0", 7) + std::string("C28000\0", 7) +
+                         std::string("Mno pg_hba.conf entry\0", 22) + std::string("\0", 1);
+    auto reply = parse_postgres_reply(message('E', fields));
+    CHECK(reply.kind == Kind::accepting);
+    CHECK(reply.detail == "no pg_hba.conf entry (SQLSTATE 28000)");
 }
