@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A health check (a command run inside the jail through firejail --join) that starts failing
+# A health check (a command run inside the jail, confined like its main process) that starts failing
 # gets the jail restarted; once it passes again the jail is healthy again.
 set -euo pipefail
 source "$JAILD_SOURCE_DIR/tests/integration/harness/lib.sh"
