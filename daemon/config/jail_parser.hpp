@@ -33,6 +33,11 @@ RestartConfig parse_restart(FieldReader& reader, const json& value, const std::s
 HealthConfig parse_health(FieldReader& reader, const json& value, const std::string& path);
 Limits parse_limits(FieldReader& reader, const json& value, const std::string& path);
 ProvisionConfig parse_provision(FieldReader& reader, const json& value, const std::string& path);
+// Network sections (egress.cpp).
+EgressConfig parse_egress(FieldReader& reader, const json& value, const std::string& path,
+                          const std::optional<Ipv4Cidr>& bridge);
+PublicConfig parse_public(FieldReader& reader, const json& value,
+                          const std::optional<Ipv4Cidr>& bridge);
 std::vector<std::string> parse_firejail_options(FieldReader& reader, const json& value,
                                                 const std::string& path);
 
