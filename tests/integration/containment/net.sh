@@ -99,6 +99,19 @@ write_config \
   "$(busybox_jail "$DB" 3 "$(httpd_cmd 3 5432)" "\"accept\": [{\"from\": \"$WWW\", \"ports\": [5432]}]")" \
   "$(busybox_jail "$EVIL" 4 '["/bin/sleep", "100000"]')" \
   "$(busybox_jail "$LANOK" 5 '["/bin/sleep", "100000"]' '"egress": {"allow": ["192.168.77.0/24"]}')"
+log "--- without br_netfilter (its sysctl directory hidden) jaild refuses to start, with the fix"
+mount -t tmpfs -o size=4k,mode=0555 no-br-netfilter /proc/sys/net/bridge
+rc=0
+out=$(timeout 20 "$JAILD_TEST_BUILD_DIR/daemon/jaild" --config "$CONFIG" --socket "$JAILD_TEST_DIR/refused.sock" \
+  --state-dir "$JAILD_TEST_DIR/refused-state" 2>&1) || rc=$?
+umount /proc/sys/net/bridge
+[[ $rc != 0 ]] || fail "jaild started without br_netfilter"
+[[ $out == *"br_netfilter is not loaded"* && $out == *"modprobe br_netfilter"* && $out == *"/etc/modules-load.d/"* ]] ||
+  fail "jaild's refusal lacks the fix: $out"
+ip link show $BR >/dev/null 2>&1 && fail "the refused start created bridge $BR"
+nft list table inet jaild >/dev/null 2>&1 && fail "the refused start left table inet jaild"
+log "refused (status $rc): $(grep -o 'the kernel module br_netfilter.*' <<<"$out" | head -n 1)"
+
 start_jaild "$CONFIG"
 for jail in "$WWW" "$DB" "$EVIL" "$LANOK"; do
   wait_until 10 status_is "$jail" state running || fail "jail $jail is not running"
@@ -120,6 +133,8 @@ must_get "$NS_WWW" "http://10.213.0.3:5432/" "$DB says hi"
 must_get "$NS_EVIL" "http://$OUT:8080/" "internet says hi"
 must_get "$NS_LANOK" "http://192.168.77.2/" "lan says hi"
 must_get outside "http://$OUT:8080/" "internet says hi"
+# A LAN client of the published port gets its answers (replies into blocked ranges pass).
+must_get lan "http://$PUB/" "$WWW says hi"
 [[ $(ip -d link show $BR) == *"nf_call_iptables 1"* ]] || fail "bridge $BR does not have nf_call_iptables 1"
 log "bridge $BR: nf_call_iptables 1 (the global sysctl is $(cat /proc/sys/net/bridge/bridge-nf-call-iptables))"
 [[ $(in_ns "$NS_EVIL" ip link show eth0) == *"link/ether $EVIL_MAC "* ]] || fail "$EVIL's eth0 does not have MAC $EVIL_MAC"
@@ -263,6 +278,17 @@ if [[ $SABOTAGE == 1 ]]; then
 fi
 ((${#SUCCEEDED[@]} == 0)) || fail "${#SUCCEEDED[@]} attacks SUCCEEDED: ${SUCCEEDED[*]}"
 log "every attack was blocked"
+
+# A restarted jail gets back the MAC and the IPv6 setting jaild gives it.
+evil ip link set eth0 down
+evil ip link set eth0 address 02:6a:0a:d5:00:66
+evil ip link set eth0 up
+jailctl restart "$EVIL" >/dev/null
+wait_until 10 status_is "$EVIL" state running || fail "$EVIL did not restart"
+[[ $(evil ip link show eth0) == *"link/ether $EVIL_MAC "* ]] || fail "jaild did not reset $EVIL's MAC: $(evil ip link show eth0)"
+[[ $(evil cat /proc/sys/net/ipv6/conf/all/disable_ipv6) == 1 ]] || fail "jaild did not disable IPv6 again in $NS_EVIL"
+must_get "$NS_EVIL" "http://$OUT:8080/" "internet says hi"
+log "restart: $EVIL has MAC $EVIL_MAC and IPv6 disabled again"
 stop_jaild
 
 # ---- a host that was a router before jaild keeps routing -------------------------------------
