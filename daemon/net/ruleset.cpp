@@ -1,8 +1,10 @@
 // Renders `table inet jaild` and `table bridge jaild`. Why an `inet` table with these chains:
 //  - NAT needs conntrack, and so does stateful filtering between jails. The kernel has no
-//    nf_conntrack_bridge, but br_netfilter (built in, bridge-nf-call-iptables=1) sends bridged
-//    IPv4 frames through the inet `forward` hook, so jail<->jail filtering lives there too.
-//    We never toggle bridge-nf-call-iptables: it is global and Docker/libvirt rely on it.
+//    nf_conntrack_bridge, but br_netfilter sends bridged IPv4 frames through the inet
+//    `forward` hook, so jail<->jail filtering lives there too. We never toggle the global
+//    bridge-nf-call-iptables (Docker/libvirt rely on it); see the bridge attribute below.
+//    For bridged and routed frames alike that hook sees the bridge, not the jail's port, as
+//    iifname: hence the port pinning in the bridge table, which makes `ip saddr` trustworthy.
 //  - Every base chain has policy accept: other tables' chains on the same hooks still run,
 //    and jaild must never turn into a global firewall for the host. Drops are scoped to
 //    traffic entering (`oifname BR`) or leaving (`iifname BR`) the jails' bridge.
@@ -21,12 +23,12 @@
 //    -100 because nft 1.0.6 refuses the symbolic `dstnat` there.
 #include "net/ruleset.hpp"
 
-#include "net/jail_mac.hpp"
-#include "net/links.hpp"
-
 #include <cstdio>
 #include <sstream>
 #include <vector>
+
+#include "net/jail_mac.hpp"
+#include "net/links.hpp"
 
 namespace jaild::net {
 namespace {
