@@ -279,6 +279,17 @@ fi
 ((${#SUCCEEDED[@]} == 0)) || fail "${#SUCCEEDED[@]} attacks SUCCEEDED: ${SUCCEEDED[*]}"
 log "every attack was blocked"
 
+# The host's root undoing the defences by hand: jaild's watchers put them back.
+bridge_table_present() { nft list table bridge jaild >/dev/null 2>&1; }
+bridge_nf_on() { [[ $(ip -d link show $BR) == *"nf_call_iptables 1"* ]]; }
+nft delete table bridge jaild
+wait_until 3 bridge_table_present || fail "table bridge jaild was not restored"
+ip link set $BR type bridge nf_call_iptables 0
+wait_until 3 bridge_nf_on || fail "nf_call_iptables of $BR was not set back to 1"
+reached unlisted-jail-to-db-after-tamper "$NS_EVIL" "http://10.213.0.3:5432/" "$DB says hi"
+((${#SUCCEEDED[@]} == 0)) || fail "${#SUCCEEDED[@]} attacks SUCCEEDED: ${SUCCEEDED[*]}"
+log "watchers restored table bridge jaild and nf_call_iptables of $BR"
+
 # A restarted jail gets back the MAC and the IPv6 setting jaild gives it.
 evil ip link set eth0 down
 evil ip link set eth0 address 02:6a:0a:d5:00:66
