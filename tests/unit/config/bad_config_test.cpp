@@ -235,6 +235,12 @@ const std::vector<BadCase>& bad_cases() {
          "public.addresses[0]", "write \"addresses\": \"all\""},
         {"publish without a public section", [](json& j) { j.erase("public"); }, "public",
          "jail \"www\" publishes ports, but no public address is chosen; list the host addresses"},
+        {"two jails publish without a public address",
+         [](json& j) {
+             j.erase("public");
+             j["jails"]["db"]["publish"] = {5432};
+         },
+         "public", "jails \"db\", \"www\" publish ports, but no public address is chosen"},
         {"publish with an empty public.addresses",
          [](json& j) { j["public"]["addresses"] = json::array(); }, "public.addresses",
          "or write \"addresses\": \"all\" for every local address"},
