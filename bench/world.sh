@@ -118,6 +118,10 @@ ip -n bfloor link set lo up
 ip -n bfloor addr add 10.214.0.2/24 dev eth0
 ip -n bfloor link set eth0 up
 ip -n bfloor route add default via 10.214.0.1
+# The outside reaches the baseline bridge bb0 (not jaild's) through this host: the host is a
+# router by its own choice before jaild starts, which jaild then leaves alone (otherwise it
+# drops forwarding that neither comes from nor goes to its bridge).
+echo 1 >/proc/sys/net/ipv4/ip_forward
 FLOOR_ROOT=$(root_for "$ID-floor")
 CLASSIC_ROOT=$(root_for "$ID-classic")
 firejail_common=(--quiet --deterministic-shutdown --deterministic-exit-code --private --noprofile)

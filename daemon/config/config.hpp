@@ -20,10 +20,24 @@ struct BridgeConfig {
 };
 
 struct PublicConfig {
-    // Addresses on which published ports are DNAT'd to the jails. Empty means every local
-    // address of the host (except loopback and the bridge's own).
+    // Addresses on which published ports are DNAT'd to the jails. Publishing needs an explicit
+    // choice: either these addresses, or all_local ("addresses": "all": every local address
+    // except loopback and the bridge's own). Neither (empty and false) publishes nothing; the
+    // loader refuses a jail with "publish" then.
     std::vector<Ipv4Address> addresses;
+    bool all_local = false;
+    // Also redirect connections the host itself makes to a public address and published port
+    // (the nat output hook). Off unless set: host processes reach the host's own services.
+    bool host_connections = false;
     auto operator<=>(const PublicConfig&) const = default;
+};
+
+// Where a jail's traffic leaving the bridge may go besides the public Internet. By default
+// the private, shared, link-local and other special ranges (net::kBlockedEgress) are dropped;
+// `allow` opens CIDRs of them for this jail.
+struct EgressConfig {
+    std::vector<Ipv4Cidr> allow;
+    auto operator<=>(const EgressConfig&) const = default;
 };
 
 enum class RestartPolicy { always, on_failure, never };
@@ -83,6 +97,7 @@ struct JailConfig {
     std::vector<AcceptRule> accept;    // jail -> this jail
     std::vector<int> host_access;      // host -> this jail (off unless listed)
     std::vector<int> host_ports;       // this jail -> host's bridge address (off unless listed)
+    EgressConfig egress;               // this jail -> the host's other networks (off unless listed)
     std::vector<std::string> after;
     RestartConfig restart;
     int stop_signal = 15;              // SIGTERM

@@ -14,6 +14,10 @@ namespace jaild::config {
 void check_unique_addresses(FieldReader& reader, const std::vector<ParsedJail>& jails);
 void check_unique_published_ports(FieldReader& reader, const std::vector<ParsedJail>& jails);
 void check_after_cycles(FieldReader& reader, const std::vector<ParsedJail>& jails);
+// A jail with "publish" needs an explicit "public.addresses" (a list, or "all"): publishing
+// on the host's addresses is never a default. `public_json` is the "public" member or null.
+void check_publishing_is_placed(FieldReader& reader, const std::vector<ParsedJail>& jails,
+                                const PublicConfig& public_config, const json* public_json);
 
 // The dependency cycles through `after` (jail -> the jails it starts after), each as the
 // list of names along it, first == last: {"db", "www", "db"}. Unknown names are ignored.

@@ -288,8 +288,7 @@ ParsedJail parse_jail(FieldReader& reader, const std::string& name, const json& 
         value, path,
         {"root", "address", "command", "environment", "publish", "accept", "host_access",
          "host_ports", "after", "restart", "stop_signal", "stop_timeout", "health", "profile",
-         "capabilities",
-         "firejail_options", "hostname", "limits", "provision"});
+         "capabilities", "firejail_options", "hostname", "limits", "provision", "egress"});
     auto field = [&](std::string_view key) { return FieldReader::member(value, key); };
     auto at = [&](std::string_view key) { return child_path(path, key); };
 
@@ -327,6 +326,9 @@ ParsedJail parse_jail(FieldReader& reader, const std::string& name, const json& 
     }
     if (const json* v = field("host_ports")) {
         jail.host_ports = reader.port_list(*v, at("host_ports"));
+    }
+    if (const json* v = field("egress")) {
+        jail.egress = parse_egress(reader, *v, at("egress"), context.bridge);
     }
     if (const json* v = field("after")) {
         jail.after = parse_after(reader, *v, at("after"), name, context);

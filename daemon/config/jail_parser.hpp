@@ -35,6 +35,11 @@ Limits parse_limits(FieldReader& reader, const json& value, const std::string& p
 ProvisionConfig parse_provision(FieldReader& reader, const json& value, const std::string& path);
 std::vector<std::string> parse_capabilities(FieldReader& reader, const json& value,
                                             const std::string& path);
+// Network sections (egress.cpp).
+EgressConfig parse_egress(FieldReader& reader, const json& value, const std::string& path,
+                          const std::optional<Ipv4Cidr>& bridge);
+PublicConfig parse_public(FieldReader& reader, const json& value,
+                          const std::optional<Ipv4Cidr>& bridge);
 std::vector<std::string> parse_firejail_options(FieldReader& reader, const json& value,
                                                 const std::string& path);
 

@@ -145,43 +145,6 @@ std::optional<Ipv4Cidr> parse_bridge(FieldReader& reader, const json& value, Bri
     return *cidr;
 }
 
-PublicConfig parse_public(FieldReader& reader, const json& value,
-                          const std::optional<Ipv4Cidr>& bridge) {
-    PublicConfig out;
-    if (!reader.expect_object(value, "public")) return out;
-    reader.reject_unknown_keys(value, "public", {"addresses"});
-    const json* addresses = FieldReader::member(value, "addresses");
-    if (addresses == nullptr || !reader.expect_array(*addresses, "public.addresses")) return out;
-    for (std::size_t i = 0; i < addresses->size(); ++i) {
-        auto path = index_path("public.addresses", i);
-        auto text = reader.string((*addresses)[i], path);
-        if (!text) continue;
-        auto address = parse_ipv4(*text);
-        if (!address) {
-            reader.add(path, address.error().message);
-        } else if (address->value == 0) {
-            reader.add(path,
-                       "0.0.0.0 is not an address of this host; to publish on every "
-                       "local address leave \"addresses\" empty");
-        } else if (bridge && *address == bridge->address) {
-            reader.add(path, address->str() +
-                                 " is the bridge's own address; list the host's "
-                                 "outside addresses here (or none, for all of them)");
-        } else if (bridge && bridge->contains(*address)) {
-            reader.add(path, address->str() + " is inside the bridge subnet " +
-                                 bridge->network_str() +
-                                 "; list the host's outside addresses "
-                                 "here (or none, for all of them)");
-        } else if (std::find(out.addresses.begin(), out.addresses.end(), *address) !=
-                   out.addresses.end()) {
-            reader.add(path, address->str() + " is listed twice; remove the duplicate");
-        } else {
-            out.addresses.push_back(*address);
-        }
-    }
-    return out;
-}
-
 void parse_document(FieldReader& reader, const json& root, const LoadOptions& options,
                     Config& config) {
     if (!root.is_object()) {
@@ -214,6 +177,7 @@ void parse_document(FieldReader& reader, const json& root, const LoadOptions& op
     check_unique_addresses(reader, parsed);
     check_unique_published_ports(reader, parsed);
     check_after_cycles(reader, parsed);
+    check_publishing_is_placed(reader, parsed, config.public_, FieldReader::member(root, "public"));
     for (auto& jail : parsed) {
         // A jail with a "provision" section may lack its root: `jailctl provision` makes it
         // (until then the jail fails to start, saying so).

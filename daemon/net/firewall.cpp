@@ -17,6 +17,7 @@ std::string trim(std::string s) {
 }
 
 const std::string kTable = std::string("inet ") + kTableName;
+const std::string kBridgeTable = std::string("bridge ") + kTableName;
 
 struct CtxDeleter {
     void operator()(nft_ctx* ctx) const { nft_ctx_free(ctx); }
@@ -63,17 +64,25 @@ Result<void> Firewall::run(const std::string& script) {
 
 Result<std::string> Firewall::list_table() { return command("list table " + kTable); }
 
+Result<std::string> Firewall::list_tables() {
+    auto inet = list_table();
+    if (!inet) return inet;
+    auto bridge = command("list table " + kBridgeTable);
+    if (!bridge) return bridge;
+    return *inet + *bridge;
+}
+
 Result<void> Firewall::apply(const config::Config& config) {
-    auto r = command(render_ruleset(config, comment_));
+    auto r = command(render_ruleset(config, options_));
     if (!r) {
-        return make_error("applying nftables table " + kTable + " (bridge " + config.bridge.name +
-                          ") failed: " + r.error().message);
+        return make_error("applying nftables tables " + kTable + " and " + kBridgeTable +
+                          " (bridge " + config.bridge.name + ") failed: " + r.error().message);
     }
     if (dry_run_) return {};
-    auto listing = list_table();
+    auto listing = list_tables();
     if (!listing) {
-        return make_error("nftables table " + kTable + " was applied but cannot be listed: " +
-                          listing.error().message);
+        return make_error("nftables tables " + kTable + " and " + kBridgeTable +
+                          " were applied but cannot be listed: " + listing.error().message);
     }
     last_listing_ = std::move(*listing);
     return {};
@@ -94,21 +103,24 @@ std::optional<std::string> Firewall::current_table_comment() {
 }
 
 Result<bool> Firewall::table_matches_last_apply() {
-    auto listing = list_table();
+    auto listing = list_tables();
     if (!listing) {
         // nft says "No such file or directory" when the table is gone: that is a mismatch,
         // not a failure to query.
         if (listing.error().message.find("No such file or directory") != std::string::npos)
             return false;
-        return make_error("listing nftables table " + kTable + " failed: " + listing.error().message);
+        return make_error("listing nftables tables " + kTable + " and " + kBridgeTable +
+                          " failed: " + listing.error().message);
     }
     return !last_listing_.empty() && *listing == last_listing_;
 }
 
 Result<void> Firewall::remove() {
     // add+delete in one transaction: deletes the table whether or not it exists.
-    auto r = command("add table " + kTable + "\ndelete table " + kTable + "\n");
-    if (!r) return make_error("deleting nftables table " + kTable + " failed: " + r.error().message);
+    auto r = command("add table " + kTable + "\ndelete table " + kTable + "\nadd table " +
+                     kBridgeTable + "\ndelete table " + kBridgeTable + "\n");
+    if (!r) return make_error("deleting nftables tables " + kTable + " and " + kBridgeTable +
+                              " failed: " + r.error().message);
     last_listing_.clear();
     return {};
 }

@@ -8,6 +8,7 @@
 
 #include "config/config.hpp"
 #include "jaild/result.hpp"
+#include "net/ruleset.hpp"
 
 namespace jaild::net {
 
@@ -21,19 +22,23 @@ public:
     // Checks that a libnftables context can be made (nft_ctx_new); error says what failed.
     static Result<Firewall> open();
 
-    // Replaces `table inet jaild` with the rendered ruleset in one transaction, then records
-    // the kernel's listing of it for table_matches_last_apply(). Error carries nft's message.
+    // Replaces `table inet jaild` and `table bridge jaild` with the rendered ruleset in one
+    // transaction, then records the kernel's listing of both for table_matches_last_apply().
+    // Error carries nft's message.
     Result<void> apply(const config::Config& config);
     // Comment written into the table by every later apply() (see render_ruleset).
-    void set_table_comment(std::string comment) { comment_ = std::move(comment); }
+    void set_table_comment(std::string comment) { options_.table_comment = std::move(comment); }
+    // Whether the host forwarded before jaild (RenderOptions::host_forwarded), for every
+    // later apply().
+    void set_host_forwarded(bool forwarded) { options_.host_forwarded = forwarded; }
     // The comment of the table as it is in the kernel now; nullopt if no table or no comment.
     std::optional<std::string> current_table_comment();
     // Runs an nft script as one transaction (used by apply; also by tests).
     Result<void> run(const std::string& script);
-    // false if the table is missing or its listing differs from the one after our last
+    // false if a table is missing or its listing differs from the one after our last
     // apply (someone flushed/edited it). An error only if nft itself cannot be queried.
     Result<bool> table_matches_last_apply();
-    // Deletes `table inet jaild` if present.
+    // Deletes `table inet jaild` and `table bridge jaild` if present.
     Result<void> remove();
     // One warning per chain of another table hooked on `forward` with policy drop (Docker,
     // firewalld, a host firewall): those drop jail traffic whatever jaild's table accepts.
@@ -52,11 +57,12 @@ private:
     Firewall() = default;
     // Runs a command; on success returns nft's output buffer.
     Result<std::string> command(const std::string& cmd);
-    Result<std::string> list_table();
+    Result<std::string> list_table();   // inet only
+    Result<std::string> list_tables();  // inet, then bridge
 
     bool dry_run_ = false;
-    std::string last_listing_;
-    std::string comment_;  // `list table inet jaild` right after our last apply
+    std::string last_listing_;  // list_tables() right after our last apply
+    RenderOptions options_;
 };
 
 // Parses `list chains` text output into warnings (pure; exposed for tests).

@@ -23,10 +23,13 @@
 #include <cstring>
 #include <map>
 #include <memory>
+#include <optional>
 #include <thread>
 
 #include "jaild/paths.hpp"
 #include "jaild/unique_fd.hpp"
+#include "net/jail_mac.hpp"
+#include "net/sysctl.hpp"
 
 namespace jaild::net {
 namespace {
@@ -56,35 +59,66 @@ Result<Sock> route_socket() {
     return sk;
 }
 
-// A route socket living in the namespace `nsfd`. A netlink socket stays bound to the
-// namespace it was created in, so a short-lived thread enters the namespace, connects, and
-// exits; the daemon's own thread never changes namespace.
-Result<Sock> route_socket_in(int nsfd, const std::string& what) {
-    Sock sk(nl_socket_alloc());
-    if (!sk) return make_error("nl_socket_alloc failed (out of memory)");
+constexpr const char* kDisableIpv6 = "net.ipv6.conf.all.disable_ipv6";
+
+// What jaild keeps open inside a jail's namespace.
+struct NetnsHandles {
+    Sock sock;            // rtnetlink, bound to the namespace
+    UniqueFd no_ipv6;     // kDisableIpv6 of the namespace; empty if IPv6 is off in the kernel
+};
+
+// A route socket and the disable_ipv6 sysctl file of the namespace `nsfd`. Both stay bound
+// to the namespace they were opened in, so a short-lived thread enters the namespace, opens
+// them, and exits; the daemon's own thread never changes namespace.
+Result<NetnsHandles> open_in_netns(int nsfd, const std::string& what) {
+    NetnsHandles h;
+    h.sock.reset(nl_socket_alloc());
+    if (!h.sock) return make_error("nl_socket_alloc failed (out of memory)");
     int sys_err = 0, nl_err = 0;
+    std::optional<Result<UniqueFd>> sysctl;
     std::thread worker([&] {
         if (::setns(nsfd, CLONE_NEWNET) != 0) {
             sys_err = errno;
             return;
         }
-        nl_err = nl_connect(sk.get(), NETLINK_ROUTE);
+        nl_err = nl_connect(h.sock.get(), NETLINK_ROUTE);
+        sysctl.emplace(open_sysctl_for_write(kDisableIpv6));
     });
     worker.join();
     if (sys_err) return make_error("setns into " + what + " failed: " + errno_text(sys_err));
     if (nl_err < 0) return make_error("cannot open an rtnetlink socket in " + what + ": " + nlerr(nl_err));
-    return sk;
+    if (sysctl && *sysctl) {
+        h.no_ipv6 = std::move(**sysctl);
+    } else if (::access(sysctl_path(kDisableIpv6).c_str(), F_OK) == 0) {
+        // The host has IPv6 but the jail's file could not be opened: do not run with IPv6 on.
+        return make_error("disabling IPv6 in " + what + ": " + (sysctl ? sysctl->error().message : "no result"));
+    }  // else: the kernel has no IPv6 at all (ipv6.disable=1); nothing to disable
+    return h;
 }
 
-// A stable, locally administered MAC derived from an IPv4 address: 02:6a:<a>:<b>:<c>:<d>.
-// A recreated jail eth0 (or bridge) keeps its MAC, so neighbours' ARP caches stay right and
-// traffic resumes at once instead of after the stale entry times out (~30 s).
+// A stable, locally administered MAC derived from an IPv4 address (jail_mac.hpp). A
+// recreated jail eth0 (or bridge) keeps its MAC, so neighbours' ARP caches stay right and
+// traffic resumes at once instead of after the stale entry times out (~30 s); and the bridge
+// table pins each jail's port to exactly this MAC.
 NlAddr mac_for(Ipv4Address a) {
-    const unsigned char mac[6] = {0x02, 0x6a, static_cast<unsigned char>(a.value >> 24),
-                                  static_cast<unsigned char>(a.value >> 16),
-                                  static_cast<unsigned char>(a.value >> 8),
-                                  static_cast<unsigned char>(a.value)};
-    return NlAddr(nl_addr_build(AF_LLC, mac, sizeof mac));
+    const Mac mac = mac_for_address(a);
+    return NlAddr(nl_addr_build(AF_LLC, mac.data(), mac.size()));
+}
+
+// Gives the jail's eth0 its MAC back if the jail changed it (it needs CAP_NET_ADMIN in its
+// namespace): frames from any other MAC are dropped at its bridge port.
+Result<void> reset_mac(nl_sock* ns, rtnl_link* link, Ipv4Address address, const std::string& where) {
+    NlAddr want = mac_for(address);
+    if (!want) return make_error("out of memory");
+    nl_addr* have = rtnl_link_get_addr(link);
+    if (have && nl_addr_cmp(have, want.get()) == 0) return {};
+    Link change(rtnl_link_alloc());
+    if (!change) return make_error("out of memory");
+    rtnl_link_set_addr(change.get(), want.get());
+    if (int err = rtnl_link_change(ns, link, change.get(), 0); err < 0)
+        return make_error("cannot reset the MAC address of " + where + " to " +
+                          mac_string(mac_for_address(address)) + ": " + nlerr(err));
+    return {};
 }
 
 Link get_link(nl_sock* sk, const std::string& name) {
@@ -321,8 +355,8 @@ Result<void> remove_bridge(const std::string& name) {
 
 namespace {
 
-Result<void> ensure_jail_link_on(nl_sock* host, nl_sock* ns, int nsfd, const config::BridgeConfig& bridge,
-                                 const config::JailConfig& jail) {
+Result<void> ensure_jail_link_on(nl_sock* host, nl_sock* ns, int nsfd, int no_ipv6,
+                                 const config::BridgeConfig& bridge, const config::JailConfig& jail) {
     Link br = get_link(host, bridge.name);
     if (!br) return make_error("bridge " + bridge.name + " does not exist; it is created when jaild starts (ensure_bridge)");
     const int br_index = rtnl_link_get_ifindex(br.get());
@@ -357,6 +391,14 @@ Result<void> ensure_jail_link_on(nl_sock* host, nl_sock* ns, int nsfd, const con
         if (!host_end || !jail_end) return make_error("veth pair " + hv + " for jail " + jail.name + " vanished right after it was created");
     }
     if (auto r = set_up(host, host_end.get(), br_index, hv + " in bridge " + bridge.name); !r) return r;
+    // No IPv6 in jails (jaild's firewall is IPv4; the bridge drops IPv6 frames from jails too,
+    // since root in a jail can switch it back on). "all" applies to every interface.
+    if (no_ipv6 >= 0) {
+        if (auto r = write_sysctl_fd(no_ipv6, kDisableIpv6, "1"); !r)
+            return make_error(r.error().message + " in " + ns_what);
+    }
+    if (auto r = reset_mac(ns, jail_end.get(), jail.address, std::string(kJailIf) + " in " + ns_what); !r)
+        return r;
 
     Link lo = get_link(ns, "lo");
     if (lo) {
@@ -407,7 +449,7 @@ struct LinkSockets::Impl {
     struct InNetns {
         dev_t dev = 0;
         ino_t ino = 0;
-        Sock sock;
+        NetnsHandles handles;
     };
     Sock host;
     std::map<std::string, InNetns> jails;
@@ -433,11 +475,13 @@ Result<void> ensure_jail_link(LinkSockets& sockets, const config::BridgeConfig& 
     if (::fstat(nsfd.get(), &st) != 0) return make_error("cannot stat " + path + ": " + errno_text(errno));
     auto it = cache.jails.find(jail.name);
     if (it == cache.jails.end() || it->second.dev != st.st_dev || it->second.ino != st.st_ino) {
-        auto sk = route_socket_in(nsfd.get(), "network namespace " + netns_name(jail.name));
-        if (!sk) return sk.error();
-        it = cache.jails.insert_or_assign(jail.name, LinkSockets::Impl::InNetns{st.st_dev, st.st_ino, std::move(*sk)}).first;
+        auto handles = open_in_netns(nsfd.get(), "network namespace " + netns_name(jail.name));
+        if (!handles) return handles.error();
+        it = cache.jails.insert_or_assign(jail.name, LinkSockets::Impl::InNetns{st.st_dev, st.st_ino, std::move(*handles)}).first;
     }
-    auto result = ensure_jail_link_on(cache.host.get(), it->second.sock.get(), nsfd.get(), bridge, jail);
+    const LinkSockets::Impl::InNetns& in = it->second;
+    auto result = ensure_jail_link_on(cache.host.get(), in.handles.sock.get(), nsfd.get(),
+                                      in.handles.no_ipv6 ? in.handles.no_ipv6.get() : -1, bridge, jail);
     if (!result) {  // start the next call from fresh sockets
         cache.host.reset();
         cache.jails.erase(jail.name);

@@ -57,8 +57,10 @@ private:
 };
 
 // Idempotent: named netns, veth pair (host side in the bridge and up, peer in the netns as
-// eth0 with the jail's address/prefix), lo and eth0 up, default route via the bridge
-// address. Existing pieces with the right settings are left alone; wrong ones are fixed.
+// eth0 with the jail's address/prefix and the MAC derived from it, jail_mac.hpp), lo and eth0
+// up, default route via the bridge address, IPv6 disabled in the netns
+// (net.ipv6.conf.all.disable_ipv6=1). Existing pieces with the right settings are left alone;
+// wrong ones are fixed (a MAC or IPv6 setting the jail changed itself included).
 Result<void> ensure_jail_link(LinkSockets& sockets, const config::BridgeConfig& bridge,
                               const config::JailConfig& jail);
 // Deletes the host veth (its peer goes with it), unmounts and unlinks the netns. Missing = ok.

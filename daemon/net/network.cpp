@@ -11,6 +11,7 @@
 #include <set>
 
 #include "jaild/unique_fd.hpp"
+#include "net/br_netfilter.hpp"
 #include "net/ruleset.hpp"
 #include "net/sysctl.hpp"
 
@@ -75,8 +76,11 @@ Network::~Network() {
 
 Result<std::unique_ptr<Network>> Network::create(boost::asio::io_context& io,
                                                  const config::Config& config) {
+    // Jail-to-jail isolation rests on br_netfilter: refuse before changing anything.
+    if (auto r = require_br_netfilter(); !r) return r.error();
     auto bridge = ensure_bridge(config.bridge);
     if (!bridge) return bridge.error();
+    if (auto r = ensure_bridge_nf_call_iptables(config.bridge.name); !r) return r.error();
     spdlog::info("network: bridge {} with address {} is up{}", config.bridge.name,
                  config.bridge.address.str(), bridge->created_by_us ? " (managed by jaild)" : " (pre-existing; kept on shutdown)");
 
@@ -90,15 +94,25 @@ Result<std::unique_ptr<Network>> Network::create(boost::asio::io_context& io,
     std::string before = *forward;
     if (auto inherited = ip_forward_from_comment(fw->current_table_comment())) before = *inherited;
     fw->set_table_comment(kForwardComment + before + " before jaild started");
+    fw->set_host_forwarded(before == "1");
+    if (before == "1") {
+        spdlog::warn("network: {} was already 1 before jaild started: this host routes between its "
+                     "networks by its administrator's choice, and jaild keeps it so (it filters only "
+                     "traffic from and to its bridge {}). If the host should not route, set {}=0 "
+                     "(sysctl.d) and restart jaild: it then enables forwarding for its jails only",
+                     kIpForward, config.bridge.name, kIpForward);
+    }
     if (*forward != "1") {
         if (auto r = write_sysctl(kIpForward, "1"); !r) return r.error();
-        spdlog::info("network: set {}=1 (was {}; restored on shutdown)", kIpForward, *forward);
+        spdlog::info("network: set {}=1 (was {}; restored on shutdown); forwarding that neither comes "
+                     "from nor goes to bridge {} is dropped", kIpForward, *forward, config.bridge.name);
     }
 
     if (stale_table)
         spdlog::info("network: replacing the existing nftables table inet {} (left by an earlier jaild)", kTableName);
     if (auto r = fw->apply(config); !r) return r.error();
-    spdlog::info("network: nftables table inet {} applied ({} jails)", kTableName, config.jails.size());
+    spdlog::info("network: nftables tables inet {0} and bridge {0} applied ({1} jails)", kTableName,
+                 config.jails.size());
     for (const auto& warning : fw->foreign_forward_drop_warnings()) spdlog::warn("network: {}", warning);
 
     std::unique_ptr<Network> net(new Network(io, config, std::move(*fw)));
@@ -261,6 +275,8 @@ void Network::restore_links() {
             return;
         }
         bridge_state_.created_by_us = bridge_state_.created_by_us || r->created_by_us;
+        if (auto nf = ensure_bridge_nf_call_iptables(config_.bridge.name); !nf)
+            spdlog::error("network: recreated bridge {}: {}", config_.bridge.name, nf.error().message);
         spdlog::warn("network: bridge {} was deleted by someone else; recreated it", config_.bridge.name);
         for (const auto& [name, jail] : ensured_) {
             if (auto j = ensure_jail_link(link_sockets_, config_.bridge, jail); !j)
@@ -268,6 +284,9 @@ void Network::restore_links() {
         }
         return;
     }
+    // `ip link set BR type bridge nf_call_iptables 0` would open every jail to every other.
+    if (auto nf = ensure_bridge_nf_call_iptables(config_.bridge.name); !nf)
+        spdlog::error("network: {}", nf.error().message);
     for (const auto& [name, jail] : ensured_) {
         const std::string veth = host_veth_name(name);
         if (link_exists(veth)) continue;

@@ -1,4 +1,4 @@
-// The jails' network as the supervisor sees it: bridge, ip_forward, jaild's nftables table,
+// The jails' network as the supervisor sees it: bridge, ip_forward, jaild's nftables tables,
 // one netns + veth per jail, and watchers that restore them when someone else removes them.
 #pragma once
 
@@ -22,8 +22,10 @@ namespace jaild::net {
 // keeps its jails reachable; shutdown() is the explicit teardown.
 class Network {
 public:
-    // Bridge, ip_forward=1 (remembering the previous value), the table (replacing a stale
-    // one), removal of netns/veths of jails not in the config, then the watchers.
+    // br_netfilter present (else an error with the fix, before any change), bridge with
+    // nf_call_iptables=1, ip_forward=1 (remembering the previous value, which also decides
+    // whether other forwarding is dropped), the tables inet + bridge jaild (replacing stale
+    // ones), removal of netns/veths of jails not in the config, then the watchers.
     static Result<std::unique_ptr<Network>> create(boost::asio::io_context& io,
                                                    const config::Config& config);
 

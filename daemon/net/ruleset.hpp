@@ -4,24 +4,41 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 #include "config/config.hpp"
 
 namespace jaild::net {
 
-// jaild owns exactly one table, `table inet jaild`, and never touches any other.
+// jaild owns exactly two tables, `table inet jaild` and `table bridge jaild`, and never
+// touches any other.
 inline constexpr const char* kTableName = "jaild";
 // jaild's own health-probe sockets set SO_MARK to this; host->jail traffic carrying it is
 // accepted by the `output` chain even for ports not listed in host_access.
 inline constexpr std::uint32_t kProbeMark = 0x6a61696c;  // "jail"
 
-// A complete nft script that atomically replaces the table:
-//   "add table inet jaild\ndelete table inet jaild\ntable inet jaild { ... }"
-// (add+delete makes the delete succeed whether or not the table exists; all three commands
-// are one transaction, so there is no moment without rules.)
-// `table_comment`, if not empty, becomes the table's comment (jaild keeps the ip_forward value
-// it found there, so a jaild restarted after a crash can still restore it). It must not
-// contain a double quote.
-std::string render_ruleset(const config::Config& config, const std::string& table_comment = "");
+// Destinations a jail's traffic leaving the bridge may not reach unless its egress.allow
+// lists them: "this network", RFC 1918, CGNAT (RFC 6598), loopback, link-local (cloud
+// metadata 169.254.169.254), IETF protocol assignments, benchmarking, multicast, reserved and
+// broadcast. The documentation ranges (192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24) are not
+// routed anywhere and stay open (the test world's "Internet" is one of them).
+const std::vector<std::string>& blocked_egress_ranges();
+
+struct RenderOptions {
+    // If not empty, the inet table's comment (jaild keeps the ip_forward value it found
+    // there, so a jaild restarted after a crash can still restore it). No double quote.
+    std::string table_comment;
+    // net.ipv4.ip_forward was already 1 before jaild: the host is a router by its admin's
+    // choice, so jaild does not drop forwarded traffic that neither comes from nor goes to
+    // its bridge. Otherwise it does: jaild enables ip_forward for its jails only.
+    bool host_forwarded = false;
+};
+
+// A complete nft script that atomically replaces both tables:
+//   "add table inet jaild\ndelete table inet jaild\ntable inet jaild { ... }\n"
+//   "add table bridge jaild\ndelete table bridge jaild\ntable bridge jaild { ... }\n"
+// (add+delete makes the delete succeed whether or not the table exists; libnftables runs the
+// whole buffer as one transaction, so there is no moment without rules.)
+std::string render_ruleset(const config::Config& config, const RenderOptions& options = {});
 
 }  // namespace jaild::net

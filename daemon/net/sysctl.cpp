@@ -40,25 +40,35 @@ Result<std::string> read_sysctl(const std::string& key) {
     return value;
 }
 
-Result<void> write_sysctl(const std::string& key, const std::string& value) {
+Result<UniqueFd> open_sysctl_for_write(const std::string& key) {
     const std::string path = sysctl_path(key);
     UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CLOEXEC));
     if (!fd) {
         int err = errno;
-        return make_error("cannot set sysctl " + key + "=" + value + ": open " + path + ": " +
-                          std::strerror(err) + " (jaild must run as root)");
+        return make_error("cannot set sysctl " + key + ": open " + path + ": " +
+                          std::strerror(err) + (err == EACCES ? " (jaild must run as root)" : ""));
     }
+    return fd;
+}
+
+Result<void> write_sysctl_fd(int fd, const std::string& key, const std::string& value) {
     const std::string line = value + "\n";
     ssize_t n;
     do {
-        n = ::write(fd.get(), line.data(), line.size());
+        n = ::pwrite(fd, line.data(), line.size(), 0);
     } while (n < 0 && errno == EINTR);
     if (n != static_cast<ssize_t>(line.size())) {
         int err = n < 0 ? errno : EIO;
-        return make_error("cannot set sysctl " + key + "=" + value + ": write " + path + ": " +
-                          std::strerror(err));
+        return make_error("cannot set sysctl " + key + "=" + value + ": write " + sysctl_path(key) +
+                          ": " + std::strerror(err));
     }
     return {};
+}
+
+Result<void> write_sysctl(const std::string& key, const std::string& value) {
+    auto fd = open_sysctl_for_write(key);
+    if (!fd) return make_error(fd.error().message + " (writing " + value + ")");
+    return write_sysctl_fd(fd->get(), key, value);
 }
 
 }  // namespace jaild::net

@@ -11,12 +11,12 @@ PUB=$JAILD_PUBLIC_ADDR       # 198.51.100.1, the host's "public" address (pub0)
 OUT=$JAILD_OUTSIDE_ADDR      # 198.51.100.2, the Internet
 BR=jaild0
 
-# write_config BRIDGE_CIDR SUBNET_PREFIX PUBLIC_JSON DB_PUBLISH_JSON
+# write_config BRIDGE_CIDR SUBNET_PREFIX PUBLIC_OBJECT_JSON DB_PUBLISH_JSON
 write_config() {
     cat >"$T/jaild.json" <<JSON
 {
   "bridge": { "name": "$BR", "address": "$1" },
-  "public": { "addresses": $3 },
+  "public": $3,
   "jails": {
     "www": { "root": "/nonexistent/www", "address": "$2.2", "command": ["/bin/true"],
              "publish": [80] },
@@ -26,8 +26,8 @@ write_config() {
 }
 JSON
 }
-# No public addresses: DNAT on every local address (the fib path).
-write_config 10.213.0.1/24 10.213.0 '[]' '[]'
+# "all": DNAT on every local address (the fib path), also for the host's own connections.
+write_config 10.213.0.1/24 10.213.0 '{"addresses": "all", "host_connections": true}' '[]'
 
 # ---- helpers -----------------------------------------------------------------------------
 # On failure, whatever is left is removed through the driver's `down` (runs last).
@@ -213,7 +213,7 @@ reload_driver() {  # EXPECTED_LINE
     wait_until 5 bash -c "(( \$(grep -c '^reload' '$T/driver.out') > $n ))" || fail "driver did not reload"
     [[ $(grep '^reload' "$T/driver.out" | tail -1) == "$1" ]] || fail "reload: expected '$1', got: $(tail -3 "$T/driver.log")"
 }
-write_config 10.213.0.1/24 10.213.0 "[\"$PUB\"]" '[5432]'
+write_config 10.213.0.1/24 10.213.0 "{\"addresses\": [\"$PUB\"], \"host_connections\": true}" '[5432]'
 reload_driver reloaded
 nft list chain inet jaild prerouting | grep "ip daddr $PUB tcp dport 5432 dnat ip to 10.213.0.3:5432" >/dev/null \
     || fail "reloaded ruleset lacks db's DNAT: $(nft list chain inet jaild prerouting)"
@@ -223,7 +223,7 @@ expect_body outside "http://$PUB:80/" "www"
 expect_blocked outside "http://10.213.0.3:5433/"
 log "--- reload with a new bridge address is refused (needs a restart); the old network stays"
 cp "$T/jaild.json" "$T/jaild.json.good"
-write_config 10.213.1.1/24 10.213.1 "[\"$PUB\"]" '[5432]'
+write_config 10.213.1.1/24 10.213.1 "{\"addresses\": [\"$PUB\"], \"host_connections\": true}" '[5432]'
 reload_driver "reload failed"
 grep -q "restart" "$T/driver.log" || fail "the refused reload does not say to restart jaild"
 cp "$T/jaild.json.good" "$T/jaild.json"

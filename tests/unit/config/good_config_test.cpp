@@ -73,6 +73,38 @@ TEST_CASE("a good www + db configuration parses to the expected structs") {
     CHECK(db.limits == Limits{});
 }
 
+TEST_CASE("network keys: egress.allow, public \"all\" and host_connections") {
+    auto j = good_json();
+    j["jails"]["www"]["egress"]["allow"] = {"192.168.77.0/24", "169.254.169.254", "0.0.0.0/0"};
+    j["public"] = {{"addresses", "all"}, {"host_connections", true}};
+    auto r = parse_pure(j);
+    INFO(all_issues(r));
+    REQUIRE(r.ok());
+    const auto& allow = r.config.jails.at("www").egress.allow;
+    REQUIRE(allow.size() == 3);
+    CHECK(allow[0].str() == "192.168.77.0/24");
+    CHECK(allow[1].str() == "169.254.169.254/32");
+    CHECK(allow[2].str() == "0.0.0.0/0");
+    CHECK(r.config.jails.at("db").egress.allow.empty());  // nothing beyond the Internet by default
+    CHECK(r.config.public_.all_local);
+    CHECK(r.config.public_.addresses.empty());
+    CHECK(r.config.public_.host_connections);
+}
+
+TEST_CASE("public: host connections are not redirected unless chosen; no public needed without publish") {
+    auto r = parse_pure(good_json());
+    REQUIRE(r.ok());
+    CHECK_FALSE(r.config.public_.host_connections);
+    CHECK_FALSE(r.config.public_.all_local);
+    auto j = good_json();
+    j.erase("public");
+    j["jails"]["www"].erase("publish");
+    auto without = parse_pure(j);
+    INFO(all_issues(without));
+    REQUIRE(without.ok());
+    CHECK(without.config.public_ == jaild::config::PublicConfig{});
+}
+
 TEST_CASE("minimal configuration: defaults everywhere") {
     auto r = parse_pure(std::string(R"({"bridge": {"address": "10.9.0.1/16"}, "jails": {}})"));
     INFO(all_issues(r));
@@ -111,7 +143,12 @@ TEST_CASE("the packaged example loads and is the default deployment") {
     const Config& c = r.config;
     CHECK(c.bridge.name == "jaild0");
     CHECK(c.bridge.address.str() == "10.213.0.1/24");
-    CHECK(c.public_.addresses.empty());
+    // A placeholder (documentation) address: nothing is published on this host's addresses
+    // until the admin lists them (packaging/quickstart-run writes them).
+    REQUIRE(c.public_.addresses.size() == 1);
+    CHECK(c.public_.addresses[0].str() == "203.0.113.10");
+    CHECK_FALSE(c.public_.all_local);
+    CHECK_FALSE(c.public_.host_connections);
     const auto& db = c.jails.at("db");
     CHECK(db.address.str() == "10.213.0.3");
     CHECK(db.root == "/var/lib/jaild/jails/db");

@@ -52,11 +52,18 @@ TEST_CASE("firewall: libnftables accepts the rendered script (dry run)") {
         REQUIRE(fw.ok());
         fw->set_dry_run(true);
         auto c = several_jails();
-        auto r1 = fw->apply(c);  // all local addresses (fib)
+        c.public_.all_local = true;  // all local addresses (fib)
+        c.public_.host_connections = true;
+        c.jails["app"].egress.allow = {net::test::cidr_of("192.168.77.0/24"),
+                                       net::test::cidr_of("169.254.169.254/32")};
+        auto r1 = fw->apply(c);
         INFO(net::render_ruleset(c));
         CHECK(r1.ok());
         if (!r1) FAIL(r1.error().message);
+        c.public_.all_local = false;
         c.public_.addresses = {net::test::ip("198.51.100.1")};
+        CHECK(fw->apply(c).ok());
+        fw->set_host_forwarded(true);
         CHECK(fw->apply(c).ok());
         c.public_.addresses.push_back(net::test::ip("203.0.113.7"));
         CHECK(fw->apply(c).ok());
@@ -90,9 +97,20 @@ TEST_CASE("firewall: apply, detect tampering, re-apply, remove") {
         REQUIRE(fw->run("delete table inet jaild").ok());
         CHECK(*fw->table_matches_last_apply() == false);
 
+        // The bridge table (the jails' anti-spoofing) is watched as closely.
+        REQUIRE(fw->apply(c).ok());
+        CHECK(fw->run("list table bridge jaild").ok());
+        REQUIRE(fw->run("flush chain bridge jaild jail_ports").ok());
+        CHECK(*fw->table_matches_last_apply() == false);
+        REQUIRE(fw->apply(c).ok());
+        CHECK(*fw->table_matches_last_apply());
+        REQUIRE(fw->run("delete table bridge jaild").ok());
+        CHECK(*fw->table_matches_last_apply() == false);
+
         REQUIRE(fw->apply(c).ok());
         REQUIRE(fw->remove().ok());
         CHECK(fw->run("list table inet jaild").ok() == false);
+        CHECK(fw->run("list table bridge jaild").ok() == false);
         CHECK(fw->remove().ok());  // absent table is fine
     });
 }

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <sstream>
 
+#include "net/links.hpp"
 #include "net/ruleset.hpp"
 #include "net_test_config.hpp"
 
@@ -47,6 +48,27 @@ std::string chain_head(const std::string& script, const std::string& chain) {
 
 using Lines = std::vector<std::string>;
 
+const std::string kBlocked =
+    "{ 0.0.0.0/8, 10.0.0.0/8, 100.64.0.0/10, 127.0.0.0/8, 169.254.0.0/16, 172.16.0.0/12, "
+    "192.0.0.0/24, 192.168.0.0/16, 198.18.0.0/15, 224.0.0.0/4, 240.0.0.0/4 }";
+
+// The forward chain: IPv6 and foreign sources first, then `middle` (the rules about traffic
+// into the bridge), then egress and the not-a-router drop.
+Lines forward_chain(const std::string& br, const std::string& jails, const Lines& middle,
+                    const Lines& allow = {}, bool router_drop = true) {
+    Lines out{"iifname \"" + br + "\" meta nfproto ipv6 drop", "oifname \"" + br + "\" meta nfproto ipv6 drop",
+              jails.empty() ? "iifname \"" + br + "\" drop"
+                            : "iifname \"" + br + "\" ip saddr != " + jails + " drop",
+              "oifname \"" + br + "\" ct state established,related accept"};
+    out.insert(out.end(), middle.begin(), middle.end());
+    out.push_back("oifname \"" + br + "\" drop");
+    out.push_back("iifname \"" + br + "\" ct state established,related accept");
+    out.insert(out.end(), allow.begin(), allow.end());
+    out.push_back("iifname \"" + br + "\" ip daddr " + kBlocked + " drop");
+    if (router_drop) out.push_back("meta nfproto ipv4 iifname != \"" + br + "\" oifname != \"" + br + "\" drop");
+    return out;
+}
+
 }  // namespace
 
 TEST_CASE("ruleset: replaces the whole table atomically and declares every chain") {
@@ -67,10 +89,8 @@ TEST_CASE("ruleset: no jails, no published ports: only the bridge-scoped rules")
     CHECK(chain_rules(s, "prerouting").empty());
     CHECK(chain_rules(s, "output_nat").empty());
     CHECK(chain_rules(s, "postrouting") ==
-          Lines{"ip saddr 10.213.0.0/24 oifname != \"jaild0\" masquerade",
-                "ip saddr 10.213.0.0/24 ip daddr 10.213.0.0/24 ct status dnat oifname \"jaild0\" masquerade"});
-    CHECK(chain_rules(s, "forward") ==
-          Lines{"oifname \"jaild0\" ct state established,related accept", "oifname \"jaild0\" drop"});
+          Lines{"ip saddr 10.213.0.0/24 ip daddr 10.213.0.0/24 ct status dnat oifname \"jaild0\" masquerade"});
+    CHECK(chain_rules(s, "forward") == forward_chain("jaild0", "", {}));
     CHECK(chain_rules(s, "input") ==
           Lines{"iifname \"jaild0\" ct state established,related accept", "iifname \"jaild0\" drop"});
     CHECK(chain_rules(s, "output") ==
@@ -84,11 +104,11 @@ TEST_CASE("ruleset: a jail without published ports gets no DNAT") {
     c.jails["db"] = jail("db", "10.213.0.3");
     const std::string s = render_ruleset(c);
     CHECK(chain_rules(s, "prerouting").empty());
-    CHECK(chain_rules(s, "forward") ==
-          Lines{"oifname \"jaild0\" ct state established,related accept", "oifname \"jaild0\" drop"});
+    CHECK(chain_rules(s, "forward") == forward_chain("jaild0", "10.213.0.3", {}));
+    CHECK(chain_rules(s, "postrouting")[0] == "ip saddr 10.213.0.3 oifname != \"jaild0\" masquerade");
 }
 
-TEST_CASE("ruleset: one public address") {
+TEST_CASE("ruleset: one public address; the host's own connections are not redirected by default") {
     auto c = base_config();
     c.public_.addresses = {ip("198.51.100.1")};
     auto www = jail("www", "10.213.0.2");
@@ -98,11 +118,15 @@ TEST_CASE("ruleset: one public address") {
     const Lines dnat{"ip daddr 198.51.100.1 tcp dport 80 dnat ip to 10.213.0.2:80",
                      "ip daddr 198.51.100.1 tcp dport 443 dnat ip to 10.213.0.2:443"};
     CHECK(chain_rules(s, "prerouting") == dnat);
-    CHECK(chain_rules(s, "output_nat") == dnat);
+    CHECK(chain_rules(s, "output_nat").empty());
     CHECK(chain_rules(s, "forward") ==
-          Lines{"oifname \"jaild0\" ct state established,related accept",
-                "oifname \"jaild0\" ip daddr 10.213.0.2 tcp dport { 80, 443 } ct status dnat accept",
-                "oifname \"jaild0\" drop"});
+          forward_chain("jaild0", "10.213.0.2",
+                        {"oifname \"jaild0\" ip daddr 10.213.0.2 tcp dport { 80, 443 } ct status dnat accept"}));
+
+    SECTION("public.host_connections redirects them too, on the same addresses") {
+        c.public_.host_connections = true;
+        CHECK(chain_rules(render_ruleset(c), "output_nat") == dnat);
+    }
 }
 
 TEST_CASE("ruleset: several public addresses use an anonymous set") {
@@ -114,12 +138,25 @@ TEST_CASE("ruleset: several public addresses use an anonymous set") {
     const std::string s = render_ruleset(c);
     CHECK(chain_rules(s, "prerouting") ==
           Lines{"ip daddr { 198.51.100.1, 203.0.113.7 } tcp dport 80 dnat ip to 10.213.0.2:80"});
-    CHECK(chain_rules(s, "forward")[1] ==
+    CHECK(chain_rules(s, "forward")[4] ==
           "oifname \"jaild0\" ip daddr 10.213.0.2 tcp dport 80 ct status dnat accept");
 }
 
-TEST_CASE("ruleset: no public addresses means every local address but loopback and the bridge") {
+TEST_CASE("ruleset: no public address chosen publishes nothing (no DNAT on the host's addresses)") {
     auto c = base_config();
+    auto www = jail("www", "10.213.0.2");
+    www.publish = {80};
+    c.jails["www"] = www;
+    c.public_.host_connections = true;
+    const std::string s = render_ruleset(c);
+    CHECK(chain_rules(s, "prerouting").empty());
+    CHECK(chain_rules(s, "output_nat").empty());
+    CHECK(s.find("fib daddr") == std::string::npos);
+}
+
+TEST_CASE("ruleset: \"all\" means every local address but loopback and the bridge") {
+    auto c = base_config();
+    c.public_.all_local = true;
     auto www = jail("www", "10.213.0.2");
     www.publish = {80};
     c.jails["www"] = www;
@@ -127,7 +164,9 @@ TEST_CASE("ruleset: no public addresses means every local address but loopback a
     const Lines dnat{"fib daddr type local ip daddr != 127.0.0.0/8 ip daddr != 10.213.0.1 tcp dport 80 "
                      "dnat ip to 10.213.0.2:80"};
     CHECK(chain_rules(s, "prerouting") == dnat);
-    CHECK(chain_rules(s, "output_nat") == dnat);
+    CHECK(chain_rules(s, "output_nat").empty());
+    c.public_.host_connections = true;
+    CHECK(chain_rules(render_ruleset(c), "output_nat") == dnat);
 }
 
 TEST_CASE("ruleset: several jails, accept allow-lists, host_access and host_ports") {
@@ -153,15 +192,14 @@ TEST_CASE("ruleset: several jails, accept allow-lists, host_access and host_port
           Lines{"ip daddr 198.51.100.1 tcp dport 8080 dnat ip to 10.213.4.4:8080",
                 "ip daddr 198.51.100.1 tcp dport 80 dnat ip to 10.213.4.2:80"});
     CHECK(chain_rules(s, "postrouting") ==
-          Lines{"ip saddr 10.213.4.0/22 oifname != \"br-test\" masquerade",
+          Lines{"ip saddr { 10.213.4.4, 10.213.4.3, 10.213.4.2 } oifname != \"br-test\" masquerade",
                 "ip saddr 10.213.4.0/22 ip daddr 10.213.4.0/22 ct status dnat oifname \"br-test\" masquerade"});
     CHECK(chain_rules(s, "forward") ==
-          Lines{"oifname \"br-test\" ct state established,related accept",
-                "oifname \"br-test\" ip daddr 10.213.4.4 tcp dport 8080 ct status dnat accept",
-                "oifname \"br-test\" ip daddr 10.213.4.2 tcp dport 80 ct status dnat accept",
-                "iifname \"br-test\" oifname \"br-test\" ip saddr 10.213.4.2 ip daddr 10.213.4.3 tcp dport 5432 accept",
-                "iifname \"br-test\" oifname \"br-test\" ip saddr 10.213.4.4 ip daddr 10.213.4.3 tcp dport { 5432, 6432 } accept",
-                "oifname \"br-test\" drop"});
+          forward_chain("br-test", "{ 10.213.4.4, 10.213.4.3, 10.213.4.2 }",
+                        {"oifname \"br-test\" ip daddr 10.213.4.4 tcp dport 8080 ct status dnat accept",
+                         "oifname \"br-test\" ip daddr 10.213.4.2 tcp dport 80 ct status dnat accept",
+                         "iifname \"br-test\" oifname \"br-test\" ip saddr 10.213.4.2 ip daddr 10.213.4.3 tcp dport 5432 accept",
+                         "iifname \"br-test\" oifname \"br-test\" ip saddr 10.213.4.4 ip daddr 10.213.4.3 tcp dport { 5432, 6432 } accept"}));
     CHECK(chain_rules(s, "input") ==
           Lines{"iifname \"br-test\" ct state established,related accept",
                 "iifname \"br-test\" ip saddr 10.213.4.4 ip daddr 10.213.4.1 tcp dport { 53, 8125 } accept",
@@ -181,8 +219,66 @@ TEST_CASE("ruleset: rendering is deterministic") {
 }
 
 TEST_CASE("ruleset: optional table comment comes first in the table") {
-    const std::string s = render_ruleset(base_config(), "jaild: net.ipv4.ip_forward was 0 before jaild started");
+    const std::string s = render_ruleset(base_config(), {"jaild: net.ipv4.ip_forward was 0 before jaild started"});
     CHECK(s.find("table inet jaild {\n\tcomment \"jaild: net.ipv4.ip_forward was 0 before jaild started\"\n\tchain prerouting {") !=
           std::string::npos);
     CHECK(render_ruleset(base_config()).find("comment") == std::string::npos);
+}
+
+TEST_CASE("ruleset: egress to the host's other networks is dropped unless the jail allows it") {
+    auto c = base_config();
+    auto www = jail("www", "10.213.0.2");
+    auto app = jail("app", "10.213.0.4");
+    app.egress.allow = {cidr_of("192.168.77.0/24"), cidr_of("169.254.169.254/32")};
+    c.jails = {{"www", www}, {"app", app}};
+    const std::string s = render_ruleset(c);
+    CHECK(chain_rules(s, "forward") ==
+          forward_chain("jaild0", "{ 10.213.0.4, 10.213.0.2 }", {},
+                        {"iifname \"jaild0\" ip saddr 10.213.0.4 ip daddr { 192.168.77.0/24, 169.254.169.254/32 } accept"}));
+    // The test world's "Internet" (a documentation range) is not in the blocked list.
+    const auto& blocked = jaild::net::blocked_egress_ranges();
+    CHECK(std::find(blocked.begin(), blocked.end(), "169.254.0.0/16") != blocked.end());
+    CHECK(std::find(blocked.begin(), blocked.end(), "100.64.0.0/10") != blocked.end());
+    CHECK(std::find(blocked.begin(), blocked.end(), "198.51.100.0/24") == blocked.end());
+}
+
+TEST_CASE("ruleset: the host forwards only for the jails unless it was a router before") {
+    auto c = jaild::net::test::www_db_config();
+    const std::string router_drop = "meta nfproto ipv4 iifname != \"jaild0\" oifname != \"jaild0\" drop";
+    auto rules = chain_rules(render_ruleset(c), "forward");
+    CHECK(rules.back() == router_drop);
+    jaild::net::RenderOptions was_router;
+    was_router.host_forwarded = true;
+    rules = chain_rules(render_ruleset(c, was_router), "forward");
+    CHECK(std::find(rules.begin(), rules.end(), router_drop) == rules.end());
+    CHECK(rules.back() == "iifname \"jaild0\" ip daddr " + kBlocked + " drop");
+}
+
+TEST_CASE("ruleset: the bridge table pins each jail port to its MAC, address, IPv4 and ARP") {
+    auto c = jaild::net::test::www_db_config();
+    const std::string s = render_ruleset(c);
+    const auto bridge = s.find("add table bridge jaild\ndelete table bridge jaild\ntable bridge jaild {\n");
+    REQUIRE(bridge != std::string::npos);
+    CHECK(bridge > s.find("table inet jaild {"));  // one script, one transaction
+    const std::string b = s.substr(bridge);
+    CHECK(chain_head(b, "jail_ports") == "type filter hook prerouting priority -200; policy accept;");
+    CHECK(chain_rules(b, "jail_ports") ==
+          Lines{"iifname \"jv-db\" ether saddr != 02:6a:0a:d5:00:03 drop",
+                "iifname \"jv-db\" arp htype 1 arp ptype ip arp hlen 6 arp plen 4 arp saddr ether 02:6a:0a:d5:00:03 "
+                "arp saddr ip 10.213.0.3 accept",
+                "iifname \"jv-db\" ip saddr 10.213.0.3 accept", "iifname \"jv-db\" drop",
+                "iifname \"jv-www\" ether saddr != 02:6a:0a:d5:00:02 drop",
+                "iifname \"jv-www\" arp htype 1 arp ptype ip arp hlen 6 arp plen 4 arp saddr ether 02:6a:0a:d5:00:02 "
+                "arp saddr ip 10.213.0.2 accept",
+                "iifname \"jv-www\" ip saddr 10.213.0.2 accept", "iifname \"jv-www\" drop"});
+    const std::string none = render_ruleset(base_config());
+    CHECK(chain_rules(none.substr(none.find("table bridge jaild {")), "jail_ports").empty());
+}
+
+TEST_CASE("ruleset: a long jail name uses its hashed veth name in the bridge table") {
+    auto c = base_config();
+    c.jails["a-very-long-jail-name"] = jail("a-very-long-jail-name", "10.213.0.9");
+    const std::string s = render_ruleset(c);
+    CHECK(s.find("iifname \"" + jaild::net::host_veth_name("a-very-long-jail-name") + "\" drop") !=
+          std::string::npos);
 }
