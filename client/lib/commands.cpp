@@ -2,6 +2,7 @@
 
 #include <ostream>
 
+#include "jaild/printable.hpp"
 #include "jaild/version.hpp"
 #include "lib/table.hpp"
 
@@ -142,8 +143,8 @@ int run_events(Connection& c, const Output& o) {
         if (!m) return transport_error(m.error(), o);
         auto* n = std::get_if<protocol::Notification>(&*m);
         if (!n) continue;
-        if (n->method == "event")
-            o.out << n->params.dump() << "\n";
+        if (n->method == "event")  // may carry a jail's text (errors): terminal-safe
+            o.out << printable_json(n->params.dump()) << "\n";
         else if (n->method == "dropped")
             o.err << "jailctl: " << n->params.value("count", 0) << " events dropped\n";
         o.out.flush();

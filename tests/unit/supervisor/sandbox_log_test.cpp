@@ -6,6 +6,7 @@
 
 #include "config/config.hpp"
 #include "log/line_splitter.hpp"
+#include "log/logging.hpp"
 #include "log/log_buffer.hpp"
 #include "sandbox/child_process.hpp"
 #include "sandbox/firejail_args.hpp"
@@ -173,4 +174,26 @@ TEST_CASE("reap_exited collects a child as soon as its pidfd is readable") {
         CHECK(sandbox::exit_status(child->reap_exited()) == 3);
         CHECK_FALSE(child->valid());
     }
+}
+
+TEST_CASE("journal fields: a jail's output is under the jail's identifier, never jaild's") {
+    auto has = [](const std::vector<std::string>& v, const std::string& s) {
+        return std::find(v.begin(), v.end(), s) != v.end();
+    };
+    auto own = log::journal_fields("jaild", 6, "jaild started");
+    CHECK(own == std::vector<std::string>{"MESSAGE=jaild started", "PRIORITY=6",
+                                          "SYSLOG_IDENTIFIER=jaild"});
+    auto about = log::journal_fields("www", 3, "cannot start jail 'www'");
+    CHECK(has(about, "SYSLOG_IDENTIFIER=jaild"));
+    CHECK(has(about, "JAIL=www"));
+    CHECK_FALSE(std::any_of(about.begin(), about.end(),
+                            [](const std::string& f) { return f.rfind("JAIL_STREAM=", 0) == 0; }));
+    // A line imitating jaild's own message stays the jail's.
+    auto output = log::journal_fields("www:stdout", 6, "jail 'db' started (firejail pid 1)");
+    CHECK(output == std::vector<std::string>{"MESSAGE=jail 'db' started (firejail pid 1)",
+                                             "PRIORITY=6", "SYSLOG_IDENTIFIER=jail/www",
+                                             "JAIL=www", "JAIL_STREAM=stdout"});
+    CHECK_FALSE(has(output, "SYSLOG_IDENTIFIER=jaild"));
+    CHECK(has(log::journal_fields("db:provision", 6, "x"), "SYSLOG_IDENTIFIER=jail/db"));
+    CHECK(log::jail_identifier("www") == "jail/www");
 }
