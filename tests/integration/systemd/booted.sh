@@ -121,7 +121,7 @@ explained() { in_ct journalctl -u jaild SYSLOG_IDENTIFIER=jaild PRIORITY=2 -o ca
 wait_until 5 explained || fail "jaild logged no reason (PRIORITY=2): $(in_ct journalctl -u jaild -o cat | tail -n 5)"
 
 # ---- configure: firejail chroot, busybox jails -----------------------------------------------
-mkdir -p "$root/srv/jails"
+install -d -m 0700 "$root/srv/jails"  # jaild: no other user may reach the roots
 make_busybox_root "$root/srv/jails/www" "hello from $WWW"
 make_busybox_root "$root/srv/jails/app"
 make_busybox_root "$root/srv/jails/extra"
