@@ -14,6 +14,9 @@ namespace jaild::config {
 void check_unique_addresses(FieldReader& reader, const std::vector<ParsedJail>& jails);
 void check_unique_published_ports(FieldReader& reader, const std::vector<ParsedJail>& jails);
 void check_after_cycles(FieldReader& reader, const std::vector<ParsedJail>& jails);
+// A jail allowed to reach a "postgresql" recipe jail's port 5432 gets a role and a database
+// named after it: its name must not be a pg_hba keyword or reserved PostgreSQL name.
+void check_postgres_names(FieldReader& reader, const std::vector<ParsedJail>& jails);
 
 // The dependency cycles through `after` (jail -> the jails it starts after), each as the
 // list of names along it, first == last: {"db", "www", "db"}. Unknown names are ignored.

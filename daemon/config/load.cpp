@@ -214,6 +214,7 @@ void parse_document(FieldReader& reader, const json& root, const LoadOptions& op
     check_unique_addresses(reader, parsed);
     check_unique_published_ports(reader, parsed);
     check_after_cycles(reader, parsed);
+    check_postgres_names(reader, parsed);
     // The roots on disk are not looked at here: a root is the jail's, and what a jail does
     // to it must fail that jail's start (Supervisor::launch, config/root_directory.hpp),
     // never the whole configuration (issue 13).
