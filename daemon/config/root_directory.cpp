@@ -11,6 +11,7 @@
 #include <array>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 
 #include "config/root_directory.hpp"
@@ -60,6 +61,12 @@ std::vector<ConfigIssue> check_root_reachable(const std::string& root,
                                               const std::string& json_path) {
     std::string base = root;
     while (base.size() > 1 && base.back() == '/') base.pop_back();
+    // The directories the kernel walks: those of the real path (a link on the way, such as
+    // /var/lib/jaild -> /srv/jaild, leads through its target's directories).
+    if (char* real = ::realpath(base.c_str(), nullptr)) {
+        base = real;
+        std::free(real);
+    }
     if (base == "/") return {};  // rejected by the configuration already
     std::string parent = parent_of(base);
     struct stat parent_st {};

@@ -200,6 +200,22 @@ TEST_CASE("root directory: other users must not reach it") {
         REQUIRE(::chown(holder.c_str(), 65534, 65534) == 0);
         CHECK(check_root_reachable(root.str(), "p").size() == 1);
     }
+    SECTION("through a symbolic link: the real directories count") {
+        const auto open_dir = root.holder() / "open";
+        fs::create_directory(open_dir);
+        REQUIRE(::chmod(open_dir.c_str(), 0755) == 0);
+        fs::create_directory_symlink(root.holder(), open_dir / "link");
+        // /holder(0700)/root reached as /holder/open(0755)/link/root: still closed.
+        CHECK(check_root_reachable((open_dir / "link" / "root").string(), "p").empty());
+        fs::create_directory(open_dir / "www");
+        fs::create_directory_symlink(open_dir, root.holder() / "to-open");
+        // /holder/to-open/www is really /holder/open/www: closed by /holder all the same.
+        CHECK(check_root_reachable((root.holder() / "to-open" / "www").string(), "p").empty());
+        REQUIRE(::chmod(holder.c_str(), 0755) == 0);
+        auto issues = check_root_reachable((open_dir / "link" / "root").string(), "p");
+        REQUIRE(issues.size() == 1);
+        CHECK_THAT(issues[0].message, Catch::Contains("chmod 0700 " + holder));
+    }
     SECTION("an ancestor further up closes the way") {
         fs::create_directories(root.holder() / "jails");
         const auto deeper = root.holder() / "jails" / "www";
