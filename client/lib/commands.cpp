@@ -100,14 +100,14 @@ int run_reload(Connection& c, const Output& o) {
 
 namespace {
 void print_log(const json& line, const Output& o) {
-    if (o.json) {
-        o.out << line.dump() << "\n";
+    if (o.json) {  // JSON escapes C0 itself; DEL and C1 too, for a terminal
+        o.out << printable_json(line.dump()) << "\n";
         return;
     }
     try {
         o.out << format_log_line(line.get<LogLine>()) << "\n";
     } catch (const json::exception&) {
-        o.out << line.dump() << "\n";
+        o.out << printable_json(line.dump()) << "\n";
     }
 }
 }  // namespace

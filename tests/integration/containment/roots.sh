@@ -111,6 +111,12 @@ if ! out=$(jailctl reload 2>&1); then
   attack tamper_root SUCCEEDED "reload refused: $out"
 fi
 stop_jaild
+# What a restart (boot, upgrade, watchdog) does first: load the file. It must not be refused
+# for one jail's root (jaild would exit 78, every jail down).
+if ! out=$("$JAILD_TEST_BUILD_DIR/daemon/jaild" --check-config --config "$CONFIG" 2>&1); then
+  attack tamper_root SUCCEEDED "the configuration is refused for jail a's root: $out"
+  chmod 0755 "$ROOTS/$A"  # so that the rest of the test can go on
+fi
 start_jaild "$CONFIG"
 if ! wait_until 10 serves "$B" 8080; then
   attack tamper_root SUCCEEDED "jail b does not come back after a jaild restart"
