@@ -607,6 +607,21 @@ api::Subscription Supervisor::provision(const std::string& name, bool force, boo
 
     std::error_code ec;
     bool root_exists = fs::exists(b->root, ec);
+    if (root_exists && !force) {
+        auto record = provision::read_record(b->record_path);
+        if (record && record->value("inputs", json()) == b->inputs) {
+            b->done(json{{"jail", name}, {"status", "up to date"}});
+            return {};
+        }
+        std::vector<std::string> changes =
+            record ? provision::describe_changes(record->value("inputs", json()), b->inputs)
+                   : std::vector<std::string>{"the root " + b->root + " was not built by jaild"};
+        b->done(json{{"jail", name},
+                     {"status", "changed"},
+                     {"changes", changes},
+                     {"message", "nothing done; rebuild with: jailctl provision --force " + name}});
+        return {};
+    }
     // A root the host could not remove or replace: say so before a build of minutes.
     if (root_exists) {
         auto flags = config::check_root_flags(b->root, "jails." + name + ".root");
@@ -624,21 +639,6 @@ api::Subscription Supervisor::provision(const std::string& name, bool force, boo
             b->done(make_error("cannot provision jail '" + name + "': " + state.error().message));
             return {};
         }
-    }
-    if (root_exists && !force) {
-        auto record = provision::read_record(b->record_path);
-        if (record && record->value("inputs", json()) == b->inputs) {
-            b->done(json{{"jail", name}, {"status", "up to date"}});
-            return {};
-        }
-        std::vector<std::string> changes =
-            record ? provision::describe_changes(record->value("inputs", json()), b->inputs)
-                   : std::vector<std::string>{"the root " + b->root + " was not built by jaild"};
-        b->done(json{{"jail", name},
-                     {"status", "changed"},
-                     {"changes", changes},
-                     {"message", "nothing done; rebuild with: jailctl provision --force " + name}});
-        return {};
     }
     work.build = b;
     log::jail_logger(name)->info("provisioning jail '{}' (suite {}, packages {})", name, b->suite,
