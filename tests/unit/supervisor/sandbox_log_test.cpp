@@ -1,6 +1,9 @@
 #include <signal.h>
 #include <poll.h>
 #include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
 
 #include <catch2/catch.hpp>
 
@@ -196,4 +199,37 @@ TEST_CASE("journal fields: a jail's output is under the jail's identifier, never
     CHECK_FALSE(has(output, "SYSLOG_IDENTIFIER=jaild"));
     CHECK(has(log::journal_fields("db:provision", 6, "x"), "SYSLOG_IDENTIFIER=jail/db"));
     CHECK(log::jail_identifier("www") == "jail/www");
+}
+
+TEST_CASE("console: a jail's escape sequences are shown escaped, its lines marked as its own") {
+    char path[] = "/tmp/jaild-console-test-XXXXXX";
+    int file = ::mkstemp(path);
+    REQUIRE(file >= 0);
+    int saved = ::dup(STDERR_FILENO);
+    REQUIRE(::dup2(file, STDERR_FILENO) == STDERR_FILENO);
+    log::init_logging(spdlog::level::info, log::LogTarget::console);
+    {
+        log::OutputBatch batch("www", "stdout");
+        batch.add("\033]0;pwned\007\033[2J\rfake");
+        batch.add("2026-01-01 00:00:00.000 info [jaild] jail 'db' started");
+    }
+    log::jail_logger("www")->error("cannot start jail 'www': {}", "name\033[31m");
+    spdlog::default_logger()->flush();
+    ::dup2(saved, STDERR_FILENO);
+    ::close(saved);
+    std::string text;
+    char buffer[4096];
+    ::lseek(file, 0, SEEK_SET);
+    for (ssize_t n; (n = ::read(file, buffer, sizeof buffer)) > 0;) text.append(buffer, static_cast<std::size_t>(n));
+    ::close(file);
+    ::unlink(path);
+    log::init_logging(spdlog::level::info, log::LogTarget::console);
+    INFO(text);
+    CHECK(text.find('\033') == std::string::npos);
+    CHECK(text.find('\r') == std::string::npos);
+    CHECK(text.find('\007') == std::string::npos);
+    CHECK(text.find("[www:stdout] \\x1b]0;pwned\\x07\\x1b[2J\\x0dfake\n") != std::string::npos);
+    CHECK(text.find("[www:stdout] 2026-01-01 00:00:00.000 info [jaild] jail 'db' started\n") !=
+          std::string::npos);
+    CHECK(text.find("[www] cannot start jail 'www': name\\x1b[31m\n") != std::string::npos);
 }
