@@ -2,6 +2,7 @@
 
 #include <ostream>
 
+#include "jaild/printable.hpp"
 #include "jaild/version.hpp"
 #include "lib/table.hpp"
 
@@ -99,14 +100,14 @@ int run_reload(Connection& c, const Output& o) {
 
 namespace {
 void print_log(const json& line, const Output& o) {
-    if (o.json) {
-        o.out << line.dump() << "\n";
+    if (o.json) {  // JSON escapes C0 itself; DEL and C1 too, for a terminal
+        o.out << printable_json(line.dump()) << "\n";
         return;
     }
     try {
         o.out << format_log_line(line.get<LogLine>()) << "\n";
     } catch (const json::exception&) {
-        o.out << line.dump() << "\n";
+        o.out << printable_json(line.dump()) << "\n";
     }
 }
 }  // namespace
@@ -142,8 +143,8 @@ int run_events(Connection& c, const Output& o) {
         if (!m) return transport_error(m.error(), o);
         auto* n = std::get_if<protocol::Notification>(&*m);
         if (!n) continue;
-        if (n->method == "event")
-            o.out << n->params.dump() << "\n";
+        if (n->method == "event")  // may carry a jail's text (errors): terminal-safe
+            o.out << printable_json(n->params.dump()) << "\n";
         else if (n->method == "dropped")
             o.err << "jailctl: " << n->params.value("count", 0) << " events dropped\n";
         o.out.flush();

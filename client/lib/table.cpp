@@ -4,6 +4,7 @@
 #include <ctime>
 
 #include "jaild/duration.hpp"
+#include "jaild/printable.hpp"
 
 namespace jaild::client {
 
@@ -106,7 +107,8 @@ std::string format_log_line(const LogLine& line) {
     std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
     char ms[8];
     std::snprintf(ms, sizeof ms, ".%03dZ", static_cast<int>((line.time_us / 1000) % 1000));
-    return std::string(stamp) + ms + " " + line.stream + " " + line.text;
+    // The text is the jail's: escape what a terminal would act on (jaild::printable).
+    return std::string(stamp) + ms + " " + printable(line.stream) + " " + printable(line.text);
 }
 
 std::string format_reload(const nlohmann::json& result) {

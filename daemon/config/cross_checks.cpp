@@ -1,5 +1,7 @@
 #include "config/cross_checks.hpp"
 
+#include "config/names.hpp"
+
 #include <algorithm>
 #include <functional>
 #include <map>
@@ -96,6 +98,26 @@ void check_publishing_is_placed(FieldReader& reader, const std::vector<ParsedJai
                    "addresses to publish on, e.g. \"public\": {\"addresses\": "
                    "[\"203.0.113.10\"]}, or write \"addresses\": \"all\" for every local "
                    "address (including LAN and VPN addresses), or remove \"publish\"");
+}
+
+void check_postgres_names(FieldReader& reader, const std::vector<ParsedJail>& jails) {
+    constexpr int kPostgresPort = 5432;
+    for (const auto& jail : jails) {
+        const auto& provision = jail.config.provision;
+        if (!provision || provision->recipe != "postgresql") continue;
+        for (std::size_t i = 0; i < jail.config.accept.size(); ++i) {
+            const auto& rule = jail.config.accept[i];
+            const auto& ports = rule.ports;
+            if (std::find(ports.begin(), ports.end(), kPostgresPort) == ports.end()) continue;
+            if (!is_postgres_reserved_name(rule.from)) continue;
+            reader.add(child_path(index_path(child_path(jail.path, "accept"), i), "from"),
+                       json_quote(rule.from) +
+                           " cannot be a PostgreSQL role and database (recipe \"postgresql\" "
+                           "names them after the jail): it is a pg_hba.conf keyword or a "
+                           "reserved PostgreSQL name; rename jail " +
+                           json_quote(rule.from) + " (e.g. \"" + rule.from + "-app\")");
+        }
+    }
 }
 
 }  // namespace jaild::config

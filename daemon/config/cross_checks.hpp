@@ -18,6 +18,9 @@ void check_after_cycles(FieldReader& reader, const std::vector<ParsedJail>& jail
 // on the host's addresses is never a default. `public_json` is the "public" member or null.
 void check_publishing_is_placed(FieldReader& reader, const std::vector<ParsedJail>& jails,
                                 const PublicConfig& public_config, const json* public_json);
+// A jail allowed to reach a "postgresql" recipe jail's port 5432 gets a role and a database
+// named after it: its name must not be a pg_hba keyword or reserved PostgreSQL name.
+void check_postgres_names(FieldReader& reader, const std::vector<ParsedJail>& jails);
 
 // The dependency cycles through `after` (jail -> the jails it starts after), each as the
 // list of names along it, first == last: {"db", "www", "db"}. Unknown names are ignored.

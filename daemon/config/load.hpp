@@ -23,8 +23,9 @@ struct LoadResult {
 };
 
 struct LoadOptions {
-    // Check the jails' root directories on disk (existence, owner, mode, the directories
-    // firejail --chroot needs). Off in pure tests of the JSON layer.
+    // Unused: the jails' roots are no longer checked at load but when each jail starts
+    // (config/root_directory.hpp), so that a tampered root fails that jail alone. Kept so
+    // that callers setting it still compile.
     bool check_filesystem = true;
 };
 
@@ -34,10 +35,5 @@ LoadResult parse_config(std::string_view json_text, std::string_view source,
 
 // Reads the file at `path` and parses it; a missing/unreadable file is an issue too.
 LoadResult load_config(const std::string& path, const LoadOptions& options = {});
-
-// Checks a jail's root directory the way firejail --chroot will, plus ownership and mode
-// (root-owned, not group/world-writable). Returns one issue per problem, path = `json_path`.
-std::vector<ConfigIssue> check_root_directory(const std::string& root,
-                                              const std::string& json_path);
 
 }  // namespace jaild::config

@@ -71,6 +71,15 @@ bool is_valid_suite_name(std::string_view s) {
                        [](char c) { return is_lower(c) || is_digit(c) || c == '-'; });
 }
 
+bool is_postgres_reserved_name(std::string_view s) {
+    static constexpr std::array<std::string_view, 13> kReserved{
+        "all",       "sameuser",  "samerole", "samegroup", "replication",
+        "postgres",  "template0", "template1", "public",   "none",
+        "current_user", "current_role", "session_user"};
+    if (s.empty() || s.front() == '+' || s.front() == '@' || s.rfind("pg_", 0) == 0) return true;
+    return std::find(kReserved.begin(), kReserved.end(), s) != kReserved.end();
+}
+
 std::optional<int> stop_signal_number(std::string_view name) {
     for (const auto& [full, number] : kStopSignals) {
         if (name == full || name == full.substr(3)) return number;

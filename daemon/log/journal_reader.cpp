@@ -1,4 +1,5 @@
 #include "log/journal_reader.hpp"
+#include "log/logging.hpp"
 
 #include <systemd/sd-journal.h>
 #include <systemd/sd-login.h>
@@ -56,7 +57,11 @@ Result<std::vector<LogLine>> read_journal_lines(const std::string& jail, std::si
     JournalPtr journal(raw);
     std::string jail_match = "JAIL=" + jail;
     std::string origin = origin_match();
-    for (const auto& m : {jail_match, origin}) {
+    std::vector<std::string> matches{jail_match, origin};
+    // Outside a unit the jail's output has its own identifier (two matches of one field: OR).
+    if (origin.rfind("SYSLOG_IDENTIFIER=", 0) == 0)
+        matches.push_back("SYSLOG_IDENTIFIER=" + jail_identifier(jail));
+    for (const auto& m : matches) {
         if (int r = sd_journal_add_match(raw, m.data(), m.size()); r < 0) {
             return journal_error("sd_journal_add_match(" + m + ")", r);
         }

@@ -15,6 +15,8 @@
 #include <spdlog/details/os.h>
 #include <spdlog/pattern_formatter.h>
 
+#include "jaild/printable.hpp"
+
 namespace jaild::log {
 
 namespace {
@@ -34,23 +36,44 @@ int journal_priority(spdlog::level::level_enum level) {
     }
 }
 
-// Native journal entries. Logger "jaild" -> no JAIL field; "www" -> JAIL=www;
-// "www:stdout" -> JAIL=www JAIL_STREAM=stdout.
+}  // namespace
+
+std::vector<std::string> journal_fields(std::string_view logger_name, int priority,
+                                        std::string_view message) {
+    std::vector<std::string> fields;
+    fields.push_back("MESSAGE=" + std::string(message));
+    fields.push_back("PRIORITY=" + std::to_string(priority));
+    if (logger_name == kDaemonLogger || logger_name.empty()) {
+        fields.emplace_back("SYSLOG_IDENTIFIER=jaild");
+        return fields;
+    }
+    auto sep = logger_name.find(kStreamSeparator);
+    std::string jail(logger_name.substr(0, sep));
+    if (sep == std::string_view::npos) {  // jaild's own message about the jail
+        fields.emplace_back("SYSLOG_IDENTIFIER=jaild");
+        fields.push_back("JAIL=" + jail);
+        return fields;
+    }
+    // The jail's own output: under the jail's identifier, never as jaild's messages.
+    fields.push_back("SYSLOG_IDENTIFIER=" + jail_identifier(jail));
+    fields.push_back("JAIL=" + jail);
+    fields.push_back("JAIL_STREAM=" + std::string(logger_name.substr(sep + 1)));
+    return fields;
+}
+
+std::string jail_identifier(std::string_view jail) {
+    return "jail/" + std::string(jail);
+}
+
+namespace {
+
+// Native journal entries, fields as journal_fields() says.
 class JournalSink final : public spdlog::sinks::base_sink<std::mutex> {
 protected:
     void sink_it_(const spdlog::details::log_msg& msg) override {
-        std::string_view name(msg.logger_name.data(), msg.logger_name.size());
-        std::vector<std::string> fields;
-        fields.push_back("MESSAGE=" + std::string(msg.payload.data(), msg.payload.size()));
-        fields.push_back("PRIORITY=" + std::to_string(journal_priority(msg.level)));
-        fields.emplace_back("SYSLOG_IDENTIFIER=jaild");
-        if (name != kDaemonLogger && !name.empty()) {
-            auto sep = name.find(kStreamSeparator);
-            fields.push_back("JAIL=" + std::string(name.substr(0, sep)));
-            if (sep != std::string_view::npos) {
-                fields.push_back("JAIL_STREAM=" + std::string(name.substr(sep + 1)));
-            }
-        }
+        auto fields = journal_fields(
+            std::string_view(msg.logger_name.data(), msg.logger_name.size()),
+            journal_priority(msg.level), std::string_view(msg.payload.data(), msg.payload.size()));
         std::vector<iovec> iov;
         iov.reserve(fields.size());
         for (auto& f : fields) iov.push_back({f.data(), f.size()});
@@ -72,7 +95,13 @@ public:
     ~ConsoleSink() override { write_out(); }
 
 protected:
-    void sink_it_(const spdlog::details::log_msg& msg) override {
+    void sink_it_(const spdlog::details::log_msg& original) override {
+        // Messages carry a jail's text (its output, names from its root): a terminal must
+        // show its escape sequences, not obey them.
+        std::string payload =
+            printable(std::string_view(original.payload.data(), original.payload.size()));
+        spdlog::details::log_msg msg = original;
+        msg.payload = spdlog::string_view_t(payload.data(), payload.size());
         spdlog::memory_buf_t formatted;
         formatter_->format(msg, formatted);
         std::string_view text(formatted.data(), formatted.size());

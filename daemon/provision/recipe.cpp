@@ -84,16 +84,22 @@ Result<std::vector<RecipeFile>> postgres_files(const config::JailConfig& jail,
         "logging_collector = on\n"
         "log_directory = '/var/log/postgresql'\n"
         "log_filename = 'postgresql-%Y-%m-%d.log'\n"
-        "log_file_mode = 0640\n";
+        "log_file_mode = 0640\n"
+        "password_encryption = scram-sha-256\n";
     std::string hba =
         "# Written by jaild (recipe \"postgresql\"). Local connections: the system user of the\n"
         "# same name. Over the network only the jails whose \"accept\" lists port 5432, each\n"
-        "# from its own address (/32) to its own database as its own role. Trust is enough\n"
-        "# there: jaild's firewall lets no other host reach this port and pins each jail's\n"
-        "# address to its veth.\n"
-        "local\tall\tall\t\t\tpeer\n";
+        "# from its own address (/32) to its own database as its own role, with its password\n"
+        "# (scram-sha-256; jaild wrote it into that jail's root, see jaild.json(5)). First, the\n"
+        "# host's health probe, which stops at the password request. Names are quoted: a\n"
+        "# quoted name is never a keyword.\n"
+        "local\tall\tall\t\t\tpeer\n"
+        "host\t\"postgres\"\t\"" +
+        std::string(kProbeRole) + "\"\t" + config.bridge.address.address.str() +
+        "/32\tscram-sha-256\n";
     for (const auto& g : postgres_grants(jail, config)) {
-        hba += "host\t" + g.name + "\t" + g.name + "\t" + g.address + "/32\ttrust\n";
+        hba += "host\t\"" + g.name + "\"\t\"" + g.name + "\"\t" + g.address +
+               "/32\tscram-sha-256\n";
     }
     auto files = common_files(jail);
     files.push_back(file(etc + "/conf.d/jaild.conf", conf));
@@ -112,19 +118,73 @@ std::vector<DatabaseGrant> postgres_grants(const config::JailConfig& jail,
             continue;
         auto it = config.jails.find(rule.from);
         if (it == config.jails.end()) continue;  // validated away; be safe
-        grants.push_back({rule.from, it->second.address.str()});
+        grants.push_back({rule.from, it->second.address.str(), ""});
     }
     return grants;
 }
 
+namespace {
+
+// A SQL string literal ('' doubles a quote; passwords are [A-Za-z0-9] anyway).
+std::string sql_literal(const std::string& text) {
+    std::string out = "'";
+    for (char c : text) out += c == '\'' ? std::string("''") : std::string(1, c);
+    return out + "'";
+}
+
+// libpq password file fields escape ':' and '\\'.
+std::string pgpass_field(const std::string& text) {
+    std::string out;
+    for (char c : text) {
+        if (c == ':' || c == '\\') out += '\\';
+        out += c;
+    }
+    return out;
+}
+
+}  // namespace
+
 std::string postgres_init_sql(const std::vector<DatabaseGrant>& grants) {
-    std::string sql;
+    std::string sql = "SET password_encryption = 'scram-sha-256';\n";
     for (const auto& g : grants) {
         // Names are jail names (^[a-z][a-z0-9-]*$): quoted because of '-'.
-        sql += "CREATE ROLE \"" + g.name + "\" LOGIN;\n";
+        sql += "CREATE ROLE \"" + g.name + "\" LOGIN PASSWORD " + sql_literal(g.password) +
+               ";\n";
         sql += "CREATE DATABASE \"" + g.name + "\" OWNER \"" + g.name + "\";\n";
     }
     return sql;
+}
+
+std::vector<PgpassEntry> pgpass_entries(const std::string& client, const config::Config& config) {
+    std::vector<PgpassEntry> entries;
+    for (const auto& [name, jail] : config.jails) {
+        if (!jail.provision || jail.provision->recipe != "postgresql") continue;
+        for (const auto& g : postgres_grants(jail, config)) {
+            if (g.name == client) entries.push_back({name, jail.address.str(), client, ""});
+        }
+    }
+    return entries;
+}
+
+std::string pgpass_text(const std::vector<PgpassEntry>& entries) {
+    std::string text;
+    for (const auto& e : entries) {
+        text += pgpass_field(e.host) + ":" + std::to_string(kPostgresPort) + ":" +
+                pgpass_field(e.database) + ":" + pgpass_field(e.database) + ":" +
+                pgpass_field(e.password) + "\n";
+    }
+    return text;
+}
+
+std::vector<RecipeFile> pgpass_files(const config::JailConfig& client,
+                                     const std::vector<PgpassEntry>& entries) {
+    if (entries.empty()) return {};
+    std::string text = pgpass_text(entries);
+    std::vector<RecipeFile> files{directory("/etc/jaild", 0755, ""),
+                                  file(kRootPgpassFile, text, 0600)};
+    if (client.provision && client.provision->recipe == "apache")
+        files.push_back(file(kApachePgpassFile, text, 0600, "www-data"));
+    return files;
 }
 
 Result<std::vector<RecipeFile>> recipe_files(const config::JailConfig& jail,

@@ -26,17 +26,49 @@ struct RecipeContext {
 };
 
 // A jail allowed to reach PostgreSQL (accept rule for port 5432): it gets a role and a
-// database named after it, reachable from its address only.
+// database named after it, reachable from its address only, with a scram-sha-256 password.
 struct DatabaseGrant {
     std::string name;  // role and database
     std::string address;
+    std::string password;  // filled in by provisioning (secrets.hpp); [A-Za-z0-9] only
 };
 
-// The grants of a postgresql jail, in configuration order.
+// The role the host's health probe connects as (from the bridge's host address, to database
+// "postgres"); it does not exist: the probe stops at the password request.
+inline constexpr const char* kProbeRole = "jaild_probe";
+
+// Where a client jail finds its passwords (libpq's password file format). The file for uid 0
+// is outside /root, which firejail --private hides: a join (or anything running as root in
+// the jail) must have PGPASSFILE=kRootPgpassFile in its environment. The service user of an
+// "apache" jail (www-data) has it in its home directory, where libpq looks by default.
+inline constexpr const char* kRootPgpassFile = "/etc/jaild/root.pgpass";
+inline constexpr const char* kApachePgpassFile = "/var/www/.pgpass";
+
+// The grants of a postgresql jail, in configuration order (passwords empty).
 std::vector<DatabaseGrant> postgres_grants(const config::JailConfig& jail,
                                            const config::Config& config);
-// The statements `postgres --single` runs to create the roles and databases, one per line.
+// The statements `postgres --single` runs to create the roles (LOGIN, with the grant's
+// password, stored as a scram-sha-256 verifier) and databases, one per line. Contains the
+// passwords: feed it through a pipe, never a file in the root.
 std::string postgres_init_sql(const std::vector<DatabaseGrant>& grants);
+
+// One line of a password file.
+struct PgpassEntry {
+    std::string database_jail;  // the postgresql jail (its passwords are looked up by name)
+    std::string host;           // its address
+    std::string database;       // == user == the client jail's name
+    std::string password;
+};
+// What client jail `client` needs in its password files: one entry per postgresql jail
+// (recipe "postgresql") that accepts it on 5432, passwords empty.
+std::vector<PgpassEntry> pgpass_entries(const std::string& client, const config::Config& config);
+// libpq password file text ("host:5432:db:user:password" lines).
+std::string pgpass_text(const std::vector<PgpassEntry>& entries);
+// The password files of client jail `client` (mode 0600, owned by the user that uses them):
+// kRootPgpassFile, plus kApachePgpassFile for www-data when its recipe is "apache". Empty
+// when no postgresql jail accepts it.
+std::vector<RecipeFile> pgpass_files(const config::JailConfig& client,
+                                     const std::vector<PgpassEntry>& entries);
 
 // The files of the jail's recipe (empty list for recipe ""). An error when a fact the
 // recipe needs is missing (e.g. no PostgreSQL version found).

@@ -4,7 +4,11 @@
 // Every function names the file and the error when it fails.
 #pragma once
 
+#include <sys/types.h>
+
 #include <optional>
+#include <string_view>
+#include <utility>
 #include <string>
 #include <vector>
 
@@ -22,6 +26,22 @@ Result<void> prepare_root(const std::string& root, const std::string& suite,
                           const std::string& host_etc = "/etc");
 // Removes policy-rc.d again once the packages are in.
 Result<void> finish_root(const std::string& root);
+
+// Files in a jail's root, which is the jail's and hostile: every path is walked one
+// component at a time with O_NOFOLLOW (a symbolic link on the way is an error naming it),
+// a file is written to NAME.jaild-tmp (O_EXCL) and renamed over NAME, so a link planted at
+// NAME is replaced, never written through. `path` is absolute inside the root.
+Result<void> write_file_in_root(const std::string& root, const std::string& path,
+                                const std::string& text, unsigned mode, uid_t uid = 0,
+                                gid_t gid = 0);
+Result<void> make_dir_in_root(const std::string& root, const std::string& path, unsigned mode,
+                              uid_t uid = 0, gid_t gid = 0);
+// A regular file's first `max_bytes` bytes; nullopt if absent, a link, or not a regular file.
+std::optional<std::string> read_file_in_root(const std::string& root, const std::string& path,
+                                             std::size_t max_bytes);
+// uid and gid of `user` in /etc/passwd text; nullopt if absent or malformed. Pure.
+std::optional<std::pair<uid_t, gid_t>> user_ids_in_passwd(std::string_view passwd,
+                                                          std::string_view user);
 
 // Writes the recipe's files under `root` (owners resolved in the root's /etc/passwd).
 Result<void> write_recipe_files(const std::string& root, const std::vector<RecipeFile>& files);

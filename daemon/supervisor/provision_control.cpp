@@ -4,6 +4,7 @@
 // "provision") and turned into progress events. The root is built in ROOT.new and swapped
 // in only when complete; a failure or a cancel removes ROOT.new and leaves ROOT alone.
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <signal.h>
 #include <stdlib.h>
 #include <unistd.h>
@@ -20,6 +21,9 @@
 #include "provision/plan.hpp"
 #include "provision/recipe.hpp"
 #include "provision/root_files.hpp"
+#include "provision/secrets.hpp"
+#include "provision/siblings.hpp"
+#include "config/root_directory.hpp"
 #include "supervisor/supervisor_impl.hpp"
 
 namespace jaild::supervisor {
@@ -83,8 +87,28 @@ std::string default_cache_dir(const SupervisorOptions& o) {
     return (o.state_dir.empty() ? std::string(paths::kStateDir) : o.state_dir) + "/cache";
 }
 
+std::string state_dir(const SupervisorOptions& o) {
+    return o.state_dir.empty() ? std::string(paths::kStateDir) : o.state_dir;
+}
+
 std::string record_dir(const SupervisorOptions& o) {
-    return (o.state_dir.empty() ? std::string(paths::kStateDir) : o.state_dir) + "/provision";
+    return state_dir(o) + "/provision";
+}
+
+// The password files of client jail `client` (from the state directory's passwords) written
+// into `root`, which may be the live root of a running jail: never through its links.
+Result<void> write_client_pgpass(const SupervisorOptions& options, const config::Config& config,
+                                 const std::string& client, const std::string& root) {
+    auto entries = provision::pgpass_entries(client, config);
+    if (entries.empty()) return {};
+    for (auto& e : entries) {
+        auto password = provision::database_password(state_dir(options), e.database_jail, client);
+        if (!password) return password.error();
+        e.password = *password;
+    }
+    auto it = config.jails.find(client);
+    if (it == config.jails.end()) return {};
+    return provision::write_recipe_files(root, provision::pgpass_files(it->second, entries));
 }
 
 std::string strip_slashes(std::string p) {
@@ -256,10 +280,16 @@ void Builder::end_of_step(Next next, bool fail_on_error_lines) {
     next();
 }
 
+// Removes ROOT.new, ROOT.old or ROOT.previous: only if jaild made it (siblings.hpp).
 void Builder::remove_tree(const std::string& path, std::function<void(bool)> then) {
+    auto state = provision::check_sibling(path);
+    if (!state) {
+        log::jail_logger(b_->jail)->error("jail '{}': not removing {}", b_->jail,
+                                          state.error().message);
+        return then(false);
+    }
+    if (*state == provision::SiblingState::absent) return then(true);
     provision::unmount_below(path);
-    std::error_code ec;
-    if (!fs::exists(path, ec)) return then(true);
     sandbox::SpawnOptions options;
     options.argv = {"/bin/rm", "-rf", "--one-file-system", "--", path};
     options.env = provision::step_environment(std::nullopt);
@@ -272,7 +302,10 @@ void Builder::remove_tree(const std::string& path, std::function<void(bool)> the
     auto holder = std::make_shared<std::shared_ptr<WatchedChild>>();
     *holder = watch_step(impl_.io, std::move(*process), [path, then, work, holder](int status) {
         bool ok = sandbox::exit_status(status) == 0;
-        if (!ok) spdlog::error("rm -rf {} {}", path, sandbox::describe_exit(status));
+        if (!ok)
+            spdlog::error("rm -rf {} {}; if it says \"Operation not permitted\", files there are "
+                          "immutable or append-only: chattr -R -i -a {} and remove it",
+                          path, sandbox::describe_exit(status), path);
         auto& r = work->removals;
         r.erase(std::remove(r.begin(), r.end(), *holder), r.end());
         holder->reset();
@@ -291,7 +324,10 @@ void Builder::fail(const std::string& message) {
     auto tmp = b_->tmp_base;
     remove_tree(b_->new_root, [self, tmp, error](bool) mutable {
         if (tmp.empty()) return self.finish(error);
-        self.remove_tree(tmp, [self, error](bool) mutable { self.finish(error); });
+        // The cache's half-debootstrapped tree: jaild's own directory, not a root's sibling.
+        std::error_code ignored;
+        fs::remove_all(tmp, ignored);
+        self.finish(error);
     });
 }
 
@@ -339,8 +375,14 @@ void Builder::copy_base() {
         if (!ok) return self.fail("cannot remove the leftover " + self.b_->new_root);
         self.remove_tree(self.b_->old_root, [self](bool ok2) mutable {
             if (!ok2) return self.fail("cannot remove the leftover " + self.b_->old_root);
+            // ROOT.new is made and marked first, so that even a copy cut short is known
+            // to be jaild's; cp -T fills it (and gives it the base's owner and mode).
+            const auto& fresh = self.b_->new_root;
+            if (::mkdir(fresh.c_str(), 0700) != 0)
+                return self.fail("cannot create " + fresh + ": " + strerror(errno));
+            if (auto r = provision::mark_sibling(fresh); !r) return self.fail(r.error().message);
             self.run("copy",
-                     {"/bin/cp", "-a", "--reflink=auto", "--", self.b_->base, self.b_->new_root},
+                     {"/bin/cp", "-a", "--reflink=auto", "-T", "--", self.b_->base, fresh},
                      [self]() mutable { self.prepare(); });
         });
     });
@@ -385,19 +427,29 @@ void Builder::recipe() {
     if (!files) return fail(files.error().message);
     if (auto r = provision::write_recipe_files(b_->new_root, *files); !r)
         return fail(r.error().message);
+    // A client of a postgresql jail: its password files (the passwords are the ones the
+    // database jail has, or gets when it is provisioned).
+    if (auto r = write_client_pgpass(impl_.options, impl_.config, b_->jail, b_->new_root); !r)
+        return fail(r.error().message);
     Builder self = *this;
     if (jail->config.provision->recipe != "postgresql") return swap();
     auto grants = provision::postgres_grants(jail->config, impl_.config);
     if (grants.empty()) return swap();
-    // Roles and databases, created in single-user mode (no server, no network).
-    const std::string sql_path = b_->new_root + "/tmp/jaild-init.sql";
-    {
-        std::ofstream sql(sql_path, std::ios::trunc);
-        sql << provision::postgres_init_sql(grants);
-        if (!sql) return fail("cannot write " + sql_path);
+    for (auto& g : grants) {
+        auto password = provision::database_password(state_dir(impl_.options), b_->jail, g.name);
+        if (!password) return fail(password.error().message);
+        g.password = *password;
     }
-    UniqueFd sql_fd(::open(sql_path.c_str(), O_RDONLY | O_CLOEXEC));
-    if (!sql_fd.valid()) return fail("cannot open " + sql_path + ": " + strerror(errno));
+    // Roles (with their passwords) and databases, created in single-user mode (no server, no
+    // network). The statements hold the passwords: they go through a pipe, not a file.
+    const std::string sql = provision::postgres_init_sql(grants);
+    int ends[2];
+    if (sql.size() > 60000 || ::pipe2(ends, O_CLOEXEC) != 0)
+        return fail(std::string("cannot pass the SQL to postgres: ") + strerror(errno));
+    UniqueFd sql_fd(ends[0]), sql_write(ends[1]);
+    if (::write(sql_write.get(), sql.data(), sql.size()) != static_cast<ssize_t>(sql.size()))
+        return fail(std::string("cannot write the SQL into a pipe: ") + strerror(errno));
+    sql_write.reset();
     const std::string& v = context.postgres_version;
     run(
         "database roles",
@@ -405,9 +457,21 @@ void Builder::recipe() {
                                 {"/usr/sbin/runuser", "-u", "postgres", "--",
                                  "/usr/lib/postgresql/" + v + "/bin/postgres", "--single", "-D",
                                  "/etc/postgresql/" + v + "/main", "postgres"}),
-        [self, sql_path]() mutable {
-            std::error_code ec;
-            fs::remove(sql_path, ec);
+        [self, grants]() mutable {
+            // The clients that have a root get their password files now; one provisioned
+            // later gets them then.
+            for (const auto& g : grants) {
+                auto client = self.impl_.find(g.name);
+                if (!client) continue;
+                const std::string root = strip_slashes(client->config.root);
+                struct stat st {};
+                if (::lstat(root.c_str(), &st) != 0) continue;
+                if (auto r = write_client_pgpass(self.impl_.options, self.impl_.config, g.name, root);
+                    !r)
+                    log::jail_logger(self.b_->jail)
+                        ->error("jail '{}': cannot give jail '{}' its database password: {}",
+                                self.b_->jail, g.name, r.error().message);
+            }
             self.swap();
         },
         sql_fd.get(), /*fail_on_error_lines=*/true);
@@ -427,19 +491,21 @@ void Builder::swap() {
     Builder self = *this;
     sup_.stop(b_->jail, [self, was_up, keeps_data](Result<void>) mutable {
         auto& b = *self.b_;
-        std::error_code ec;
-        bool had_root = fs::exists(b.root, ec);
+        struct stat root_st {};
+        bool had_root = ::lstat(b.root.c_str(), &root_st) == 0;
         if (had_root) {
-            fs::rename(b.root, b.old_root, ec);
-            if (ec)
-                return self.fail("cannot rename " + b.root + " to " + b.old_root + ": " +
-                                 ec.message());
+            // Checked again now that the jail is stopped: an attribute set since the build
+            // started would make the old root impossible to remove.
+            auto flags = config::check_root_flags(b.root, "jails." + b.jail + ".root");
+            if (!flags.empty()) return self.fail(flags.front().message);
+            if (auto r = provision::rename_no_replace(b.root, b.old_root); !r)
+                return self.fail(r.error().message);
+            if (auto r = provision::mark_sibling(b.old_root); !r)
+                log::jail_logger(b.jail)->warn("{}", r.error().message);
         }
-        fs::rename(b.new_root, b.root, ec);
-        if (ec) {
-            std::error_code back;
-            if (had_root) fs::rename(b.old_root, b.root, back);
-            return self.fail("cannot rename " + b.new_root + " to " + b.root + ": " + ec.message());
+        if (auto r = provision::rename_no_replace(b.new_root, b.root); !r) {
+            if (had_root) (void)provision::rename_no_replace(b.old_root, b.root);
+            return self.fail(r.error().message);
         }
         auto when = std::chrono::duration_cast<std::chrono::seconds>(
                         std::chrono::system_clock::now().time_since_epoch())
@@ -472,15 +538,14 @@ void Builder::swap() {
         const std::string previous = b.root + ".previous";
         self.remove_tree(previous, [self, previous, outcome = result](bool ok) mutable {
             auto& bb = *self.b_;
-            std::error_code rename_error;
-            if (ok) fs::rename(bb.old_root, previous, rename_error);
-            std::string kept = ok && !rename_error ? previous : bb.old_root;
-            if (!ok || rename_error)
+            Result<void> renamed = ok ? provision::rename_no_replace(bb.old_root, previous)
+                                      : Result<void>(make_error("cannot remove the older one"));
+            std::string kept = renamed ? previous : bb.old_root;
+            if (!renamed)
                 log::jail_logger(bb.jail)->error(
                     "jail '{}': cannot move the replaced root to {} ({}); it stays as {}, which "
                     "the next provisioning of this jail removes: move it elsewhere to keep it",
-                    bb.jail, previous, ok ? rename_error.message() : "cannot remove the older one",
-                    bb.old_root);
+                    bb.jail, previous, renamed.error().message, bb.old_root);
             log::jail_logger(bb.jail)->warn(
                 "jail '{}': the replaced root, with its database (/var/lib/postgresql), is kept "
                 "as {}; copy what you need from it, then remove it (rm -rf {})",
@@ -556,6 +621,24 @@ api::Subscription Supervisor::provision(const std::string& name, bool force, boo
                      {"changes", changes},
                      {"message", "nothing done; rebuild with: jailctl provision --force " + name}});
         return {};
+    }
+    // A root the host could not remove or replace: say so before a build of minutes.
+    if (root_exists) {
+        auto flags = config::check_root_flags(b->root, "jails." + name + ".root");
+        if (!flags.empty()) {
+            std::string why;
+            for (const auto& f : flags) why += (why.empty() ? "" : "; ") + f.message;
+            b->done(make_error("cannot replace the root of jail '" + name + "': " + why +
+                               "; then provision again"));
+            return {};
+        }
+    }
+    // Leftovers next to the root that jaild did not make are not removed: say so up front.
+    for (const auto& sibling : {b->new_root, b->old_root}) {
+        if (auto state = provision::check_sibling(sibling); !state) {
+            b->done(make_error("cannot provision jail '" + name + "': " + state.error().message));
+            return {};
+        }
     }
     work.build = b;
     log::jail_logger(name)->info("provisioning jail '{}' (suite {}, packages {})", name, b->suite,

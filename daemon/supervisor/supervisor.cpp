@@ -11,6 +11,7 @@
 #include <fstream>
 
 #include "config/load.hpp"
+#include "config/root_directory.hpp"
 #include "log/journal_reader.hpp"
 #include "log/logging.hpp"
 #include "jaild/capabilities.hpp"
@@ -137,12 +138,14 @@ void Supervisor::Impl::launch(const std::shared_ptr<Jail>& jail) {
         jail->machine.set_config(jail->config.restart, jail->config.health);
     }
     auto logger = log::jail_logger(jail->config.name);
-    // The root was checked when the configuration was loaded, but it may have gone or
-    // changed since: fail with that reason rather than with firejail's exit status 1.
+    // The root is the jail's: it is checked here, at each start, not at configuration load,
+    // so that a root the jail broke fails this jail alone, with the reason rather than with
+    // firejail's exit status 1.
     auto root_issues = config::check_root_directory(jail->config.root,
                                                     "jails." + jail->config.name + ".root");
     if (!root_issues.empty()) {
         std::string why = "root directory unusable: " + root_issues.front().str();
+        for (std::size_t i = 1; i < root_issues.size(); ++i) why += "; " + root_issues[i].message;
         logger->error("cannot start jail '{}': {}", jail->config.name, why);
         apply_outcome(jail, jail->machine.spawn_failed(why, Clock::now()));
         return;

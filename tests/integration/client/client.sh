@@ -9,8 +9,9 @@ source "$JAILD_SOURCE_DIR/tests/integration/supervisor/common.sh"
 WWW=${JAILD_TEST_ID}-www DB=${JAILD_TEST_ID}-db
 www_root=$(jail_root "$WWW" "client test")
 db_root=$(jail_root "$DB")
-# The test world gets a group "jaild" (gid 4242) by a private /etc/group; the host's is untouched
-# (and a host's own "jaild" group, e.g. from the installed package, is left out of the copy).
+# The test world gets a group "jaild" (gid 4242) by a private /etc/group; the host's is untouched.
+# (A host where the package was installed has a jaild group already: replaced, or jaild would
+# give the socket that group's gid and the member below would not be one.)
 grep -v '^jaild:' /etc/group >"$JAILD_TEST_DIR/group" || true
 echo "jaild:x:4242:" >>"$JAILD_TEST_DIR/group"
 mount --bind "$JAILD_TEST_DIR/group" /etc/group

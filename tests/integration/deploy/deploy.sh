@@ -58,12 +58,20 @@ page_ok() {
   code=$(outside curl -sS -o "$JAILD_TEST_DIR/page.html" -w '%{http_code}' -m 3 "http://$JAILD_PUBLIC_ADDR/") || return 1
   [[ $code == 200 ]] && grep -q "Apache2 Debian Default Page" "$JAILD_TEST_DIR/page.html"
 }
-sql() { jailctl join "$WWW" -- /usr/bin/psql -h "$DB_ADDR" -U "$WWW" -d "$WWW" -Atc "$1"; }
+# PostgreSQL asks www for its scram-sha-256 password, which provisioning wrote to www's
+# /etc/jaild/root.pgpass (firejail --private hides /root): PGPASSFILE names it. -w: never
+# prompt (a missing password is a failure).
+PGPASSFILE_IN_JAIL=/etc/jaild/root.pgpass
+sql_with() {  # ENV_ASSIGNMENT SQL
+  jailctl join "$WWW" -- /usr/bin/env "$1" /usr/bin/psql -w -h "$DB_ADDR" -U "$WWW" -d "$WWW" -Atc "$2"
+}
+sql() { sql_with "PGPASSFILE=$PGPASSFILE_IN_JAIL" "$1"; }
 restarted_since() { (( $(status_of "$1" restarts) > $2 )); }
 sql_ok() { [[ $(sql 'select 1' 2>/dev/null) == 1 ]]; }
 
 start_mirror_relay
-mkdir -p "$ROOTS" "$CACHE"
+install -d -m 0700 "$ROOTS"  # like /var/lib/jaild/jails: no other user may reach the roots
+mkdir -p "$CACHE"
 write_config
 start_jaild "$CONFIG" --cache-dir "$CACHE"
 
@@ -84,7 +92,40 @@ log "GET http://$JAILD_PUBLIC_ADDR/ -> 200, Apache2 Debian Default Page"
 
 wait_until 30 sql_ok || fail "no SQL round trip from www to db: $(sql 'select 1' 2>&1)"
 sql "create table kept (v text); insert into kept values ('before-shutdown')" >/dev/null
-log "SQL round trip from $WWW to $DB works"
+log "SQL round trip from $WWW to $DB works (password authentication)"
+# Without the password, or with a wrong one, PostgreSQL refuses.
+if out=$(sql_with PGPASSFILE=/dev/null 'select 1' 2>&1); then
+  fail "psql without a password file was let in: $out"
+fi
+[[ $out == *password* ]] || fail "psql without a password failed, but not for the password: $out"
+if out=$(sql_with PGPASSWORD=wrong-password 'select 1' 2>&1); then
+  fail "psql with a wrong password was let in: $out"
+fi
+[[ $out == *"password authentication failed"* ]] || fail "a wrong password failed otherwise: $out"
+log "without the password or with a wrong one: refused ($out)"
+hba=$ROOTS/db/etc/postgresql/15/main/pg_hba.conf
+! grep -E '^host.*trust' "$hba" || fail "pg_hba.conf still trusts a host line"
+grep -qE '^host\s+"postgres"\s+"jaild_probe"\s+10\.213\.0\.1/32\s+scram-sha-256' "$hba" \
+  || fail "pg_hba.conf has no line for the health probe: $(cat "$hba")"
+[[ $(stat -c '%a %U' "$ROOTS/www/etc/jaild/root.pgpass") == "600 root" ]] \
+  || fail "www's root.pgpass: $(stat -c '%a %U' "$ROOTS/www/etc/jaild/root.pgpass")"
+[[ $(stat -c '%a %U' "$ROOTS/www/var/www/.pgpass") == "600 www-data" ]] \
+  || fail "www's /var/www/.pgpass: $(stat -c '%a %U' "$ROOTS/www/var/www/.pgpass")"
+password=$(cut -d: -f5 "$ROOTS/www/etc/jaild/root.pgpass")
+[[ ${#password} == 32 ]] || fail "www's password file holds no password"
+if grep -rqF "$password" "$ROOTS/db/etc" "$ROOTS/db/tmp" "$ROOTS/db/var/log" "$ROOTS/db/var/lib/postgresql" 2>/dev/null; then
+  fail "the database root holds www's password in clear"
+fi
+log "pg_hba: scram-sha-256 only, probe line first; password files 0600, db keeps no clear password"
+# Apache's user finds its own file in its home (runuser sets HOME=/var/www, as a login does);
+# it cannot read root's.
+as_www_data() { jailctl join "$WWW" -- /usr/sbin/runuser -u www-data -- "$@"; }
+out=$(as_www_data /bin/sh -c "cd && exec /usr/bin/psql -w -h $DB_ADDR -U $WWW -d $WWW -Atc 'select 2'" 2>&1) || true
+[[ $out == 2 ]] || fail "www-data cannot connect with /var/www/.pgpass: $out; $(as_www_data /bin/sh -c 'id; env; ls -la /var/www' 2>&1)"
+if as_www_data /bin/cat /etc/jaild/root.pgpass >/dev/null 2>&1; then
+  fail "www-data can read root's password file"
+fi
+log "www-data connects with its own password file and cannot read root's"
 if outside timeout 3 bash -c "exec 3<>/dev/tcp/$JAILD_PUBLIC_ADDR/5432" 2>/dev/null; then
   fail "5432 is reachable from outside via the public address"
 fi

@@ -123,11 +123,14 @@ _busybox_template() {
 }
 
 # make_busybox_root DIR [INDEX_TEXT]: a root for firejail --chroot --noprofile: root-owned,
-# 0755, with bin dev etc proc tmp var var/tmp www, /bin/busybox (static) and its applets as
+# 0755 (its parent, if created here, 0700), with bin dev etc proc tmp var var/tmp www, /bin/busybox (static) and its applets as
 # symlinks, /etc/passwd and /etc/group, /www/index.html = INDEX_TEXT.
 make_busybox_root() {
   local dir=$1 text=${2:-"hello from $1"} template
   template=$(_busybox_template)
+  # Like /var/lib/jaild/jails: a new folder of roots is closed to other users (jaild refuses
+  # to start a jail whose root they can reach).
+  [[ -d ${dir%/*} ]] || install -d -m 0700 "${dir%/*}"
   mkdir -p "$dir"
   cp -a "$template/." "$dir/"
   chown 0:0 "$dir"

@@ -112,16 +112,16 @@ verify=$(in_ct systemd-analyze verify --man=no jaild.service jaild.socket 2>&1) 
 [[ -z $verify ]] || fail "systemd-analyze verify is not clean: $verify"
 log "installed; systemd-analyze verify clean"
 
-# Right after install jaild cannot run yet (the example configuration's jail roots do not exist
-# and firejail's chroot is off): it exits 78 (EX_CONFIG) saying why, and systemd does not
-# restart it.
+# Right after install jaild cannot run yet (firejail's chroot is off; the example
+# configuration's missing roots would fail only their jails): it exits 78 (EX_CONFIG) saying
+# why, and systemd does not restart it.
 refused() { [[ $(in_ct systemctl show -P ExecMainStatus jaild) == 78 ]]; }
 wait_until 15 refused || fail "jaild did not exit 78 after install: $(in_ct systemctl status jaild 2>&1)"
 explained() { in_ct journalctl -u jaild SYSLOG_IDENTIFIER=jaild PRIORITY=2 -o cat | grep . >/dev/null; }
 wait_until 5 explained || fail "jaild logged no reason (PRIORITY=2): $(in_ct journalctl -u jaild -o cat | tail -n 5)"
 
 # ---- configure: firejail chroot, busybox jails -----------------------------------------------
-mkdir -p "$root/srv/jails"
+install -d -m 0700 "$root/srv/jails"  # jaild: no other user may reach the roots
 make_busybox_root "$root/srv/jails/www" "hello from $WWW"
 make_busybox_root "$root/srv/jails/app"
 make_busybox_root "$root/srv/jails/extra"
@@ -188,8 +188,11 @@ log "jailctl join works under systemd"
 journal_has() { in_ct journalctl -u jaild "JAIL=$WWW" -o cat | grep -x "$1" >/dev/null; }
 wait_until 10 journal_has "$WWW-says-hello" || fail "journalctl -u jaild JAIL=$WWW lacks the jail's stdout"
 wait_until 10 journal_has "$WWW-warns" || fail "journalctl -u jaild JAIL=$WWW lacks the jail's stderr"
-in_ct journalctl -u jaild "JAIL=$WWW" JAIL_STREAM=stderr PRIORITY=4 SYSLOG_IDENTIFIER=jaild -o cat | grep -x "$WWW-warns" >/dev/null ||
-  fail "the stderr line lacks JAIL_STREAM=stderr/PRIORITY=4/SYSLOG_IDENTIFIER=jaild: $(in_ct journalctl -u jaild "JAIL=$WWW" -o json | grep warns)"
+# A jail's output is under the jail's identifier, never jaild's (issue 13).
+in_ct journalctl -u jaild "JAIL=$WWW" JAIL_STREAM=stderr PRIORITY=4 "SYSLOG_IDENTIFIER=jail/$WWW" -o cat | grep -x "$WWW-warns" >/dev/null ||
+  fail "the stderr line lacks JAIL_STREAM=stderr/PRIORITY=4/SYSLOG_IDENTIFIER=jail/$WWW: $(in_ct journalctl -u jaild "JAIL=$WWW" -o json | grep warns)"
+! in_ct journalctl -u jaild "JAIL=$WWW" SYSLOG_IDENTIFIER=jaild -o cat | grep -x "$WWW-warns" >/dev/null ||
+  fail "the jail's stderr line is also under jaild's identifier"
 in_ct journalctl -u jaild "JAIL=$WWW" JAIL_STREAM=stdout PRIORITY=6 -o cat | grep -x "$WWW-says-hello" >/dev/null ||
   fail "the stdout line lacks JAIL_STREAM=stdout/PRIORITY=6: $(in_ct journalctl -u jaild "JAIL=$WWW" -o json | grep says-hello)"
 logs_match() {

@@ -60,6 +60,10 @@ TEST_CASE("table: uptime, log lines and reload summaries") {
     CHECK(format_uptime(999) == "0s");
     CHECK(format_log_line(LogLine{"www", "stderr", 1'700'000'000'123'456, "boom"}) ==
           "2023-11-14T22:13:20.123Z stderr boom");
+    // A jail's escape sequences and carriage returns are shown, not obeyed.
+    CHECK(format_log_line(LogLine{"www", "stdout", 1'700'000'000'123'456,
+                                  "\033]0;pwned\007\033[2J\rjaild: fake"}) ==
+          "2023-11-14T22:13:20.123Z stdout \\x1b]0;pwned\\x07\\x1b[2J\\x0djaild: fake");
     CHECK(format_reload(nlohmann::json{{"added", {"a", "b"}},
                                        {"removed", nlohmann::json::array()}}) == "added: a, b\n");
     CHECK(format_reload(nlohmann::json{{"added", nlohmann::json::array()}}) == "no changes\n");

@@ -2,6 +2,7 @@
 
 #include "config/cross_checks.hpp"
 #include "config/names.hpp"
+#include "config_fixture.hpp"
 
 using namespace jaild::config;
 
@@ -58,4 +59,36 @@ TEST_CASE("after cycles are found with their path") {
     // Diamonds are not cycles.
     CHECK(
         find_after_cycles(Graph{{"a", {"b", "c"}}, {"b", {"d"}}, {"c", {"d"}}, {"d", {}}}).empty());
+}
+
+TEST_CASE("PostgreSQL reserved names: pg_hba keywords and built-in roles and databases") {
+    for (const char* name : {"all", "sameuser", "samerole", "samegroup", "replication",
+                             "postgres", "template0", "template1", "public", "none",
+                             "current_user", "session_user", "pg_monitor", "+admins", "@file"}) {
+        INFO(name);
+        CHECK(is_postgres_reserved_name(name));
+    }
+    for (const char* name : {"www", "db", "all-apps", "allx", "app1", "postgres-2"}) {
+        INFO(name);
+        CHECK_FALSE(is_postgres_reserved_name(name));
+    }
+}
+
+TEST_CASE("a jail whose name is a pg_hba keyword cannot be accepted by a postgresql jail") {
+    auto j = jaild::config::test::good_json();
+    j["jails"]["all"] = j["jails"]["www"];
+    j["jails"]["all"]["address"] = "10.213.0.9";
+    j["jails"]["all"]["publish"] = nlohmann::json::array();
+    j["jails"]["db"]["provision"] = {{"packages", {"postgresql"}}, {"recipe", "postgresql"}};
+    j["jails"]["db"]["accept"] = {{{"from", "www"}, {"ports", {5432}}},
+                                  {{"from", "all"}, {"ports", {5432}}}};
+    auto r = jaild::config::test::parse_pure(j);
+    INFO(jaild::config::test::all_issues(r));
+    REQUIRE(r.issues.size() == 1);
+    CHECK(r.issues[0].path == "jails.db.accept[1].from");
+    CHECK_THAT(r.issues[0].message, Catch::Contains("pg_hba.conf keyword") &&
+                                        Catch::Contains("rename jail \"all\""));
+    // Not a postgresql jail, or another port: no role is made, the name is fine.
+    j["jails"]["db"]["accept"][1]["ports"] = {80};
+    CHECK(jaild::config::test::parse_pure(j).ok());
 }

@@ -9,6 +9,7 @@ namespace {
 
 config::Config deployment() {
     config::Config c;
+    c.bridge.address = *parse_ipv4_cidr("10.213.0.1/24");
     config::JailConfig db;
     db.name = "db";
     db.root = "/var/lib/jaild/jails/db";
@@ -80,7 +81,15 @@ TEST_CASE("postgresql recipe: listen address, logs, and pg_hba for the accepted 
     auto* hba = find(*files, "/etc/postgresql/15/main/pg_hba.conf");
     REQUIRE(hba);
     CHECK(hba->owner == "postgres");
-    CHECK(hba->content.find("host\twww\twww\t10.213.0.2/32\ttrust") != std::string::npos);
+    CHECK(hba->content.find("host\t\"www\"\t\"www\"\t10.213.0.2/32\tscram-sha-256\n") !=
+          std::string::npos);
+    CHECK(hba->content.find("trust") == std::string::npos);
+    // The host's probe, before any other host line, from the bridge's host address.
+    auto probe = hba->content.find("host\t\"postgres\"\t\"jaild_probe\"\t10.213.0.1/32\tscram-sha-256\n");
+    REQUIRE(probe != std::string::npos);
+    CHECK(probe < hba->content.find("host\t\"www\""));
+    CHECK(hba->content.find("\nhost") == probe - 1);
+    CHECK(conf->content.find("password_encryption = scram-sha-256\n") != std::string::npos);
     // mon may reach 9187 only: no database access.
     CHECK(hba->content.find("10.213.0.9") == std::string::npos);
     CHECK(hba->content.find("0.0.0.0") == std::string::npos);
@@ -104,8 +113,43 @@ TEST_CASE("postgres grants and init SQL: one role and database per accepted jail
     REQUIRE(grants.size() == 1);
     CHECK(grants[0].name == "www");
     CHECK(grants[0].address == "10.213.0.2");
-    CHECK(postgres_init_sql({{"t1-www", "10.213.0.2"}}) ==
-          "CREATE ROLE \"t1-www\" LOGIN;\nCREATE DATABASE \"t1-www\" OWNER \"t1-www\";\n");
+    CHECK(grants[0].password.empty());
+    CHECK(postgres_init_sql({{"t1-www", "10.213.0.2", "Secret1"}}) ==
+          "SET password_encryption = 'scram-sha-256';\n"
+          "CREATE ROLE \"t1-www\" LOGIN PASSWORD 'Secret1';\n"
+          "CREATE DATABASE \"t1-www\" OWNER \"t1-www\";\n");
+    CHECK(postgres_init_sql({{"a", "10.213.0.2", "it's"}}).find("PASSWORD 'it''s';") !=
+          std::string::npos);
+}
+
+TEST_CASE("password files: the client jail's, for root and its service user, 0600") {
+    auto c = deployment();
+    auto entries = pgpass_entries("www", c);
+    REQUIRE(entries.size() == 1);
+    CHECK(entries[0].database_jail == "db");
+    CHECK(entries[0].host == "10.213.0.3");
+    CHECK(entries[0].database == "www");
+    CHECK(pgpass_entries("mon", c).empty());  // accepted on 9187 only
+    CHECK(pgpass_entries("db", c).empty());
+    entries[0].password = "pw";
+    CHECK(pgpass_text(entries) == "10.213.0.3:5432:www:www:pw\n");
+    CHECK(pgpass_text({{"db", "h", "a:b", "p\\q"}}) == "h:5432:a\\:b:a\\:b:p\\\\q\n");
+    auto files = pgpass_files(c.jails.at("www"), entries);
+    auto* root_file = find(files, kRootPgpassFile);
+    REQUIRE(root_file);
+    CHECK(root_file->mode == 0600);
+    CHECK(root_file->owner.empty());
+    CHECK(root_file->content == "10.213.0.3:5432:www:www:pw\n");
+    CHECK(std::string(kRootPgpassFile).rfind("/root/", 0) != 0);  // --private hides /root
+    auto* apache_file = find(files, kApachePgpassFile);
+    REQUIRE(apache_file);
+    CHECK(apache_file->mode == 0600);
+    CHECK(apache_file->owner == "www-data");
+    // A client without the apache recipe: root's file only. No entries: no files.
+    auto plain = c.jails.at("www");
+    plain.provision.reset();
+    CHECK(pgpass_files(plain, entries).size() == 2);  // /etc/jaild and root's file
+    CHECK(pgpass_files(c.jails.at("www"), {}).empty());
 }
 
 TEST_CASE("no recipe: no files") {

@@ -1,11 +1,15 @@
 #include <signal.h>
 #include <poll.h>
 #include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
 
 #include <catch2/catch.hpp>
 
 #include "config/config.hpp"
 #include "log/line_splitter.hpp"
+#include "log/logging.hpp"
 #include "log/log_buffer.hpp"
 #include "sandbox/child_process.hpp"
 #include "sandbox/enter.hpp"
@@ -184,4 +188,59 @@ TEST_CASE("reap_exited collects a child as soon as its pidfd is readable") {
         CHECK(sandbox::exit_status(child->reap_exited()) == 3);
         CHECK_FALSE(child->valid());
     }
+}
+
+TEST_CASE("journal fields: a jail's output is under the jail's identifier, never jaild's") {
+    auto has = [](const std::vector<std::string>& v, const std::string& s) {
+        return std::find(v.begin(), v.end(), s) != v.end();
+    };
+    auto own = log::journal_fields("jaild", 6, "jaild started");
+    CHECK(own == std::vector<std::string>{"MESSAGE=jaild started", "PRIORITY=6",
+                                          "SYSLOG_IDENTIFIER=jaild"});
+    auto about = log::journal_fields("www", 3, "cannot start jail 'www'");
+    CHECK(has(about, "SYSLOG_IDENTIFIER=jaild"));
+    CHECK(has(about, "JAIL=www"));
+    CHECK_FALSE(std::any_of(about.begin(), about.end(),
+                            [](const std::string& f) { return f.rfind("JAIL_STREAM=", 0) == 0; }));
+    // A line imitating jaild's own message stays the jail's.
+    auto output = log::journal_fields("www:stdout", 6, "jail 'db' started (firejail pid 1)");
+    CHECK(output == std::vector<std::string>{"MESSAGE=jail 'db' started (firejail pid 1)",
+                                             "PRIORITY=6", "SYSLOG_IDENTIFIER=jail/www",
+                                             "JAIL=www", "JAIL_STREAM=stdout"});
+    CHECK_FALSE(has(output, "SYSLOG_IDENTIFIER=jaild"));
+    CHECK(has(log::journal_fields("db:provision", 6, "x"), "SYSLOG_IDENTIFIER=jail/db"));
+    CHECK(log::jail_identifier("www") == "jail/www");
+}
+
+TEST_CASE("console: a jail's escape sequences are shown escaped, its lines marked as its own") {
+    char path[] = "/tmp/jaild-console-test-XXXXXX";
+    int file = ::mkstemp(path);
+    REQUIRE(file >= 0);
+    int saved = ::dup(STDERR_FILENO);
+    REQUIRE(::dup2(file, STDERR_FILENO) == STDERR_FILENO);
+    log::init_logging(spdlog::level::info, log::LogTarget::console);
+    {
+        log::OutputBatch batch("www", "stdout");
+        batch.add("\033]0;pwned\007\033[2J\rfake");
+        batch.add("2026-01-01 00:00:00.000 info [jaild] jail 'db' started");
+    }
+    log::jail_logger("www")->error("cannot start jail 'www': {}", "name\033[31m");
+    spdlog::default_logger()->flush();
+    ::dup2(saved, STDERR_FILENO);
+    ::close(saved);
+    std::string text;
+    char buffer[4096];
+    ::lseek(file, 0, SEEK_SET);
+    for (ssize_t n; (n = ::read(file, buffer, sizeof buffer)) > 0;) text.append(buffer, static_cast<std::size_t>(n));
+    ::close(file);
+    ::unlink(path);
+    log::init_logging(spdlog::level::info, log::LogTarget::console);
+    INFO(text);
+    CHECK(text.find('\033') == std::string::npos);
+    CHECK(text.find('\r') == std::string::npos);
+    CHECK(text.find('\007') == std::string::npos);
+    CHECK(text.find("[www:stdout] \\x1b]0;pwned\\x07\\x1b[2J\\x0dfake\n") != std::string::npos);
+    CHECK(text.find("[www:stdout] 2026-01-01 00:00:00.000 info [jaild] jail 'db' started\n") !=
+          std::string::npos);
+    CHECK(text.find("[www] cannot start jail 'www': name\\x1b[31m\n") != std::string::npos);
 }
