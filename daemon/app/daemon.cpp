@@ -18,6 +18,7 @@
 #include "jaild/paths.hpp"
 #include "jaild/version.hpp"
 #include "log/logging.hpp"
+#include "net/br_netfilter.hpp"
 #include "net/links.hpp"
 #include "net/network.hpp"
 #include "sandbox/hardening.hpp"
@@ -214,6 +215,7 @@ int run_daemon(int argc, char** argv) {
     }
     sandbox::PreflightOptions preflight{options.firejail, options.firejail_config, true};
     auto problems = sandbox::preflight(preflight);
+    if (auto r = net::require_br_netfilter(); !r) problems.push_back(r.error().message);
     if (!problems.empty()) {
         for (const auto& p : problems) spdlog::critical("{}", p);
         return kExitConfig;  // the host's setup (e.g. firejail's chroot): a restart cannot help

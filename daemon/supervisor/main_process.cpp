@@ -16,6 +16,7 @@
 
 #include "log/logging.hpp"
 #include "sandbox/child_process.hpp"
+#include "provision/recipe.hpp"
 #include "sandbox/enter.hpp"
 #include "sandbox/process_tree.hpp"
 #include "supervisor/supervisor_impl.hpp"
@@ -113,8 +114,11 @@ Result<sandbox::SpawnOptions> Supervisor::Impl::enter_options(
     }
     sandbox::SpawnOptions spawn;
     spawn.argv = sandbox::enter_argv(jail.main_process.pid, command);
+    // PGPASSFILE: the password file the postgresql recipe gives a client jail's root (its
+    // HOME, /root, is hidden by firejail's --private); libpq ignores it where it is absent.
     spawn.env = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-                 "HOME=/root", "LANG=C.UTF-8"};
+                 "HOME=/root", "LANG=C.UTF-8",
+                 std::string("PGPASSFILE=") + provision::kRootPgpassFile};
     spawn.pass_fd = jail.main_process.pidfd.get();
     return spawn;
 }

@@ -106,6 +106,8 @@ out=$(timeout 20 "$JAILD_TEST_BUILD_DIR/daemon/jaild" --config "$CONFIG" --socke
   --state-dir "$JAILD_TEST_DIR/refused-state" 2>&1) || rc=$?
 umount /proc/sys/net/bridge
 [[ $rc != 0 ]] || fail "jaild started without br_netfilter"
+# 78 (EX_CONFIG): the host's setup, which a restart by systemd cannot mend.
+[[ $rc == 78 ]] || fail "jaild refused without br_netfilter with status $rc, not 78"
 [[ $out == *"br_netfilter is not loaded"* && $out == *"modprobe br_netfilter"* && $out == *"/etc/modules-load.d/"* ]] ||
   fail "jaild's refusal lacks the fix: $out"
 ip link show $BR >/dev/null 2>&1 && fail "the refused start created bridge $BR"

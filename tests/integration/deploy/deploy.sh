@@ -59,13 +59,13 @@ page_ok() {
   [[ $code == 200 ]] && grep -q "Apache2 Debian Default Page" "$JAILD_TEST_DIR/page.html"
 }
 # PostgreSQL asks www for its scram-sha-256 password, which provisioning wrote to www's
-# /etc/jaild/root.pgpass (firejail --private hides /root): PGPASSFILE names it. -w: never
-# prompt (a missing password is a failure).
-PGPASSFILE_IN_JAIL=/etc/jaild/root.pgpass
+# /etc/jaild/root.pgpass (firejail --private hides /root): joins set PGPASSFILE to it. -w:
+# never prompt (a missing password is a failure).
 sql_with() {  # ENV_ASSIGNMENT SQL
   jailctl join "$WWW" -- /usr/bin/env "$1" /usr/bin/psql -w -h "$DB_ADDR" -U "$WWW" -d "$WWW" -Atc "$2"
 }
-sql() { sql_with "PGPASSFILE=$PGPASSFILE_IN_JAIL" "$1"; }
+# A join sets PGPASSFILE itself: no password typed, no environment given.
+sql() { jailctl join "$WWW" -- /usr/bin/psql -w -h "$DB_ADDR" -U "$WWW" -d "$WWW" -Atc "$1"; }
 restarted_since() { (( $(status_of "$1" restarts) > $2 )); }
 sql_ok() { [[ $(sql 'select 1' 2>/dev/null) == 1 ]]; }
 
@@ -172,6 +172,25 @@ log "db rebuilt and serving; its previous root and database kept in db.previous"
   fail "Apache's logs are not on disk: $(ls -l "$ROOTS/www/var/log/apache2/")"
 ls "$ROOTS"/db/var/log/postgresql/postgresql-*.log >/dev/null || fail "PostgreSQL's log is not on disk"
 log "Apache's and PostgreSQL's logs are on disk in the roots"
+
+log "the attacker inside the real Apache root, through a join"
+# Planted by the host here; in real life the intruder writes it. It runs as root in www with
+# www's hardening (capabilities kept for Apache, no_new_privs, seccomp) and must get nowhere.
+install -m 0755 "$JAILD_TEST_BUILD_DIR/tests/integration/containment/jaild_attacker" "$ROOTS/www/usr/local/bin/attacker"
+echo "host only" >"$JAILD_TEST_DIR/host-marker"
+sleep 120 &
+host_sleeper=$!
+jailctl join "$WWW" -- /usr/local/bin/attacker all "$JAILD_TEST_DIR/host-marker" 22 10.213.0.1 "$host_sleeper" fe80::1 \
+  >"$JAILD_TEST_DIR/attack.txt" 2>&1 || true
+sed 's/^/   /' "$JAILD_TEST_DIR/attack.txt"
+(( $(grep -c '^ATTACK' "$JAILD_TEST_DIR/attack.txt") >= 30 )) || fail "the attacker did not run its attempts"
+! grep -q ': SUCCEEDED' "$JAILD_TEST_DIR/attack.txt" || fail "an attack from inside www succeeded"
+kill -0 "$host_sleeper" || fail "the attacker killed a host process"
+kill "$host_sleeper"
+[[ $(jailctl --json status "$WWW" | jq -r '.jails[0].confinement.no_new_privs') == true ]] ||
+  fail "www's main process runs without no_new_privs"
+rm -f "$ROOTS/www/usr/local/bin/attacker" "$ROOTS/www/www/id"
+log "every attack from inside www was blocked"
 
 log "an interrupted provisioning (client killed) leaves the root alone"
 # The binary itself (not lib.sh's jailctl function, whose subshell would outlive a kill).
