@@ -7,8 +7,11 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+
+#include <boost/asio/post.hpp>
 
 #include "config/load.hpp"
 #include "log/journal_reader.hpp"
@@ -607,6 +610,19 @@ Result<std::vector<LogLine>> Supervisor::logs(const std::string& name, std::size
     // from it, like `journalctl -u jaild JAIL=<name>`.
     if (log::detect_log_target() == log::LogTarget::journal) return log::read_journal_lines(name, n);
     return jail->logs.last(n);
+}
+
+// Under journald the history is read on the journal reader's thread; from memory, at once.
+void Supervisor::logs_async(const std::string& name, std::size_t n,
+                            std::function<void(Result<std::vector<LogLine>>)> done) {
+    auto jail = impl_->find(name);
+    if (!jail) return done(impl_->unknown_jail(name));
+    if (log::detect_log_target() != log::LogTarget::journal) return done(jail->logs.last(n));
+    if (!impl_->journal_reader) {
+        impl_->journal_reader = std::make_unique<log::JournalReader>(
+            [&io = impl_->io](std::function<void()> f) { asio::post(io, std::move(f)); });
+    }
+    impl_->journal_reader->read(name, n, std::move(done));
 }
 
 Result<api::Subscription> Supervisor::follow_logs(const std::string& name,
