@@ -24,6 +24,16 @@ namespace jaild::supervisor {
 
 namespace {
 
+// A spawn that failed because jaild itself is out of descriptors, memory or processes (the
+// errors carry strerror's text) is retried in 5 s without counting as the jail crashing.
+ExitOutcome spawn_failure(JailMachine& machine, const std::string& error) {
+    for (int e : {EMFILE, ENFILE, ENOMEM, EAGAIN}) {
+        if (error.find(std::strerror(e)) != std::string::npos)
+            return machine.spawn_deferred(error, Clock::now(), Millis(5000));
+    }
+    return machine.spawn_failed(error, Clock::now());
+}
+
 std::int64_t now_us() {
     return std::chrono::duration_cast<std::chrono::microseconds>(
                std::chrono::system_clock::now().time_since_epoch())
@@ -152,8 +162,7 @@ void Supervisor::Impl::launch(const std::shared_ptr<Jail>& jail) {
     if (!netns) {
         logger->error("cannot prepare the network of jail '{}': {}", jail->config.name,
                       netns.error().message);
-        apply_outcome(jail, jail->machine.spawn_failed(netns.error().message,
-                                                       Clock::now()));
+        apply_outcome(jail, spawn_failure(jail->machine, netns.error().message));
         return;
     }
     sandbox::LaunchSpec spec{options.firejail, jail->config.name, *netns};
@@ -161,8 +170,7 @@ void Supervisor::Impl::launch(const std::shared_ptr<Jail>& jail) {
 
     int out[2], err[2];
     if (::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0) {
-        apply_outcome(jail, jail->machine.spawn_failed(std::string("pipe2: ") + strerror(errno),
-                                                       Clock::now()));
+        apply_outcome(jail, spawn_failure(jail->machine, std::string("pipe2: ") + strerror(errno)));
         return;
     }
     UniqueFd out_read(out[0]), out_write(out[1]), err_read(err[0]), err_write(err[1]);
@@ -175,7 +183,7 @@ void Supervisor::Impl::launch(const std::shared_ptr<Jail>& jail) {
     auto process = sandbox::ChildProcess::spawn(spawn_options);
     if (!process) {
         logger->error("cannot start jail '{}': {}", jail->config.name, process.error().message);
-        apply_outcome(jail, jail->machine.spawn_failed(process.error().message, Clock::now()));
+        apply_outcome(jail, spawn_failure(jail->machine, process.error().message));
         return;
     }
     out_write.reset();
