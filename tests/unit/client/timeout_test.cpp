@@ -103,7 +103,7 @@ TEST_CASE("jailctl timeout: a call gives up after its timeout and says what it w
     CHECK(lifecycle < 2.5);
 }
 
-TEST_CASE("jailctl timeout: exit status 6 for status, logs and version; --timeout sets it") {
+TEST_CASE("jailctl timeout: exit status 6 for status, logs, version and stop, as --timeout says") {
     SilentServer s;
     for (std::vector<std::string> cmd : {std::vector<std::string>{"status"},
                                          std::vector<std::string>{"logs", "www"},
