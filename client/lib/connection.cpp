@@ -73,13 +73,14 @@ Result<int> Connection::send(const std::string& method, const json& params,
     int id = next_id_++;
     std::string line = protocol::encode_request({id, method, params});
     std::size_t sent = 0;
+    bool attach = !fds.empty();
     while (sent < line.size()) {
         iovec iov{line.data() + sent, line.size() - sent};
         msghdr msg{};
         msg.msg_iov = &iov;
         msg.msg_iovlen = 1;
         std::vector<char> control;
-        if (sent == 0 && !fds.empty()) {
+        if (sent == 0 && attach) {
             control.assign(CMSG_SPACE(sizeof(int) * fds.size()), 0);
             msg.msg_control = control.data();
             msg.msg_controllen = control.size();
@@ -92,6 +93,12 @@ Result<int> Connection::send(const std::string& method, const json& params,
         ssize_t n = ::sendmsg(fd_.get(), &msg, MSG_NOSIGNAL);
         if (n < 0) {
             if (errno == EINTR) continue;
+            if (errno == EPERM && attach) {
+                // jaild refuses descriptors from users other than root (SO_PASSRIGHTS): send
+                // the request alone, so its answer says why (join needs root).
+                attach = false;
+                continue;
+            }
             if (errno == EAGAIN || errno == EWOULDBLOCK) {
                 timed_out_ = true;
                 return make_error("timed out sending the \"" + method +
