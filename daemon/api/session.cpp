@@ -40,6 +40,15 @@ Session::~Session() {
     if (shared_) shared_->used -= std::min(shared_->used, queued_bytes_);
 }
 
+std::optional<std::string> Session::warn_suffix() {
+    if (!shared_) return std::string();
+    auto unlogged = shared_->warnings.record(BurstLog::Clock::now());
+    if (!unlogged) return std::nullopt;
+    if (*unlogged == 0) return std::string();
+    return " (and " + std::to_string(*unlogged) +
+           " such warnings about other non-root clients before; one line per burst)";
+}
+
 std::string Session::describe() const {
     return "client (uid " + std::to_string(peer_.uid) + ", pid " + std::to_string(peer_.pid) + ")";
 }
@@ -110,8 +119,10 @@ void Session::on_readable() {
     }
     if (msg.msg_flags & MSG_CTRUNC) {
         // Only when jaild is out of descriptors: the kernel discarded the rest.
-        spdlog::warn("{}: could not receive all the file descriptors it sent ({}); discarded",
-                     describe(), "jaild is at its descriptor limit");
+        if (auto suffix = warn_suffix())
+            spdlog::warn("{}: could not receive all the file descriptors it sent (jaild is at "
+                         "its descriptor limit); discarded{}",
+                         describe(), *suffix);
     }
     if (!limits_.accept_fds && !fds.empty()) take_fds(std::move(fds));
     if (n == 0) {
@@ -165,8 +176,9 @@ void Session::handle_frames() {
     }
     handling_ = false;
     if (framer_.too_large() && !closed_ && !close_after_flush_) {
-        spdlog::warn("{}: request line longer than {} bytes; closing the connection", describe(),
-                     limits_.max_request);
+        if (auto suffix = warn_suffix())
+            spdlog::warn("{}: request line longer than {} bytes; closing the connection{}",
+                         describe(), limits_.max_request, *suffix);
         ++in_flight_;
         respond(
             protocol::encode_error(nullptr, {protocol::ErrorCode::RequestTooLarge,
@@ -225,9 +237,11 @@ void Session::stream(std::string line) {
         ++dropped_;
         if (!drop_logged_) {
             drop_logged_ = true;
-            spdlog::warn(
-                "{}: not reading its stream; dropping lines while more than {} bytes are queued",
-                describe(), limits_.max_pending_output);
+            if (auto suffix = warn_suffix())
+                spdlog::warn(
+                    "{}: not reading its stream; dropping lines while more than {} bytes are "
+                    "queued{}",
+                    describe(), limits_.max_pending_output, *suffix);
         }
         arm_stall();
         return;

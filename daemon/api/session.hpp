@@ -25,6 +25,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,6 +33,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "api/auth.hpp"
+#include "api/burst_log.hpp"
 #include "api/dispatcher.hpp"
 #include "api/fd_closer.hpp"
 #include "jaild/protocol.hpp"
@@ -47,11 +49,14 @@ struct SessionLimits {
 };
 
 // Queued output bytes of a group of sessions. `on_drained` runs (on the loop) when `used`
-// falls back to `limit` or below after having been above it.
+// falls back to `limit` or below after having been above it. `warnings` makes the group's
+// warnings (oversize requests, dropped stream lines) one log line per burst, however many
+// connections a peer opens.
 struct SharedBudget {
     std::size_t limit = 0;
     std::size_t used = 0;
     std::function<void()> on_drained;
+    BurstLog warnings;
     bool over() const { return used > limit; }
 };
 
@@ -103,6 +108,9 @@ class Session final : public Outbox, public std::enable_shared_from_this<Session
     void on_idle();
     void arm_stall();
     std::string describe() const;
+    // Whether to log a warning about this session: always for root's, once per burst for
+    // the sessions sharing a budget (with how many went unlogged, as text).
+    std::optional<std::string> warn_suffix();
 
     Socket socket_;
     Peer peer_;

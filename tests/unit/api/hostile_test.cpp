@@ -9,6 +9,11 @@
 
 #include <dirent.h>
 
+#include <sstream>
+
+#include <spdlog/sinks/ostream_sink.h>
+#include <spdlog/spdlog.h>
+
 #include "api/burst_log.hpp"
 #include "api/server_fixture.hpp"
 
@@ -370,4 +375,43 @@ TEST_CASE("fd closer: a Unix socket with a lingering socket queued in it closes 
     CHECK(done);
     CHECK(std::chrono::steady_clock::now() - t0 < 1500ms);  // 3 s if the linger applied
     CHECK(closer->pending() == 0);
+}
+
+TEST_CASE("hostile: warnings about non-root clients are one line per burst") {
+    if (::geteuid() != 0) {
+        WARN("needs root to setuid(65534); skipped");
+        return;
+    }
+    std::ostringstream captured;
+    auto previous = spdlog::default_logger();
+    spdlog::set_default_logger(std::make_shared<spdlog::logger>(
+        "capture", std::make_shared<spdlog::sinks::ostream_sink_mt>(captured)));
+    {
+        ServerFixture f(member_options());
+        ::chmod(f.path.c_str(), 0666);
+        auto policy = resolve_policy("nogroup");
+        REQUIRE(policy.group_gid);
+        int rc = as_member(*policy.group_gid, [&] {
+            for (int i = 0; i < 20; ++i) {  // 20 connections, each with an oversize request
+                TestClient c(f.path);
+                c.send(std::string(8192, 'x') + "\n");
+                auto r = c.read();
+                if (!r || (*r)["error"]["code"] != 5) return 101;
+            }
+            return 0;
+        });
+        CHECK(rc == 0);
+        // Root's warnings are not folded.
+        TestClient root(f.path);
+        root.send(std::string(70000, 'y') + "\n");
+        CHECK(root.read());
+    }
+    spdlog::set_default_logger(previous);
+    const std::string log = captured.str();
+    std::size_t lines = 0;
+    for (std::size_t at = log.find("request line longer"); at != std::string::npos;
+         at = log.find("request line longer", at + 1))
+        ++lines;
+    INFO(log);
+    CHECK(lines == 2);  // one for the member's burst of 20, one for root
 }
