@@ -120,9 +120,10 @@ void Session::on_readable() {
     if (msg.msg_flags & MSG_CTRUNC) {
         // Only when jaild is out of descriptors: the kernel discarded the rest.
         if (auto suffix = warn_suffix())
-            spdlog::warn("{}: could not receive all the file descriptors it sent (jaild is at "
-                         "its descriptor limit); discarded{}",
-                         describe(), *suffix);
+            spdlog::warn(
+                "{}: could not receive all the file descriptors it sent (jaild is at "
+                "its descriptor limit); discarded{}",
+                describe(), *suffix);
     }
     if (!limits_.accept_fds && !fds.empty()) take_fds(std::move(fds));
     if (n == 0) {

@@ -148,8 +148,7 @@ TEST_CASE("hostile: descriptors a member sends before jaild accepts never block 
     REQUIRE(pid >= 0);
     if (pid == 0) {
         gid_t groups[] = {*policy.group_gid};
-        if (::setgroups(1, groups) != 0 || ::setgid(*policy.group_gid) != 0 ||
-            ::setuid(65534) != 0)
+        if (::setgroups(1, groups) != 0 || ::setgid(*policy.group_gid) != 0 || ::setuid(65534) != 0)
             ::_exit(100);
         s.peer.reset();
         TestClient c(f.path);
@@ -175,8 +174,8 @@ TEST_CASE("hostile: descriptors a member sends before jaild accepts never block 
     REQUIRE(::waitpid(pid, &status, 0) == pid);
     REQUIRE(WIFEXITED(status));
     CHECK(WEXITSTATUS(status) == 0);
-    CHECK(wait_until([&] { return f.on_loop([&] { return f.server->pending_close(); }) == 0; },
-                     10s));
+    CHECK(
+        wait_until([&] { return f.on_loop([&] { return f.server->pending_close(); }) == 0; }, 10s));
 }
 
 TEST_CASE("hostile: once connected, a member cannot send descriptors at all (SO_PASSRIGHTS)") {
@@ -262,7 +261,8 @@ TEST_CASE("hostile: a client that never reads its answers is disconnected") {
     ServerFixture f(o);
     f.on_loop([&] {
         for (int i = 0; i < 1000; ++i)
-            f.control.log_lines["www"].push_back(LogLine{"www", "stdout", i, std::string(200, 'b')});
+            f.control.log_lines["www"].push_back(
+                LogLine{"www", "stdout", i, std::string(200, 'b')});
     });
     TestClient c(f.path);
     std::string burst;
@@ -312,8 +312,8 @@ TEST_CASE("hostile: sessions are capped per uid; root is never refused") {
     });
     CHECK(rc == 0);
     CHECK(root_status_ms(f.path) < 1000);
-    CHECK(wait_until([&] { return f.on_loop([&] { return f.server->member_session_count(); }) == 0; },
-                     3s));
+    CHECK(wait_until(
+        [&] { return f.on_loop([&] { return f.server->member_session_count(); }) == 0; }, 3s));
 }
 
 TEST_CASE("hostile: logs answers hold the newest lines that fit the session's budget") {

@@ -112,9 +112,9 @@ TEST_CASE("journal reader: reads on its own thread, bounded queue, answers throu
             results.push_back(r ? std::to_string(r->size()) : r.error().message);
         };
         reader.read("www", 1, record);
-        std::this_thread::sleep_for(50ms);  // the thread has taken the first
-        reader.read("www", 2, record);      // queued
-        reader.read("www", 3, record);      // over the queue: busy at once
+        std::this_thread::sleep_for(50ms);                     // the thread has taken the first
+        reader.read("www", 2, record);                         // queued
+        reader.read("www", 3, record);                         // over the queue: busy at once
         CHECK(std::chrono::steady_clock::now() - t0 < 150ms);  // never waits for a read
         for (int i = 0; i < 100; ++i) {
             {

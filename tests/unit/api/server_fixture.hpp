@@ -167,5 +167,4 @@ inline int code(const std::optional<json>& r) {
     return r->at("error").at("code").get<int>();
 }
 
-
 }  // namespace jaild::api::test_support

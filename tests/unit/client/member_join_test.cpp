@@ -54,10 +54,9 @@ TEST_CASE("jailctl join as a member of the control group: exit 4, join needs roo
         ::dup2(out[1], 1);
         ::dup2(out[1], 2);
         gid_t groups[] = {gid};
-        if (::setgroups(1, groups) != 0 || ::setgid(gid) != 0 || ::setuid(65534) != 0)
-            ::_exit(100);
-        ::execl(JAILCTL_BIN, JAILCTL_BIN, "--socket", socket.c_str(), "join", "www", "--",
-                "true", nullptr);
+        if (::setgroups(1, groups) != 0 || ::setgid(gid) != 0 || ::setuid(65534) != 0) ::_exit(100);
+        ::execl(JAILCTL_BIN, JAILCTL_BIN, "--socket", socket.c_str(), "join", "www", "--", "true",
+                nullptr);
         ::_exit(127);
     }
     ::close(out[1]);
@@ -67,8 +66,7 @@ TEST_CASE("jailctl join as a member of the control group: exit 4, join needs roo
     REQUIRE(direct >= 0);
     if (direct == 0) {
         gid_t groups[] = {gid};
-        if (::setgroups(1, groups) != 0 || ::setgid(gid) != 0 || ::setuid(65534) != 0)
-            ::_exit(100);
+        if (::setgroups(1, groups) != 0 || ::setgid(gid) != 0 || ::setuid(65534) != 0) ::_exit(100);
         auto c = jaild::client::Connection::open(socket, 2000ms);
         if (!c) ::_exit(101);
         auto v = c->call("version", jaild::protocol::json::object());
@@ -85,7 +83,8 @@ TEST_CASE("jailctl join as a member of the control group: exit 4, join needs roo
     std::string output;
     char buf[4096];
     ssize_t n;
-    while ((n = ::read(out[0], buf, sizeof buf)) > 0) output.append(buf, static_cast<std::size_t>(n));
+    while ((n = ::read(out[0], buf, sizeof buf)) > 0)
+        output.append(buf, static_cast<std::size_t>(n));
     ::close(out[0]);
     int status = 0;
     REQUIRE(::waitpid(client, &status, 0) == client);

@@ -91,8 +91,9 @@ TEST_CASE("jailctl timeout: a call gives up after its timeout and says what it w
     double quick = seconds_since(t0);
     REQUIRE_FALSE(r.ok());
     CHECK(c->timed_out());
-    CHECK(r.error().message.find("timed out after 300 ms waiting for jaild's answer to \"status\"") !=
-          std::string::npos);
+    CHECK(
+        r.error().message.find("timed out after 300 ms waiting for jaild's answer to \"status\"") !=
+        std::string::npos);
     CHECK(quick >= 0.29);
     CHECK(quick < 2.0);
     t0 = std::chrono::steady_clock::now();
@@ -105,10 +106,9 @@ TEST_CASE("jailctl timeout: a call gives up after its timeout and says what it w
 
 TEST_CASE("jailctl timeout: exit status 6 for status, logs, version and stop, as --timeout says") {
     SilentServer s;
-    for (std::vector<std::string> cmd : {std::vector<std::string>{"status"},
-                                         std::vector<std::string>{"logs", "www"},
-                                         std::vector<std::string>{"version"},
-                                         std::vector<std::string>{"stop", "www"}}) {
+    for (std::vector<std::string> cmd :
+         {std::vector<std::string>{"status"}, std::vector<std::string>{"logs", "www"},
+          std::vector<std::string>{"version"}, std::vector<std::string>{"stop", "www"}}) {
         std::vector<std::string> args{"--socket", s.path, "--timeout", "0.5"};
         args.insert(args.end(), cmd.begin(), cmd.end());
         auto t0 = std::chrono::steady_clock::now();
