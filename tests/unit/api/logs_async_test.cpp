@@ -144,8 +144,10 @@ TEST_CASE("journal reader: the real journal read answers through post, whatever 
         reader.read("no-such-jail-here", 5, [&](log::JournalReader::Lines r) {
             answered = true;
             // No journal (a container): an error naming sd_journal_*; else no such entries.
-            if (r) CHECK(r->empty());
-            else CHECK(r.error().message.find("sd_journal") != std::string::npos);
+            if (r)
+                CHECK(r->empty());
+            else
+                CHECK(r.error().message.find("sd_journal") != std::string::npos);
         });
         for (int i = 0; i < 250; ++i) {
             {
