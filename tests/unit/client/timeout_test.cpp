@@ -1,6 +1,7 @@
 // jailctl against a socket that accepts and never answers: every request gives up after its
 // timeout, says what it waited for, and jailctl exits with status 6.
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <sys/wait.h>
@@ -140,4 +141,52 @@ TEST_CASE("jailctl timeout: a connect the daemon never accepts is exit 6 too") {
     CHECK(status == 6);
     CHECK(out.find("did not accept the connection within") != std::string::npos);
     CHECK(seconds_since(t0) < 3.0);
+}
+
+TEST_CASE("jailctl follow modes: no timeout, but they end when jaild dies") {
+    char tmpl[] = "/tmp/jailctl-dies-XXXXXX";
+    REQUIRE(::mkdtemp(tmpl) != nullptr);
+    const std::string dir = tmpl, socket = dir + "/jaild.sock";
+    pid_t daemon = ::fork();
+    REQUIRE(daemon >= 0);
+    if (daemon == 0) {
+        int null = ::open("/dev/null", O_WRONLY);
+        ::dup2(null, 1);
+        ::dup2(null, 2);
+        ::execl(JAILD_FAKE_DAEMON, JAILD_FAKE_DAEMON, socket.c_str(), nullptr);
+        ::_exit(127);
+    }
+    for (int i = 0; i < 200 && ::access(socket.c_str(), F_OK) != 0; ++i)
+        std::this_thread::sleep_for(10ms);
+    REQUIRE(::access(socket.c_str(), F_OK) == 0);
+    pid_t follower = ::fork();
+    REQUIRE(follower >= 0);
+    if (follower == 0) {
+        int null = ::open("/dev/null", O_RDWR);
+        ::dup2(null, 0);
+        ::dup2(null, 1);
+        ::dup2(null, 2);
+        ::execl(JAILCTL_BIN, JAILCTL_BIN, "--socket", socket.c_str(), "--timeout", "0.3", "events",
+                nullptr);
+        ::_exit(127);
+    }
+    std::this_thread::sleep_for(1s);  // past --timeout: a stream has no time limit
+    int status = 0;
+    CHECK(::waitpid(follower, &status, WNOHANG) == 0);
+    ::kill(daemon, SIGKILL);
+    ::waitpid(daemon, nullptr, 0);
+    auto t0 = std::chrono::steady_clock::now();
+    pid_t done = 0;
+    while ((done = ::waitpid(follower, &status, WNOHANG)) == 0 &&
+           std::chrono::steady_clock::now() - t0 < 5s)
+        std::this_thread::sleep_for(20ms);
+    if (done == 0) {
+        ::kill(follower, SIGKILL);
+        ::waitpid(follower, &status, 0);
+    }
+    CHECK(done == follower);
+    CHECK(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 1);
+    ::unlink(socket.c_str());
+    ::rmdir(dir.c_str());
 }
