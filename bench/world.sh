@@ -103,6 +103,14 @@ jaild_rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$JAILD_PID/status"; }
 jaild_hwm_kib() { awk '/^VmHWM:/ { print $2 }' "/proc/$JAILD_PID/status"; }
 jaild_cpu_ns() { cut -d' ' -f1 "/proc/$JAILD_PID/schedstat"; }
 
+# BENCH_ONLY=8 (bench/run-all --only 8): figure 8 alone, e.g. while working on the API.
+if [[ ${BENCH_ONLY:-} == 8 ]]; then
+  ID=$JAILD_TEST_ID
+  source "$JAILD_SOURCE_DIR/bench/hostile.sh"
+  log "benchmarks done"
+  exit 0
+fi
+
 # ---- baselines: firejail by hand on a bridge of our own --------------------------------------
 
 ID=$JAILD_TEST_ID
@@ -452,4 +460,7 @@ row 7 "status p99 (16 clients) during the flood vs idle" us "$SAMPLES/flood_busy
 row 7 "jaild peak RSS (VmHWM) after the flood" MiB "$SAMPLES/flood_hwm" - - "bounded" "m < 20"
 row 7 "jaild RSS growth over the flood" MiB "$SAMPLES/flood_rss_growth" - - - -
 stop_jaild
+
+# ---- phase D: a hostile member of group jaild ------------------------------------------------
+source "$JAILD_SOURCE_DIR/bench/hostile.sh"
 log "benchmarks done"

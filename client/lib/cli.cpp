@@ -24,7 +24,11 @@ constexpr const char* kExitCodes =
     "  2  usage error\n"
     "  3  no such jail\n"
     "  4  permission denied (use root, or a member of group jaild for status/logs/events/version)\n"
-    "  5  jaild is unreachable (socket missing or refusing connections)\n";
+    "  5  jaild is unreachable (socket missing or refusing connections)\n"
+    "  6  jaild did not answer within the timeout (--timeout)\n";
+
+// jaild accepted the request but did not answer in time (or did not accept the connection).
+constexpr int kTimedOut = 6;
 
 bool want_color() {
     const char* no_color = std::getenv("NO_COLOR");
@@ -43,6 +47,13 @@ int run_jailctl(int argc, char** argv) {
     bool json = false;
     app.add_option("--socket", socket, "jaild's control socket")->capture_default_str();
     app.add_flag("--json", json, "print the API's JSON instead of tables");
+    double timeout = -1;
+    app.add_option("--timeout", timeout,
+                   "seconds to wait for jaild's answer to each request (default 5; start, stop, "
+                   "restart and shutdown: 120, as jaild answers once the jail is up or down); 0 "
+                   "waits for ever. logs -f, events and join wait for ever anyway, and end when "
+                   "jaild goes away")
+        ->check(CLI::Range(0.0, 86400.0));
 
     auto* status = app.add_subcommand("status", "show all jails, or one");
     std::string status_jail;
@@ -80,8 +91,9 @@ int run_jailctl(int argc, char** argv) {
     join->add_option("JAIL", join_jail, "jail name")->required();
     join->add_option("COMMAND", join_command, "command and arguments, after --");
     auto* provision = app.add_subcommand(
-        "provision", "build jail roots from their \"provision\" section (debootstrap, packages, "
-                     "service recipe), with progress");
+        "provision",
+        "build jail roots from their \"provision\" section (debootstrap, packages, "
+        "service recipe), with progress");
     std::vector<std::string> provision_jails;
     bool provision_all = false, provision_force = false;
     provision->add_option("JAIL", provision_jails, "jail names");
@@ -104,27 +116,37 @@ int run_jailctl(int argc, char** argv) {
         return exit_codes::kUsage;
     }
     Output out{std::cout, std::cerr, json, !json && want_color()};
-    auto conn = Connection::open(socket);
+    using ms = Connection::Duration;
+    const ms quick = timeout < 0 ? ms(5000) : ms(static_cast<ms::rep>(timeout * 1000));
+    const ms lifecycle_wait = timeout < 0 ? ms(120000) : quick;
+    bool connect_timed_out = false;
+    auto conn = Connection::open(socket, quick, &connect_timed_out);
     if (!conn) {
         if (version->parsed()) run_version(nullptr, out);
         std::cerr << "jailctl: " << conn.error().message << "\n";
-        return exit_codes::kUnreachable;
+        return connect_timed_out ? kTimedOut : exit_codes::kUnreachable;
     }
     Connection& c = *conn;
-    if (status->parsed())
-        return run_status(c, status_jail.empty() ? std::nullopt : std::optional(status_jail), out);
-    for (auto* sub : lifecycle) {
-        if (sub->parsed()) return run_lifecycle(c, sub->get_name(), lifecycle_jails, out);
-    }
-    if (reload->parsed()) return run_reload(c, out);
-    if (logs->parsed()) return run_logs(c, logs_jail, lines, follow, out);
-    if (events->parsed()) return run_events(c, out);
-    if (version->parsed()) return run_version(&c, out);
-    if (join->parsed()) return run_join(c, join_jail, join_command, out);
-    if (provision->parsed())
-        return run_provision(c, provision_jails, provision_all, provision_force,
-                             ::isatty(STDOUT_FILENO) != 0, out);
-    return exit_codes::kUsage;
+    c.set_timeouts(quick, lifecycle_wait);
+    auto run_command = [&]() -> int {
+        if (status->parsed())
+            return run_status(c, status_jail.empty() ? std::nullopt : std::optional(status_jail),
+                              out);
+        for (auto* sub : lifecycle) {
+            if (sub->parsed()) return run_lifecycle(c, sub->get_name(), lifecycle_jails, out);
+        }
+        if (reload->parsed()) return run_reload(c, out);
+        if (logs->parsed()) return run_logs(c, logs_jail, lines, follow, out);
+        if (events->parsed()) return run_events(c, out);
+        if (version->parsed()) return run_version(&c, out);
+        if (join->parsed()) return run_join(c, join_jail, join_command, out);
+        if (provision->parsed())
+            return run_provision(c, provision_jails, provision_all, provision_force,
+                                 ::isatty(STDOUT_FILENO) != 0, out);
+        return exit_codes::kUsage;
+    };
+    int status_code = run_command();
+    return c.timed_out() ? kTimedOut : status_code;
 }
 
 }  // namespace jaild::client

@@ -1,6 +1,8 @@
 #include "lib/connection.hpp"
 
+#include <poll.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/un.h>
 
 #include <cerrno>
@@ -10,7 +12,22 @@ namespace jaild::client {
 
 using protocol::json;
 
-Result<Connection> Connection::open(const std::string& socket_path) {
+namespace {
+
+std::string seconds(Connection::Duration d) {
+    auto ms = d.count();
+    if (ms % 1000 == 0) return std::to_string(ms / 1000) + " s";
+    return std::to_string(ms) + " ms";
+}
+
+bool lifecycle_method(const std::string& method) {
+    return method == "start" || method == "stop" || method == "restart" || method == "shutdown";
+}
+
+}  // namespace
+
+Result<Connection> Connection::open(const std::string& socket_path, Duration timeout,
+                                    bool* timed_out) {
     auto unreachable = [&](const std::string& why) {
         return make_error("cannot reach jaild at " + socket_path + " (" + why +
                           "); is it running? Start it with: systemctl start jaild");
@@ -21,6 +38,13 @@ Result<Connection> Connection::open(const std::string& socket_path) {
     if (!fd) return unreachable(std::strerror(errno));
     addr.sun_family = AF_UNIX;
     std::memcpy(addr.sun_path, socket_path.c_str(), socket_path.size() + 1);
+    if (timeout.count() > 0) {
+        // A Unix-socket connect waits while the listener's backlog is full, for at most
+        // SO_SNDTIMEO; sends of requests get the same bound.
+        timeval tv{static_cast<time_t>(timeout.count() / 1000),
+                   static_cast<suseconds_t>((timeout.count() % 1000) * 1000)};
+        ::setsockopt(fd.get(), SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
+    }
     int rc;
     do {
         rc = ::connect(fd.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr);
@@ -33,6 +57,12 @@ Result<Connection> Connection::open(const std::string& socket_path) {
                 " (Permission denied); only root and members of group \"jaild\" may use it; "
                 "add yourself with: adduser USER jaild (then log in again)");
         }
+        if (err == EAGAIN || err == EINPROGRESS) {
+            if (timed_out) *timed_out = true;
+            return unreachable("jaild did not accept the connection within " + seconds(timeout) +
+                               "; it may be overloaded or stuck; jailctl --timeout SECONDS "
+                               "waits longer");
+        }
         return unreachable(std::strerror(err));
     }
     return Connection(std::move(fd));
@@ -43,13 +73,14 @@ Result<int> Connection::send(const std::string& method, const json& params,
     int id = next_id_++;
     std::string line = protocol::encode_request({id, method, params});
     std::size_t sent = 0;
+    bool attach = !fds.empty();
     while (sent < line.size()) {
         iovec iov{line.data() + sent, line.size() - sent};
         msghdr msg{};
         msg.msg_iov = &iov;
         msg.msg_iovlen = 1;
         std::vector<char> control;
-        if (sent == 0 && !fds.empty()) {
+        if (sent == 0 && attach) {
             control.assign(CMSG_SPACE(sizeof(int) * fds.size()), 0);
             msg.msg_control = control.data();
             msg.msg_controllen = control.size();
@@ -62,6 +93,17 @@ Result<int> Connection::send(const std::string& method, const json& params,
         ssize_t n = ::sendmsg(fd_.get(), &msg, MSG_NOSIGNAL);
         if (n < 0) {
             if (errno == EINTR) continue;
+            if (errno == EPERM && attach) {
+                // jaild refuses descriptors from users other than root (SO_PASSRIGHTS): send
+                // the request alone, so its answer says why (join needs root).
+                attach = false;
+                continue;
+            }
+            if (errno == EAGAIN || errno == EWOULDBLOCK) {
+                timed_out_ = true;
+                return make_error("timed out sending the \"" + method +
+                                  "\" request: jaild is not reading its socket");
+            }
             return make_error(std::string("sending the request to jaild failed: ") +
                               std::strerror(errno));
         }
@@ -76,6 +118,10 @@ bool Connection::has_buffered_line() {
 }
 
 Result<protocol::Frame> Connection::read_frame() {
+    return read_frame_until(std::nullopt);
+}
+
+Result<protocol::Frame> Connection::read_frame_until(std::optional<Clock::time_point> deadline) {
     for (;;) {
         if (has_buffered_line()) {
             protocol::Frame f = std::move(*ready_);
@@ -91,6 +137,15 @@ Result<protocol::Frame> Connection::read_frame() {
         msg.msg_iovlen = 1;
         msg.msg_control = control;
         msg.msg_controllen = sizeof control;
+        if (deadline) {
+            auto left = std::chrono::ceil<std::chrono::milliseconds>(*deadline - Clock::now());
+            pollfd p{fd_.get(), POLLIN, 0};
+            int r = left.count() > 0 ? ::poll(&p, 1, static_cast<int>(left.count())) : 0;
+            if (r < 0 && errno == EINTR) continue;
+            if (r < 0)
+                return make_error(std::string("waiting for jaild failed: ") + std::strerror(errno));
+            if (r == 0) return make_error("timeout");
+        }
         ssize_t n = ::recvmsg(fd_.get(), &msg, MSG_CMSG_CLOEXEC);
         if (n < 0) {
             if (errno == EINTR) continue;
@@ -125,8 +180,25 @@ Result<protocol::Response> Connection::call(const std::string& method, const jso
                                             std::vector<UniqueFd>* received) {
     auto id = send(method, params, fds);
     if (!id) return id.error();
+    const Duration timeout = lifecycle_method(method) ? lifecycle_timeout_ : quick_timeout_;
+    std::optional<Clock::time_point> deadline;
+    if (timeout.count() > 0) deadline = Clock::now() + timeout;
     for (;;) {
-        auto m = read_message(received);
+        auto frame = read_frame_until(deadline);
+        if (!frame) {
+            if (deadline && Clock::now() >= *deadline) {
+                timed_out_ = true;
+                return make_error("timed out after " + seconds(timeout) +
+                                  " waiting for jaild's answer to \"" + method +
+                                  "\" (jaild accepted the connection but did not answer; it may "
+                                  "be overloaded or stuck: check systemctl status jaild; "
+                                  "jailctl --timeout SECONDS waits longer, 0 for ever)");
+            }
+            return frame.error();
+        }
+        if (received)
+            for (auto& fd : frame->fds) received->push_back(std::move(fd));
+        auto m = protocol::decode_server_message(frame->line);
         if (!m) return m.error();
         if (auto* r = std::get_if<protocol::Response>(&*m)) {
             if (r->id == *id || r->id.is_null()) return std::move(*r);

@@ -36,7 +36,7 @@ std::string denial_message(std::string_view method, const Peer& peer, const Auth
 std::vector<gid_t> parse_proc_status_groups(std::string_view status_text);
 
 // SO_PEERCRED of a connected Unix socket plus, for a peer other than root, its
-// supplementary groups (from /proc/PID/status, else getgrouplist for the uid's user).
+// supplementary groups at connect time (SO_PEERGROUPS). Never blocks.
 Result<Peer> peer_of(int socket_fd);
 // getgrnam for the control group; empty when the group does not exist.
 AuthPolicy resolve_policy(const std::string& group_name);

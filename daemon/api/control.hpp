@@ -70,6 +70,13 @@ public:
     virtual Result<nlohmann::json> reload() = 0;
     // The last n lines of a jail's output.
     virtual Result<std::vector<LogLine>> logs(const std::string& jail, std::size_t n) = 0;
+    // The same, delivered to `done` on the loop, possibly later: what the API calls, so that a
+    // source that must be read (the journal) is read off the loop. `done` runs exactly once.
+    // Default: logs() at once.
+    virtual void logs_async(const std::string& jail, std::size_t n,
+                            std::function<void(Result<std::vector<LogLine>>)> done) {
+        done(logs(jail, n));
+    }
     // Every new line of the jail's output, until the subscription is dropped.
     virtual Result<Subscription> follow_logs(const std::string& jail,
                                              std::function<void(const LogLine&)> sink) = 0;

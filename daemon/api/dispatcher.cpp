@@ -22,6 +22,31 @@ std::vector<std::string> split_lines(const std::string& text) {
     return out;
 }
 
+// The smallest encoded log line ({"jail":"x","stream":"jaild","text":"","time_us":N}) is
+// about 60 bytes: more lines than budget/60 cannot fit in the response anyway.
+constexpr std::size_t kMinEncodedLogLine = 60;
+
+std::size_t max_log_lines(std::size_t budget) {
+    return std::max<std::size_t>(1, budget / kMinEncodedLogLine);
+}
+
+// Appends to `out` the newest of `lines` whose encoding fits in `budget` bytes (less room
+// for the response's envelope), oldest first; returns how many older lines were left out.
+std::size_t newest_that_fit(const std::vector<LogLine>& lines, std::size_t budget, json& out) {
+    constexpr std::size_t kEnvelope = 256;
+    std::size_t room = budget > kEnvelope ? budget - kEnvelope : 0;
+    std::size_t first = lines.size();
+    std::size_t used = 0;
+    while (first > 0) {
+        std::size_t size = json(lines[first - 1]).dump().size() + 1;
+        if (used + size > room) break;
+        used += size;
+        --first;
+    }
+    for (std::size_t i = first; i < lines.size(); ++i) out.push_back(json(lines[i]));
+    return first;
+}
+
 std::string known_methods() {
     std::string s;
     for (const auto& m : Dispatcher::methods()) s += (s.empty() ? "" : ", ") + m;
@@ -31,8 +56,8 @@ std::string known_methods() {
 }  // namespace
 
 const std::vector<std::string>& Dispatcher::methods() {
-    static const std::vector<std::string> kMethods{"status",   "start",  "stop", "restart",
-                                                   "shutdown", "reload", "logs", "events",
+    static const std::vector<std::string> kMethods{"status",   "start",   "stop",     "restart",
+                                                   "shutdown", "reload",  "logs",     "events",
                                                    "join",     "version", "provision"};
     return kMethods;
 }
@@ -47,12 +72,13 @@ void Dispatcher::Call::fail(ErrorCode code, std::string message, json data) cons
         {});
 }
 
-void Dispatcher::dispatch(std::string_view line, std::vector<UniqueFd> fds, const Peer& peer,
-                          const AuthPolicy& policy, const std::shared_ptr<Outbox>& out) {
+std::vector<UniqueFd> Dispatcher::dispatch(std::string_view line, std::vector<UniqueFd> fds,
+                                           const Peer& peer, const AuthPolicy& policy,
+                                           const std::shared_ptr<Outbox>& out) {
     auto decoded = protocol::decode_request(line);
     if (auto* bad = std::get_if<protocol::BadRequest>(&decoded)) {
         out->respond(protocol::encode_error(bad->id, bad->error), {});
-        return;
+        return fds;
     }
     auto& req = std::get<protocol::Request>(decoded);
     Call call{req.id, std::move(req.params), std::move(fds), out};
@@ -61,12 +87,22 @@ void Dispatcher::dispatch(std::string_view line, std::vector<UniqueFd> fds, cons
     if (std::find(all.begin(), all.end(), m) == all.end()) {
         call.fail(ErrorCode::MethodNotFound,
                   "method not found: \"" + m + "\"; known methods: " + known_methods());
-        return;
+        return std::move(call.fds);
     }
     if (!allowed(m, peer, policy)) {
         call.fail(ErrorCode::PermissionDenied, denial_message(m, peer, policy));
-        return;
+        return std::move(call.fds);
     }
+    // Descriptors are for join (which only root may call); no other method sees them.
+    std::vector<UniqueFd> unused;
+    if (m != "join") unused = std::move(call.fds);
+    dispatch_method(call, m);
+    for (auto& fd : call.fds)
+        if (fd.valid()) unused.push_back(std::move(fd));
+    return unused;
+}
+
+void Dispatcher::dispatch_method(Call& call, const std::string& m) {
     if (m == "status")
         status(call);
     else if (m == "start" || m == "stop" || m == "restart" || m == "shutdown")
@@ -145,16 +181,61 @@ void Dispatcher::logs(Call& c) {
     auto follow = protocol::optional_bool(c.params, "follow", false);
     if (!follow) return c.fail(ErrorCode::InvalidParams, follow.error().message);
     if (!check_jail(c, *jail)) return;
-    auto lines = control_.logs(*jail, static_cast<std::size_t>(*n));
-    if (!lines) return c.fail(ErrorCode::OperationFailed, lines.error().message);
-    if (!*follow) return c.ok(json{{"lines", *lines}});
+    const std::size_t budget = c.out->max_response();
+    const std::size_t wanted = std::min(static_cast<std::size_t>(*n), max_log_lines(budget));
     std::weak_ptr<Outbox> weak = c.out;
-    auto sub = control_.follow_logs(*jail, [weak](const LogLine& l) {
+    auto answer = [weak, id = c.id, budget](Result<std::vector<LogLine>> lines) {
+        auto out = weak.lock();
+        if (!out) return json();
+        if (!lines) {
+            out->respond(protocol::encode_error(
+                             id, {ErrorCode::OperationFailed, lines.error().message, nullptr}),
+                         {});
+            return json();
+        }
+        json result{{"lines", json::array()}};
+        if (auto omitted = newest_that_fit(*lines, budget, result["lines"]); omitted > 0)
+            result["omitted"] = omitted;
+        json last_time = lines->empty() ? json() : json(lines->back().time_us);
+        out->respond(protocol::encode_result(id, result), {});
+        return last_time;
+    };
+    if (!*follow) {
+        control_.logs_async(*jail, wanted, [answer](Result<std::vector<LogLine>> lines) {
+            answer(std::move(lines));
+        });
+        return;
+    }
+    // Follow: subscribe first, so no line goes missing while the history is read (possibly
+    // off the loop); lines that arrive meanwhile are held, and sent after the response unless
+    // the history already had them.
+    struct Pending {
+        bool answered = false;
+        std::vector<LogLine> held;
+    };
+    auto pending = std::make_shared<Pending>();
+    auto sub = control_.follow_logs(*jail, [weak, pending](const LogLine& l) {
+        if (!pending->answered) {
+            if (pending->held.size() < 1000) pending->held.push_back(l);
+            return;
+        }
         if (auto out = weak.lock()) out->stream(protocol::encode_notification({"log", json(l)}));
     });
     if (!sub) return c.fail(ErrorCode::OperationFailed, sub.error().message);
-    c.ok(json{{"lines", *lines}});
-    c.out->keep(std::move(*sub));
+    auto kept = std::make_shared<Subscription>(std::move(*sub));
+    control_.logs_async(
+        *jail, wanted, [weak, pending, kept, answer](Result<std::vector<LogLine>> lines) {
+            bool ok = lines.ok();
+            json last_time = answer(std::move(lines));
+            auto out = weak.lock();
+            if (!out || !ok) return;  // an error ends the request: the subscription goes
+            pending->answered = true;
+            for (const auto& l : std::exchange(pending->held, {})) {
+                if (last_time.is_number() && l.time_us <= last_time.get<std::int64_t>()) continue;
+                out->stream(protocol::encode_notification({"log", json(l)}));
+            }
+            out->keep(std::move(*kept));
+        });
 }
 
 void Dispatcher::events(Call& c) {

@@ -32,6 +32,9 @@ class Outbox {
     // The session now streams (follow, events, join): `s` lives as long as the session and
     // the idle timeout no longer applies.
     virtual void keep(Subscription s) = 0;
+    // The most bytes one response should take (the session's output budget): `logs` answers
+    // with the newest lines that fit.
+    virtual std::size_t max_response() const { return static_cast<std::size_t>(-1); }
 };
 
 class Dispatcher {
@@ -39,9 +42,11 @@ class Dispatcher {
     explicit Dispatcher(Control& control) : control_(control) {}
 
     // Handles one request line from `peer`. Answers through `out`, possibly later
-    // (start/stop finish asynchronously). Descriptors in `fds` are used by join or closed.
-    void dispatch(std::string_view line, std::vector<UniqueFd> fds, const Peer& peer,
-                  const AuthPolicy& policy, const std::shared_ptr<Outbox>& out);
+    // (start/stop finish asynchronously). Only join (from root) uses descriptors in `fds`;
+    // the ones it did not take are returned, for the caller to close off the loop.
+    std::vector<UniqueFd> dispatch(std::string_view line, std::vector<UniqueFd> fds,
+                                   const Peer& peer, const AuthPolicy& policy,
+                                   const std::shared_ptr<Outbox>& out);
 
     static const std::vector<std::string>& methods();
 
@@ -56,6 +61,7 @@ class Dispatcher {
         void fail(protocol::ErrorCode code, std::string message, json data = nullptr) const;
     };
 
+    void dispatch_method(Call& c, const std::string& method);
     bool check_jail(const Call& call, const std::string& jail);
     void status(Call& c);
     void lifecycle(Call& c, const std::string& method);

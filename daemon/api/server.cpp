@@ -43,7 +43,17 @@ ApiServer::ApiServer(boost::asio::io_context& io, Control& control, ServerOption
       options_(std::move(options)),
       acceptor_(io),
       retry_timer_(io),
-      dir_watch_(io) {}
+      dir_watch_(io),
+      closer_(std::make_shared<FdCloser>(io)),
+      members_budget_(std::make_shared<SharedBudget>()) {
+    members_budget_->limit = options_.members_output_budget;
+    // Posted: it runs from inside a session's flush.
+    members_budget_->on_drained = [this, alive = std::weak_ptr<bool>(alive_)] {
+        boost::asio::post(io_, [this, alive] {
+            if (alive.lock()) resume_members();
+        });
+    };
+}
 
 ApiServer::~ApiServer() {
     close();
@@ -180,7 +190,7 @@ void ApiServer::on_socket_file_gone() {
 
 void ApiServer::secure_socket_file() {
     const std::string& path = options_.socket_path;
-    AuthPolicy policy = resolve_policy(options_.group);
+    const AuthPolicy& policy = member_policy();
     if (!policy.group_gid) {
         ::chmod(path.c_str(), 0600);
         spdlog::warn(
@@ -207,8 +217,23 @@ Result<void> ApiServer::adopt(int listening_fd) {
                           std::to_string(listening_fd) + "): " + ec.message());
     created_socket_ = false;
     closed_ = false;
+    (void)member_policy();  // resolved now, not on a member's first connection
     accept_next();
     return {};
+}
+
+// The control group is looked up (NSS: files, but maybe a directory server) when the socket
+// is set up, not per connection. If it did not exist then, it is looked up again at most
+// every 30 s, when a non-root peer connects.
+const AuthPolicy& ApiServer::member_policy() {
+    auto now = std::chrono::steady_clock::now();
+    bool stale = policy_resolved_ == std::chrono::steady_clock::time_point{} ||
+                 (!policy_.group_gid && now - policy_resolved_ >= std::chrono::seconds(30));
+    if (stale) {
+        policy_ = resolve_policy(options_.group);
+        policy_resolved_ = now;
+    }
+    return policy_;
 }
 
 void ApiServer::accept_next() {
@@ -224,9 +249,13 @@ void ApiServer::accept_next() {
 void ApiServer::on_accept(const boost::system::error_code& ec, stream_protocol::socket socket) {
     if (closed_ || ec == boost::asio::error::operation_aborted) return;
     if (ec) {
-        // EMFILE and friends: try again shortly instead of spinning.
-        spdlog::warn("accept on {} failed: {}; retrying in 100ms", options_.socket_path,
-                     ec.message());
+        // EMFILE and friends: try again shortly instead of spinning; one line per burst.
+        if (auto unlogged = accept_errors_log_.record(std::chrono::steady_clock::now())) {
+            spdlog::warn("accept on {} failed: {}; retrying every 100ms{}", options_.socket_path,
+                         ec.message(),
+                         *unlogged ? " (" + std::to_string(*unlogged) + " more failures before)"
+                                   : std::string());
+        }
         retry_timer_.expires_after(std::chrono::milliseconds(100));
         retry_timer_.async_wait(
             [this, alive = std::weak_ptr<bool>(alive_)](const boost::system::error_code& tec) {
@@ -237,29 +266,105 @@ void ApiServer::on_accept(const boost::system::error_code& ec, stream_protocol::
     auto peer = peer_of(socket.native_handle());
     if (!peer) {
         spdlog::warn("dropping a connection on {}: {}", options_.socket_path, peer.error().message);
+        boost::system::error_code rec;
+        closer_->close(UniqueFd(socket.release(rec)));
+    } else if (auto why = refusal(*peer); !why.empty()) {
+        refuse(std::move(socket), *peer, why);
     } else {
-        SessionLimits limits{options_.max_request, options_.idle_timeout,
-                             options_.max_pending_output};
-        auto on_closed = [this, alive = std::weak_ptr<bool>(alive_)](Session* s) {
-            // Erase later: the session may be running one of its own member functions.
-            boost::asio::post(io_, [this, alive, s] {
-                if (!alive.lock()) return;
-                // A new session may reuse the address of a closed one: erase only the closed.
-                if (auto it = sessions_.find(s); it != sessions_.end() && it->second->closed())
-                    sessions_.erase(it);
-            });
-        };
-        // Root is allowed everything without the group: skip the NSS lookup (through
-        // nss-systemd, about 130 system calls) on every root connection.
-        AuthPolicy policy = peer->uid == 0 ? AuthPolicy{options_.group, std::nullopt}
-                                           : resolve_policy(options_.group);
-        auto session = std::make_shared<Session>(std::move(socket), std::move(*peer),
-                                                 std::move(policy), dispatcher_,
-                                                 limits, std::move(on_closed));
-        sessions_.emplace(session.get(), session);
-        session->start();
+        start_session(std::move(socket), std::move(*peer));
     }
     accept_next();
+}
+
+std::string ApiServer::refusal(const Peer& peer) const {
+    if (peer.uid == 0) return {};
+    auto it = sessions_per_uid_.find(peer.uid);
+    std::size_t mine = it == sessions_per_uid_.end() ? 0 : it->second;
+    if (mine >= options_.max_sessions_per_uid) {
+        return "too many connections: uid " + std::to_string(peer.uid) + " already has " +
+               std::to_string(mine) + " open (at most " +
+               std::to_string(options_.max_sessions_per_uid) +
+               " per user other than root); close some (jailctl events, logs -f) and retry";
+    }
+    if (member_sessions_ >= options_.max_member_sessions) {
+        return "too many connections: users other than root hold " +
+               std::to_string(member_sessions_) + " (at most " +
+               std::to_string(options_.max_member_sessions) + "); retry later";
+    }
+    if (closer_->pending() > options_.max_pending_close) {
+        return "jaild is busy closing descriptors sent to it; retry later";
+    }
+    return {};
+}
+
+// One error line, written without waiting (a fresh socket has room for it), then closed off
+// the loop (the peer may already have queued descriptors on it).
+void ApiServer::refuse(stream_protocol::socket socket, const Peer& peer, const std::string& why) {
+    if (auto unlogged = refusals_log_.record(std::chrono::steady_clock::now())) {
+        spdlog::warn("refused a connection on {} from uid {} (pid {}): {}{}", options_.socket_path,
+                     peer.uid, peer.pid, why,
+                     *unlogged ? " (and " + std::to_string(*unlogged) +
+                                     " more refused before; one line per burst)"
+                               : std::string());
+    }
+    auto line =
+        protocol::encode_error(nullptr, {protocol::ErrorCode::OperationFailed, why,
+                                         protocol::json{{"limit", options_.max_sessions_per_uid}}});
+    ::send(socket.native_handle(), line.data(), line.size(), MSG_DONTWAIT | MSG_NOSIGNAL);
+    boost::system::error_code ec;
+    closer_->close(UniqueFd(socket.release(ec)));
+}
+
+void ApiServer::start_session(stream_protocol::socket socket, Peer peer) {
+    const bool root = peer.uid == 0;
+    SessionLimits limits;
+    limits.max_request = root ? options_.max_request : options_.member_max_request;
+    limits.idle_timeout = options_.idle_timeout;
+    limits.max_pending_output =
+        root ? options_.max_pending_output : options_.member_max_pending_output;
+    limits.max_in_flight = options_.max_in_flight;
+    limits.accept_fds = root;  // join (root only) is the one method that takes descriptors
+    auto on_closed = [this, alive = std::weak_ptr<bool>(alive_)](Session* s) {
+        // Erase later: the session may be running one of its own member functions.
+        boost::asio::post(io_, [this, alive, s] {
+            if (alive.lock()) on_session_closed(s);
+        });
+    };
+    // Root is allowed everything without the group.
+    AuthPolicy policy = root ? AuthPolicy{options_.group, std::nullopt} : member_policy();
+    if (!root) {
+        ++sessions_per_uid_[peer.uid];
+        ++member_sessions_;
+    }
+    auto session = std::make_shared<Session>(std::move(socket), std::move(peer), std::move(policy),
+                                             dispatcher_, limits, root ? nullptr : members_budget_,
+                                             closer_, std::move(on_closed));
+    sessions_.emplace(session.get(), session);
+    session->start();
+}
+
+void ApiServer::on_session_closed(Session* s) {
+    // A new session may reuse the address of a closed one: erase only the closed.
+    auto it = sessions_.find(s);
+    if (it == sessions_.end() || !it->second->closed()) return;
+    uid_t uid = it->second->peer().uid;
+    if (uid != 0) {
+        if (auto u = sessions_per_uid_.find(uid); u != sessions_per_uid_.end() && --u->second == 0)
+            sessions_per_uid_.erase(u);
+        --member_sessions_;
+    }
+    sessions_.erase(it);
+}
+
+// The members' shared output budget drained: sessions that stopped for it go on.
+void ApiServer::resume_members() {
+    std::vector<std::shared_ptr<Session>> members;
+    for (auto& [ptr, session] : sessions_)
+        if (session->peer().uid != 0) members.push_back(session);
+    for (auto& session : members) {
+        if (members_budget_->over()) break;
+        session->resume();
+    }
 }
 
 void ApiServer::close() {
@@ -271,6 +376,8 @@ void ApiServer::close() {
     acceptor_.close(ec);
     auto sessions = std::move(sessions_);
     sessions_.clear();
+    sessions_per_uid_.clear();
+    member_sessions_ = 0;
     for (auto& [ptr, session] : sessions) session->close("server shutting down");
     if (created_socket_) {
         ::unlink(options_.socket_path.c_str());

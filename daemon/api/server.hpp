@@ -16,20 +16,32 @@
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include "api/burst_log.hpp"
 #include "api/control.hpp"
 #include "api/dispatcher.hpp"
+#include "api/fd_closer.hpp"
+#include "api/session.hpp"
 #include "jaild/result.hpp"
 
 namespace jaild::api {
 
-class Session;
-
+// Limits of the control socket. Root's sessions are only bounded by the per-session limits;
+// every other peer (members of `group`, or anyone else who can connect) also by the caps.
 struct ServerOptions {
     std::string socket_path;
-    std::string group = "jaild";  // may call status, logs, events, version
-    std::size_t max_request = 64 * 1024;
-    std::chrono::milliseconds idle_timeout{10'000};  // no complete request within this -> close
-    std::size_t max_pending_output = 1 << 20;        // per session; stream lines beyond are dropped
+    std::string group = "jaild";                        // may call status, logs, events, version
+    std::size_t max_request = 64 * 1024;                // root
+    std::size_t member_max_request = 4 * 1024;          // others (their requests are small)
+    std::chrono::milliseconds idle_timeout{10'000};     // no complete request within this -> close
+    std::size_t max_pending_output = 4 << 20;           // root, per session (see Session)
+    std::size_t member_max_pending_output = 128 << 10;  // others, per session
+    std::size_t members_output_budget = 4 << 20;        // all non-root sessions together
+    std::size_t max_in_flight = 16;                     // pipelined requests per session
+    std::size_t max_sessions_per_uid = 64;              // per non-root uid
+    std::size_t max_member_sessions = 256;              // all non-root sessions together
+    // Descriptors waiting for the closer's thread beyond which non-root connections are
+    // refused (only reached if closes hang, e.g. FUSE files whose server never answers).
+    std::size_t max_pending_close = 4096;
 };
 
 class ApiServer {
@@ -52,11 +64,22 @@ class ApiServer {
     // Stops accepting, closes every session, and unlinks the socket if listen() created it.
     void close();
     std::size_t session_count() const { return sessions_.size(); }
+    std::size_t member_session_count() const { return member_sessions_; }
+    // Descriptors waiting to be closed off the loop (see FdCloser).
+    std::size_t pending_close() const { return closer_->pending(); }
 
   private:
     void accept_next();
     void on_accept(const boost::system::error_code& ec,
                    boost::asio::local::stream_protocol::socket socket);
+    void start_session(boost::asio::local::stream_protocol::socket socket, Peer peer);
+    // Why a connection of `peer` must be refused (caps), or empty.
+    std::string refusal(const Peer& peer) const;
+    void refuse(boost::asio::local::stream_protocol::socket socket, const Peer& peer,
+                const std::string& why);
+    void on_session_closed(Session* s);
+    void resume_members();
+    const AuthPolicy& member_policy();
     void secure_socket_file();
     Result<void> bind_and_listen();
     void watch_socket_file();
@@ -70,7 +93,15 @@ class ApiServer {
     boost::asio::steady_timer retry_timer_;
     boost::asio::posix::stream_descriptor dir_watch_;  // inotify on the socket's directory
     alignas(8) std::array<char, 4096> dir_events_{};
+    std::shared_ptr<FdCloser> closer_;
+    std::shared_ptr<SharedBudget> members_budget_;
     std::unordered_map<Session*, std::shared_ptr<Session>> sessions_;
+    std::unordered_map<uid_t, std::size_t> sessions_per_uid_;  // non-root only
+    std::size_t member_sessions_ = 0;
+    AuthPolicy policy_;  // the control group, resolved when the socket is set up
+    std::chrono::steady_clock::time_point policy_resolved_{};
+    BurstLog refusals_log_;
+    BurstLog accept_errors_log_;
     std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
     bool created_socket_ = false;
     bool closed_ = false;

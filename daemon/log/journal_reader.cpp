@@ -5,7 +5,11 @@
 #include <systemd/sd-login.h>
 
 #include <algorithm>
+#include <condition_variable>
 #include <cstdlib>
+#include <deque>
+#include <mutex>
+#include <thread>
 #include <cstring>
 #include <memory>
 #include <optional>
@@ -83,6 +87,73 @@ Result<std::vector<LogLine>> read_journal_lines(const std::string& jail, std::si
     }
     std::reverse(lines.begin(), lines.end());
     return lines;
+}
+
+struct JournalReader::State {
+    struct Job {
+        std::string jail;
+        std::size_t n = 0;
+        Done done;
+    };
+    Post post;
+    std::size_t max_queued = 0;
+    ReadFn read;
+    std::mutex mutex;
+    std::condition_variable wake;
+    std::deque<Job> queue;
+    bool stopping = false;
+    std::thread thread;
+
+    void run() {
+        for (;;) {
+            Job job;
+            {
+                std::unique_lock lock(mutex);
+                wake.wait(lock, [&] { return stopping || !queue.empty(); });
+                if (stopping) return;
+                job = std::move(queue.front());
+                queue.pop_front();
+            }
+            auto lines = read(job.jail, job.n);
+            std::lock_guard lock(mutex);
+            if (stopping) return;
+            post([done = std::move(job.done), lines = std::move(lines)]() mutable {
+                done(std::move(lines));
+            });
+        }
+    }
+};
+
+JournalReader::JournalReader(Post post, std::size_t max_queued, ReadFn read)
+    : state_(std::make_shared<State>()) {
+    state_->post = std::move(post);
+    state_->max_queued = max_queued;
+    state_->read = std::move(read);
+    state_->thread = std::thread([state = state_.get()] { state->run(); });
+}
+
+JournalReader::~JournalReader() {
+    {
+        std::lock_guard lock(state_->mutex);
+        state_->stopping = true;
+        state_->queue.clear();
+    }
+    state_->wake.notify_one();
+    state_->thread.join();
+}
+
+void JournalReader::read(std::string jail, std::size_t n, Done done) {
+    std::unique_lock lock(state_->mutex);
+    if (state_->queue.size() >= state_->max_queued) {
+        lock.unlock();
+        state_->post([done = std::move(done), max = state_->max_queued] {
+            done(make_error("jaild is busy reading the journal (" + std::to_string(max) +
+                            " reads waiting); retry in a moment"));
+        });
+        return;
+    }
+    state_->queue.push_back(State::Job{std::move(jail), n, std::move(done)});
+    state_->wake.notify_one();
 }
 
 }  // namespace jaild::log

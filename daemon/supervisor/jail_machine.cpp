@@ -101,6 +101,14 @@ ExitOutcome JailMachine::spawn_failed(const std::string& error, TimePoint now) {
     return fail(error, now);
 }
 
+ExitOutcome JailMachine::spawn_deferred(const std::string& error, TimePoint now, Millis delay) {
+    last_exit_.clear();
+    last_error_ = error + " (jaild is short of resources; not counted as a failure of the jail)";
+    state_ = State::backoff;
+    retry_at_ = now + delay;
+    return {State::backoff, delay};
+}
+
 ExitOutcome JailMachine::exited(bool success, const std::string& description, TimePoint now) {
     last_exit_ = description;
     health_ = Health::none;

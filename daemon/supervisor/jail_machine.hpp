@@ -61,6 +61,10 @@ public:
     void spawned(TimePoint now);
     // Spawning failed (firejail missing, netns error, ...): counts as a failure.
     ExitOutcome spawn_failed(const std::string& error, TimePoint now);
+    // Spawning failed because jaild itself ran out of a resource (descriptors, memory,
+    // processes): not the jail's fault, so not counted toward the backoff or a crash loop;
+    // tried again after `delay`.
+    ExitOutcome spawn_deferred(const std::string& error, TimePoint now, Millis delay);
     // The firejail process ended; `description` is e.g. "exited with status 1".
     ExitOutcome exited(bool success, const std::string& description, TimePoint now);
     // The backoff/cool-down timer fired.

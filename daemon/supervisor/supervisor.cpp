@@ -7,8 +7,11 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
+
+#include <boost/asio/post.hpp>
 
 #include "config/load.hpp"
 #include "config/root_directory.hpp"
@@ -23,6 +26,16 @@
 namespace jaild::supervisor {
 
 namespace {
+
+// A spawn that failed because jaild itself is out of descriptors, memory or processes (the
+// errors carry strerror's text) is retried in 5 s without counting as the jail crashing.
+ExitOutcome spawn_failure(JailMachine& machine, const std::string& error) {
+    for (int e : {EMFILE, ENFILE, ENOMEM, EAGAIN}) {
+        if (error.find(std::strerror(e)) != std::string::npos)
+            return machine.spawn_deferred(error, Clock::now(), Millis(5000));
+    }
+    return machine.spawn_failed(error, Clock::now());
+}
 
 std::int64_t now_us() {
     return std::chrono::duration_cast<std::chrono::microseconds>(
@@ -154,8 +167,7 @@ void Supervisor::Impl::launch(const std::shared_ptr<Jail>& jail) {
     if (!netns) {
         logger->error("cannot prepare the network of jail '{}': {}", jail->config.name,
                       netns.error().message);
-        apply_outcome(jail, jail->machine.spawn_failed(netns.error().message,
-                                                       Clock::now()));
+        apply_outcome(jail, spawn_failure(jail->machine, netns.error().message));
         return;
     }
     sandbox::LaunchSpec spec{options.firejail, jail->config.name, *netns};
@@ -163,8 +175,7 @@ void Supervisor::Impl::launch(const std::shared_ptr<Jail>& jail) {
 
     int out[2], err[2];
     if (::pipe2(out, O_CLOEXEC) != 0 || ::pipe2(err, O_CLOEXEC) != 0) {
-        apply_outcome(jail, jail->machine.spawn_failed(std::string("pipe2: ") + strerror(errno),
-                                                       Clock::now()));
+        apply_outcome(jail, spawn_failure(jail->machine, std::string("pipe2: ") + strerror(errno)));
         return;
     }
     UniqueFd out_read(out[0]), out_write(out[1]), err_read(err[0]), err_write(err[1]);
@@ -177,7 +188,7 @@ void Supervisor::Impl::launch(const std::shared_ptr<Jail>& jail) {
     auto process = sandbox::ChildProcess::spawn(spawn_options);
     if (!process) {
         logger->error("cannot start jail '{}': {}", jail->config.name, process.error().message);
-        apply_outcome(jail, jail->machine.spawn_failed(process.error().message, Clock::now()));
+        apply_outcome(jail, spawn_failure(jail->machine, process.error().message));
         return;
     }
     out_write.reset();
@@ -635,6 +646,19 @@ Result<std::vector<LogLine>> Supervisor::logs(const std::string& name, std::size
     // from it, like `journalctl -u jaild JAIL=<name>`.
     if (log::detect_log_target() == log::LogTarget::journal) return log::read_journal_lines(name, n);
     return jail->logs.last(n);
+}
+
+// Under journald the history is read on the journal reader's thread; from memory, at once.
+void Supervisor::logs_async(const std::string& name, std::size_t n,
+                            std::function<void(Result<std::vector<LogLine>>)> done) {
+    auto jail = impl_->find(name);
+    if (!jail) return done(impl_->unknown_jail(name));
+    if (log::detect_log_target() != log::LogTarget::journal) return done(jail->logs.last(n));
+    if (!impl_->journal_reader) {
+        impl_->journal_reader = std::make_unique<log::JournalReader>(
+            [&io = impl_->io](std::function<void()> f) { asio::post(io, std::move(f)); });
+    }
+    impl_->journal_reader->read(name, n, std::move(done));
 }
 
 Result<api::Subscription> Supervisor::follow_logs(const std::string& name,

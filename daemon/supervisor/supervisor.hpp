@@ -56,6 +56,8 @@ public:
     void shutdown(const std::string& jail, api::Done done) override;
     Result<nlohmann::json> reload() override;
     Result<std::vector<LogLine>> logs(const std::string& jail, std::size_t n) override;
+    void logs_async(const std::string& jail, std::size_t n,
+                    std::function<void(Result<std::vector<LogLine>>)> done) override;
     Result<api::Subscription> follow_logs(const std::string& jail,
                                           std::function<void(const LogLine&)> sink) override;
     api::Subscription subscribe_events(std::function<void(const nlohmann::json&)> sink) override;

@@ -15,6 +15,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include "jaild/unique_fd.hpp"
+#include "log/journal_reader.hpp"
 #include "log/line_splitter.hpp"
 #include "log/log_buffer.hpp"
 #include "sandbox/child_process.hpp"
@@ -123,6 +124,7 @@ struct Supervisor::Impl {
     std::function<void()> all_stopped;  // stop_all in progress
     bool stopping_all = false;
     std::shared_ptr<ProvisionWork> provision_work;
+    std::unique_ptr<log::JournalReader> journal_reader;  // `logs` under journald, off the loop
 
     // lifecycle (supervisor.cpp)
     std::shared_ptr<Jail> find(const std::string& name) const;
