@@ -14,12 +14,16 @@
 
 #include <catch2/catch.hpp>
 
+#include "run_jailctl.hpp"
+
 #include "lib/commands.hpp"
 #include "lib/connection.hpp"
 
 using namespace jaild;
 using namespace jaild::client;
 using namespace std::chrono_literals;
+
+using namespace jaild::client::test;
 
 namespace {
 
@@ -61,33 +65,6 @@ struct Captured {
     Output output(bool json = false) { return Output{out, err, json, false}; }
 };
 
-// Runs the jailctl binary with stdin from /dev/null; returns {exit status, stdout+stderr}.
-std::pair<int, std::string> jailctl(const std::vector<std::string>& args) {
-    int p[2];
-    REQUIRE(::pipe2(p, O_CLOEXEC) == 0);
-    pid_t pid = ::fork();
-    REQUIRE(pid >= 0);
-    if (pid == 0) {
-        int null = ::open("/dev/null", O_RDONLY);
-        ::dup2(null, 0);
-        ::dup2(p[1], 1);
-        ::dup2(p[1], 2);
-        std::vector<char*> argv{const_cast<char*>(JAILCTL_BIN)};
-        for (auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-        argv.push_back(nullptr);
-        ::execv(JAILCTL_BIN, argv.data());
-        ::_exit(127);
-    }
-    ::close(p[1]);
-    std::string output;
-    char buf[4096];
-    ssize_t n;
-    while ((n = ::read(p[0], buf, sizeof buf)) > 0) output.append(buf, static_cast<std::size_t>(n));
-    ::close(p[0]);
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    return {WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), output};
-}
 
 }  // namespace
 
@@ -98,18 +75,18 @@ TEST_CASE("jailctl: unreachable daemon is exit 5 with advice") {
           "cannot reach jaild at /nonexistent/jaild.sock (No such file or directory); is it "
           "running? Start it "
           "with: systemctl start jaild");
-    auto [status, out] = jailctl({"--socket", "/nonexistent/jaild.sock", "status"});
+    auto [status, out] = run_jailctl({"--socket", "/nonexistent/jaild.sock", "status"});
     CHECK(status == 5);
     CHECK(out.find("systemctl start jaild") != std::string::npos);
 }
 
 TEST_CASE("jailctl: usage errors are exit 2, --help is 0") {
-    CHECK(jailctl({"frobnicate"}).first == 2);
-    CHECK(jailctl({"start"}).first == 2);
-    auto [status, out] = jailctl({"--help"});
+    CHECK(run_jailctl({"frobnicate"}).first == 2);
+    CHECK(run_jailctl({"start"}).first == 2);
+    auto [status, out] = run_jailctl({"--help"});
     CHECK(status == 0);
     CHECK(out.find("5  jaild is unreachable") != std::string::npos);
-    CHECK(jailctl({"logs", "--help"}).first == 0);
+    CHECK(run_jailctl({"logs", "--help"}).first == 0);
 }
 
 TEST_CASE("jailctl: status, lifecycle and reload against the fake daemon") {
@@ -152,18 +129,18 @@ TEST_CASE("jailctl: version and logs") {
     CHECK(l.out.str().find("stdout line 2\n") != std::string::npos);
     CHECK(l.out.str().find("line 1") == std::string::npos);
 
-    auto [status, out] = jailctl({"--socket", d.socket, "version", "--json"});
+    auto [status, out] = run_jailctl({"--socket", d.socket, "version", "--json"});
     CHECK(status == 0);
     CHECK(nlohmann::json::parse(out)["jaild"]["protocol"] == 1);
 }
 
 TEST_CASE("jailctl: join without a tty passes stdio and exits with the command's status") {
     FakeDaemon d;
-    auto [status, out] = jailctl(
+    auto [status, out] = run_jailctl(
         {"--socket", d.socket, "join", "www", "--", "sh", "-c", "echo hi from join; exit 7"});
     CHECK(status == 7);
     CHECK(out == "hi from join\n");
-    CHECK(jailctl({"--socket", d.socket, "join", "ghost", "--", "true"}).first == 3);
+    CHECK(run_jailctl({"--socket", d.socket, "join", "ghost", "--", "true"}).first == 3);
 }
 
 TEST_CASE("jailctl: join with a tty relays through a pty and forwards the window size") {

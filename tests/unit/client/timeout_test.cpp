@@ -15,12 +15,16 @@
 
 #include <catch2/catch.hpp>
 
+#include "run_jailctl.hpp"
+
 #include "jaild/unique_fd.hpp"
 #include "lib/connection.hpp"
 
 using namespace jaild;
 using namespace jaild::client;
 using namespace std::chrono_literals;
+
+using namespace jaild::client::test;
 
 namespace {
 
@@ -49,32 +53,6 @@ struct SilentServer {
     }
 };
 
-std::pair<int, std::string> run_jailctl(const std::vector<std::string>& args) {
-    int p[2];
-    REQUIRE(::pipe2(p, O_CLOEXEC) == 0);
-    pid_t pid = ::fork();
-    REQUIRE(pid >= 0);
-    if (pid == 0) {
-        int null = ::open("/dev/null", O_RDONLY);
-        ::dup2(null, 0);
-        ::dup2(p[1], 1);
-        ::dup2(p[1], 2);
-        std::vector<char*> argv{const_cast<char*>(JAILCTL_BIN)};
-        for (auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
-        argv.push_back(nullptr);
-        ::execv(JAILCTL_BIN, argv.data());
-        ::_exit(127);
-    }
-    ::close(p[1]);
-    std::string output;
-    char buf[4096];
-    ssize_t n;
-    while ((n = ::read(p[0], buf, sizeof buf)) > 0) output.append(buf, static_cast<std::size_t>(n));
-    ::close(p[0]);
-    int status = 0;
-    ::waitpid(pid, &status, 0);
-    return {WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status), output};
-}
 
 double seconds_since(std::chrono::steady_clock::time_point t0) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
