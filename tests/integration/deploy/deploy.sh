@@ -118,11 +118,12 @@ if grep -rqF "$password" "$ROOTS/db/etc" "$ROOTS/db/tmp" "$ROOTS/db/var/log" "$R
 fi
 log "pg_hba: scram-sha-256 only, probe line first; password files 0600, db keeps no clear password"
 # Apache's user finds its own file in its home (HOME=/var/www, as a login sets it); it cannot
-# read root's. setpriv, not runuser: a join has no_new_privs and no netlink socket, which
-# runuser's PAM session wants (it fails "cannot establish user credentials").
+# read root's (a join's PGPASSFILE names root's file, so it is unset here). setpriv, not
+# runuser: a join has no_new_privs and no netlink socket, which runuser's PAM session wants
+# (it fails "cannot establish user credentials").
 as_www_data() {
   jailctl join "$WWW" -- /usr/bin/setpriv --reuid=www-data --regid=www-data --init-groups \
-    /usr/bin/env HOME=/var/www "$@"
+    /usr/bin/env -u PGPASSFILE HOME=/var/www "$@"
 }
 out=$(as_www_data /bin/sh -c "cd && exec /usr/bin/psql -w -h $DB_ADDR -U $WWW -d $WWW -Atc 'select 2'" 2>&1) || true
 [[ $out == 2 ]] || fail "www-data cannot connect with /var/www/.pgpass: $out; $(as_www_data /bin/sh -c 'id; env; ls -la /var/www' 2>&1)"
