@@ -24,7 +24,7 @@
 #include <map>
 #include <memory>
 #include <optional>
-#include <thread>
+#include <cstdlib>
 
 #include "jaild/paths.hpp"
 #include "jaild/unique_fd.hpp"
@@ -68,23 +68,25 @@ struct NetnsHandles {
 };
 
 // A route socket and the disable_ipv6 sysctl file of the namespace `nsfd`. Both stay bound
-// to the namespace they were opened in, so a short-lived thread enters the namespace, opens
-// them, and exits; the daemon's own thread never changes namespace.
+// to the namespace they were opened in, so the calling thread enters the namespace for the
+// three non-blocking calls that open them and goes back (setns is per thread; no thread is
+// started on the event loop for it). Failing to go back would leave jaild's loop in a jail's
+// namespace: jaild aborts rather than run there.
 Result<NetnsHandles> open_in_netns(int nsfd, const std::string& what) {
     NetnsHandles h;
     h.sock.reset(nl_socket_alloc());
     if (!h.sock) return make_error("nl_socket_alloc failed (out of memory)");
+    UniqueFd home(::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
+    if (!home) return make_error("cannot open this thread's network namespace: " + errno_text(errno));
     int sys_err = 0, nl_err = 0;
     std::optional<Result<UniqueFd>> sysctl;
-    std::thread worker([&] {
-        if (::setns(nsfd, CLONE_NEWNET) != 0) {
-            sys_err = errno;
-            return;
-        }
+    if (::setns(nsfd, CLONE_NEWNET) != 0) {
+        sys_err = errno;
+    } else {
         nl_err = nl_connect(h.sock.get(), NETLINK_ROUTE);
         sysctl.emplace(open_sysctl_for_write(kDisableIpv6));
-    });
-    worker.join();
+        if (::setns(home.get(), CLONE_NEWNET) != 0) std::abort();
+    }
     if (sys_err) return make_error("setns into " + what + " failed: " + errno_text(sys_err));
     if (nl_err < 0) return make_error("cannot open an rtnetlink socket in " + what + ": " + nlerr(nl_err));
     if (sysctl && *sysctl) {
