@@ -114,6 +114,7 @@ Result<std::unique_ptr<Network>> Network::create(boost::asio::io_context& io,
     spdlog::info("network: nftables tables inet {0} and bridge {0} applied ({1} jails)", kTableName,
                  config.jails.size());
     for (const auto& warning : fw->foreign_forward_drop_warnings()) spdlog::warn("network: {}", warning);
+    for (const auto& line : describe_publishing(config)) spdlog::info("network: publishing {}", line);
 
     std::unique_ptr<Network> net(new Network(io, config, std::move(*fw)));
     net->bridge_state_ = *bridge;
@@ -152,6 +153,7 @@ Result<void> Network::update(const config::Config& config) {
     config_ = config;
     spdlog::info("network: nftables table inet {} re-applied for the new configuration ({} jails)", kTableName,
                  config.jails.size());
+    for (const auto& line : describe_publishing(config)) spdlog::info("network: publishing {}", line);
     return {};
 }
 

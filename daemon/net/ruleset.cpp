@@ -280,4 +280,26 @@ std::string render_ruleset(const config::Config& config, const RenderOptions& op
     return Renderer(config, options).render();
 }
 
+std::vector<std::string> describe_publishing(const config::Config& config) {
+    const auto& pub = config.public_;
+    std::string where;
+    if (pub.all_local) {
+        where = "every local address of the host (LAN and VPN addresses included)";
+    } else {
+        for (const auto& a : pub.addresses) where += (where.empty() ? "" : ", ") + a.str();
+    }
+    const std::string host = pub.host_connections
+                                 ? "the host's own connections there are redirected too"
+                                 : "the host's own connections there are not redirected";
+    std::vector<std::string> out;
+    for (const auto& [name, jail] : config.jails) {
+        if (jail.publish.empty()) continue;
+        std::string ports;
+        for (int p : jail.publish) ports += (ports.empty() ? "" : ", ") + std::to_string(p);
+        out.push_back("jail '" + name + "': TCP " + ports + " of " + where + " go to " +
+                      jail.address.str() + " (" + host + ")");
+    }
+    return out;
+}
+
 }  // namespace jaild::net

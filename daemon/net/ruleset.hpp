@@ -41,4 +41,9 @@ struct RenderOptions {
 // whole buffer as one transaction, so there is no moment without rules.)
 std::string render_ruleset(const config::Config& config, const RenderOptions& options = {});
 
+// What the rules publish, one sentence per publishing jail, for the log at start and reload:
+// "jail 'www': TCP 80, 443 of 203.0.113.10 go to 10.213.0.2 (the host's own connections
+// there are not redirected)". Empty when no jail publishes.
+std::vector<std::string> describe_publishing(const config::Config& config);
+
 }  // namespace jaild::net

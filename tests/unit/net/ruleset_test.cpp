@@ -282,3 +282,28 @@ TEST_CASE("ruleset: a long jail name uses its hashed veth name in the bridge tab
     CHECK(s.find("iifname \"" + jaild::net::host_veth_name("a-very-long-jail-name") + "\" drop") !=
           std::string::npos);
 }
+
+TEST_CASE("describe_publishing says which host addresses and connections go to which jail") {
+    config::Config c;
+    c.bridge.name = "jd0";
+    config::JailConfig www;
+    www.name = "www";
+    www.address = *jaild::parse_ipv4("10.213.0.2");
+    www.publish = {80, 443};
+    config::JailConfig db;
+    db.name = "db";
+    db.address = *jaild::parse_ipv4("10.213.0.3");
+    c.jails = {{"www", www}, {"db", db}};
+    c.public_.addresses = {*jaild::parse_ipv4("203.0.113.10")};
+    auto lines = net::describe_publishing(c);
+    REQUIRE(lines.size() == 1);
+    CHECK(lines[0] == "jail 'www': TCP 80, 443 of 203.0.113.10 go to 10.213.0.2 (the host's own "
+                      "connections there are not redirected)");
+    c.public_.addresses.clear();
+    c.public_.all_local = true;
+    c.public_.host_connections = true;
+    lines = net::describe_publishing(c);
+    REQUIRE(lines.size() == 1);
+    CHECK(lines[0].find("every local address of the host") != std::string::npos);
+    CHECK(lines[0].find("are redirected too") != std::string::npos);
+}
