@@ -70,6 +70,12 @@ std::vector<Filter> copy_seccomp_filters(int pid) {
     for (unsigned long index = 0;; ++index) {
         long count = ::ptrace(PTRACE_SECCOMP_GET_FILTER, pid, index, nullptr);
         if (count < 0 && errno == ENOENT) break;
+        if (count < 0 && errno == EACCES) {
+            die("the kernel reads a process's seccomp filter only for a caller without one, and "
+                "jaild itself runs under a seccomp filter (in a container? a SystemCallFilter= "
+                "in its unit?); the command is not run less confined than the jail: run jaild "
+                "without a seccomp filter of its own (for systemd-nspawn: SYSTEMD_SECCOMP=0)");
+        }
         if (count <= 0) die(errno_text("PTRACE_SECCOMP_GET_FILTER"));
         Filter filter(static_cast<std::size_t>(count));
         if (::ptrace(PTRACE_SECCOMP_GET_FILTER, pid, index, filter.data()) != count) {
