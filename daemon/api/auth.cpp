@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
-#include <sstream>
 
 namespace jaild::api {
 
@@ -39,20 +38,6 @@ std::string denial_message(std::string_view method, const Peer& peer, const Auth
     if (!policy.group_gid)
         msg += " (the group does not exist yet; create it with: addgroup --system " + g + ")";
     return msg;
-}
-
-std::vector<gid_t> parse_proc_status_groups(std::string_view text) {
-    std::vector<gid_t> groups;
-    std::istringstream in{std::string(text)};
-    std::string line;
-    while (std::getline(in, line)) {
-        if (line.rfind("Groups:", 0) != 0) continue;
-        std::istringstream fields(line.substr(7));
-        unsigned long g = 0;
-        while (fields >> g) groups.push_back(static_cast<gid_t>(g));
-        break;
-    }
-    return groups;
 }
 
 Result<Peer> peer_of(int socket_fd) {

@@ -32,9 +32,6 @@ bool allowed(std::string_view method, const Peer& peer, const AuthPolicy& policy
 // Why `peer` may not call `method`, and how to fix it.
 std::string denial_message(std::string_view method, const Peer& peer, const AuthPolicy& policy);
 
-// Parses the "Groups:" line of /proc/PID/status.
-std::vector<gid_t> parse_proc_status_groups(std::string_view status_text);
-
 // SO_PEERCRED of a connected Unix socket plus, for a peer other than root, its
 // supplementary groups at connect time (SO_PEERGROUPS). Never blocks.
 Result<Peer> peer_of(int socket_fd);

@@ -85,12 +85,6 @@ TEST_CASE("auth: root may do everything, group members may only look") {
               .find("addgroup --system jaild") != std::string::npos);
 }
 
-TEST_CASE("auth: /proc/PID/status groups") {
-    CHECK(parse_proc_status_groups("Name:\tx\nGroups:\t4 24 990 \nNSpid:\t1\n") ==
-          std::vector<gid_t>{4, 24, 990});
-    CHECK(parse_proc_status_groups("Groups:\t\n").empty());
-}
-
 TEST_CASE("dispatch: status of all jails and of one") {
     Fixture f;
     auto all = f.call("status");
