@@ -25,6 +25,9 @@ struct SpawnOptions {
     // A descriptor to hand to the child as descriptor 3 (e.g. a pidfd for sandbox/enter.hpp);
     // -1: none. Not closed by spawn().
     int pass_fd = -1;
+    // The jail this process belongs to (its sandbox, a join, a health command), "" for
+    // jaild's own helpers (provisioning steps): a runner may place it in the jail's unit.
+    std::string jail;
 };
 
 class ChildProcess {

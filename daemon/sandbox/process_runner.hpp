@@ -1,0 +1,56 @@
+// ProcessRunner: the one way jaild starts a process and learns of its end (the jails'
+// firejail, health commands, joins, provisioning steps). The real runner clones and execs
+// a child of jaild and watches its pidfd on the event loop; a recording fake drives the
+// supervisor in unit tests (tests/support/fake_process_runner.hpp). A runner that starts
+// each jail in a cgroup or systemd unit of its own takes SpawnOptions::jail for it.
+#pragma once
+
+#include <functional>
+#include <memory>
+
+#include <boost/asio/io_context.hpp>
+
+#include "jaild/result.hpp"
+#include "sandbox/child_process.hpp"
+
+namespace jaild::sandbox {
+
+// A process started by a ProcessRunner. Destroying it before its exit was reported kills it
+// (its whole process group, if it leads one: SpawnOptions::new_session) and reaps it; its
+// exit handler never runs after that.
+class Process {
+public:
+    virtual ~Process() = default;
+    virtual int pid() const = 0;
+    // Through the pidfd: never a recycled PID. False once the process has exited.
+    virtual bool signal(int sig) = 0;
+    // To its process group (the process and everything it started that stayed in the group);
+    // only for processes started with new_session. Nothing once its exit was reported.
+    virtual void signal_group(int sig) = 0;
+};
+
+// Runs on the loop once the process has exited and was reaped, with its wait status
+// (exit_status() and describe_exit() read it). It may destroy the Process.
+using ExitHandler = std::function<void(int wait_status)>;
+
+class ProcessRunner {
+public:
+    virtual ~ProcessRunner() = default;
+    // "Could not start" (no such program, out of descriptors...) is an error naming the
+    // program; a program that started and then failed is a process whose handler reports it.
+    virtual Result<std::unique_ptr<Process>> spawn(const SpawnOptions& options,
+                                                   ExitHandler on_exit) = 0;
+};
+
+// Children of jaild (ChildProcess), their exits watched through pidfds on `io`.
+class ChildRunner final : public ProcessRunner {
+public:
+    explicit ChildRunner(boost::asio::io_context& io) : io_(io) {}
+    Result<std::unique_ptr<Process>> spawn(const SpawnOptions& options,
+                                           ExitHandler on_exit) override;
+
+private:
+    boost::asio::io_context& io_;
+};
+
+}  // namespace jaild::sandbox

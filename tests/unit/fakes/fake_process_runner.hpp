@@ -1,0 +1,117 @@
+// FakeProcessRunner: a ProcessRunner that starts nothing. It records every spawn (argv,
+// environment, the jail, new_session) and every signal, and a test ends a process with
+// exit(pid, status), which runs its handler at once, as the real runner's loop would.
+#pragma once
+
+#include <signal.h>
+#include <sys/wait.h>
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "sandbox/process_runner.hpp"
+
+namespace jaild::testing {
+
+class FakeProcessRunner final : public sandbox::ProcessRunner {
+public:
+    struct Spawned {
+        int pid = 0;
+        std::vector<std::string> argv;
+        std::vector<std::string> env;
+        std::string jail;
+        bool new_session = false;
+        int pass_fd = -1;
+        std::vector<int> signals;        // signal(), in order
+        std::vector<int> group_signals;  // signal_group(), in order
+        bool running = true;             // until exit() or the handle is destroyed
+        bool dropped = false;            // the handle was destroyed while running (killed)
+        sandbox::ExitHandler on_exit;
+    };
+
+    // The next spawn fails with this message (once).
+    std::optional<std::string> fail_next;
+
+    Result<std::unique_ptr<sandbox::Process>> spawn(const sandbox::SpawnOptions& o,
+                                                    sandbox::ExitHandler on_exit) override {
+        if (fail_next) {
+            auto message = std::move(*fail_next);
+            fail_next.reset();
+            return make_error(message);
+        }
+        auto s = std::make_shared<Spawned>();
+        s->pid = next_pid_++;
+        s->argv = o.argv;
+        s->env = o.env;
+        s->jail = o.jail;
+        s->new_session = o.new_session;
+        s->pass_fd = o.pass_fd;
+        s->on_exit = std::move(on_exit);
+        spawned_.push_back(s);
+        return std::unique_ptr<sandbox::Process>(std::make_unique<Handle>(s));
+    }
+
+    const std::vector<std::shared_ptr<Spawned>>& spawned() const { return spawned_; }
+    std::vector<std::shared_ptr<Spawned>> running() const {
+        std::vector<std::shared_ptr<Spawned>> out;
+        for (const auto& s : spawned_)
+            if (s->running) out.push_back(s);
+        return out;
+    }
+    // The newest process whose argv contains `word` (nullptr if none).
+    std::shared_ptr<Spawned> last_with(const std::string& word) const {
+        for (auto it = spawned_.rbegin(); it != spawned_.rend(); ++it)
+            for (const auto& a : (*it)->argv)
+                if (a.find(word) != std::string::npos) return *it;
+        return nullptr;
+    }
+    std::shared_ptr<Spawned> find(int pid) const {
+        for (const auto& s : spawned_)
+            if (s->pid == pid) return s;
+        return nullptr;
+    }
+
+    // The process ends with `wait_status` (e.g. exited(1), killed(SIGKILL)).
+    void exit(const std::shared_ptr<Spawned>& s, int wait_status) {
+        if (!s || !s->running) return;
+        s->running = false;
+        auto handler = std::move(s->on_exit);
+        s->on_exit = nullptr;
+        if (handler) handler(wait_status);
+    }
+    static int exited(int code) { return (code & 0xff) << 8; }
+    static int killed(int sig) { return sig & 0x7f; }
+
+private:
+    class Handle final : public sandbox::Process {
+    public:
+        explicit Handle(std::shared_ptr<Spawned> s) : s_(std::move(s)) {}
+        ~Handle() override {
+            if (s_->running) {
+                s_->running = false;
+                s_->dropped = true;
+            }
+            s_->on_exit = nullptr;
+        }
+        int pid() const override { return s_->pid; }
+        bool signal(int sig) override {
+            if (!s_->running) return false;
+            s_->signals.push_back(sig);
+            return true;
+        }
+        void signal_group(int sig) override {
+            if (s_->running) s_->group_signals.push_back(sig);
+        }
+
+    private:
+        std::shared_ptr<Spawned> s_;
+    };
+
+    int next_pid_ = 1000;
+    std::vector<std::shared_ptr<Spawned>> spawned_;
+};
+
+}  // namespace jaild::testing
