@@ -6,6 +6,7 @@
 #include <signal.h>
 #include <sys/wait.h>
 
+#include <functional>
 #include <map>
 #include <memory>
 #include <optional>
@@ -34,6 +35,9 @@ public:
 
     // The next spawn fails with this message (once).
     std::optional<std::string> fail_next;
+    // Runs at each spawn, before it returns: a test can play the program's side effects
+    // (write into its stdout descriptor, create the files it would create).
+    std::function<void(Spawned&, const sandbox::SpawnOptions&)> on_spawn;
 
     Result<std::unique_ptr<sandbox::Process>> spawn(const sandbox::SpawnOptions& o,
                                                     sandbox::ExitHandler on_exit) override {
@@ -51,6 +55,7 @@ public:
         s->pass_fd = o.pass_fd;
         s->on_exit = std::move(on_exit);
         spawned_.push_back(s);
+        if (on_spawn) on_spawn(*s, o);
         return std::unique_ptr<sandbox::Process>(std::make_unique<Handle>(s));
     }
 
