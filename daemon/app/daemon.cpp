@@ -22,6 +22,8 @@
 #include "net/links.hpp"
 #include "net/network.hpp"
 #include "sandbox/hardening.hpp"
+#include "sandbox/inspector.hpp"
+#include "sandbox/process_runner.hpp"
 #include "sandbox/preflight.hpp"
 #include "sandbox/process_tree.hpp"
 #include "supervisor/supervisor.hpp"
@@ -41,21 +43,6 @@ struct Options {
     std::string firejail_config = paths::kFirejailConfig;
     std::string log_level = "info";
     bool check_config = false;
-};
-
-// The supervisor's view of the network: one namespace and link per jail.
-class NetworkAdapter final : public supervisor::JailNetwork {
-public:
-    explicit NetworkAdapter(net::Network& network) : network_(network) {}
-    Result<std::string> prepare(const config::JailConfig& jail) override {
-        if (auto r = network_.ensure_jail(jail); !r) return r.error();
-        return net::netns_name(jail.name);
-    }
-    Result<void> release(const std::string& jail) override { return network_.remove_jail(jail); }
-    Result<void> update(const config::Config& config) override { return network_.update(config); }
-
-private:
-    net::Network& network_;
 };
 
 // glibc raises its mmap threshold to the size of any mmap'd block that is freed (up to
@@ -112,13 +99,16 @@ int serve(const Options& options, config::Config config) {
         spdlog::critical("cannot set up the network: {}", network.error().message);
         return 1;
     }
-    NetworkAdapter adapter(**network);
+    sandbox::ChildRunner runner(io);
+    supervisor::AsioTimeSource time(io);
+    sandbox::FirejailInspector sandboxes(io);
     supervisor::SupervisorOptions supervisor_options;
     supervisor_options.firejail = options.firejail;
     supervisor_options.state_dir = options.state_dir;
     supervisor_options.cache_dir = options.cache_dir;
     supervisor_options.load_config = [path = options.config] { return config::load_config(path); };
-    supervisor::Supervisor supervisor(io, std::move(config), adapter, supervisor_options);
+    supervisor::Supervisor supervisor(io, std::move(config), {runner, time, sandboxes, **network},
+                                      supervisor_options);
 
     // Declared after the supervisor: its sessions hold subscriptions into it.
     api::ServerOptions server_options;

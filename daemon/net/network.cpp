@@ -137,6 +137,11 @@ Result<void> Network::ensure_jail(const config::JailConfig& jail) {
     return {};
 }
 
+Result<std::string> Network::prepare(const config::JailConfig& jail) {
+    if (auto r = ensure_jail(jail); !r) return r.error();
+    return netns_name(jail.name);
+}
+
 Result<void> Network::remove_jail(const std::string& jail) {
     ensured_.erase(jail);
     link_sockets_.forget(jail);

@@ -13,6 +13,7 @@
 #include "config/config.hpp"
 #include "jaild/result.hpp"
 #include "net/firewall.hpp"
+#include "net/jail_network.hpp"
 #include "net/links.hpp"
 
 namespace jaild::net {
@@ -20,7 +21,7 @@ namespace jaild::net {
 // Created once by the supervisor; lives on the daemon's io_context (single thread). The
 // destructor stops watching but does NOT tear anything down, so a crashed or restarted jaild
 // keeps its jails reachable; shutdown() is the explicit teardown.
-class Network {
+class Network final : public JailNetwork {
 public:
     // br_netfilter present (else an error with the fix, before any change), bridge with
     // nf_call_iptables=1, ip_forward=1 (remembering the previous value, which also decides
@@ -32,11 +33,14 @@ public:
     Result<void> ensure_jail(const config::JailConfig& jail);  // before each start
     Result<void> remove_jail(const std::string& jail);         // jail removed from the config
     // Reload: re-render and apply. A changed bridge name/address is an error (restart jaild).
-    Result<void> update(const config::Config& config);
+    Result<void> update(const config::Config& config) override;
+    // JailNetwork: ensure_jail, then the namespace's name for firejail --netns.
+    Result<std::string> prepare(const config::JailConfig& jail) override;
+    Result<void> release(const std::string& jail) override { return remove_jail(jail); }
     // Removes the table, every jail netns/veth, the bridge if we created it, and restores
     // ip_forward. Stops the watchers. Idempotent; errors are logged.
     void shutdown();
-    ~Network();
+    ~Network() override;
 
     Network(const Network&) = delete;
     Network& operator=(const Network&) = delete;

@@ -1,5 +1,6 @@
-// Health checks: a TCP connect to the jail's address, or a command run inside the jail with
-// no more privilege than its main process (sandbox/enter.hpp). One check in flight per jail, each bounded by its timeout.
+// Health checks: a TCP connect to the jail's address, PostgreSQL's startup handshake, or a
+// command run inside the jail with no more privilege than its main process
+// (sandbox/enter.hpp). One check in flight per jail, each bounded by its timeout.
 #include <sys/socket.h>
 
 #include <array>
@@ -9,184 +10,158 @@
 
 #include "log/logging.hpp"
 #include "net/ruleset.hpp"
-#include "sandbox/enter.hpp"
+#include "sandbox/child_process.hpp"
+#include "supervisor/jail.hpp"
 #include "supervisor/postgres_probe.hpp"
-#include "supervisor/supervisor_impl.hpp"
 
 namespace jaild::supervisor {
 
-void Supervisor::Impl::schedule_health(const std::shared_ptr<Jail>& jail, Millis delay) {
-    std::weak_ptr<Jail> weak = jail;
-    jail->health_timer.expires_after(delay);
-    jail->health_timer.async_wait([this, weak](const boost::system::error_code& ec) {
-        auto j = weak.lock();
-        if (!j || ec || j->machine.state() != State::running) return;
-        run_health_check(j);
+namespace asio = boost::asio;
+
+void Jail::schedule_health(Millis delay) {
+    ctx_.time.start_after(*health_timer_, delay, [this] {
+        if (machine_.state() == State::running) run_health_check();
     });
 }
 
-void Supervisor::Impl::cancel_health(Jail& jail) {
-    jail.health_timer.cancel();
-    jail.health_deadline.cancel();
-    if (jail.probe) {
+void Jail::cancel_health() {
+    health_timer_->cancel();
+    health_deadline_->cancel();
+    if (probe_) {
         boost::system::error_code ignored;
-        jail.probe->close(ignored);
-        jail.probe.reset();
+        probe_->close(ignored);
+        probe_.reset();
     }
-    jail.probe_process.reset();  // kills and reaps a check still running
+    probe_process_.reset();  // kills and reaps a check still running
 }
 
-void Supervisor::Impl::run_health_check(const std::shared_ptr<Jail>& jail) {
-    const auto& health = jail->config.health;
-    std::weak_ptr<Jail> weak = jail;
-    jail->health_deadline.expires_after(health.timeout);
-    jail->health_deadline.async_wait([this, weak](const boost::system::error_code& ec) {
-        auto j = weak.lock();
-        if (!j || ec) return;
-        bool in_flight = j->probe || j->probe_process;
-        cancel_health(*j);
-        if (in_flight) {
-            health_done(j, false, "no answer within " + format_duration(j->config.health.timeout));
-        }
+void Jail::run_health_check() {
+    ctx_.time.start_after(*health_deadline_, config_.health.timeout, [this] {
+        bool in_flight = probe_ || probe_process_;
+        cancel_health();
+        if (in_flight) health_done(false, "no answer within " + format_duration(config_.health.timeout));
     });
+    if (config_.health.kind == config::HealthConfig::Kind::exec) return exec_probe();
+    connect_probe();
+}
 
-    if (health.kind == config::HealthConfig::Kind::tcp ||
-        health.kind == config::HealthConfig::Kind::postgresql) {
-        jail->probe = std::make_unique<asio::ip::tcp::socket>(io);
-        boost::system::error_code ec;
-        jail->probe->open(asio::ip::tcp::v4(), ec);
-        // The firewall lets the host connect into a jail only with jaild's probe mark.
-        std::uint32_t mark = net::kProbeMark;
-        if (!ec && ::setsockopt(jail->probe->native_handle(), SOL_SOCKET, SO_MARK, &mark,
-                                sizeof mark) != 0) {
-            ec.assign(errno, boost::system::system_category());
-        }
-        if (ec) {
-            cancel_health(*jail);
-            health_done(jail, false, "cannot create a probe socket: " + ec.message());
-            return;
-        }
-        asio::ip::tcp::endpoint target(asio::ip::address_v4(jail->config.address.value),
-                                       static_cast<unsigned short>(health.tcp_port));
-        jail->probe->async_connect(target, [this, weak](const boost::system::error_code& e) {
-            auto j = weak.lock();
-            if (!j || e == asio::error::operation_aborted || !j->probe) return;
-            if (!e && j->config.health.kind == config::HealthConfig::Kind::postgresql) {
-                probe_postgres(j);
-                return;
-            }
-            finish_probe(j, !e,
-                         e ? "connect to " + j->config.address.str() + ":" +
-                                 std::to_string(j->config.health.tcp_port) + ": " + e.message()
-                           : "");
-        });
-        return;
+void Jail::exec_probe() {
+    auto options = enter_options(config_.health.exec);
+    if (!options) {
+        health_deadline_->cancel();
+        return health_done(false, options.error().message);
     }
-
-    auto spawn_options = enter_options(*jail, health.exec);
-    if (!spawn_options) {
-        jail->health_deadline.cancel();
-        health_done(jail, false, spawn_options.error().message);
-        return;
-    }
-    spawn_options->new_session = true;
-    auto process = sandbox::ChildProcess::spawn(*spawn_options);
-    if (!process) {
-        jail->health_deadline.cancel();
-        health_done(jail, false, process.error().message);
-        return;
-    }
-    jail->probe_process = watch(std::move(*process), [this, weak](int status) {
-        auto j = weak.lock();
-        if (!j) return;
-        j->health_deadline.cancel();
-        j->probe_process.reset();
-        health_done(j, sandbox::exit_status(status) == 0,
+    options->new_session = true;
+    auto process = ctx_.runner.spawn(*options, [this](int status) {
+        health_deadline_->cancel();
+        probe_process_.reset();
+        health_done(sandbox::exit_status(status) == 0,
                     "health command " + sandbox::describe_exit(status));
     });
+    if (!process) {
+        health_deadline_->cancel();
+        return health_done(false, process.error().message);
+    }
+    probe_process_ = std::move(*process);
 }
 
-void Supervisor::Impl::finish_probe(const std::shared_ptr<Jail>& jail, bool ok,
-                                    const std::string& detail) {
-    jail->health_deadline.cancel();
+// tcp and postgresql: from the host, with jaild's probe mark (the only connections from
+// the host into a jail the firewall lets through).
+void Jail::connect_probe() {
+    probe_ = std::make_unique<asio::ip::tcp::socket>(ctx_.io);
+    boost::system::error_code ec;
+    probe_->open(asio::ip::tcp::v4(), ec);
+    std::uint32_t mark = net::kProbeMark;
+    if (!ec && ::setsockopt(probe_->native_handle(), SOL_SOCKET, SO_MARK, &mark, sizeof mark) != 0)
+        ec.assign(errno, boost::system::system_category());
+    if (ec) {
+        cancel_health();
+        return health_done(false, "cannot create a probe socket: " + ec.message());
+    }
+    asio::ip::tcp::endpoint target(asio::ip::address_v4(config_.address.value),
+                                   static_cast<unsigned short>(config_.health.tcp_port));
+    // asio calls a socket's handlers even after the socket is gone: they hold the jail weakly.
+    std::weak_ptr<Jail> weak = weak_from_this();
+    probe_->async_connect(target, [weak](const boost::system::error_code& e) {
+        auto j = weak.lock();
+        if (!j || e == asio::error::operation_aborted || !j->probe_) return;
+        if (!e && j->config_.health.kind == config::HealthConfig::Kind::postgresql)
+            return j->probe_postgres();
+        j->finish_probe(!e, e ? "connect to " + j->config_.address.str() + ":" +
+                                    std::to_string(j->config_.health.tcp_port) + ": " + e.message()
+                              : "");
+    });
+}
+
+void Jail::finish_probe(bool ok, const std::string& detail) {
+    health_deadline_->cancel();
     boost::system::error_code ignored;
-    jail->probe->close(ignored);
-    jail->probe.reset();
-    health_done(jail, ok, detail);
+    probe_->close(ignored);
+    probe_.reset();
+    health_done(ok, detail);
 }
 
 // Sends the StartupMessage on the connected probe socket and reads until the first reply
 // tells (supervisor/postgres_probe.hpp). The health deadline bounds it all.
-void Supervisor::Impl::probe_postgres(const std::shared_ptr<Jail>& jail) {
-    std::weak_ptr<Jail> weak = jail;
+void Jail::probe_postgres() {
+    std::weak_ptr<Jail> weak = weak_from_this();
     auto message = std::make_shared<std::string>(postgres_startup_message());
-    asio::async_write(
-        *jail->probe, asio::buffer(*message),
-        [this, weak, message](const boost::system::error_code& e, std::size_t) {
-            auto j = weak.lock();
-            if (!j || e == asio::error::operation_aborted || !j->probe) return;
-            if (e) {
-                finish_probe(j, false, "PostgreSQL probe: send: " + e.message());
-                return;
-            }
-            read_postgres_reply(j, std::make_shared<std::string>());
-        });
+    asio::async_write(*probe_, asio::buffer(*message),
+                      [weak, message](const boost::system::error_code& e, std::size_t) {
+                          auto j = weak.lock();
+                          if (!j || e == asio::error::operation_aborted || !j->probe_) return;
+                          if (e) return j->finish_probe(false, "PostgreSQL probe: send: " + e.message());
+                          j->read_postgres_reply(std::make_shared<std::string>());
+                      });
 }
 
-void Supervisor::Impl::read_postgres_reply(const std::shared_ptr<Jail>& jail,
-                                           std::shared_ptr<std::string> received) {
+void Jail::read_postgres_reply(std::shared_ptr<std::string> received) {
     constexpr std::size_t kChunk = 1024, kMax = 9000;
-    std::weak_ptr<Jail> weak = jail;
+    std::weak_ptr<Jail> weak = weak_from_this();
     auto chunk = std::make_shared<std::array<char, kChunk>>();
-    jail->probe->async_read_some(
+    probe_->async_read_some(
         asio::buffer(*chunk),
-        [this, weak, chunk, received](const boost::system::error_code& e, std::size_t n) {
+        [weak, chunk, received](const boost::system::error_code& e, std::size_t n) {
             auto j = weak.lock();
-            if (!j || e == asio::error::operation_aborted || !j->probe) return;
+            if (!j || e == asio::error::operation_aborted || !j->probe_) return;
             received->append(chunk->data(), n);
             auto reply = parse_postgres_reply(*received);
             using Kind = PostgresReply::Kind;
-            if (reply.kind == Kind::incomplete && !e && received->size() < kMax) {
-                read_postgres_reply(j, received);
-                return;
-            }
-            if (reply.kind == Kind::accepting) return finish_probe(j, true, "");
+            if (reply.kind == Kind::incomplete && !e && received->size() < kMax)
+                return j->read_postgres_reply(received);
+            if (reply.kind == Kind::accepting) return j->finish_probe(true, "");
             std::string why = reply.kind == Kind::refused ? "PostgreSQL refused: " + reply.detail
                               : reply.kind == Kind::invalid
                                   ? "PostgreSQL probe: " + reply.detail
                                   : "PostgreSQL probe: connection closed before a reply" +
                                         (e ? " (" + e.message() + ")" : std::string());
-            finish_probe(j, false, why);
+            j->finish_probe(false, why);
         });
 }
 
-void Supervisor::Impl::health_done(const std::shared_ptr<Jail>& jail, bool ok,
-                                   const std::string& detail) {
-    if (jail->machine.state() != State::running) return;
-    auto before = jail->machine.health();
-    bool restart = jail->machine.health_result(ok, detail, Clock::now());
-    auto after = jail->machine.health();
+void Jail::health_done(bool ok, const std::string& detail) {
+    if (machine_.state() != State::running) return;
+    auto before = machine_.health();
+    bool restart = machine_.health_result(ok, detail, ctx_.time.now());
+    auto after = machine_.health();
     if (after != before) {
-        auto logger = log::jail_logger(jail->config.name);
-        if (after == Health::unhealthy) {
-            logger->warn("jail '{}' is unhealthy: {}", jail->config.name, jail->machine.last_error());
-        } else {
-            logger->info("jail '{}' is {}", jail->config.name, to_string(after));
-        }
-        after_state_change(*jail, "health " + to_string(after));
-        schedule();  // jails waiting for this one may start now
+        auto logger = log::jail_logger(config_.name);
+        if (after == Health::unhealthy)
+            logger->warn("jail '{}' is unhealthy: {}", config_.name, machine_.last_error());
+        else
+            logger->info("jail '{}' is {}", config_.name, to_string(after));
+        changed("health " + to_string(after));  // jails waiting for this one may start now
     }
     if (restart) {
-        log::jail_logger(jail->config.name)
-            ->warn("restarting jail '{}' because it is unhealthy", jail->config.name);
-        signal_stop(jail);
-        return;
+        log::jail_logger(config_.name)
+            ->warn("restarting jail '{}' because it is unhealthy", config_.name);
+        return signal_stop();
     }
-    if (jail->machine.state() != State::running) return;
+    if (machine_.state() != State::running) return;
     // Until the first success, check often so that dependent jails start without delay.
-    auto interval = jail->config.health.interval;
-    if (jail->machine.health() == Health::starting) interval = std::min(interval, Millis(250));
-    schedule_health(jail, interval);
+    auto interval = config_.health.interval;
+    if (machine_.health() == Health::starting) interval = std::min(interval, Millis(250));
+    schedule_health(interval);
 }
 
 }  // namespace jaild::supervisor

@@ -57,7 +57,7 @@ bool JailMachine::want_down() {
     retry_at_.reset();
     switch (state_) {
         case State::running:
-            state_ = State::stopping;
+            begin_stop();
             return true;
         case State::waiting:
         case State::backoff:
@@ -72,7 +72,7 @@ bool JailMachine::want_down() {
 bool JailMachine::want_restart() {
     held_down_ = false;
     if (state_ == State::running) {
-        state_ = State::stopping;
+        begin_stop();
         restart_requested_ = true;
         return true;
     }
@@ -82,6 +82,11 @@ bool JailMachine::want_restart() {
     }
     want_up();
     return false;
+}
+
+void JailMachine::begin_stop() {
+    state_ = State::stopping;
+    stop_signalled_ = false;
 }
 
 void JailMachine::spawned(TimePoint now) {
@@ -201,7 +206,7 @@ bool JailMachine::health_result(bool ok, const std::string& detail, TimePoint no
     last_error_ = "health check failed " + std::to_string(health_failures_) + " times: " + detail;
     if (newly_unhealthy && health_config_.restart_unhealthy &&
         restart_.policy != config::RestartPolicy::never) {
-        state_ = State::stopping;
+        begin_stop();
         unhealthy_restart_ = true;
         return true;
     }

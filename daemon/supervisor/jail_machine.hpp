@@ -5,6 +5,12 @@
 //   stopped --want_up--> waiting --(deps ready) spawned--> running --exit--> backoff|failed|stopped
 //   running --stop--> stopping --exit--> stopped (held) | waiting (restart)
 //   backoff --retry_due--> waiting;  failed --retry_due (after the cool-down)--> waiting
+//
+// Beside the state: a jail about to spawn may first be clearing a sandbox an earlier jaild
+// left (still `waiting`, but counted as up by its dependencies' stops); a stopping jail's
+// stop signal may be due but not sent yet (while jaild stops every jail, a jail is
+// signalled only once its dependents are down); a jail a reload removed is released once
+// it is stopped.
 #pragma once
 
 #include <chrono>
@@ -13,11 +19,9 @@
 #include <string>
 
 #include "config/config.hpp"
+#include "supervisor/clock.hpp"
 
 namespace jaild::supervisor {
-
-using Clock = std::chrono::steady_clock;
-using TimePoint = Clock::time_point;
 
 enum class State { stopped, waiting, running, stopping, backoff, failed };
 enum class Health { none, starting, healthy, unhealthy };
@@ -57,7 +61,23 @@ public:
     // Restart: stop (if running) and come back. Returns true if it must be signalled now.
     bool want_restart();
 
-    bool ready_to_spawn() const { return state_ == State::waiting; }
+    bool ready_to_spawn() const { return state_ == State::waiting && !clearing_; }
+    // Waiting for a sandbox left by an earlier jaild to end before the jail can spawn.
+    void clearing_started() { clearing_ = true; }
+    void clearing_done() { clearing_ = false; }
+    bool clearing() const { return clearing_; }
+    // Running, stopping or about to spawn: what a dependency waits for when stopping in order.
+    bool up() const {
+        return state_ == State::running || state_ == State::stopping || clearing_;
+    }
+    // A stop was asked for and the jail has not been signalled yet.
+    bool stop_due() const { return state_ == State::stopping && !stop_signalled_; }
+    void stop_signalled() { stop_signalled_ = true; }
+    // The jail left the configuration: stop it, then release it (removal_due once stopped).
+    void remove() { removing_ = true; }
+    void keep() { removing_ = false; }
+    bool removing() const { return removing_; }
+    bool removal_due() const { return removing_ && state_ == State::stopped && !clearing_; }
     void spawned(TimePoint now);
     // Spawning failed (firejail missing, netns error, ...): counts as a failure.
     ExitOutcome spawn_failed(const std::string& error, TimePoint now);
@@ -76,6 +96,7 @@ public:
     bool serving() const;
 
 private:
+    void begin_stop();
     ExitOutcome fail(const std::string& why, TimePoint now);
 
     config::RestartConfig restart_;
@@ -83,6 +104,9 @@ private:
     State state_ = State::stopped;
     Health health_ = Health::none;
     bool held_down_ = false;
+    bool clearing_ = false;
+    bool stop_signalled_ = false;
+    bool removing_ = false;
     bool restart_requested_ = false;   // a stop that should come back up
     bool unhealthy_restart_ = false;   // the stop was ours, for failing health checks
     int restarts_ = 0;

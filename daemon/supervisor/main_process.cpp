@@ -1,126 +1,135 @@
-// The jail's main process: found after each start, watched through a pidfd, and on its exit
-// the sandbox is ended at once with the main process's own exit status.
-//
 // firejail --deterministic-shutdown, on the exit of the command, sends SIGTERM to the rest of
 // the sandbox, sleeps 100 ms, sends SIGKILL and only then exits: every crash cost 100 ms
 // before jaild even learnt of it (bench figure 2). jaild watches the command itself; when it
 // exits, jaild reads its wait status (PIDFD_GET_INFO, or /proc while it is a zombie) and
 // sends SIGKILL to the sandbox's init, which ends everything in the sandbox's PID namespace
-// at once; firejail then exits and cleans up as usual, and on_exit reports the command's
+// at once; firejail then exits and cleans up as usual, and the jail reports the command's
 // status rather than firejail's. If the status cannot be read, jaild leaves firejail to its
 // own shutdown: slower, never wrong.
+#include "supervisor/main_process.hpp"
+
 #include <fcntl.h>
 #include <signal.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <boost/asio/posix/stream_descriptor.hpp>
+
 #include "log/logging.hpp"
 #include "sandbox/child_process.hpp"
-#include "provision/recipe.hpp"
-#include "sandbox/enter.hpp"
-#include "sandbox/process_tree.hpp"
-#include "supervisor/supervisor_impl.hpp"
 
 namespace jaild::supervisor {
 
 namespace {
 
-constexpr Millis kFindMax{500};       // launch looks after 1 ms, then 2, 4, ... up to this
-constexpr int kStatusAttempts = 20;   // 1 ms apart: the status shows within microseconds
+constexpr Millis kFindMax{500};      // looks after 1 ms, then 2, 4, ... up to this
+constexpr int kStatusAttempts = 20;  // 1 ms apart: the status shows within microseconds
 
-UniqueFd open_pidfd(int pid) { return UniqueFd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0))); }
+UniqueFd open_pidfd(int pid) {
+    return UniqueFd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+}
+
+bool send(int pidfd, int sig) {
+    return pidfd >= 0 && ::syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0) == 0;
+}
 
 }  // namespace
 
-void Supervisor::Impl::find_main_process(const std::shared_ptr<Jail>& jail, Millis delay) {
-    auto& m = jail->main_process;
-    std::weak_ptr<Jail> weak = jail;
-    m.timer.expires_after(delay);
-    m.timer.async_wait([this, weak, delay](const boost::system::error_code& ec) {
-        auto j = weak.lock();
-        if (!j || ec || !j->child) return;
-        auto& mp = j->main_process;
-        const int firejail_pid = j->child->process.pid();
-        if (mp.tree_of == firejail_pid && mp.pid) return;  // found already
-        auto found = sandbox::find_sandbox_main(firejail_pid);
+struct MainProcess::State {
+    explicit State(boost::asio::io_context& io) : watch(io) {}
+    int firejail_pid = 0;
+    int pid = 0;  // 0 until found
+    UniqueFd pidfd;
+    UniqueFd init_pidfd;  // the sandbox's init (PID 1 inside)
+    boost::asio::posix::stream_descriptor watch;  // on a dup of pidfd
+    int attempts = 0;
+    std::optional<TimePoint> exited_at;
+    std::optional<int> wait_status;
+};
+
+MainProcess::MainProcess(boost::asio::io_context& io, TimeSource& time,
+                         sandbox::SandboxInspector& sandboxes, std::string jail)
+    : io_(io), time_(time), sandboxes_(sandboxes), jail_(std::move(jail)), timer_(time.timer()) {}
+
+MainProcess::~MainProcess() = default;
+
+void MainProcess::track(int firejail_pid) {
+    reset();
+    state_ = std::make_shared<State>(io_);
+    state_->firejail_pid = firejail_pid;
+    look(Millis(1));  // firejail needs a few ms to start the command
+}
+
+void MainProcess::reset() {
+    timer_->cancel();
+    state_.reset();
+}
+
+int MainProcess::pid() const { return state_ && state_->pid && !state_->exited_at ? state_->pid : 0; }
+
+int MainProcess::pidfd() const { return pid() ? state_->pidfd.get() : -1; }
+
+std::optional<TimePoint> MainProcess::exited_at() const {
+    return state_ ? state_->exited_at : std::nullopt;
+}
+
+std::optional<int> MainProcess::wait_status() const {
+    return state_ ? state_->wait_status : std::nullopt;
+}
+
+bool MainProcess::signal(int sig) const { return pid() && send(state_->pidfd.get(), sig); }
+
+void MainProcess::look(Millis delay) {
+    time_.start_after(*timer_, delay, [this, delay] {
+        auto main = sandboxes_.find_main(state_->firejail_pid);
         UniqueFd pidfd, init_pidfd;
-        if (found) {
-            pidfd = open_pidfd(found->main_pid);
-            init_pidfd = open_pidfd(found->init_pid);
+        if (main) {
+            pidfd = open_pidfd(main->main_pid);
+            init_pidfd = open_pidfd(main->init_pid);
         }
-        if (!found || !pidfd || !init_pidfd) {
-            // Not started yet, or it has exited already (then firejail is ending the
-            // sandbox by itself and on_exit will come).
-            find_main_process(j, std::min(delay * 2, kFindMax));
-            return;
-        }
-        mp.reset();
-        mp.tree_of = firejail_pid;
-        mp.pid = found->main_pid;
-        mp.pidfd = std::move(pidfd);
-        mp.init_pidfd = std::move(init_pidfd);
-        mp.watch = std::make_unique<asio::posix::stream_descriptor>(
-            io, ::fcntl(mp.pidfd.get(), F_DUPFD_CLOEXEC, 3));
-        std::weak_ptr<Jail> weak2 = j;
-        mp.watch->async_wait(asio::posix::stream_descriptor::wait_read,
-                             [this, weak2, firejail_pid](const boost::system::error_code& wec) {
-                                 auto j2 = weak2.lock();
-                                 if (!j2 || wec || j2->main_process.tree_of != firejail_pid) return;
-                                 j2->main_process.exited_at = Clock::now();
-                                 on_main_exit(j2);
-                             });
+        // Not started yet, or it has exited already (then firejail is ending the sandbox by
+        // itself and the jail learns of it from firejail's exit).
+        if (!main || !pidfd || !init_pidfd) return look(std::min(delay * 2, kFindMax));
+        found(*main, std::move(pidfd), std::move(init_pidfd));
     });
 }
 
-void Supervisor::Impl::on_main_exit(const std::shared_ptr<Jail>& jail) {
-    auto& m = jail->main_process;
-    if (!jail->child || m.tree_of != jail->child->process.pid()) return;
-    auto status = sandbox::exited_status(m.pid, m.pidfd.get());
-    if (!status) {
-        if (++m.attempts >= kStatusAttempts) {
-            log::jail_logger(jail->config.name)
-                ->debug("jail '{}': exit status of main process {} unreadable; waiting for "
-                        "firejail's own shutdown",
-                        jail->config.name, m.pid);
-            return;
-        }
-        std::weak_ptr<Jail> weak = jail;
-        const int firejail_pid = m.tree_of;
-        m.timer.expires_after(Millis(1));
-        m.timer.async_wait([this, weak, firejail_pid](const boost::system::error_code& ec) {
-            auto j = weak.lock();
-            if (j && !ec && j->main_process.tree_of == firejail_pid) on_main_exit(j);
-        });
-        return;
-    }
-    m.wait_status = *status;
-    log::jail_logger(jail->config.name)
-        ->debug("jail '{}': main process {} {}; ending its sandbox now", jail->config.name, m.pid,
-                sandbox::describe_exit(*status));
-    ::syscall(SYS_pidfd_send_signal, m.init_pidfd.get(), SIGKILL, nullptr, 0);
+void MainProcess::found(const sandbox::SandboxMain& main, UniqueFd pidfd, UniqueFd init_pidfd) {
+    auto& s = *state_;
+    s.pid = main.main_pid;
+    s.pidfd = std::move(pidfd);
+    s.init_pidfd = std::move(init_pidfd);
+    s.watch.assign(::fcntl(s.pidfd.get(), F_DUPFD_CLOEXEC, 3));
+    std::weak_ptr<State> weak = state_;
+    s.watch.async_wait(boost::asio::posix::stream_descriptor::wait_read,
+                       [this, weak](const boost::system::error_code& ec) {
+                           auto st = weak.lock();
+                           // A run that reset() or track() replaced is gone: `this` is not
+                           // touched for it (the MainProcess may be gone too).
+                           if (!st || ec || st != state_) return;
+                           st->exited_at = time_.now();
+                           read_exit();
+                       });
 }
 
-Result<sandbox::SpawnOptions> Supervisor::Impl::enter_options(
-    const Jail& jail, const std::vector<std::string>& command) const {
-    const auto& name = jail.config.name;
-    if (jail.machine.state() != State::running || !jail.child) {
-        return make_error("jail '" + name + "' is not running (it is " +
-                          to_string(jail.machine.state()) + "); start it with: jailctl start " +
-                          name);
+void MainProcess::read_exit() {
+    auto& s = *state_;
+    auto status = sandbox::exited_status(s.pid, s.pidfd.get());
+    if (!status) {
+        if (++s.attempts >= kStatusAttempts) {
+            log::jail_logger(jail_)->debug(
+                "jail '{}': exit status of main process {} unreadable; waiting for firejail's "
+                "own shutdown",
+                jail_, s.pid);
+            return;
+        }
+        time_.start_after(*timer_, Millis(1), [this] { read_exit(); });
+        return;
     }
-    if (!jail.main_process.pid || !jail.main_process.pidfd) {
-        return make_error("jail '" + name +
-                          "' is still starting (its main process is not known yet); try again");
-    }
-    sandbox::SpawnOptions spawn;
-    spawn.argv = sandbox::enter_argv(jail.main_process.pid, command);
-    // PGPASSFILE: the password file the postgresql recipe gives a client jail's root (its
-    // HOME, /root, is hidden by firejail's --private); libpq ignores it where it is absent.
-    spawn.env = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-                 "HOME=/root", "LANG=C.UTF-8",
-                 std::string("PGPASSFILE=") + provision::kRootPgpassFile};
-    spawn.pass_fd = jail.main_process.pidfd.get();
-    return spawn;
+    s.wait_status = *status;
+    log::jail_logger(jail_)->debug("jail '{}': main process {} {}; ending its sandbox now", jail_,
+                                   s.pid, sandbox::describe_exit(*status));
+    send(s.init_pidfd.get(), SIGKILL);
 }
 
 }  // namespace jaild::supervisor

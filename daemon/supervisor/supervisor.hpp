@@ -1,11 +1,12 @@
-// Supervisor: turns the configuration into running firejail sandboxes that are jaild's own
-// children, keeps them running (restart policy, backoff, health checks, dependency order)
-// and stops them cleanly. It implements api::Control for the API server.
+// Supervisor: turns the configuration into running jails and keeps them running. It owns
+// the jails (supervisor/jail.hpp: one jail's life) and what lies between them: dependency
+// order at start (a jail starts once the jails it comes `after` serve) and at stop
+// (dependents first), the jails an admin shut down (kept across restarts), reloads,
+// joins, provisioning and events. It implements api::Control for the API server.
 //
-// Single-threaded: everything runs on the io_context given to the constructor. Child
-// exits are watched through pidfds, output through pipes, delays through timers: no
-// polling. Asio handlers hold weak references to a jail, so a jail removed by a reload
-// can never be touched by a late handler.
+// Single-threaded: everything runs on the io_context given to the constructor. Processes,
+// time, the sandboxes' process trees and the network come through seams
+// (SupervisorServices), so unit tests drive it with fakes (tests/unit/supervisor/).
 #pragma once
 
 #include <functional>
@@ -18,7 +19,13 @@
 #include "api/control.hpp"
 #include "config/config.hpp"
 #include "config/load.hpp"
-#include "supervisor/jail_network.hpp"
+#include "log/journal_reader.hpp"
+#include "net/jail_network.hpp"
+#include "sandbox/inspector.hpp"
+#include "sandbox/process_runner.hpp"
+#include "supervisor/clock.hpp"
+#include "supervisor/held_down.hpp"
+#include "supervisor/jail.hpp"
 
 namespace jaild::supervisor {
 
@@ -30,9 +37,18 @@ struct SupervisorOptions {
     std::string cache_dir;  // provisioning's debootstrap base cache ("" = STATE_DIR/cache)
 };
 
+// The seams: the daemon passes the real ones (sandbox::ChildRunner, AsioTimeSource,
+// sandbox::FirejailInspector, net::Network), unit tests fakes.
+struct SupervisorServices {
+    sandbox::ProcessRunner& runner;
+    TimeSource& time;
+    sandbox::SandboxInspector& sandboxes;
+    net::JailNetwork& network;
+};
+
 class Supervisor final : public api::Control {
 public:
-    Supervisor(boost::asio::io_context& io, config::Config config, JailNetwork& network,
+    Supervisor(boost::asio::io_context& io, config::Config config, SupervisorServices services,
                SupervisorOptions options);
     ~Supervisor() override;
     Supervisor(const Supervisor&) = delete;
@@ -46,7 +62,7 @@ public:
     std::string status_line() const;
     // Called after every state change (for STATUS= updates).
     void on_change(std::function<void()> callback);
-    const config::Config& config() const;
+    const config::Config& config() const { return config_; }
 
     // api::Control
     Result<std::vector<JailStatus>> status(const std::optional<std::string>& jail) override;
@@ -54,7 +70,7 @@ public:
     void stop(const std::string& jail, api::Done done) override;
     void restart(const std::string& jail, api::Done done) override;
     void shutdown(const std::string& jail, api::Done done) override;
-    Result<nlohmann::json> reload() override;
+    Result<nlohmann::json> reload() override;  // reload.cpp
     Result<std::vector<LogLine>> logs(const std::string& jail, std::size_t n) override;
     void logs_async(const std::string& jail, std::size_t n,
                     std::function<void(Result<std::vector<LogLine>>)> done) override;
@@ -62,16 +78,38 @@ public:
                                           std::function<void(const LogLine&)> sink) override;
     api::Subscription subscribe_events(std::function<void(const nlohmann::json&)> sink) override;
     Result<api::JoinStarted> join(const std::string& jail, api::JoinRequest request,
-                                  std::function<void(int)> on_exit) override;
-    // provision_control.cpp
+                                  std::function<void(int)> on_exit) override;  // join.cpp
     api::Subscription provision(const std::string& jail, bool force, bool if_configured,
                                 std::function<void(const nlohmann::json&)> on_progress,
                                 std::function<void(Result<nlohmann::json>)> done) override;
 
-    struct Impl;
-
 private:
-    std::unique_ptr<Impl> impl_;
+    std::shared_ptr<Jail> find(const std::string& name) const;
+    Error unknown_jail(const std::string& name) const;
+    std::shared_ptr<Jail> add_jail(const config::JailConfig& config);
+    void jail_changed(Jail& jail);
+    void schedule();
+    bool dependencies_serving(const Jail& jail) const;
+    bool dependents_down(const Jail& jail) const;
+    void advance_stops();
+    void finish_removal(const std::string& name);
+    void publish(const nlohmann::json& event);
+
+    boost::asio::io_context& io_;
+    config::Config config_;
+    SupervisorServices services_;
+    SupervisorOptions options_;
+    JailContext context_;
+    HeldDown held_down_;  // shut down with `jailctl shutdown`: persisted
+    std::map<std::string, std::shared_ptr<Jail>> jails_;
+    std::map<std::uint64_t, std::function<void(const nlohmann::json&)>> event_sinks_;
+    std::uint64_t next_sink_id_ = 1;
+    std::map<int, std::unique_ptr<sandbox::Process>> joins_;  // by pid
+    std::function<void()> change_callback_;
+    std::function<void()> all_stopped_;  // stop_all in progress
+    bool stopping_all_ = false;
+    bool scheduling_paused_ = false;  // while a reload applies its changes
+    std::unique_ptr<log::JournalReader> journal_reader_;  // `logs` under journald, off the loop
 };
 
 }  // namespace jaild::supervisor

@@ -1,5 +1,6 @@
 // JailNetwork: what the supervisor needs from the network layer, as a seam so that the
-// supervisor can be tested with a recording fake. The daemon adapts net::Network to it.
+// supervisor can be tested with a recording fake (tests/unit/fakes/fake_network.hpp).
+// net::Network is the real one.
 #pragma once
 
 #include <string>
@@ -7,7 +8,7 @@
 #include "config/config.hpp"
 #include "jaild/result.hpp"
 
-namespace jaild::supervisor {
+namespace jaild::net {
 
 class JailNetwork {
 public:
@@ -20,12 +21,4 @@ public:
     virtual Result<void> update(const config::Config& config) = 0;
 };
 
-// No network at all: jails run in firejail's default (host) network. For tests only.
-class NoNetwork final : public JailNetwork {
-public:
-    Result<std::string> prepare(const config::JailConfig&) override { return std::string(); }
-    Result<void> release(const std::string&) override { return {}; }
-    Result<void> update(const config::Config&) override { return {}; }
-};
-
-}  // namespace jaild::supervisor
+}  // namespace jaild::net

@@ -1,0 +1,51 @@
+#include "sandbox/inspector.hpp"
+
+#include <signal.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#include <memory>
+
+#include <boost/asio/post.hpp>
+#include <boost/asio/posix/stream_descriptor.hpp>
+
+#include "log/logging.hpp"
+
+namespace jaild::sandbox {
+
+namespace asio = boost::asio;
+
+std::size_t FirejailInspector::end_leftovers(const std::string& name, std::function<void()> done) {
+    auto stale = live_sandboxes_named(name, run_dir_);
+    if (stale.empty()) return 0;
+    auto pending = std::make_shared<std::size_t>(stale.size());
+    auto finish = std::make_shared<std::function<void()>>(std::move(done));
+    auto one_ended = [pending, finish] {
+        if (--*pending == 0 && *finish) (*finish)();
+    };
+    for (int pid : stale) {
+        log::jail_logger(name)->warn("a sandbox named '{}' is still running (firejail pid {}), left by an "
+                     "earlier jaild; killing it before starting the jail",
+                     name, pid);
+        int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
+        if (pidfd < 0) {  // already gone
+            asio::post(io_, one_ended);
+            continue;
+        }
+        ::syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, nullptr, 0);
+        auto watch = std::make_shared<asio::posix::stream_descriptor>(io_, pidfd);
+        auto name_file = run_dir_ + "/name/" + std::to_string(pid);
+        watch->async_wait(asio::posix::stream_descriptor::wait_read,
+                          [watch, name_file, one_ended](const boost::system::error_code&) {
+                              // It has exited but may not be reaped yet (its parent, the dead
+                              // jaild, is gone): firejail counts the name of a zombie as
+                              // taken and would rename the new sandbox "<name>-<pid>". The
+                              // name file is what a clean exit of that firejail removes.
+                              ::unlink(name_file.c_str());
+                              one_ended();
+                          });
+    }
+    return stale.size();
+}
+
+}  // namespace jaild::sandbox

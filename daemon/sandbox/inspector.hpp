@@ -1,0 +1,45 @@
+// SandboxInspector: what the supervisor reads of running firejail sandboxes (the process
+// tree under /proc, the name registry under /run/firejail) and the sandboxes an earlier
+// jaild left. A seam, so that unit tests never look at (or kill) a real process of the
+// machine through a fake PID.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include <boost/asio/io_context.hpp>
+
+#include "sandbox/process_tree.hpp"
+
+namespace jaild::sandbox {
+
+class SandboxInspector {
+public:
+    virtual ~SandboxInspector() = default;
+    // The sandbox's init and the jail's command under firejail process `firejail_pid`;
+    // nullopt while firejail is still setting up (or once the command has gone).
+    virtual std::optional<SandboxMain> find_main(int firejail_pid) = 0;
+    // Kills the sandboxes root started under this name that an earlier jaild left running
+    // (firejail would rename the jail's new sandbox); `done` runs on the loop once every one
+    // has ended and its name is free. Returns how many there were: 0 = none, `done` never runs.
+    virtual std::size_t end_leftovers(const std::string& name, std::function<void()> done) = 0;
+};
+
+// /proc and /run/firejail, with exits watched through pidfds on `io`.
+class FirejailInspector final : public SandboxInspector {
+public:
+    explicit FirejailInspector(boost::asio::io_context& io, std::string run_dir = "/run/firejail")
+        : io_(io), run_dir_(std::move(run_dir)) {}
+    std::optional<SandboxMain> find_main(int firejail_pid) override {
+        return find_sandbox_main(firejail_pid);
+    }
+    std::size_t end_leftovers(const std::string& name, std::function<void()> done) override;
+
+private:
+    boost::asio::io_context& io_;
+    std::string run_dir_;
+};
+
+}  // namespace jaild::sandbox

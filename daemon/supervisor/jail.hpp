@@ -1,0 +1,137 @@
+// Jail: one configured jail while jaild runs it. It owns everything of its runs: the
+// firejail process, its output pipes, its main process, its timers (backoff, stop
+// escalation, health checks), its health probe, its log buffer and the API calls waiting
+// on it. Its JailMachine decides; the Jail acts on the decisions and feeds back what
+// happened. Where each part lives:
+//   launch.cpp   how a jail is started (leftovers cleared, root checked, network, firejail)
+//   restart.cpp  what happens when it ends: restart now, after a backoff, or a crash loop
+//   stop.cpp     how it is stopped: its stop signal, then SIGTERM, then SIGKILL
+//   health.cpp   its health checks
+//   jail.cpp     requests (start, stop, restart, reconfigure), status, events
+// The Supervisor (supervisor.cpp) owns the jails and the order between them.
+//
+// Single-threaded, on the loop. Timers, processes and pipe readers never call back after
+// they are destroyed, so their callbacks capture `this`; a jail is only destroyed from a
+// fresh turn of the loop (the Supervisor posts removals).
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
+#include "api/control.hpp"
+#include "config/config.hpp"
+#include "jaild/jail_status.hpp"
+#include "log/log_buffer.hpp"
+#include "log/pipe_reader.hpp"
+#include "net/jail_network.hpp"
+#include "sandbox/inspector.hpp"
+#include "sandbox/process_runner.hpp"
+#include "supervisor/clock.hpp"
+#include "supervisor/jail_machine.hpp"
+#include "supervisor/main_process.hpp"
+
+namespace jaild::supervisor {
+
+class Jail;
+
+// What a jail uses, owned by the Supervisor.
+struct JailContext {
+    boost::asio::io_context& io;
+    TimeSource& time;
+    sandbox::ProcessRunner& runner;
+    sandbox::SandboxInspector& sandboxes;
+    net::JailNetwork& network;
+    std::string firejail;
+    std::size_t log_lines = 1000;
+    // Events for `jailctl events` (type "state").
+    std::function<void(nlohmann::json)> publish;
+    // After every change of a jail's state or health: the Supervisor moves the other jails
+    // on (dependents may start, stops in order may proceed, a removed jail is released).
+    std::function<void(Jail&)> changed;
+};
+
+class Jail : public std::enable_shared_from_this<Jail> {
+public:
+    Jail(JailContext& context, config::JailConfig config);
+    ~Jail();
+    Jail(const Jail&) = delete;
+    Jail& operator=(const Jail&) = delete;
+
+    const std::string& name() const { return config_.name; }
+    const config::JailConfig& config() const { return config_; }
+    const JailMachine& machine() const { return machine_; }
+    log::LogBuffer& logs() { return logs_; }
+    JailStatus status() const;
+    std::optional<Confinement> confinement() const;
+
+    // Requests (jail.cpp). `done` runs once the jail is running (or failed to start), or
+    // once it is down.
+    void start(api::Done done);
+    void stop(api::Done done);
+    void restart(api::Done done);
+    void bring_up();    // start_all: wanted up, nobody waiting
+    void hold_down();   // start_all: shut down by an admin, stays down
+    void added(bool held_down);  // a reload added it
+    // A reload changed its configuration: used now if it is down, else it restarts with it.
+    void reconfigure(config::JailConfig next);
+    // A reload removed it: stopped, then released by the Supervisor (removal_due()).
+    void remove();
+    bool has_pending_config() const;
+
+    // launch.cpp: the machine is ready to spawn and the jail's dependencies serve.
+    void spawn();
+    // stop.cpp: sends the stop signal and arms the escalation.
+    void signal_stop();
+    // How to run `command` inside the running jail with no more privilege than its main
+    // process (sandbox/enter.hpp); the options borrow the main process's pidfd.
+    Result<sandbox::SpawnOptions> enter_options(const std::vector<std::string>& command) const;
+
+private:
+    // launch.cpp
+    void launch();
+    void start_output(UniqueFd fd, std::string stream);
+    // restart.cpp
+    void on_exit(int firejail_status);
+    void apply_outcome(const ExitOutcome& outcome);
+    void retry_due();
+    // health.cpp
+    void schedule_health(Millis delay);
+    void run_health_check();
+    void connect_probe();
+    void exec_probe();
+    void probe_postgres();
+    void read_postgres_reply(std::shared_ptr<std::string> received);
+    void finish_probe(bool ok, const std::string& detail);
+    void health_done(bool ok, const std::string& detail);
+    void cancel_health();
+    // jail.cpp
+    void changed(const std::string& message);
+    void resolve_waiters();
+    void take_pending_config();
+
+    JailContext& ctx_;
+    config::JailConfig config_;
+    std::optional<config::JailConfig> pending_;  // from a reload, taken at the next launch
+    JailMachine machine_;
+    std::unique_ptr<sandbox::Process> firejail_;  // while the sandbox runs
+    MainProcess main_;
+    std::vector<std::unique_ptr<log::PipeReader>> output_;
+    std::unique_ptr<Timer> retry_timer_;      // backoff / crash-loop cool-down
+    std::unique_ptr<Timer> stop_timer_;       // SIGTERM then SIGKILL escalation
+    std::unique_ptr<Timer> health_timer_;     // next health check
+    std::unique_ptr<Timer> health_deadline_;  // timeout of the running check
+    std::unique_ptr<boost::asio::ip::tcp::socket> probe_;  // tcp/postgresql check in flight
+    std::unique_ptr<sandbox::Process> probe_process_;      // exec check in flight
+    log::LogBuffer logs_;
+    std::vector<api::Done> start_waiters_;
+    std::vector<api::Done> stop_waiters_;
+    std::string last_state_;  // for events: the state before the change
+};
+
+}  // namespace jaild::supervisor

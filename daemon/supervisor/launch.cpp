@@ -1,0 +1,126 @@
+// How a jail is started: a sandbox an earlier jaild left under its name is ended first, its
+// root is checked, its network namespace prepared, then firejail is spawned with the jail's
+// arguments, its output read into the log, and its main process looked for.
+#include <fcntl.h>
+#include <unistd.h>
+
+#include <cstring>
+
+#include "config/root_directory.hpp"
+#include "log/logging.hpp"
+#include "sandbox/firejail_args.hpp"
+#include "supervisor/jail.hpp"
+
+namespace jaild::supervisor {
+
+namespace {
+
+// The environment firejail itself runs with; the jail's own variables are passed with
+// --env. Keep it minimal and predictable, like systemd does for services.
+std::vector<std::string> firejail_environment() {
+    return {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C.UTF-8"};
+}
+
+std::int64_t now_us() {
+    return std::chrono::duration_cast<std::chrono::microseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+// A spawn that failed because jaild itself is out of descriptors, memory or processes (the
+// errors carry strerror's text) is retried in 5 s without counting as the jail crashing.
+ExitOutcome spawn_failure(JailMachine& machine, const std::string& error, TimePoint now) {
+    for (int e : {EMFILE, ENFILE, ENOMEM, EAGAIN}) {
+        if (error.find(std::strerror(e)) != std::string::npos)
+            return machine.spawn_deferred(error, now, Millis(5000));
+    }
+    return machine.spawn_failed(error, now);
+}
+
+}  // namespace
+
+// Firejail would silently rename the sandbox if one of an earlier jaild still has the name.
+void Jail::spawn() {
+    auto leftovers = ctx_.sandboxes.end_leftovers(config_.name, [this] {
+        machine_.clearing_done();
+        if (machine_.ready_to_spawn()) return launch();
+        changed("");  // stopped meanwhile: a stop in order may have waited for this
+    });
+    if (leftovers == 0) return launch();
+    machine_.clearing_started();
+}
+
+void Jail::launch() {
+    take_pending_config();
+    auto logger = log::jail_logger(config_.name);
+    const auto now = ctx_.time.now();
+    // The root is the jail's: it is checked here, at each start, not at configuration load,
+    // so that a root the jail broke fails this jail alone, with the reason rather than with
+    // firejail's exit status 1.
+    auto root_issues =
+        config::check_root_directory(config_.root, "jails." + config_.name + ".root");
+    if (!root_issues.empty()) {
+        std::string why = "root directory unusable: " + root_issues.front().str();
+        for (std::size_t i = 1; i < root_issues.size(); ++i) why += "; " + root_issues[i].message;
+        logger->error("cannot start jail '{}': {}", config_.name, why);
+        return apply_outcome(machine_.spawn_failed(why, now));
+    }
+    auto netns = ctx_.network.prepare(config_);
+    if (!netns) {
+        logger->error("cannot prepare the network of jail '{}': {}", config_.name,
+                      netns.error().message);
+        return apply_outcome(spawn_failure(machine_, netns.error().message, now));
+    }
+    int out[2], err[2];
+    if (::pipe2(out, O_CLOEXEC) != 0) {
+        return apply_outcome(spawn_failure(machine_, std::string("pipe2: ") + strerror(errno), now));
+    }
+    UniqueFd out_read(out[0]), out_write(out[1]);
+    if (::pipe2(err, O_CLOEXEC) != 0) {
+        return apply_outcome(spawn_failure(machine_, std::string("pipe2: ") + strerror(errno), now));
+    }
+    UniqueFd err_read(err[0]), err_write(err[1]);
+    sandbox::SpawnOptions spawn_options;
+    spawn_options.argv =
+        sandbox::launch_argv(config_, sandbox::LaunchSpec{ctx_.firejail, config_.name, *netns});
+    spawn_options.env = firejail_environment();
+    spawn_options.stdout_fd = out_write.get();
+    spawn_options.stderr_fd = err_write.get();
+    spawn_options.new_session = true;  // a Ctrl-C at jaild's terminal must not hit the jails
+    spawn_options.jail = config_.name;
+    auto process = ctx_.runner.spawn(spawn_options, [this](int status) { on_exit(status); });
+    if (!process) {
+        logger->error("cannot start jail '{}': {}", config_.name, process.error().message);
+        return apply_outcome(spawn_failure(machine_, process.error().message, now));
+    }
+    firejail_ = std::move(*process);
+    const int pid = firejail_->pid();
+    main_.track(pid);
+    output_.clear();
+    start_output(std::move(out_read), "stdout");
+    start_output(std::move(err_read), "stderr");
+    machine_.spawned(now);
+    logger->info("jail '{}' started (firejail pid {})", config_.name, pid);
+    if (config_.health.kind != config::HealthConfig::Kind::none) {
+        schedule_health(std::min(config_.health.interval, Millis(200)));
+    }
+    changed("started, firejail pid " + std::to_string(pid));
+}
+
+// The jail's stdout or stderr: each line into the log (journal: JAIL=, the jail's own
+// SYSLOG_IDENTIFIER) and into the buffer `jailctl logs` reads; one console write per read.
+void Jail::start_output(UniqueFd fd, std::string stream) {
+    auto reader = std::make_unique<log::PipeReader>(ctx_.io, std::move(fd));
+    reader->start(
+        [this, stream](const log::PipeReader::Lines& lines) {
+            log::OutputBatch batch(config_.name, stream);
+            for (const auto& line : lines) {
+                batch.add(line);
+                logs_.add(LogLine{config_.name, stream, now_us(), line});
+            }
+        },
+        [] {});
+    output_.push_back(std::move(reader));
+}
+
+}  // namespace jaild::supervisor
