@@ -15,6 +15,22 @@ namespace jaild::sandbox {
 
 namespace asio = boost::asio;
 
+namespace {
+
+UniqueFd open_pidfd(int pid) {
+    return UniqueFd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
+}
+
+}  // namespace
+
+std::optional<SandboxInspector::OpenedMain> FirejailInspector::open_main(int firejail_pid) {
+    auto main = find_sandbox_main(firejail_pid);
+    if (!main) return std::nullopt;
+    OpenedMain opened{main->main_pid, open_pidfd(main->main_pid), open_pidfd(main->init_pid)};
+    if (!opened.pidfd || !opened.init_pidfd) return std::nullopt;
+    return opened;
+}
+
 std::size_t FirejailInspector::end_leftovers(const std::string& name, std::function<void()> done) {
     auto stale = live_sandboxes_named(name, run_dir_);
     if (stale.empty()) return 0;

@@ -1,6 +1,6 @@
-// SandboxInspector: what the supervisor reads of running firejail sandboxes (the process
-// tree under /proc, the name registry under /run/firejail) and the sandboxes an earlier
-// jaild left. A seam, so that unit tests never look at (or kill) a real process of the
+// SandboxInspector: what the supervisor reads of firejail sandboxes: a jail's root before
+// it starts, the process tree under /proc, the name registry under /run/firejail and the
+// sandboxes an earlier jaild left. A seam, so that unit tests never look at (or kill) a real process of the
 // machine through a fake PID.
 #pragma once
 
@@ -8,9 +8,12 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include <boost/asio/io_context.hpp>
 
+#include "config/root_directory.hpp"
+#include "jaild/unique_fd.hpp"
 #include "sandbox/process_tree.hpp"
 
 namespace jaild::sandbox {
@@ -18,9 +21,20 @@ namespace jaild::sandbox {
 class SandboxInspector {
 public:
     virtual ~SandboxInspector() = default;
+    // What is wrong with a jail's root directory for a start (config/root_directory.hpp).
+    virtual std::vector<config::ConfigIssue> check_root(const std::string& root,
+                                                        const std::string& json_path) = 0;
     // The sandbox's init and the jail's command under firejail process `firejail_pid`;
     // nullopt while firejail is still setting up (or once the command has gone).
     virtual std::optional<SandboxMain> find_main(int firejail_pid) = 0;
+    // The same, with pidfds on both (readable when the command exits); nullopt unless
+    // both are open.
+    struct OpenedMain {
+        int pid = 0;
+        UniqueFd pidfd;
+        UniqueFd init_pidfd;
+    };
+    virtual std::optional<OpenedMain> open_main(int firejail_pid) = 0;
     // Kills the sandboxes root started under this name that an earlier jaild left running
     // (firejail would rename the jail's new sandbox); `done` runs on the loop once every one
     // has ended and its name is free. Returns how many there were: 0 = none, `done` never runs.
@@ -32,9 +46,14 @@ class FirejailInspector final : public SandboxInspector {
 public:
     explicit FirejailInspector(boost::asio::io_context& io, std::string run_dir = "/run/firejail")
         : io_(io), run_dir_(std::move(run_dir)) {}
+    std::vector<config::ConfigIssue> check_root(const std::string& root,
+                                                const std::string& json_path) override {
+        return config::check_root_directory(root, json_path);
+    }
     std::optional<SandboxMain> find_main(int firejail_pid) override {
         return find_sandbox_main(firejail_pid);
     }
+    std::optional<OpenedMain> open_main(int firejail_pid) override;
     std::size_t end_leftovers(const std::string& name, std::function<void()> done) override;
 
 private:

@@ -150,12 +150,12 @@ void Jail::health_done(bool ok, const std::string& detail) {
             logger->warn("jail '{}' is unhealthy: {}", config_.name, machine_.last_error());
         else
             logger->info("jail '{}' is {}", config_.name, to_string(after));
+        if (restart) logger->warn("restarting jail '{}' because it is unhealthy", config_.name);
         changed("health " + to_string(after));  // jails waiting for this one may start now
     }
     if (restart) {
-        log::jail_logger(config_.name)
-            ->warn("restarting jail '{}' because it is unhealthy", config_.name);
-        return signal_stop();
+        if (machine_.stop_due()) signal_stop();  // unless the Supervisor did already
+        return;
     }
     if (machine_.state() != State::running) return;
     // Until the first success, check often so that dependent jails start without delay.

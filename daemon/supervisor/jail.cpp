@@ -54,10 +54,10 @@ void Jail::stop(api::Done done) {
 
 void Jail::restart(api::Done done) {
     retry_timer_->cancel();
-    bool signal_now = machine_.want_restart();
+    machine_.want_restart();
     start_waiters_.push_back(std::move(done));
     changed("restart requested");
-    if (signal_now) signal_stop();
+    if (machine_.stop_due()) signal_stop();  // unless the Supervisor did already
 }
 
 void Jail::bring_up() {
@@ -76,9 +76,9 @@ void Jail::reconfigure(config::JailConfig next) {
     machine_.keep();
     if (machine_.up()) {
         pending_ = std::move(next);  // taken at the next start
-        bool signal_now = machine_.want_restart();
+        machine_.want_restart();
         changed("configuration changed");
-        if (signal_now) signal_stop();
+        if (machine_.stop_due()) signal_stop();  // unless the Supervisor did already
         return;
     }
     pending_.reset();

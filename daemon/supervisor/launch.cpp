@@ -6,7 +6,6 @@
 
 #include <cstring>
 
-#include "config/root_directory.hpp"
 #include "log/logging.hpp"
 #include "sandbox/firejail_args.hpp"
 #include "supervisor/jail.hpp"
@@ -58,7 +57,7 @@ void Jail::launch() {
     // so that a root the jail broke fails this jail alone, with the reason rather than with
     // firejail's exit status 1.
     auto root_issues =
-        config::check_root_directory(config_.root, "jails." + config_.name + ".root");
+        ctx_.sandboxes.check_root(config_.root, "jails." + config_.name + ".root");
     if (!root_issues.empty()) {
         std::string why = "root directory unusable: " + root_issues.front().str();
         for (std::size_t i = 1; i < root_issues.size(); ++i) why += "; " + root_issues[i].message;

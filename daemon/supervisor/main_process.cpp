@@ -25,10 +25,6 @@ namespace {
 constexpr Millis kFindMax{500};      // looks after 1 ms, then 2, 4, ... up to this
 constexpr int kStatusAttempts = 20;  // 1 ms apart: the status shows within microseconds
 
-UniqueFd open_pidfd(int pid) {
-    return UniqueFd(static_cast<int>(::syscall(SYS_pidfd_open, pid, 0)));
-}
-
 bool send(int pidfd, int sig) {
     return pidfd >= 0 && ::syscall(SYS_pidfd_send_signal, pidfd, sig, nullptr, 0) == 0;
 }
@@ -81,24 +77,19 @@ bool MainProcess::signal(int sig) const { return pid() && send(state_->pidfd.get
 
 void MainProcess::look(Millis delay) {
     time_.start_after(*timer_, delay, [this, delay] {
-        auto main = sandboxes_.find_main(state_->firejail_pid);
-        UniqueFd pidfd, init_pidfd;
-        if (main) {
-            pidfd = open_pidfd(main->main_pid);
-            init_pidfd = open_pidfd(main->init_pid);
-        }
+        auto main = sandboxes_.open_main(state_->firejail_pid);
         // Not started yet, or it has exited already (then firejail is ending the sandbox by
         // itself and the jail learns of it from firejail's exit).
-        if (!main || !pidfd || !init_pidfd) return look(std::min(delay * 2, kFindMax));
-        found(*main, std::move(pidfd), std::move(init_pidfd));
+        if (!main) return look(std::min(delay * 2, kFindMax));
+        found(std::move(*main));
     });
 }
 
-void MainProcess::found(const sandbox::SandboxMain& main, UniqueFd pidfd, UniqueFd init_pidfd) {
+void MainProcess::found(sandbox::SandboxInspector::OpenedMain main) {
     auto& s = *state_;
-    s.pid = main.main_pid;
-    s.pidfd = std::move(pidfd);
-    s.init_pidfd = std::move(init_pidfd);
+    s.pid = main.pid;
+    s.pidfd = std::move(main.pidfd);
+    s.init_pidfd = std::move(main.init_pidfd);
     s.watch.assign(::fcntl(s.pidfd.get(), F_DUPFD_CLOEXEC, 3));
     std::weak_ptr<State> weak = state_;
     s.watch.async_wait(boost::asio::posix::stream_descriptor::wait_read,

@@ -43,7 +43,7 @@ public:
 private:
     struct State;
     void look(Millis delay);
-    void found(const sandbox::SandboxMain& main, UniqueFd pidfd, UniqueFd init_pidfd);
+    void found(sandbox::SandboxInspector::OpenedMain main);
     void read_exit();
 
     boost::asio::io_context& io_;
