@@ -51,7 +51,7 @@ TEST_CASE("reload: unchanged untouched, changed restarted, removed stopped, adde
     CHECK(restarted->argv.back() == "--new");  // started with the new configuration
 
     w.runner.exit(gone, FakeProcessRunner::killed(SIGTERM));
-    w.io.poll();  // the removal is finished on a fresh turn of the loop
+    w.poll();  // the removal is finished on a fresh turn of the loop
     CHECK(std::find(w.network.calls.begin(), w.network.calls.end(), "release gone") !=
           w.network.calls.end());
     CHECK_FALSE(w.supervisor->status(std::string("gone")).ok());
@@ -94,8 +94,16 @@ TEST_CASE("reload: a removed jail added back before it stopped is kept") {
     next = both;
     REQUIRE(w.supervisor->reload().ok());  // back before it stopped
     w.runner.exit(first, FakeProcessRunner::killed(SIGTERM));
-    w.io.poll();
+    w.poll();
     REQUIRE(w.supervisor->status(std::string("www")).ok());
     CHECK(w.spawns_of("www") == 2);
     CHECK(w.state("www") == "running");
+    // It is configured again: a later stop leaves it stopped, not removed.
+    w.supervisor->stop("www", [](Result<void>) {});
+    w.runner.exit(w.firejail("www"), FakeProcessRunner::killed(SIGTERM));
+    w.poll();
+    REQUIRE(w.supervisor->status(std::string("www")).ok());
+    CHECK(w.state("www") == "stopped");
+    CHECK(std::find(w.network.calls.begin(), w.network.calls.end(), "release www") ==
+          w.network.calls.end());
 }

@@ -80,10 +80,16 @@ public:
         REQUIRE(f);
         REQUIRE(f->running);
         runner.exit(f, wait_status);
-        io.poll();
+        poll();
     }
     void advance(Millis d) {
         time.advance(d);
+        poll();
+    }
+    // Runs what is ready on the loop (posted work, pipes at EOF). restart(): an io_context
+    // that ran out of work stops, and a stopped one runs nothing.
+    void poll() {
+        io.restart();
         io.poll();
     }
 
