@@ -27,7 +27,7 @@ struct SpawnOptions {
     int pass_fd = -1;
     // The jail this process belongs to (its sandbox, a join, a health command), "" for
     // jaild's own helpers (provisioning steps): a runner may place it in the jail's unit.
-    std::string jail;
+    std::string jail = {};
 };
 
 class ChildProcess {
