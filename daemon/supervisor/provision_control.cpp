@@ -579,7 +579,7 @@ api::Subscription Supervisor::provision(const std::string& name, bool force, boo
     if (!impl_->provision_work) impl_->provision_work = std::make_shared<ProvisionWork>();
     auto& work = *impl_->provision_work;
     if (work.build) {
-        done(make_error("jail '" + work.build->jail +
+        done(make_error(Errc::busy, "jail '" + work.build->jail +
                         "' is being provisioned; one build runs at a "
                         "time, try again when it is done"));
         return {};

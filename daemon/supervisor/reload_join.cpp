@@ -19,13 +19,15 @@ namespace jaild::supervisor {
 Result<nlohmann::json> Supervisor::reload() {
     auto& impl = *impl_;
     if (!impl.options.load_config) return make_error("this jaild has no configuration file to reload");
-    if (impl.stopping_all) return make_error("jaild is shutting down");
+    if (impl.stopping_all) return make_error(Errc::shutting_down, "jaild is shutting down");
     auto loaded = impl.options.load_config();
     if (!loaded.ok()) {
         std::string message = "the new configuration is invalid; nothing was changed:";
-        for (const auto& issue : loaded.issues) message += "\n  " + issue.str();
+        std::vector<std::string> issues;
+        for (const auto& issue : loaded.issues) issues.push_back(issue.str());
+        for (const auto& issue : issues) message += "\n  " + issue;
         spdlog::error("{}", message);
-        return make_error(message);
+        return make_error(Errc::invalid_config, message, std::move(issues));
     }
     auto& next = loaded.config;
     sandbox::log_weakenings(next);
@@ -140,7 +142,8 @@ Result<api::JoinStarted> Supervisor::join(const std::string& name, api::JoinRequ
         for (const UniqueFd* fd : {&request.stdin_fd, &request.stdout_fd, &request.stderr_fd}) {
             struct stat st {};
             if (::fstat(fd->get(), &st) != 0 || !S_ISFIFO(st.st_mode)) {
-                return make_error("join without a terminal takes pipes for stdin, stdout and "
+                return make_error(Errc::invalid_argument,
+                                  "join without a terminal takes pipes for stdin, stdout and "
                                   "stderr (jailctl makes them); got another kind of descriptor");
             }
         }

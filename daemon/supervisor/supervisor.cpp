@@ -72,7 +72,8 @@ std::shared_ptr<Jail> Supervisor::Impl::find(const std::string& name) const {
 }
 
 Error Supervisor::Impl::unknown_jail(const std::string& name) const {
-    return make_error("no jail named '" + name + "'; configured jails: " + join_names(jails));
+    return make_error(Errc::no_such_jail,
+                      "no jail named '" + name + "'; configured jails: " + join_names(jails));
 }
 
 bool Supervisor::Impl::dependencies_serving(const Jail& jail) const {
@@ -601,7 +602,7 @@ Result<std::vector<JailStatus>> Supervisor::status(const std::optional<std::stri
 void Supervisor::start(const std::string& name, api::Done done) {
     auto jail = impl_->find(name);
     if (!jail) return done(impl_->unknown_jail(name));
-    if (impl_->stopping_all) return done(make_error("jaild is shutting down"));
+    if (impl_->stopping_all) return done(make_error(Errc::shutting_down, "jaild is shutting down"));
     if (impl_->shut_down.erase(name)) impl_->save_shut_down();
     if (jail->machine.state() == State::running) return done(Result<void>());
     jail->retry_timer.cancel();
@@ -629,7 +630,7 @@ void Supervisor::shutdown(const std::string& name, api::Done done) {
 void Supervisor::restart(const std::string& name, api::Done done) {
     auto jail = impl_->find(name);
     if (!jail) return done(impl_->unknown_jail(name));
-    if (impl_->stopping_all) return done(make_error("jaild is shutting down"));
+    if (impl_->stopping_all) return done(make_error(Errc::shutting_down, "jaild is shutting down"));
     if (impl_->shut_down.erase(name)) impl_->save_shut_down();
     jail->retry_timer.cancel();
     bool signal_now = jail->machine.want_restart();
