@@ -121,7 +121,7 @@ TEST_CASE("jailctl: status, lifecycle and reload against the fake daemon") {
     CHECK(parsed["jails"][0]["state"] == "running");
 }
 
-TEST_CASE("jailctl: reload of an invalid file lists exactly the issues; other refusals say why") {
+TEST_CASE("jailctl: reload of an invalid file lists exactly the issues, other refusals say why") {
     {
         FakeDaemon d({"--reload-issue", "jails.www.address: 10.0.0.1 is outside the bridge"});
         auto conn = Connection::open(d.socket);
