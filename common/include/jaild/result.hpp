@@ -23,9 +23,9 @@ enum class Errc {
 };
 
 struct Error {
-    std::string message;                // the whole story, for a log line or a client
+    std::string message;  // the whole story, for a log line or a client
     Errc code = Errc::failed;
-    std::vector<std::string> details;   // invalid_config: exactly the issues, no header
+    std::vector<std::string> details;  // invalid_config: exactly the issues, no header
 };
 
 inline Error make_error(Errc code, std::string message, std::vector<std::string> details = {}) {
@@ -35,7 +35,9 @@ inline Error make_error(Errc code, std::string message, std::vector<std::string>
     e.details = std::move(details);
     return e;
 }
-inline Error make_error(std::string message) { return make_error(Errc::failed, std::move(message)); }
+inline Error make_error(std::string message) {
+    return make_error(Errc::failed, std::move(message));
+}
 
 template <class T>
 class [[nodiscard]] Result {

@@ -159,9 +159,9 @@ TEST_CASE("dispatch: reload result and invalid configuration") {
     CHECK(f.call("reload")["result"]["changed"][0] == "www");
     const std::vector<std::string> issues{"jails[0].name: must not be empty",
                                           "jails[1].address: 10.0.0.1 is outside the bridge"};
-    f.control.reload_result = make_error(
-        Errc::invalid_config, "the new configuration is invalid; nothing was changed:\n  ...",
-        issues);
+    f.control.reload_result =
+        make_error(Errc::invalid_config,
+                   "the new configuration is invalid; nothing was changed:\n  ...", issues);
     auto r = f.call("reload");
     CHECK(code(r) == 7);
     CHECK(r["error"]["data"]["issues"] == json(issues));  // the issues, not the header

@@ -83,7 +83,8 @@ class FakeControl : public api::Control {
         return unknown(*jail);
     }
     Error unknown(const std::string& jail) const {
-        return make_error(Errc::no_such_jail, "no such jail: \"" + jail + "\"; known jails: www, db");
+        return make_error(Errc::no_such_jail,
+                          "no such jail: \"" + jail + "\"; known jails: www, db");
     }
     void start(const std::string& jail, api::Done done) override {
         lifecycle("start", jail, std::move(done));

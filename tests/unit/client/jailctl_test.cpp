@@ -137,14 +137,16 @@ TEST_CASE("jailctl: reload of an invalid file lists exactly the issues, other re
               nlohmann::json{{"issues", {"jails.www.address: 10.0.0.1 is outside the bridge"}}});
     }
     {
-        FakeDaemon d({"--reload-error", "the bridge settings changed; that needs a restart of "
-                                        "jaild: systemctl restart jaild. Nothing was changed."});
+        FakeDaemon d({"--reload-error",
+                      "the bridge settings changed; that needs a restart of "
+                      "jaild: systemctl restart jaild. Nothing was changed."});
         auto conn = Connection::open(d.socket);
         REQUIRE(conn.ok());
         Captured c;
         CHECK(run_reload(*conn, c.output()) == 1);
-        CHECK(c.err.str() == "jailctl: reload: the bridge settings changed; that needs a restart "
-                             "of jaild: systemctl restart jaild. Nothing was changed.\n");
+        CHECK(c.err.str() ==
+              "jailctl: reload: the bridge settings changed; that needs a restart "
+              "of jaild: systemctl restart jaild. Nothing was changed.\n");
     }
 }
 

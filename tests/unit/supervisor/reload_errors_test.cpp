@@ -143,9 +143,7 @@ struct Fixture {
         dispatcher = std::make_unique<api::Dispatcher>(*control);
     }
 
-    void write(const std::string& text) {
-        std::ofstream(file, std::ios::trunc) << text;
-    }
+    void write(const std::string& text) { std::ofstream(file, std::ios::trunc) << text; }
     json call(const std::string& method, json params = json::object()) {
         std::string line = protocol::encode_request({7, method, std::move(params)});
         line.pop_back();
@@ -162,7 +160,9 @@ struct Fixture {
     }
 };
 
-int code(const json& response) { return response.at("error").at("code").get<int>(); }
+int code(const json& response) {
+    return response.at("error").at("code").get<int>();
+}
 
 }  // namespace
 
@@ -182,7 +182,8 @@ TEST_CASE("reload of an invalid file: code 7, data.issues exactly the loader's i
         CHECK(f.network.calls.empty());  // nothing applied
     }
     SECTION("several issues, each once") {
-        f.write(config_text(kBridge, R"(, "restart": {"policy": "sometimes"}, "stop_signal": "SIGNOPE")"));
+        f.write(config_text(kBridge,
+                            R"(, "restart": {"policy": "sometimes"}, "stop_signal": "SIGNOPE")"));
         auto expected = f.loader_issues();
         REQUIRE(expected.size() == 2);
         auto r = f.call("reload");
@@ -206,8 +207,10 @@ TEST_CASE("reload refused for reasons other than the file's content: not code 7"
     Fixture f;
     SECTION("the bridge changed: needs a restart of jaild") {
         // The jails' addresses follow the bridge, so that the file itself is valid.
-        std::string text = config_text(R"("bridge": {"name": "jaild0", "address": "10.214.0.1/24"})");
-        for (auto pos = text.find("10.213.0."); pos != std::string::npos; pos = text.find("10.213.0."))
+        std::string text =
+            config_text(R"("bridge": {"name": "jaild0", "address": "10.214.0.1/24"})");
+        for (auto pos = text.find("10.213.0."); pos != std::string::npos;
+             pos = text.find("10.213.0."))
             text.replace(pos, 9, "10.214.0.");
         f.write(text);
         REQUIRE(f.loader_issues().empty());
