@@ -80,9 +80,11 @@ int run_reload(Connection& c, const Output& o) {
     if (!r) return transport_error(r.error(), o);
     if (r->error) {
         const auto& e = *r->error;
+        // Code 7 alone carries the list of issues; any other refusal (the bridge changed,
+        // the firewall could not be applied, jaild is stopping) is its message.
         if (e.code == protocol::ErrorCode::InvalidConfiguration) {
             if (o.json) o.out << e.data.dump(2) << "\n";
-            o.err << "jailctl: reload: " << e.message << ":\n";
+            o.err << "jailctl: reload: " << e.message << "\n";
             for (const auto& issue : e.data.value("issues", json::array())) {
                 o.err << "  - " << (issue.is_string() ? issue.get<std::string>() : issue.dump())
                       << "\n";

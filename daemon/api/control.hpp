@@ -56,6 +56,10 @@ class Control {
 public:
     virtual ~Control() = default;
 
+    // Errors carry an Errc (jaild/result.hpp) that the API maps to a protocol code. Every
+    // method taking a jail answers an unknown one itself with Errc::no_such_jail naming the
+    // known jails (through `done` for the asynchronous ones): callers need not look it up.
+
     // All jails (jail empty) or one; an unknown jail is an error naming the known ones.
     virtual Result<std::vector<JailStatus>> status(const std::optional<std::string>& jail) = 0;
     // start: clears `failed`/held-down and starts (after its dependencies); done when running.
@@ -65,8 +69,11 @@ public:
     virtual void restart(const std::string& jail, Done done) = 0;
     // shutdown: like stop, and the hold survives jaild restarts and reloads.
     virtual void shutdown(const std::string& jail, Done done) = 0;
-    // Re-reads the configuration. The result describes what changed; an invalid file is an
-    // error whose message lists every issue (one per line) and nothing is changed.
+    // Re-reads the configuration. The result describes what changed. An invalid file is an
+    // Errc::invalid_config error whose details are exactly the issues, one each (its message
+    // adds a header for the log); a reload refused for another reason (the bridge changed,
+    // the firewall could not be applied, jaild is shutting down) has another code. Either
+    // way nothing is changed.
     virtual Result<nlohmann::json> reload() = 0;
     // The last n lines of a jail's output.
     virtual Result<std::vector<LogLine>> logs(const std::string& jail, std::size_t n) = 0;

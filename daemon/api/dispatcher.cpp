@@ -1,7 +1,6 @@
 #include "api/dispatcher.hpp"
 
 #include <algorithm>
-#include <sstream>
 
 #include "jaild/version.hpp"
 
@@ -11,16 +10,6 @@ using protocol::ErrorCode;
 using protocol::json;
 
 namespace {
-
-std::vector<std::string> split_lines(const std::string& text) {
-    std::vector<std::string> out;
-    std::istringstream in(text);
-    std::string line;
-    while (std::getline(in, line)) {
-        if (!line.empty()) out.push_back(line);
-    }
-    return out;
-}
 
 // The smallest encoded log line ({"jail":"x","stream":"jaild","text":"","time_us":N}) is
 // about 60 bytes: more lines than budget/60 cannot fit in the response anyway.
@@ -55,6 +44,33 @@ std::string known_methods() {
 
 }  // namespace
 
+ErrorCode rpc_code_for(Errc code) {
+    switch (code) {
+        case Errc::no_such_jail:
+            return ErrorCode::NoSuchJail;
+        case Errc::invalid_config:
+            return ErrorCode::InvalidConfiguration;
+        case Errc::invalid_argument:
+            return ErrorCode::InvalidParams;
+        case Errc::failed:
+        case Errc::busy:
+        case Errc::shutting_down:
+            return ErrorCode::OperationFailed;
+    }
+    return ErrorCode::OperationFailed;
+}
+
+protocol::RpcError rpc_error_for(const Error& e) {
+    if (e.code != Errc::invalid_config) return {rpc_code_for(e.code), e.message, nullptr};
+    // The issues alone in data.issues; the message counts them. An invalid_config error
+    // without details (none is made so) still gives the client one issue to show.
+    std::vector<std::string> issues = e.details;
+    if (issues.empty()) issues.push_back(e.message);
+    std::string message = "invalid configuration (" + std::to_string(issues.size()) + " issue" +
+                          (issues.size() == 1 ? "" : "s") + "); nothing was changed";
+    return {ErrorCode::InvalidConfiguration, std::move(message), json{{"issues", issues}}};
+}
+
 const std::vector<std::string>& Dispatcher::methods() {
     static const std::vector<std::string> kMethods{"status",   "start",   "stop",     "restart",
                                                    "shutdown", "reload",  "logs",     "events",
@@ -70,6 +86,10 @@ void Dispatcher::Call::fail(ErrorCode code, std::string message, json data) cons
     out->respond(
         protocol::encode_error(id, protocol::RpcError{code, std::move(message), std::move(data)}),
         {});
+}
+
+void Dispatcher::Call::fail(const Error& e) const {
+    out->respond(protocol::encode_error(id, rpc_error_for(e)), {});
 }
 
 std::vector<UniqueFd> Dispatcher::dispatch(std::string_view line, std::vector<UniqueFd> fds,
@@ -121,27 +141,18 @@ void Dispatcher::dispatch_method(Call& call, const std::string& m) {
         version(call);
 }
 
-bool Dispatcher::check_jail(const Call& call, const std::string& jail) {
-    auto known = control_.status(jail);
-    if (known.ok()) return true;
-    call.fail(ErrorCode::NoSuchJail, known.error().message);
-    return false;
-}
-
 void Dispatcher::status(Call& c) {
     auto jail = protocol::optional_string(c.params, "jail");
     if (!jail) return c.fail(ErrorCode::InvalidParams, jail.error().message);
     auto st = control_.status(*jail);
-    if (!st)
-        return c.fail(jail->has_value() ? ErrorCode::NoSuchJail : ErrorCode::OperationFailed,
-                      st.error().message);
+    if (!st) return c.fail(st.error());
     c.ok(json{{"jails", *st}});
 }
 
 void Dispatcher::lifecycle(Call& c, const std::string& method) {
     auto jail = protocol::require_string(c.params, "jail");
     if (!jail) return c.fail(ErrorCode::InvalidParams, jail.error().message);
-    if (!check_jail(c, *jail)) return;
+    // An unknown jail is answered by the verb itself (no_such_jail through `done`).
     std::weak_ptr<Outbox> weak = c.out;
     Done done = [weak, id = c.id](Result<void> r) {
         auto out = weak.lock();
@@ -149,9 +160,7 @@ void Dispatcher::lifecycle(Call& c, const std::string& method) {
         if (r)
             out->respond(protocol::encode_result(id, json::object()), {});
         else
-            out->respond(protocol::encode_error(
-                             id, {ErrorCode::OperationFailed, r.error().message, nullptr}),
-                         {});
+            out->respond(protocol::encode_error(id, rpc_error_for(r.error())), {});
     };
     if (method == "start")
         control_.start(*jail, std::move(done));
@@ -163,14 +172,13 @@ void Dispatcher::lifecycle(Call& c, const std::string& method) {
         control_.shutdown(*jail, std::move(done));
 }
 
+// Code 7 with data.issues only for an invalid file; a reload refused for another reason
+// (the bridge changed, the firewall could not be applied, jaild is stopping) is that
+// error's own code with its message.
 void Dispatcher::reload(Call& c) {
     auto r = control_.reload();
     if (r) return c.ok(*r);
-    auto issues = split_lines(r.error().message);
-    c.fail(ErrorCode::InvalidConfiguration,
-           "invalid configuration (" + std::to_string(issues.size()) + " issue" +
-               (issues.size() == 1 ? "" : "s") + "); nothing was changed",
-           json{{"issues", issues}});
+    c.fail(r.error());
 }
 
 void Dispatcher::logs(Call& c) {
@@ -180,7 +188,6 @@ void Dispatcher::logs(Call& c) {
     if (!n) return c.fail(ErrorCode::InvalidParams, n.error().message);
     auto follow = protocol::optional_bool(c.params, "follow", false);
     if (!follow) return c.fail(ErrorCode::InvalidParams, follow.error().message);
-    if (!check_jail(c, *jail)) return;
     const std::size_t budget = c.out->max_response();
     const std::size_t wanted = std::min(static_cast<std::size_t>(*n), max_log_lines(budget));
     std::weak_ptr<Outbox> weak = c.out;
@@ -188,9 +195,7 @@ void Dispatcher::logs(Call& c) {
         auto out = weak.lock();
         if (!out) return json();
         if (!lines) {
-            out->respond(protocol::encode_error(
-                             id, {ErrorCode::OperationFailed, lines.error().message, nullptr}),
-                         {});
+            out->respond(protocol::encode_error(id, rpc_error_for(lines.error())), {});
             return json();
         }
         json result{{"lines", json::array()}};
@@ -221,7 +226,7 @@ void Dispatcher::logs(Call& c) {
         }
         if (auto out = weak.lock()) out->stream(protocol::encode_notification({"log", json(l)}));
     });
-    if (!sub) return c.fail(ErrorCode::OperationFailed, sub.error().message);
+    if (!sub) return c.fail(sub.error());
     auto kept = std::make_shared<Subscription>(std::move(*sub));
     control_.logs_async(
         *jail, wanted, [weak, pending, kept, answer](Result<std::vector<LogLine>> lines) {
@@ -275,13 +280,12 @@ void Dispatcher::join(Call& c) {
         req.stdout_fd = std::move(c.fds[1]);
         req.stderr_fd = std::move(c.fds[2]);
     }
-    if (!check_jail(c, *jail)) return;
     std::weak_ptr<Outbox> weak = c.out;
     auto started = control_.join(*jail, std::move(req), [weak](int status) {
         if (auto out = weak.lock())
             out->notify(protocol::encode_notification({"exit", json{{"status", status}}}));
     });
-    if (!started) return c.fail(ErrorCode::OperationFailed, started.error().message);
+    if (!started) return c.fail(started.error());
     c.out->keep(Subscription{});
     c.ok(json{{"pid", started->pid}, {"tty", *tty}}, std::move(started->pty_master));
 }
@@ -295,7 +299,6 @@ void Dispatcher::provision(Call& c) {
     if (!force) return c.fail(ErrorCode::InvalidParams, force.error().message);
     auto if_configured = protocol::optional_bool(c.params, "if_configured", false);
     if (!if_configured) return c.fail(ErrorCode::InvalidParams, if_configured.error().message);
-    if (!check_jail(c, *jail)) return;
     std::weak_ptr<Outbox> weak = c.out;
     auto sub = control_.provision(
         *jail, *force, *if_configured,
@@ -309,9 +312,7 @@ void Dispatcher::provision(Call& c) {
             if (r)
                 out->respond(protocol::encode_result(id, *r), {});
             else
-                out->respond(protocol::encode_error(
-                                 id, {ErrorCode::OperationFailed, r.error().message, nullptr}),
-                             {});
+                out->respond(protocol::encode_error(id, rpc_error_for(r.error())), {});
         });
     c.out->keep(std::move(sub));
 }

@@ -37,6 +37,13 @@ class Outbox {
     virtual std::size_t max_response() const { return static_cast<std::size_t>(-1); }
 };
 
+// The one place an Error's kind becomes a protocol error code (docs/API.md, "Error codes"):
+// no_such_jail -> 3, invalid_config -> 7, invalid_argument -> -32602, anything else -> 1.
+protocol::ErrorCode rpc_code_for(Errc code);
+// The error to answer with: code and message; for invalid_config the message counts the
+// issues and data.issues lists exactly Error::details.
+protocol::RpcError rpc_error_for(const Error& e);
+
 class Dispatcher {
   public:
     explicit Dispatcher(Control& control) : control_(control) {}
@@ -59,10 +66,10 @@ class Dispatcher {
         std::shared_ptr<Outbox> out;
         void ok(const json& result, UniqueFd attach = {}) const;
         void fail(protocol::ErrorCode code, std::string message, json data = nullptr) const;
+        void fail(const Error& e) const;
     };
 
     void dispatch_method(Call& c, const std::string& method);
-    bool check_jail(const Call& call, const std::string& jail);
     void status(Call& c);
     void lifecycle(Call& c, const std::string& method);
     void reload(Call& c);

@@ -147,8 +147,9 @@ void JournalReader::read(std::string jail, std::size_t n, Done done) {
     if (state_->queue.size() >= state_->max_queued) {
         lock.unlock();
         state_->post([done = std::move(done), max = state_->max_queued] {
-            done(make_error("jaild is busy reading the journal (" + std::to_string(max) +
-                            " reads waiting); retry in a moment"));
+            done(make_error(Errc::busy, "jaild is busy reading the journal (" +
+                                            std::to_string(max) +
+                                            " reads waiting); retry in a moment"));
         });
         return;
     }

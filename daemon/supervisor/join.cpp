@@ -61,7 +61,8 @@ Result<api::JoinStarted> Supervisor::join(const std::string& name, api::JoinRequ
         for (const UniqueFd* fd : {&request.stdin_fd, &request.stdout_fd, &request.stderr_fd}) {
             struct stat st {};
             if (::fstat(fd->get(), &st) != 0 || !S_ISFIFO(st.st_mode)) {
-                return make_error("join without a terminal takes pipes for stdin, stdout and "
+                return make_error(Errc::invalid_argument,
+                                  "join without a terminal takes pipes for stdin, stdout and "
                                   "stderr (jailctl makes them); got another kind of descriptor");
             }
         }

@@ -9,13 +9,15 @@ namespace jaild::supervisor {
 // removed ones stop and lose their network; new ones start. An invalid file changes nothing.
 Result<nlohmann::json> Supervisor::reload() {
     if (!options_.load_config) return make_error("this jaild has no configuration file to reload");
-    if (stopping_all_) return make_error("jaild is shutting down");
+    if (stopping_all_) return make_error(Errc::shutting_down, "jaild is shutting down");
     auto loaded = options_.load_config();
     if (!loaded.ok()) {
         std::string message = "the new configuration is invalid; nothing was changed:";
-        for (const auto& issue : loaded.issues) message += "\n  " + issue.str();
+        std::vector<std::string> issues;
+        for (const auto& issue : loaded.issues) issues.push_back(issue.str());
+        for (const auto& issue : issues) message += "\n  " + issue;
         spdlog::error("{}", message);
-        return make_error(message);
+        return make_error(Errc::invalid_config, message, std::move(issues));
     }
     auto& next = loaded.config;
     sandbox::log_weakenings(next);

@@ -66,7 +66,7 @@ std::shared_ptr<Jail> Supervisor::find(const std::string& name) const {
 Error Supervisor::unknown_jail(const std::string& name) const {
     std::string names;
     for (const auto& [n, jail] : jails_) names += (names.empty() ? "" : ", ") + n;
-    return make_error("no jail named '" + name + "'; configured jails: " +
+    return make_error(Errc::no_such_jail, "no jail named '" + name + "'; configured jails: " +
                       (names.empty() ? "(none configured)" : names));
 }
 
@@ -205,7 +205,7 @@ Result<std::vector<JailStatus>> Supervisor::status(const std::optional<std::stri
 void Supervisor::start(const std::string& name, api::Done done) {
     auto jail = find(name);
     if (!jail) return done(unknown_jail(name));
-    if (stopping_all_) return done(make_error("jaild is shutting down"));
+    if (stopping_all_) return done(make_error(Errc::shutting_down, "jaild is shutting down"));
     held_down_.remove(name);
     jail->start(std::move(done));
 }
@@ -226,7 +226,7 @@ void Supervisor::shutdown(const std::string& name, api::Done done) {
 void Supervisor::restart(const std::string& name, api::Done done) {
     auto jail = find(name);
     if (!jail) return done(unknown_jail(name));
-    if (stopping_all_) return done(make_error("jaild is shutting down"));
+    if (stopping_all_) return done(make_error(Errc::shutting_down, "jaild is shutting down"));
     held_down_.remove(name);
     jail->restart(std::move(done));
 }

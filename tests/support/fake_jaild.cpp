@@ -1,8 +1,10 @@
 // jaild_fake_daemon SOCKET [--tick-ms N] [--group NAME] [--idle-timeout-ms N]
+//                         [--reload-issue TEXT]... [--reload-error TEXT]
 // Serves the real ApiServer on SOCKET with an in-memory Control: jails "www" (running) and
 // "db" (stopped). join really runs the command on this machine (no jail), with a pty when
 // asked, so jailctl's relay can be tested. --tick-ms emits a "tick N" log line for www
-// every N ms. Stops on SIGTERM/SIGINT and removes the socket.
+// every N ms. --reload-issue makes reload an invalid configuration with these issues;
+// --reload-error makes it another failure. Stops on SIGTERM/SIGINT and removes the socket.
 #include <pty.h>
 #include <signal.h>
 #include <sys/ioctl.h>
@@ -38,7 +40,7 @@ class RunningFakeControl : public test::FakeControl {
 
     Result<api::JoinStarted> join(const std::string& jail, api::JoinRequest request,
                                   std::function<void(int)> on_exit) override {
-        if (!status(jail)) return make_error("no such jail: " + jail);
+        if (auto known = status(jail); !known) return known.error();
         std::vector<std::string> argv =
             request.command.empty() ? std::vector<std::string>{"/bin/sh"} : request.command;
         int master = -1, slave = -1;
@@ -101,6 +103,8 @@ int main(int argc, char** argv) {
     jaild::api::ServerOptions options;
     options.socket_path = argv[1];
     long tick_ms = 0;
+    std::vector<std::string> reload_issues;
+    std::string reload_error;
     for (int i = 2; i + 1 < argc; i += 2) {
         std::string opt = argv[i];
         if (opt == "--tick-ms")
@@ -109,10 +113,21 @@ int main(int argc, char** argv) {
             options.group = argv[i + 1];
         else if (opt == "--idle-timeout-ms")
             options.idle_timeout = std::chrono::milliseconds(std::atol(argv[i + 1]));
+        else if (opt == "--reload-issue")
+            reload_issues.emplace_back(argv[i + 1]);
+        else if (opt == "--reload-error")
+            reload_error = argv[i + 1];
     }
     spdlog::set_default_logger(spdlog::stderr_color_mt("jaild_fake_daemon"));
     boost::asio::io_context io;
     RunningFakeControl control(io);
+    if (!reload_issues.empty()) {
+        std::string message = "the new configuration is invalid; nothing was changed:";
+        for (const auto& issue : reload_issues) message += "\n  " + issue;
+        control.reload_result = make_error(Errc::invalid_config, message, reload_issues);
+    } else if (!reload_error.empty()) {
+        control.reload_result = make_error(reload_error);
+    }
     jaild::api::ApiServer server(io, control, options);
     if (auto r = server.listen(); !r) {
         std::cerr << "jaild_fake_daemon: " << r.error().message << "\n";

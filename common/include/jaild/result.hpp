@@ -1,20 +1,43 @@
 // Result<T>: the error idiom of jaild's pure layers. A value, or an Error whose message
-// already names what failed and how to fix it. Exceptions are caught at the boundaries
-// (JSON parsing, asio) and turned into these.
+// already names what failed and how to fix it, and whose code says what kind of failure it
+// is, so that callers (the API answering a client) decide on the code, never on the words.
+// Exceptions are caught at the boundaries (JSON parsing, asio) and turned into these.
 #pragma once
 
 #include <cassert>
 #include <string>
 #include <utility>
 #include <variant>
+#include <vector>
 
 namespace jaild {
 
-struct Error {
-    std::string message;
+// Only the kinds some caller must tell apart; everything else is `failed`.
+enum class Errc {
+    failed,            // the operation failed; the message says why
+    invalid_argument,  // the request itself is wrong (e.g. a join's descriptors)
+    no_such_jail,      // the named jail is not in the configuration
+    invalid_config,    // the configuration has problems: `details` lists them, one each
+    busy,              // one at a time: try again when the other is done
+    shutting_down,     // jaild is stopping every jail and takes no new work
 };
 
-inline Error make_error(std::string message) { return Error{std::move(message)}; }
+struct Error {
+    std::string message;  // the whole story, for a log line or a client
+    Errc code = Errc::failed;
+    std::vector<std::string> details;  // invalid_config: exactly the issues, no header
+};
+
+inline Error make_error(Errc code, std::string message, std::vector<std::string> details = {}) {
+    Error e;
+    e.message = std::move(message);
+    e.code = code;
+    e.details = std::move(details);
+    return e;
+}
+inline Error make_error(std::string message) {
+    return make_error(Errc::failed, std::move(message));
+}
 
 template <class T>
 class [[nodiscard]] Result {

@@ -2,7 +2,8 @@
 # Configuration faults beyond supervisor/reload.sh (invalid and truncated files): a file with
 # a number no double holds (found by fuzz/config_fuzz.cpp; it used to end jaild with an
 # uncaught exception), an empty file and a binary one, each followed by SIGHUP: rejected with
-# the reason, jaild keeps running, the jail keeps its process.
+# the reason, jaild keeps running, the jail keeps its process. The empty file through
+# `jailctl reload` too: code 7 with exactly its one issue.
 set -euo pipefail
 source "$JAILD_SOURCE_DIR/tests/integration/harness/lib.sh"
 source "$(dirname "$0")/common.sh"
@@ -31,6 +32,15 @@ sed 's/"jails"/"x": 1e999, "jails"/' "$JAILD_TEST_DIR/good.json" >"$CONFIG"
 rejected "number overflow" "number overflow parsing '1e999'"
 : >"$CONFIG"
 rejected "empty file" "jaild.json:1:1: invalid JSON"
+# The same through the API (issue 15): code 7, data.issues exactly the one issue (no header
+# line among them), and the message counts it right.
+status=0
+out=$(jailctl reload 2>&1) || status=$?
+((status == 1)) || fail "jailctl reload of an empty file exited $status, not 1: $out"
+[[ $out == *"invalid configuration (1 issue); nothing was changed"* ]] || fail "reload message: $out"
+issues=$(jailctl --json reload 2>/dev/null || true)
+[[ $(jq '.issues | length' <<<"$issues") == 1 ]] || fail "data.issues is not exactly the one issue: $issues"
+[[ $(jq -r '.issues[0]' <<<"$issues") == *"jaild.json:1:1: invalid JSON"* ]] || fail "data.issues[0] is not the issue: $issues"
 { printf '\001'; head -c 4096 /dev/urandom; } >"$CONFIG"
 rejected "binary garbage" "jaild.json:1:1: invalid JSON"
 

@@ -108,7 +108,7 @@ TEST_CASE("dispatch: start/stop/restart/shutdown call Control and answer when do
         CHECK(f.control.calls.back() == std::string(m) + " db");
     }
     CHECK(code(f.call("start", {{"jail", "ghost"}})) == 3);
-    CHECK(f.control.calls.back() == "status ghost");
+    CHECK(f.control.calls.back() == "start ghost");  // the verb answers, no status lookup
     CHECK(code(f.call("start")) == -32602);
     CHECK(f.call("stop", {{"jail", true}})["error"]["message"] ==
           "params.jail: expected a string, got boolean");
@@ -157,12 +157,78 @@ TEST_CASE("dispatch: protocol errors") {
 TEST_CASE("dispatch: reload result and invalid configuration") {
     Fixture f;
     CHECK(f.call("reload")["result"]["changed"][0] == "www");
-    f.control.reload_result = make_error(
-        "jails[0].name: must not be empty\njails[1].address: 10.0.0.1 is outside the bridge");
+    const std::vector<std::string> issues{"jails[0].name: must not be empty",
+                                          "jails[1].address: 10.0.0.1 is outside the bridge"};
+    f.control.reload_result =
+        make_error(Errc::invalid_config,
+                   "the new configuration is invalid; nothing was changed:\n  ...", issues);
     auto r = f.call("reload");
     CHECK(code(r) == 7);
-    REQUIRE(r["error"]["data"]["issues"].size() == 2);
-    CHECK(r["error"]["data"]["issues"][1] == "jails[1].address: 10.0.0.1 is outside the bridge");
+    CHECK(r["error"]["data"]["issues"] == json(issues));  // the issues, not the header
+    CHECK(r["error"]["message"] == "invalid configuration (2 issues); nothing was changed");
+
+    f.control.reload_result = make_error(Errc::invalid_config, "header", {issues[1]});
+    r = f.call("reload");
+    CHECK(r["error"]["data"]["issues"] == json::array({issues[1]}));
+    CHECK(r["error"]["message"] == "invalid configuration (1 issue); nothing was changed");
+}
+
+TEST_CASE("dispatch: reload refused for other reasons is not 'invalid configuration'") {
+    Fixture f;
+    for (auto e : {make_error("the bridge settings changed (...); that needs a restart of jaild: "
+                              "systemctl restart jaild. Nothing was changed."),
+                   make_error("cannot apply the new firewall rules: ...; the old configuration "
+                              "keeps running"),
+                   make_error(Errc::shutting_down, "jaild is shutting down"),
+                   make_error("this jaild has no configuration file to reload")}) {
+        f.control.reload_result = e;
+        auto r = f.call("reload");
+        CHECK(code(r) == 1);
+        CHECK(r["error"]["message"] == e.message);  // said as it is, one line or many
+        CHECK(r["error"]["data"].is_null());
+    }
+}
+
+TEST_CASE("dispatch: one mapping from error kinds to protocol codes") {
+    CHECK(rpc_code_for(Errc::failed) == protocol::ErrorCode::OperationFailed);
+    CHECK(rpc_code_for(Errc::no_such_jail) == protocol::ErrorCode::NoSuchJail);
+    CHECK(rpc_code_for(Errc::invalid_config) == protocol::ErrorCode::InvalidConfiguration);
+    CHECK(rpc_code_for(Errc::invalid_argument) == protocol::ErrorCode::InvalidParams);
+    CHECK(rpc_code_for(Errc::busy) == protocol::ErrorCode::OperationFailed);
+    CHECK(rpc_code_for(Errc::shutting_down) == protocol::ErrorCode::OperationFailed);
+    // The code decides, not the words: a failure that reads like a missing jail is still 1,
+    // and a coded one is 3 whatever it says.
+    CHECK(rpc_error_for(make_error("no such jail: \"www\"")).code ==
+          protocol::ErrorCode::OperationFailed);
+    CHECK(rpc_error_for(make_error(Errc::no_such_jail, "gone")).code ==
+          protocol::ErrorCode::NoSuchJail);
+}
+
+TEST_CASE("dispatch: every verb answers an unknown jail itself, without a status lookup") {
+    Fixture f;
+    for (const char* m : {"start", "stop", "restart", "shutdown", "logs", "provision"}) {
+        auto r = f.call(m, {{"jail", "ghost"}});
+        CHECK(code(r) == 3);
+        CHECK(r["error"]["message"].get<std::string>().find("known jails: www, db") !=
+              std::string::npos);
+    }
+    const auto kept = f.out->kept.size();
+    CHECK(code(f.call("logs", {{"jail", "ghost"}, {"follow", true}})) == 3);
+    CHECK(f.out->kept.size() == kept);  // a failed follow keeps no subscription
+    CHECK(code(f.call("join", {{"jail", "ghost"}}, kRoot, three_fds())) == 3);
+    REQUIRE(f.control.calls.size() == 8);
+    for (const auto& call : f.control.calls) CHECK(call.rfind("status", 0) != 0);
+    CHECK(code(f.call("status", {{"jail", "ghost"}})) == 3);
+
+    SECTION("errors that come later carry their code too") {
+        f.control.hold_lifecycle = true;
+        f.dispatcher.dispatch(R"({"jsonrpc":"2.0","id":5,"method":"stop","params":{"jail":"www"}})",
+                              {}, kRoot, kPolicy, f.out);
+        auto [name, done] = std::move(f.control.pending.back());
+        f.control.pending.clear();
+        done(make_error(Errc::no_such_jail, "removed by a reload meanwhile"));
+        CHECK(code(f.out->responses.back()) == 3);
+    }
 }
 
 TEST_CASE("dispatch: logs, with and without follow") {

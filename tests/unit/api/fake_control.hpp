@@ -1,6 +1,8 @@
 // FakeControl: an in-memory Control that records every call. Jails "www" and "db" by
 // default; start/stop change their state and emit events. Lifecycle operations finish
 // immediately unless `hold_lifecycle` is set (then finish_pending() completes them).
+// Like the real supervisor, every verb answers an unknown jail itself with a no_such_jail
+// error, and errors carry codes (Errc), not just words.
 // Shared by the api unit tests and tests/support/fake_jaild.
 #pragma once
 
@@ -43,7 +45,7 @@ class FakeControl : public api::Control {
     std::vector<JailStatus> jails;
     std::vector<std::string> calls;  // "start www", "logs www 100", ...
     bool hold_lifecycle = false;
-    std::string fail_lifecycle;  // non-empty: lifecycle ops fail with this
+    std::string fail_lifecycle;  // non-empty: lifecycle ops fail with this (Errc::failed)
     std::vector<std::pair<std::string, api::Done>> pending;
     Result<json> reload_result =
         json{{"added", json::array()}, {"removed", json::array()}, {"changed", {"www"}}};
@@ -78,7 +80,11 @@ class FakeControl : public api::Control {
         calls.push_back(jail ? "status " + *jail : "status");
         if (!jail) return jails;
         if (auto* j = find(*jail)) return std::vector<JailStatus>{*j};
-        return make_error("no such jail: \"" + *jail + "\"; known jails: www, db");
+        return unknown(*jail);
+    }
+    Error unknown(const std::string& jail) const {
+        return make_error(Errc::no_such_jail,
+                          "no such jail: \"" + jail + "\"; known jails: www, db");
     }
     void start(const std::string& jail, api::Done done) override {
         lifecycle("start", jail, std::move(done));
@@ -98,6 +104,7 @@ class FakeControl : public api::Control {
     }
     Result<std::vector<LogLine>> logs(const std::string& jail, std::size_t n) override {
         calls.push_back("logs " + jail + " " + std::to_string(n));
+        if (!find(jail)) return unknown(jail);
         auto& all = log_lines[jail];
         std::size_t from = all.size() > n ? all.size() - n : 0;
         return std::vector<LogLine>(all.begin() + static_cast<std::ptrdiff_t>(from), all.end());
@@ -105,6 +112,7 @@ class FakeControl : public api::Control {
     Result<api::Subscription> follow_logs(const std::string& jail,
                                           std::function<void(const LogLine&)> sink) override {
         calls.push_back("follow " + jail);
+        if (!find(jail)) return unknown(jail);
         int id = next_id_++;
         log_sinks_[id] = {jail, std::move(sink)};
         return api::Subscription([this, id] { log_sinks_.erase(id); });
@@ -120,6 +128,7 @@ class FakeControl : public api::Control {
         std::string cmd;
         for (auto& a : request.command) cmd += " " + a;
         calls.push_back("join " + jail + (request.tty ? " tty" : " notty") + cmd);
+        if (!find(jail)) return unknown(jail);
         if (!join_error.empty()) return make_error(join_error);
         api::JoinStarted started;
         started.pid = join_pid;
@@ -141,6 +150,10 @@ class FakeControl : public api::Control {
                                 std::function<void(Result<json>)> done) override {
         calls.push_back("provision " + jail + (force ? " force" : "") +
                         (if_configured ? " if_configured" : ""));
+        if (!find(jail)) {
+            done(unknown(jail));
+            return {};
+        }
         on_progress(json{{"jail", jail}, {"step", "base"}, {"detail", ""}, {"elapsed_ms", 0}});
         on_progress(json{{"jail", jail},
                          {"step", "install"},
@@ -163,8 +176,14 @@ class FakeControl : public api::Control {
             if (j.name == name) return &j;
         return nullptr;
     }
+    const JailStatus* find(const std::string& name) const {
+        for (const auto& j : jails)
+            if (j.name == name) return &j;
+        return nullptr;
+    }
     void lifecycle(const char* op, const std::string& jail, api::Done done) {
         calls.push_back(std::string(op) + " " + jail);
+        if (!find(jail)) return done(unknown(jail));
         if (hold_lifecycle) {
             pending.emplace_back(jail, std::move(done));
             return;

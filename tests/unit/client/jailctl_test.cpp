@@ -29,19 +29,23 @@ namespace {
 
 class FakeDaemon {
   public:
-    FakeDaemon() {
+    explicit FakeDaemon(std::vector<std::string> extra_args = {}) {
         char tmpl[] = "/tmp/jailctl-test-XXXXXX";
         REQUIRE(::mkdtemp(tmpl) != nullptr);
         dir = tmpl;
         socket = dir + "/jaild.sock";
+        std::vector<std::string> args{JAILD_FAKE_DAEMON, socket, "--tick-ms", "50"};
+        args.insert(args.end(), extra_args.begin(), extra_args.end());
+        std::vector<char*> argv;  // made before fork: the child only execs
+        for (auto& a : args) argv.push_back(a.data());
+        argv.push_back(nullptr);
         pid_ = ::fork();
         REQUIRE(pid_ >= 0);
         if (pid_ == 0) {
             int null = ::open("/dev/null", O_WRONLY);
             ::dup2(null, 1);
             ::dup2(null, 2);
-            ::execl(JAILD_FAKE_DAEMON, JAILD_FAKE_DAEMON, socket.c_str(), "--tick-ms", "50",
-                    nullptr);
+            ::execv(JAILD_FAKE_DAEMON, argv.data());
             ::_exit(127);
         }
         for (int i = 0; i < 200 && ::access(socket.c_str(), F_OK) != 0; ++i)
@@ -115,6 +119,35 @@ TEST_CASE("jailctl: status, lifecycle and reload against the fake daemon") {
     CHECK(run_status(*conn, std::string("db"), js.output(true)) == 0);
     auto parsed = nlohmann::json::parse(js.out.str());
     CHECK(parsed["jails"][0]["state"] == "running");
+}
+
+TEST_CASE("jailctl: reload of an invalid file lists exactly the issues, other refusals say why") {
+    {
+        FakeDaemon d({"--reload-issue", "jails.www.address: 10.0.0.1 is outside the bridge"});
+        auto conn = Connection::open(d.socket);
+        REQUIRE(conn.ok());
+        Captured c;
+        CHECK(run_reload(*conn, c.output()) == 1);
+        CHECK(c.err.str() ==
+              "jailctl: reload: invalid configuration (1 issue); nothing was changed\n"
+              "  - jails.www.address: 10.0.0.1 is outside the bridge\n");
+        Captured j;
+        CHECK(run_reload(*conn, j.output(true)) == 1);
+        CHECK(nlohmann::json::parse(j.out.str()) ==
+              nlohmann::json{{"issues", {"jails.www.address: 10.0.0.1 is outside the bridge"}}});
+    }
+    {
+        FakeDaemon d({"--reload-error",
+                      "the bridge settings changed; that needs a restart of "
+                      "jaild: systemctl restart jaild. Nothing was changed."});
+        auto conn = Connection::open(d.socket);
+        REQUIRE(conn.ok());
+        Captured c;
+        CHECK(run_reload(*conn, c.output()) == 1);
+        CHECK(c.err.str() ==
+              "jailctl: reload: the bridge settings changed; that needs a restart "
+              "of jaild: systemctl restart jaild. Nothing was changed.\n");
+    }
 }
 
 TEST_CASE("jailctl: version and logs") {
