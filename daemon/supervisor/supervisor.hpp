@@ -63,7 +63,7 @@ public:
     api::Subscription subscribe_events(std::function<void(const nlohmann::json&)> sink) override;
     Result<api::JoinStarted> join(const std::string& jail, api::JoinRequest request,
                                   std::function<void(int)> on_exit) override;
-    // provision_control.cpp
+    // provisioning.cpp (the build itself: daemon/provision/provisioner.hpp)
     api::Subscription provision(const std::string& jail, bool force, bool if_configured,
                                 std::function<void(const nlohmann::json&)> on_progress,
                                 std::function<void(Result<nlohmann::json>)> done) override;

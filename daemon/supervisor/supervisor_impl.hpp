@@ -105,7 +105,7 @@ struct Jail {
     MainProcess main_process;
 };
 
-struct ProvisionWork;  // provision_control.cpp: the build in progress, root removals
+struct ProvisionWork;  // provisioning.cpp: the Provisioner and what it runs on
 
 struct Supervisor::Impl {
     Impl(asio::io_context& io, config::Config cfg, JailNetwork& net, SupervisorOptions opts);
