@@ -103,6 +103,7 @@ struct World {
         write_file(base + "/usr/lib/postgresql/15/bin/postgres", "");
         fs::create_directories(dir.str() + "/etc");
         fs::create_directories(dir.str() + "/jails");
+        fs::create_directories(dir.str() + "/state");
         config::JailConfig jail;
         jail.name = "www";
         jail.root = root + "/";  // a trailing slash is not part of ROOT.new's name
@@ -332,4 +333,69 @@ TEST_CASE("provision: jaild going away mid-step kills the step, and no callback 
     CHECK(update->dropped);
     w.settle();
     CHECK(!w.result);
+}
+
+namespace {
+
+// Jail www as a database (recipe postgresql) that accepts jail app on 5432; app has a root.
+void make_database_with_client(World& w) {
+    config::JailConfig app;
+    app.name = "app";
+    app.root = w.dir.str() + "/jails/app";
+    app.address = *parse_ipv4("10.213.0.5");
+    fs::create_directories(app.root);
+    w.host.cfg.jails.emplace("app", app);
+    w.host.cfg.jails.at("www").accept = {{"app", {5432}}};
+}
+
+std::string read_all(int fd) {
+    std::string text;
+    char buffer[4096];
+    ssize_t n;
+    while ((n = ::read(fd, buffer, sizeof buffer)) > 0) text.append(buffer, static_cast<size_t>(n));
+    return text;
+}
+
+}  // namespace
+
+TEST_CASE("provision: database roles through postgres --single, the SQL on its stdin; clients "
+          "get their password files") {
+    World w("postgresql", {"postgresql"});
+    make_database_with_client(w);
+    std::string sql;
+    auto play = w.runner.on_spawn;
+    w.runner.on_spawn = [&sql, play](Runner::Spawned& s, const sandbox::SpawnOptions& o) {
+        play(s, o);
+        if (o.argv.back() == "postgres") sql = read_all(o.stdin_fd);
+    };
+    w.provision();
+    for (int i = 0; i < 4; ++i) w.end_step();
+    CHECK(w.end_step() == w.in_root({"/usr/sbin/runuser", "-u", "postgres", "--",
+                                     "/usr/lib/postgresql/15/bin/postgres", "--single", "-D",
+                                     "/etc/postgresql/15/main", "postgres"}));
+    CHECK(sql.find("CREATE ROLE \"app\"") != std::string::npos);
+    CHECK(fs::exists(w.dir.str() + "/jails/app/etc/jaild/root.pgpass"));
+    CHECK(w.host.calls == std::vector<std::string>{"stop www"});
+}
+
+TEST_CASE("provision: an ERROR line of postgres --single fails the step even if it exits 0") {
+    World w("postgresql", {"postgresql"});
+    make_database_with_client(w);
+    auto play = w.runner.on_spawn;
+    w.runner.on_spawn = [play](Runner::Spawned& s, const sandbox::SpawnOptions& o) {
+        play(s, o);
+        if (o.argv.back() != "postgres") return;
+        std::string out = "ERROR:  role \"app\" already exists\n";
+        REQUIRE(::write(o.stdout_fd, out.data(), out.size()) > 0);
+    };
+    w.provision();
+    for (int i = 0; i < 5; ++i) w.end_step();
+    w.end_step();  // rm ROOT.new
+    REQUIRE(w.result);
+    REQUIRE(!w.result->ok());
+    CHECK(w.result->error().message.find("database roles failed (exited with status 0); its "
+                                         "last output:\n  ERROR:  role \"app\" already exists") !=
+          std::string::npos);
+    CHECK(w.host.calls.empty());
+    CHECK(!fs::exists(w.root + ".new"));
 }
