@@ -63,7 +63,9 @@ Build::Build(BuildTools tools, BuildTarget target, Provisioner::Progress on_prog
       done_(std::move(done)),
       on_over_(std::move(on_over)) {}
 
-void Build::start() { ensure_base(); }
+void Build::start() {
+    ensure_base();
+}
 
 void Build::cancel() {
     if (finished_ || swapping_ || cancelled_ || gone_) return;
@@ -85,8 +87,8 @@ Build::Next Build::later(void (Build::*step)()) {
 }
 
 long long Build::elapsed_ms() const {
-    return std::chrono::duration_cast<std::chrono::milliseconds>(
-               std::chrono::steady_clock::now() - started_)
+    return std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now() -
+                                                                 started_)
         .count();
 }
 
@@ -94,10 +96,8 @@ void Build::progress(const std::string& step, const std::string& detail) {
     step_ = step;
     detail_ = detail;
     if (on_progress_) {
-        on_progress_(json{{"jail", b_.jail},
-                          {"step", step},
-                          {"detail", detail},
-                          {"elapsed_ms", elapsed_ms()}});
+        on_progress_(json{
+            {"jail", b_.jail}, {"step", step}, {"detail", detail}, {"elapsed_ms", elapsed_ms()}});
     }
 }
 
@@ -239,8 +239,7 @@ void Build::install() {
     if (!jail || !jail->provision) return fail("the jail left the configuration");
     const auto& packages = jail->provision->packages;
     if (packages.empty()) return clean();
-    run("install",
-        in_root_argv(t_.options.firejail, b_.new_root, apt_install_command(packages)),
+    run("install", in_root_argv(t_.options.firejail, b_.new_root, apt_install_command(packages)),
         later(&Build::clean));
 }
 

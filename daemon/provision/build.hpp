@@ -43,7 +43,7 @@ struct BuildTools {
 };
 
 class Build : public std::enable_shared_from_this<Build> {
-public:
+  public:
     using Next = std::function<void()>;
     Build(BuildTools tools, BuildTarget target, Provisioner::Progress on_progress,
           Provisioner::Done done, std::function<void()> on_over);
@@ -58,7 +58,7 @@ public:
     // jaild is going away: the step dies with its Step, no callback runs from here on.
     void abandon();
 
-private:
+  private:
     // The steps (build.cpp)
     void ensure_base();
     void copy_base();
@@ -75,8 +75,8 @@ private:
     void keep_previous(nlohmann::json result);
 
     // Running a step, reporting, ending (build.cpp)
-    void run(const std::string& step, std::vector<std::string> argv, Next next,
-             int stdin_fd = -1, bool fail_on_error_lines = false);
+    void run(const std::string& step, std::vector<std::string> argv, Next next, int stdin_fd = -1,
+             bool fail_on_error_lines = false);
     void end_of_step(const Step::Outcome& outcome, const Next& next, bool fail_on_error_lines);
     void on_line(std::string_view line);
     void progress(const std::string& step, const std::string& detail);

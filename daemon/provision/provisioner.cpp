@@ -84,8 +84,8 @@ Provisioner::~Provisioner() {
     current_.reset();
 }
 
-Provisioner::Cancel Provisioner::provision(const std::string& name, bool force,
-                                           bool if_configured, Progress on_progress, Done done) {
+Provisioner::Cancel Provisioner::provision(const std::string& name, bool force, bool if_configured,
+                                           Progress on_progress, Done done) {
     const auto* jail = host_.jail(name);
     if (!jail) {
         done(make_error("no jail named '" + name + "'"));
@@ -112,9 +112,10 @@ Provisioner::Cancel Provisioner::provision(const std::string& name, bool force,
     const auto& p = *jail->provision;
     t.suite = p.suite.empty() ? host_codename() : p.suite;
     if (t.suite.empty()) {
-        done(make_error("cannot tell the host's Debian release (no VERSION_CODENAME in "
-                        "/etc/os-release); set provision.suite of jail '" +
-                        name + "'"));
+        done(
+            make_error("cannot tell the host's Debian release (no VERSION_CODENAME in "
+                       "/etc/os-release); set provision.suite of jail '" +
+                       name + "'"));
         return {};
     }
     t.root = strip_slashes(jail->root);
@@ -130,11 +131,11 @@ Provisioner::Cancel Provisioner::provision(const std::string& name, bool force,
     }
     log::jail_logger(name)->info("provisioning jail '{}' (suite {}, packages {})", name, t.suite,
                                  t.inputs["packages"].dump());
-    auto build = std::make_shared<Build>(
-        BuildTools{io_, runner_, host_, *removals_, options_}, std::move(t),
-        std::move(on_progress), std::move(done), [this, name] {
-            if (current_ && current_->jail() == name) current_.reset();
-        });
+    auto build =
+        std::make_shared<Build>(BuildTools{io_, runner_, host_, *removals_, options_}, std::move(t),
+                                std::move(on_progress), std::move(done), [this, name] {
+                                    if (current_ && current_->jail() == name) current_.reset();
+                                });
     current_ = build;
     build->start();
     std::weak_ptr<Build> weak = build;

@@ -25,7 +25,7 @@ namespace jaild::provision {
 
 // What a build needs from whoever runs the jails (the supervisor; a recording fake in tests).
 class JailHost {
-public:
+  public:
     virtual ~JailHost() = default;
     // The current configuration (other jails: database grants, password files).
     virtual const config::Config& config() const = 0;
@@ -42,8 +42,8 @@ public:
 
 struct ProvisionerOptions {
     std::string firejail = "/usr/bin/firejail";
-    std::string state_dir;  // records and database passwords ("" = /var/lib/jaild)
-    std::string cache_dir;  // debootstrapped bases ("" = STATE_DIR/cache)
+    std::string state_dir;          // records and database passwords ("" = /var/lib/jaild)
+    std::string cache_dir;          // debootstrapped bases ("" = STATE_DIR/cache)
     std::string host_etc = "/etc";  // the host's apt settings and sources carried into roots
 };
 
@@ -51,7 +51,7 @@ class Build;
 class Removals;
 
 class Provisioner {
-public:
+  public:
     using Progress = std::function<void(const nlohmann::json&)>;
     using Done = std::function<void(Result<nlohmann::json>)>;
     // Cancels the build unless it is done or swapping; empty when `done` already ran.
@@ -74,7 +74,7 @@ public:
     Cancel provision(const std::string& jail, bool force, bool if_configured, Progress on_progress,
                      Done done);
 
-private:
+  private:
     ProvisionerOptions options_;
     boost::asio::io_context& io_;
     sandbox::ProcessRunner& runner_;

@@ -25,9 +25,10 @@ void Removals::remove(const std::string& jail, const std::string& path,
     auto process = runner_.spawn(options, [this, id, path, then](int status) {
         bool ok = sandbox::exit_status(status) == 0;
         if (!ok)
-            spdlog::error("rm -rf {} {}; if it says \"Operation not permitted\", files there are "
-                          "immutable or append-only: chattr -R -i -a {} and remove it",
-                          path, sandbox::describe_exit(status), path);
+            spdlog::error(
+                "rm -rf {} {}; if it says \"Operation not permitted\", files there are "
+                "immutable or append-only: chattr -R -i -a {} and remove it",
+                path, sandbox::describe_exit(status), path);
         running_.erase(id);  // this handler's own process: allowed (process_runner.hpp)
         then(ok);
     });

@@ -13,7 +13,7 @@
 namespace jaild::provision {
 
 class Removals {
-public:
+  public:
     explicit Removals(sandbox::ProcessRunner& runner) : runner_(runner) {}
     Removals(const Removals&) = delete;
     Removals& operator=(const Removals&) = delete;
@@ -22,7 +22,7 @@ public:
     // jaild's to remove or rm failed (logged here, naming the fix). `jail` names the logger.
     void remove(const std::string& jail, const std::string& path, std::function<void(bool)> then);
 
-private:
+  private:
     sandbox::ProcessRunner& runner_;
     std::map<int, std::unique_ptr<sandbox::Process>> running_;  // by a serial number
     int next_ = 0;

@@ -21,7 +21,7 @@
 namespace jaild::provision {
 
 class Step {
-public:
+  public:
     struct Outcome {
         int wait_status = 0;
         std::deque<std::string> tail;  // the last lines it printed (at most kTailLines)
@@ -42,7 +42,7 @@ public:
 
     void kill_group(int sig);
 
-private:
+  private:
     Step(Lines each_line, Over over) : each_line_(std::move(each_line)), over_(std::move(over)) {}
     void line(std::string_view text);
     void one_end_done();

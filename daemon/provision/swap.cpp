@@ -55,10 +55,8 @@ void Build::after_stop(bool was_up, bool keeps_data) {
         log::jail_logger(b_.jail)->error("{}", r.error().message);
     log::jail_logger(b_.jail)->info("jail '{}': new root in place ({}s)", b_.jail,
                                     elapsed_ms() / 1000);
-    json result{{"jail", b_.jail},
-                {"status", "built"},
-                {"elapsed_ms", elapsed_ms()},
-                {"started", was_up}};
+    json result{
+        {"jail", b_.jail}, {"status", "built"}, {"elapsed_ms", elapsed_ms()}, {"started", was_up}};
     if (was_up) {
         std::string name = b_.jail;
         t_.host.start(name, [name](Result<void> r) {

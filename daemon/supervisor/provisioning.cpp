@@ -13,7 +13,7 @@ namespace jaild::supervisor {
 namespace {
 
 class SupervisedJails final : public provision::JailHost {
-public:
+  public:
     SupervisedJails(Supervisor& sup, Supervisor::Impl& impl) : sup_(sup), impl_(impl) {}
 
     const config::Config& config() const override { return impl_.config; }
@@ -42,7 +42,7 @@ public:
         }
     }
 
-private:
+  private:
     Supervisor& sup_;
     Supervisor::Impl& impl_;
 };
@@ -69,7 +69,8 @@ api::Subscription Supervisor::provision(const std::string& name, bool force, boo
         done(impl_->unknown_jail(name));
         return {};
     }
-    if (!impl_->provision_work) impl_->provision_work = std::make_shared<ProvisionWork>(*this, *impl_);
+    if (!impl_->provision_work)
+        impl_->provision_work = std::make_shared<ProvisionWork>(*this, *impl_);
     return api::Subscription(impl_->provision_work->provisioner.provision(
         name, force, if_configured, std::move(on_progress), std::move(done)));
 }

@@ -24,7 +24,7 @@ namespace fs = std::filesystem;
 namespace {
 
 class TempDir {
-public:
+  public:
     TempDir() {
         char pattern[] = "/tmp/jaild-provisioner-test-XXXXXX";
         REQUIRE(::mkdtemp(pattern) != nullptr);
@@ -38,7 +38,7 @@ public:
     TempDir& operator=(const TempDir&) = delete;
     std::string str() const { return path_.string(); }
 
-private:
+  private:
     fs::path path_;
 };
 
@@ -54,10 +54,10 @@ std::string read_file(const fs::path& p) {
 
 // Records the verbs; a stop is answered only when the test says so.
 class FakeJailHost final : public JailHost {
-public:
+  public:
     config::Config cfg;
     bool running = true;
-    std::vector<std::string> calls;       // "stop www", "start www"
+    std::vector<std::string> calls;          // "stop www", "start www"
     std::vector<std::string> root_at_start;  // ROOT's marker file when start was called
     std::string root;
     std::function<void(Result<void>)> pending_stop;
@@ -97,8 +97,9 @@ struct World {
         host.root = root;
         // A debootstrapped base in the cache (so no debootstrap step) with a postgres user.
         write_file(base + "/etc/debian_version", "12.0\n");
-        write_file(base + "/etc/passwd", "root:x:0:0::/root:/bin/sh\n"
-                                         "postgres:x:105:110::/var/lib/postgresql:/bin/sh\n");
+        write_file(base + "/etc/passwd",
+                   "root:x:0:0::/root:/bin/sh\n"
+                   "postgres:x:105:110::/var/lib/postgresql:/bin/sh\n");
         write_file(base + "/marker", "new");
         write_file(base + "/usr/lib/postgresql/15/bin/postgres", "");
         fs::create_directories(dir.str() + "/etc");
@@ -162,7 +163,8 @@ struct World {
     std::vector<std::string> steps() const {
         std::vector<std::string> out;
         for (const auto& p : progress)
-            if (p["detail"] == "" && (out.empty() || out.back() != p["step"])) out.push_back(p["step"]);
+            if (p["detail"] == "" && (out.empty() || out.back() != p["step"]))
+                out.push_back(p["step"]);
         return out;
     }
 };
@@ -358,8 +360,9 @@ std::string read_all(int fd) {
 
 }  // namespace
 
-TEST_CASE("provision: database roles through postgres --single, the SQL on its stdin; clients "
-          "get their password files") {
+TEST_CASE(
+    "provision: database roles through postgres --single, the SQL on its stdin; clients "
+    "get their password files") {
     World w("postgresql", {"postgresql"});
     make_database_with_client(w);
     std::string sql;
