@@ -1,7 +1,7 @@
 // ProcessRunner: the one way jaild starts a process and learns of its end (the jails'
 // firejail, health commands, joins, provisioning steps). The real runner clones and execs
 // a child of jaild and watches its pidfd on the event loop; a recording fake drives the
-// supervisor in unit tests (tests/support/fake_process_runner.hpp). A runner that starts
+// supervisor in unit tests (tests/unit/fakes/fake_process_runner.hpp). A runner that starts
 // each jail in a cgroup or systemd unit of its own takes SpawnOptions::jail for it.
 #pragma once
 

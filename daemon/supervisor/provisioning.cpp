@@ -1,13 +1,70 @@
-// Placeholder until provisioning moves to provision/ (the provision branch replaces this file).
+// The supervisor's side of provisioning: the jails as a provision::JailHost (stop, start,
+// meant to run, output into `jailctl logs`), and Supervisor::provision handing the request
+// to the Provisioner (daemon/provision/provisioner.hpp), which does the build and the swap.
+#include <chrono>
+
+#include "log/logging.hpp"
+#include "provision/provisioner.hpp"
 #include "supervisor/supervisor.hpp"
 
 namespace jaild::supervisor {
 
-api::Subscription Supervisor::provision(const std::string& jail, bool, bool,
-                                        std::function<void(const nlohmann::json&)>,
+class ProvisionHost final : public provision::JailHost {
+public:
+    explicit ProvisionHost(Supervisor& sup) : sup_(sup) {}
+
+    const config::Config& config() const override { return sup_.config_; }
+    const config::JailConfig* jail(const std::string& name) const override {
+        auto jail = sup_.find(name);
+        return jail ? &jail->config() : nullptr;
+    }
+    bool meant_to_run(const std::string& name) const override {
+        auto jail = sup_.find(name);
+        return jail && !jail->machine().held_down() && !sup_.held_down_.contains(name);
+    }
+    void stop(const std::string& name, std::function<void(Result<void>)> done) override {
+        sup_.stop(name, std::move(done));
+    }
+    void start(const std::string& name, std::function<void(Result<void>)> done) override {
+        sup_.start(name, std::move(done));
+    }
+    void output(const std::string& name, std::string_view line) override {
+        log::log_jail_output(name, "provision", line);
+        if (auto jail = sup_.find(name)) {
+            jail->logs().add(LogLine{name, "provision",
+                                     std::chrono::duration_cast<std::chrono::microseconds>(
+                                         std::chrono::system_clock::now().time_since_epoch())
+                                         .count(),
+                                     std::string(line)});
+        }
+    }
+
+private:
+    Supervisor& sup_;
+};
+
+// Destroyed with the Supervisor: the Provisioner first, which kills a running step and
+// removals.
+struct Supervisor::Provisioning {
+    explicit Provisioning(Supervisor& sup)
+        : host(sup),
+          provisioner(sup.io_, sup.services_.runner, host,
+                      provision::ProvisionerOptions{sup.options_.firejail, sup.options_.state_dir,
+                                                    sup.options_.cache_dir, "/etc"}) {}
+    ProvisionHost host;
+    provision::Provisioner provisioner;
+};
+
+api::Subscription Supervisor::provision(const std::string& name, bool force, bool if_configured,
+                                        std::function<void(const nlohmann::json&)> on_progress,
                                         std::function<void(Result<nlohmann::json>)> done) {
-    done(make_error("provisioning of jail '" + jail + "' is not available in this build"));
-    return {};
+    if (!find(name)) {
+        done(unknown_jail(name));
+        return {};
+    }
+    if (!provisioning_) provisioning_ = std::make_shared<Provisioning>(*this);
+    return api::Subscription(provisioning_->provisioner.provision(
+        name, force, if_configured, std::move(on_progress), std::move(done)));
 }
 
 }  // namespace jaild::supervisor

@@ -79,11 +79,15 @@ public:
     api::Subscription subscribe_events(std::function<void(const nlohmann::json&)> sink) override;
     Result<api::JoinStarted> join(const std::string& jail, api::JoinRequest request,
                                   std::function<void(int)> on_exit) override;  // join.cpp
+    // provisioning.cpp (the build itself: daemon/provision/provisioner.hpp)
     api::Subscription provision(const std::string& jail, bool force, bool if_configured,
                                 std::function<void(const nlohmann::json&)> on_progress,
                                 std::function<void(Result<nlohmann::json>)> done) override;
 
 private:
+    friend class ProvisionHost;  // provisioning.cpp: the jails as provisioning sees them
+    struct Provisioning;
+
     std::shared_ptr<Jail> find(const std::string& name) const;
     Error unknown_jail(const std::string& name) const;
     std::shared_ptr<Jail> add_jail(const config::JailConfig& config);
@@ -110,6 +114,7 @@ private:
     bool stopping_all_ = false;
     bool scheduling_paused_ = false;  // while a reload applies its changes
     std::unique_ptr<log::JournalReader> journal_reader_;  // `logs` under journald, off the loop
+    std::shared_ptr<Provisioning> provisioning_;  // made at the first `provision`
 };
 
 }  // namespace jaild::supervisor

@@ -20,6 +20,13 @@ using namespace jaild;
 
 namespace {
 
+// SpawnOptions with only argv set (the other fields' defaults: /dev/null, no session...).
+sandbox::SpawnOptions argv_only(std::vector<std::string> argv) {
+    sandbox::SpawnOptions options;
+    options.argv = std::move(argv);
+    return options;
+}
+
 std::vector<std::string> split_all(const std::vector<std::string>& chunks, std::size_t max) {
     log::LineSplitter splitter(max);
     std::vector<std::string> lines;
@@ -143,12 +150,12 @@ TEST_CASE("preflight names the file and the fix when chroot is off") {
 }
 
 TEST_CASE("ChildProcess reports exec failure apart from exit, and reaps") {
-    auto missing = sandbox::ChildProcess::spawn({{"/nonexistent/program"}, {}});
+    auto missing = sandbox::ChildProcess::spawn(argv_only({"/nonexistent/program"}));
     REQUIRE_FALSE(missing.ok());
     CHECK(missing.error().message.find("/nonexistent/program") != std::string::npos);
     CHECK(missing.error().message.find("No such file") != std::string::npos);
 
-    auto child = sandbox::ChildProcess::spawn({{"/bin/sh", "-c", "exit 7"}, {}});
+    auto child = sandbox::ChildProcess::spawn(argv_only({"/bin/sh", "-c", "exit 7"}));
     REQUIRE(child.ok());
     std::optional<int> status;
     for (int i = 0; i < 500 && !status; ++i) {
@@ -170,7 +177,7 @@ TEST_CASE("describe_exit names signals") {
 TEST_CASE("a forgotten ChildProcess is killed and reaped") {
     int pid = 0;
     {
-        auto child = sandbox::ChildProcess::spawn({{"/bin/sleep", "60"}, {}});
+        auto child = sandbox::ChildProcess::spawn(argv_only({"/bin/sleep", "60"}));
         REQUIRE(child.ok());
         pid = child->pid();
     }
@@ -181,7 +188,7 @@ TEST_CASE("a forgotten ChildProcess is killed and reaped") {
 
 TEST_CASE("reap_exited collects a child as soon as its pidfd is readable") {
     for (int i = 0; i < 20; ++i) {
-        auto child = sandbox::ChildProcess::spawn({{"/bin/sh", "-c", "exit 3"}, {}});
+        auto child = sandbox::ChildProcess::spawn(argv_only({"/bin/sh", "-c", "exit 3"}));
         REQUIRE(child.ok());
         pollfd p{child->pidfd(), POLLIN, 0};
         REQUIRE(poll(&p, 1, 5000) == 1);

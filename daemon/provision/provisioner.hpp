@@ -1,0 +1,86 @@
+// Provisioner: builds a jail's root from its "provision" section without blocking the loop.
+// Every slow step (debootstrap, cp, apt-get, postgres --single, rm -rf) is a process started
+// through a sandbox::ProcessRunner, in its own session, its output read line by line and
+// turned into progress events. The root is built in ROOT.new and swapped in only when
+// complete (swap.cpp); a failure or a cancel removes ROOT.new and leaves ROOT alone.
+//
+// It talks to whoever runs the jails through JailHost: a handful of verbs (stop this jail,
+// start it, is it meant to run, its output), never the supervisor's internals.
+// Single-threaded: everything runs on the io_context given to the constructor.
+#pragma once
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+#include <boost/asio/io_context.hpp>
+#include <nlohmann/json.hpp>
+
+#include "config/config.hpp"
+#include "jaild/result.hpp"
+#include "sandbox/process_runner.hpp"
+
+namespace jaild::provision {
+
+// What a build needs from whoever runs the jails (the supervisor; a recording fake in tests).
+class JailHost {
+  public:
+    virtual ~JailHost() = default;
+    // The current configuration (other jails: database grants, password files).
+    virtual const config::Config& config() const = 0;
+    // The jail's configuration as it runs now; nullptr if there is no such jail (any more).
+    virtual const config::JailConfig* jail(const std::string& name) const = 0;
+    // Not held down (jailctl stop) nor shut down: it is started again after a swap.
+    virtual bool meant_to_run(const std::string& jail) const = 0;
+    // `done` runs on the loop once the jail is down (or up), or with the reason it is not.
+    virtual void stop(const std::string& jail, std::function<void(Result<void>)> done) = 0;
+    virtual void start(const std::string& jail, std::function<void(Result<void>)> done) = 0;
+    // A line a provisioning step printed: into the jail's log (stream "provision").
+    virtual void output(const std::string& jail, std::string_view line) = 0;
+};
+
+struct ProvisionerOptions {
+    std::string firejail = "/usr/bin/firejail";
+    std::string state_dir;          // records and database passwords ("" = /var/lib/jaild)
+    std::string cache_dir;          // debootstrapped bases ("" = STATE_DIR/cache)
+    std::string host_etc = "/etc";  // the host's apt settings and sources carried into roots
+};
+
+class Build;
+class Removals;
+
+class Provisioner {
+  public:
+    using Progress = std::function<void(const nlohmann::json&)>;
+    using Done = std::function<void(Result<nlohmann::json>)>;
+    // Cancels the build unless it is done or swapping; empty when `done` already ran.
+    using Cancel = std::function<void()>;
+
+    // `runner` and `host` must outlive the Provisioner.
+    Provisioner(boost::asio::io_context& io, sandbox::ProcessRunner& runner, JailHost& host,
+                ProvisionerOptions options);
+    // Kills the running step (its whole process group) and any removal; ROOT.new is left
+    // for the next build to remove. Callbacks of a build in progress never run after this.
+    ~Provisioner();
+    Provisioner(const Provisioner&) = delete;
+    Provisioner& operator=(const Provisioner&) = delete;
+
+    // Builds and swaps in the root of `jail` (one build at a time; a second one is refused).
+    // on_progress gets {"jail","step","detail","elapsed_ms"}; done gets {"jail","status":
+    // "built"|"up to date"|"changed"|"skipped",...} or an error with the tool's last lines.
+    // if_configured: a jail without a "provision" section is "skipped", not an error.
+    // An unknown jail is the caller's to report (it knows the configured names).
+    Cancel provision(const std::string& jail, bool force, bool if_configured, Progress on_progress,
+                     Done done);
+
+  private:
+    ProvisionerOptions options_;
+    boost::asio::io_context& io_;
+    sandbox::ProcessRunner& runner_;
+    JailHost& host_;
+    std::unique_ptr<Removals> removals_;
+    std::shared_ptr<Build> current_;  // at most one at a time
+};
+
+}  // namespace jaild::provision

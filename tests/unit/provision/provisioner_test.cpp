@@ -1,0 +1,404 @@
+// The Provisioner with a recording process runner and a recording jail host: which steps
+// run with which argv, the order of the swap (stop, renames, start, removal), failures and
+// cancels. No process is started; files are real (temporary directories) since the build
+// renames and marks them. Needs root like root_files_test (trusted.* attributes, chown).
+#include <catch2/catch.hpp>
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <optional>
+
+#include "fakes/fake_process_runner.hpp"
+#include "provision/plan.hpp"
+#include "provision/provisioner.hpp"
+
+using namespace jaild;
+using namespace jaild::provision;
+using json = nlohmann::json;
+using Runner = jaild::testing::FakeProcessRunner;
+namespace fs = std::filesystem;
+
+namespace {
+
+class TempDir {
+  public:
+    TempDir() {
+        char pattern[] = "/tmp/jaild-provisioner-test-XXXXXX";
+        REQUIRE(::mkdtemp(pattern) != nullptr);
+        path_ = pattern;
+    }
+    ~TempDir() {
+        std::error_code ignored;
+        fs::remove_all(path_, ignored);
+    }
+    TempDir(const TempDir&) = delete;
+    TempDir& operator=(const TempDir&) = delete;
+    std::string str() const { return path_.string(); }
+
+  private:
+    fs::path path_;
+};
+
+void write_file(const fs::path& p, const std::string& text) {
+    fs::create_directories(p.parent_path());
+    std::ofstream(p) << text;
+}
+
+std::string read_file(const fs::path& p) {
+    std::ifstream in(p);
+    return std::string(std::istreambuf_iterator<char>(in), {});
+}
+
+// Records the verbs; a stop is answered only when the test says so.
+class FakeJailHost final : public JailHost {
+  public:
+    config::Config cfg;
+    bool running = true;
+    std::vector<std::string> calls;          // "stop www", "start www"
+    std::vector<std::string> root_at_start;  // ROOT's marker file when start was called
+    std::string root;
+    std::function<void(Result<void>)> pending_stop;
+    std::vector<std::string> lines;
+
+    const config::Config& config() const override { return cfg; }
+    const config::JailConfig* jail(const std::string& name) const override {
+        auto it = cfg.jails.find(name);
+        return it == cfg.jails.end() ? nullptr : &it->second;
+    }
+    bool meant_to_run(const std::string&) const override { return running; }
+    void stop(const std::string& jail, std::function<void(Result<void>)> done) override {
+        calls.push_back("stop " + jail);
+        pending_stop = std::move(done);
+    }
+    void start(const std::string& jail, std::function<void(Result<void>)> done) override {
+        calls.push_back("start " + jail);
+        root_at_start.push_back(read_file(fs::path(root) / "marker"));
+        done({});
+    }
+    void output(const std::string&, std::string_view line) override { lines.emplace_back(line); }
+};
+
+struct World {
+    TempDir dir;
+    boost::asio::io_context io;
+    Runner runner;
+    FakeJailHost host;
+    std::unique_ptr<Provisioner> provisioner;
+    std::vector<json> progress;
+    std::optional<Result<json>> result;
+    std::string root, base, firejail = "/usr/bin/firejail";
+
+    explicit World(const std::string& recipe, std::vector<std::string> packages = {"apache2"}) {
+        root = dir.str() + "/jails/www";
+        base = dir.str() + "/cache/base-bookworm";
+        host.root = root;
+        // A debootstrapped base in the cache (so no debootstrap step) with a postgres user.
+        write_file(base + "/etc/debian_version", "12.0\n");
+        write_file(base + "/etc/passwd",
+                   "root:x:0:0::/root:/bin/sh\n"
+                   "postgres:x:105:110::/var/lib/postgresql:/bin/sh\n");
+        write_file(base + "/marker", "new");
+        write_file(base + "/usr/lib/postgresql/15/bin/postgres", "");
+        fs::create_directories(dir.str() + "/etc");
+        fs::create_directories(dir.str() + "/jails");
+        fs::create_directories(dir.str() + "/state");
+        config::JailConfig jail;
+        jail.name = "www";
+        jail.root = root + "/";  // a trailing slash is not part of ROOT.new's name
+        jail.address = *parse_ipv4("10.213.0.2");
+        jail.provision = config::ProvisionConfig{"bookworm", std::move(packages), recipe};
+        host.cfg.bridge.address = *parse_ipv4_cidr("10.213.0.1/24");
+        host.cfg.jails = {{"www", jail}};
+        // Play what cp and rm do, so that the next step finds their files.
+        runner.on_spawn = [](Runner::Spawned& s, const sandbox::SpawnOptions& o) {
+            if (o.argv[0] == "/bin/cp")
+                fs::copy(o.argv[5], o.argv[6],
+                         fs::copy_options::recursive | fs::copy_options::overwrite_existing);
+            if (o.argv[0] == "/bin/rm") fs::remove_all(o.argv.back());
+            (void)s;
+        };
+        provisioner = std::make_unique<Provisioner>(
+            io, runner, host,
+            ProvisionerOptions{firejail, dir.str() + "/state", dir.str() + "/cache",
+                               dir.str() + "/etc"});
+    }
+
+    void with_old_root() {
+        write_file(root + "/marker", "old");
+        write_file(root + "/var/lib/postgresql/data", "rows");
+    }
+
+    Provisioner::Cancel provision(bool force = true) {
+        return provisioner->provision(
+            "www", force, false, [this](const json& j) { progress.push_back(j); },
+            [this](Result<json> r) { result = std::move(r); });
+    }
+
+    // Lets the loop read what is ready (the end of a step's output); bounded.
+    void settle() {
+        for (int i = 0; i < 20; ++i) {
+            io.restart();
+            if (io.poll() == 0) break;
+        }
+    }
+    std::shared_ptr<Runner::Spawned> newest() {
+        auto r = runner.running();
+        REQUIRE(!r.empty());
+        return r.back();
+    }
+    // The newest running process ends with `status`; returns its argv.
+    std::vector<std::string> end_step(int status = Runner::exited(0)) {
+        settle();
+        auto s = newest();
+        runner.exit(s, status);
+        settle();
+        return s->argv;
+    }
+    std::vector<std::string> in_root(std::vector<std::string> command) const {
+        return in_root_argv(firejail, root + ".new", std::move(command));
+    }
+    std::vector<std::string> steps() const {
+        std::vector<std::string> out;
+        for (const auto& p : progress)
+            if (p["detail"] == "" && (out.empty() || out.back() != p["step"]))
+                out.push_back(p["step"]);
+        return out;
+    }
+};
+
+}  // namespace
+
+TEST_CASE("provision: the steps run in order with their argv, then the swap") {
+    World w("");
+    w.provision();
+    CHECK(w.end_step() == std::vector<std::string>{"/bin/cp", "-a", "--reflink=auto", "-T", "--",
+                                                   w.base, w.root + ".new"});
+    CHECK(w.end_step() == w.in_root({"/usr/bin/apt-get", "update"}));
+    CHECK(w.end_step() == w.in_root(apt_install_command({"apache2"})));
+    CHECK(w.end_step() == w.in_root({"/usr/bin/apt-get", "clean"}));
+    CHECK(w.runner.running().empty());
+    CHECK(w.host.calls == std::vector<std::string>{"stop www"});
+    REQUIRE(w.host.pending_stop);
+    w.host.pending_stop({});
+    w.settle();
+    CHECK(w.host.calls == std::vector<std::string>{"stop www", "start www"});
+    CHECK(w.steps() == std::vector<std::string>{"clean", "copy", "prepare", "apt-get update",
+                                                "install", "apt-get clean", "recipe", "swap"});
+    REQUIRE(w.result);
+    REQUIRE(w.result->ok());
+    CHECK((**w.result)["status"] == "built");
+    CHECK((**w.result)["started"] == true);
+    CHECK(read_file(w.root + "/marker") == "new");
+    CHECK(!fs::exists(w.root + ".new"));
+    CHECK(w.runner.spawned().size() == 4);  // no old root: nothing to remove
+    for (const auto& s : w.runner.spawned()) CHECK(s->new_session);
+}
+
+TEST_CASE("provision: the swap waits for the stop, then renames, starts, removes ROOT.old") {
+    World w("");
+    w.with_old_root();
+    w.provision();
+    for (int i = 0; i < 4; ++i) w.end_step();
+    // Stopping: nothing renamed yet.
+    CHECK(w.host.calls == std::vector<std::string>{"stop www"});
+    CHECK(read_file(w.root + "/marker") == "old");
+    CHECK(read_file(w.root + ".new/marker") == "new");
+    CHECK(!fs::exists(w.root + ".old"));
+    CHECK(!w.result);
+    w.host.pending_stop({});
+    // Started on the new root; the old one removed in the background, after the start.
+    CHECK(w.host.root_at_start == std::vector<std::string>{"new"});
+    auto rm = w.runner.last_with("/bin/rm");
+    REQUIRE(rm);
+    CHECK(rm->argv ==
+          std::vector<std::string>{"/bin/rm", "-rf", "--one-file-system", "--", w.root + ".old"});
+    REQUIRE(w.result);
+    REQUIRE(w.result->ok());
+    CHECK((**w.result)["status"] == "built");
+    CHECK(!(**w.result).contains("previous_root"));
+    w.end_step();  // rm ends
+    CHECK(!fs::exists(w.root + ".old"));
+    CHECK(read_file(w.root + "/marker") == "new");
+}
+
+TEST_CASE("provision: a jail that was not meant to run is not started after the swap") {
+    World w("");
+    w.host.running = false;
+    w.provision();
+    for (int i = 0; i < 4; ++i) w.end_step();
+    REQUIRE(w.host.pending_stop);
+    w.host.pending_stop({});
+    CHECK(w.host.calls == std::vector<std::string>{"stop www"});
+    REQUIRE(w.result);
+    REQUIRE(w.result->ok());
+    CHECK((**w.result)["started"] == false);
+}
+
+TEST_CASE("provision: a postgresql root keeps the replaced root, with its data, as ROOT.previous") {
+    World w("postgresql", {"postgresql"});
+    w.with_old_root();
+    w.provision();
+    for (int i = 0; i < 4; ++i) w.end_step();
+    if (w.result && !w.result->ok()) FAIL(w.result->error().message);
+    REQUIRE(w.host.pending_stop);
+    w.host.pending_stop({});
+    w.settle();
+    REQUIRE(w.result);
+    REQUIRE(w.result->ok());
+    CHECK((**w.result)["previous_root"] == w.root + ".previous");
+    CHECK(read_file(w.root + ".previous/var/lib/postgresql/data") == "rows");
+    CHECK(read_file(w.root + "/marker") == "new");
+    CHECK(!fs::exists(w.root + ".old"));
+    CHECK(!w.runner.last_with("/bin/rm"));
+    // The recipe's files are in the new root.
+    CHECK(fs::exists(w.root + "/etc/postgresql/15/main"));
+}
+
+TEST_CASE("provision: a failing step leaves ROOT untouched and removes ROOT.new") {
+    World w("");
+    w.with_old_root();
+    auto play = w.runner.on_spawn;
+    w.runner.on_spawn = [play](Runner::Spawned& s, const sandbox::SpawnOptions& o) {
+        play(s, o);
+        if (o.argv.back() != "update") return;
+        std::string out = "Reading package lists...\nE: The repository is not signed.\n";
+        REQUIRE(::write(o.stdout_fd, out.data(), out.size()) > 0);
+    };
+    w.provision();
+    w.end_step();  // cp
+    CHECK(w.end_step(Runner::exited(100)) == w.in_root({"/usr/bin/apt-get", "update"}));
+    auto rm = w.runner.last_with("/bin/rm");
+    REQUIRE(rm);
+    CHECK(rm->argv.back() == w.root + ".new");
+    CHECK(!w.result);  // not before ROOT.new is gone
+    w.end_step();
+    REQUIRE(w.result);
+    REQUIRE(!w.result->ok());
+    CHECK(w.result->error().message ==
+          "provisioning of jail 'www' failed: apt-get update failed (exited with status 100); "
+          "its last output:\n  Reading package lists...\n  E: The repository is not signed.; "
+          "the previous root is unchanged");
+    CHECK(w.host.lines.size() == 2);
+    CHECK(w.host.calls.empty());
+    CHECK(read_file(w.root + "/marker") == "old");
+    CHECK(!fs::exists(w.root + ".new"));
+}
+
+TEST_CASE("provision: cancel kills the step's whole process group; the build fails as cancelled") {
+    World w("");
+    auto cancel = w.provision();
+    w.end_step();  // cp
+    auto update = w.newest();
+    REQUIRE(cancel);
+    cancel();
+    CHECK(update->group_signals == std::vector<int>{SIGKILL});
+    w.runner.exit(update, Runner::killed(SIGKILL));
+    w.settle();
+    w.end_step();  // rm ROOT.new
+    REQUIRE(w.result);
+    REQUIRE(!w.result->ok());
+    CHECK(w.result->error().message == "provisioning of jail 'www' failed: cancelled");
+    CHECK(!fs::exists(w.root + ".new"));
+    CHECK(w.host.calls.empty());
+}
+
+TEST_CASE("provision: one build at a time; the next is accepted once it is done") {
+    World w("");
+    w.provision();
+    std::optional<Result<json>> second;
+    w.provisioner->provision("www", true, false, nullptr,
+                             [&](Result<json> r) { second = std::move(r); });
+    REQUIRE(second);
+    REQUIRE(!second->ok());
+    CHECK(second->error().message ==
+          "jail 'www' is being provisioned; one build runs at a time, try again when it is done");
+    CHECK(w.runner.spawned().size() == 1);
+    for (int i = 0; i < 4; ++i) w.end_step();
+    w.host.pending_stop({});
+    REQUIRE(w.result);
+    w.result.reset();
+    w.provision(false);  // the record says up to date
+    REQUIRE(w.result);
+    REQUIRE(w.result->ok());
+    CHECK((**w.result)["status"] == "up to date");
+}
+
+TEST_CASE("provision: jaild going away mid-step kills the step, and no callback runs") {
+    World w("");
+    w.provision();
+    w.end_step();  // cp
+    auto update = w.newest();
+    w.provisioner.reset();
+    CHECK(update->dropped);
+    w.settle();
+    CHECK(!w.result);
+}
+
+namespace {
+
+// Jail www as a database (recipe postgresql) that accepts jail app on 5432; app has a root.
+void make_database_with_client(World& w) {
+    config::JailConfig app;
+    app.name = "app";
+    app.root = w.dir.str() + "/jails/app";
+    app.address = *parse_ipv4("10.213.0.5");
+    fs::create_directories(app.root);
+    w.host.cfg.jails.emplace("app", app);
+    w.host.cfg.jails.at("www").accept = {{"app", {5432}}};
+}
+
+std::string read_all(int fd) {
+    std::string text;
+    char buffer[4096];
+    ssize_t n;
+    while ((n = ::read(fd, buffer, sizeof buffer)) > 0) text.append(buffer, static_cast<size_t>(n));
+    return text;
+}
+
+}  // namespace
+
+TEST_CASE(
+    "provision: database roles through postgres --single, the SQL on its stdin; clients "
+    "get their password files") {
+    World w("postgresql", {"postgresql"});
+    make_database_with_client(w);
+    std::string sql;
+    auto play = w.runner.on_spawn;
+    w.runner.on_spawn = [&sql, play](Runner::Spawned& s, const sandbox::SpawnOptions& o) {
+        play(s, o);
+        if (o.argv.back() == "postgres") sql = read_all(o.stdin_fd);
+    };
+    w.provision();
+    for (int i = 0; i < 4; ++i) w.end_step();
+    CHECK(w.end_step() == w.in_root({"/usr/sbin/runuser", "-u", "postgres", "--",
+                                     "/usr/lib/postgresql/15/bin/postgres", "--single", "-D",
+                                     "/etc/postgresql/15/main", "postgres"}));
+    CHECK(sql.find("CREATE ROLE \"app\"") != std::string::npos);
+    CHECK(fs::exists(w.dir.str() + "/jails/app/etc/jaild/root.pgpass"));
+    CHECK(w.host.calls == std::vector<std::string>{"stop www"});
+}
+
+TEST_CASE("provision: an ERROR line of postgres --single fails the step even if it exits 0") {
+    World w("postgresql", {"postgresql"});
+    make_database_with_client(w);
+    auto play = w.runner.on_spawn;
+    w.runner.on_spawn = [play](Runner::Spawned& s, const sandbox::SpawnOptions& o) {
+        play(s, o);
+        if (o.argv.back() != "postgres") return;
+        std::string out = "ERROR:  role \"app\" already exists\n";
+        REQUIRE(::write(o.stdout_fd, out.data(), out.size()) > 0);
+    };
+    w.provision();
+    for (int i = 0; i < 5; ++i) w.end_step();
+    w.end_step();  // rm ROOT.new
+    REQUIRE(w.result);
+    REQUIRE(!w.result->ok());
+    CHECK(w.result->error().message.find("database roles failed (exited with status 0); its "
+                                         "last output:\n  ERROR:  role \"app\" already exists") !=
+          std::string::npos);
+    CHECK(w.host.calls.empty());
+    CHECK(!fs::exists(w.root + ".new"));
+}
