@@ -11,7 +11,7 @@ HOSTILE_ATTACK_S=$((SMOKE ? 3 : 10))
 clients_dir=$JAILD_SOURCE_DIR/tests/integration/client
 # A private /etc/group in the world's mount namespace (the host's is never touched) with
 # "jaild"; the member is a bare uid (no passwd entry needed).
-world_jaild_group 4243
+world_etc_entry /etc/group jaild:x:4243:
 chmod 0711 "$JAILD_TEST_DIR"
 member_dir=$JAILD_TEST_DIR/member
 mkdir -p -m 0777 "$member_dir"

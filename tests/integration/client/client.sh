@@ -9,7 +9,7 @@ WWW=${JAILD_TEST_ID}-www DB=${JAILD_TEST_ID}-db
 www_root=$(jail_root "$WWW" "client test")
 db_root=$(jail_root "$DB")
 # The test world gets a group "jaild" (gid 4242) by a private /etc/group; the host's is untouched.
-world_jaild_group 4242
+world_etc_entry /etc/group jaild:x:4242:
 chmod 0755 "$JAILD_TEST_DIR"
 write_config \
   "\"$WWW\": {\"root\": \"$www_root\", \"address\": \"10.213.0.2\", \"profile\": \"none\", \"publish\": [80],

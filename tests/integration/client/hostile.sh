@@ -14,7 +14,7 @@ here=$(dirname "$0")
 # The world's mount namespace is private: it gets its own /etc/group with "jaild" (gid 4243),
 # so the host's users and groups are never touched (not even when the test is killed).
 # setpriv and jaild (SO_PEERCRED, SO_PEERGROUPS) need no passwd entry for the uid.
-world_jaild_group 4243
+world_etc_entry /etc/group jaild:x:4243:
 chmod 0711 "$JAILD_TEST_DIR"
 drop=$JAILD_TEST_DIR/member
 mkdir -m 0777 "$drop"

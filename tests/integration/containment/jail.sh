@@ -34,9 +34,7 @@ defer kill $host_sleeper 2>/dev/null
 
 # A local user takes the jail's firejail name first (firejail is setuid; names are global).
 # firejail refuses system accounts such as nobody: a regular user, in a private /etc/passwd.
-grep -v '^jaildsquat:' /etc/passwd >"$JAILD_TEST_DIR/passwd" || true
-echo "jaildsquat:x:4321:4321::/tmp:/bin/sh" >>"$JAILD_TEST_DIR/passwd"
-mount --bind "$JAILD_TEST_DIR/passwd" /etc/passwd
+world_etc_entry /etc/passwd jaildsquat:x:4321:4321::/tmp:/bin/sh
 setpriv --reuid=4321 --regid=4321 --clear-groups \
   firejail --quiet --noprofile --name="$JAIL" sleep 100 >/dev/null 2>&1 &
 squatter=$!

@@ -148,22 +148,26 @@ stop_http_servers() {
 
 # ---- users and groups -----------------------------------------------------------------------
 
-# world_jaild_group GID: gives the world a private /etc/group (bind-mounted in its mount
-# namespace; the host's file is never touched) in which group "jaild" has GID, replacing the
-# host's group of that name if there is one.
-world_jaild_group() {
-  grep -v '^jaild:' /etc/group >"$JAILD_TEST_DIR/group" || true
-  echo "jaild:x:$1:" >>"$JAILD_TEST_DIR/group"
-  mount --bind "$JAILD_TEST_DIR/group" /etc/group
+# world_etc_entry FILE LINE: gives the world a private copy of FILE (/etc/group, /etc/passwd),
+# bind-mounted over it in the world's mount namespace (the host's file is never touched), in
+# which LINE is the entry of its name (the text before its first colon), replacing the host's
+# entry of that name if there is one. E.g. world_etc_entry /etc/group jaild:x:4242:
+world_etc_entry() {
+  local file=$1 line=$2 copy
+  copy=$(mktemp "$JAILD_TEST_DIR/etc-${file##*/}.XXXXXX")
+  grep -v "^${line%%:*}:" "$file" >"$copy" || true
+  printf '%s\n' "$line" >>"$copy"
+  chmod 0644 "$copy"
+  mount --bind "$copy" "$file"
 }
 
 # as_jaild_member UID CMD [ARGS...]: runs CMD as UID (no passwd entry needed) with group
-# nogroup, a member of group jaild (see world_jaild_group) and of no other group.
+# nogroup, a member of group jaild (see world_etc_entry) and of no other group.
 as_jaild_member() {
   local uid=$1 gid jaild_gid
   shift
   gid=$(getent group nogroup | cut -d: -f3)
   jaild_gid=$(getent group jaild | cut -d: -f3)
-  [[ -n $gid && -n $jaild_gid ]] || fail "as_jaild_member: no group nogroup or jaild (world_jaild_group first)"
+  [[ -n $gid && -n $jaild_gid ]] || fail "as_jaild_member: no group nogroup or jaild (world_etc_entry /etc/group jaild:x:GID: first)"
   setpriv --reuid="$uid" --regid="$gid" --groups="$jaild_gid" "$@"
 }
