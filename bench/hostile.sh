@@ -10,29 +10,23 @@ HOSTILE_IDLE_S=$((SMOKE ? 2 : 5))
 HOSTILE_ATTACK_S=$((SMOKE ? 3 : 10))
 clients_dir=$JAILD_SOURCE_DIR/tests/integration/client
 # A private /etc/group in the world's mount namespace (the host's is never touched) with
-# "jaild" if absent; the member is a bare uid (no passwd entry needed).
-cp /etc/group "$JAILD_TEST_DIR/group"
-getent group jaild >/dev/null || echo "jaild:x:4243:" >>"$JAILD_TEST_DIR/group"
-mount --bind "$JAILD_TEST_DIR/group" /etc/group
-bench_member_uid=64999
+# "jaild"; the member is a bare uid (no passwd entry needed).
+world_etc_entry /etc/group jaild:x:4243:
 chmod 0711 "$JAILD_TEST_DIR"
 member_dir=$JAILD_TEST_DIR/member
 mkdir -p -m 0777 "$member_dir"
 cp "$clients_dir/hostile.py" "$member_dir/"
 HOSTILE=$ID-hostile
-printf '{ %s, %s, "jails": { "%s": {"root": "%s", "address": "10.213.0.5", "profile": "none",
-  "command": ["/bin/sh", "-c", "while true; do echo tick; sleep 0.2; done"]} } }\n' \
-  "$BRIDGE_JSON" "$PUBLIC_JSON" "$HOSTILE" "$(root_for "$HOSTILE")" >"$CONFIG"
-start_jaild "$CONFIG"
-wait_until 20 test "$(status_of "$HOSTILE" state)" = running || fail "$HOSTILE not running"
+write_config "$(printf '"%s": {"root": "%s", "address": "10.213.0.5", "profile": "none",
+  "command": ["/bin/sh", "-c", "while true; do echo tick; sleep 0.2; done"]}' "$HOSTILE" "$(root_for "$HOSTILE")")"
+start_jaild "$JAILD_CONFIG"
+wait_until 20 status_is "$HOSTILE" state running || fail "$HOSTILE not running"
 probe_field() { sed -n "s/.*$1=\([0-9.]*\).*/\1/p" <<<"$2"; }
 for ((i = 0; i < HOSTILE_REPS; i++)); do
   idle=$(/usr/bin/python3 "$clients_dir/status_probe.py" "$SOCK" "$HOSTILE_IDLE_S")
   "$PROBE" repeat "$CLI_REPS" -- "$JAILD_TEST_BUILD_DIR/client/jailctl" --socket "$SOCK" status >>"$SAMPLES/hostile_idle_cli"
   rss0=$(jaild_rss_kib)
-  setpriv --reuid="$bench_member_uid" --regid="$(getent group nogroup | cut -d: -f3)" \
-    --groups="$(getent group jaild | cut -d: -f3)" \
-    /usr/bin/python3 "$member_dir/hostile.py" "$SOCK" $((HOSTILE_ATTACK_S + 6)) "$member_dir/report" "$HOSTILE" &
+  as_jaild_member 64999 /usr/bin/python3 "$member_dir/hostile.py" "$SOCK" $((HOSTILE_ATTACK_S + 6)) "$member_dir/report" "$HOSTILE" &
   attacker=$!
   sleep 3
   cpu0=$(jaild_cpu_ns)

@@ -14,7 +14,6 @@ source "$JAILD_SOURCE_DIR/tests/integration/harness/lib.sh"
 
 REPS=${RSS_PROBE_REPS:-3}
 LOADGEN=$JAILD_TEST_BUILD_DIR/bench/jaild_bench_loadgen
-CONFIG=$JAILD_TEST_DIR/jaild.json
 ID=$JAILD_TEST_ID
 make_busybox_root "$JAILD_TEST_DIR/roots/base" rss
 root_for() {
@@ -28,13 +27,12 @@ web_jail() {  # same as bench/world.sh
     "command": ["/bin/httpd", "-f", "-p", "%s:80", "-h", "/www"]}' \
     "$1" "$(root_for "$1")" "$2" "${3:+\"publish\": $3,}" "$RESTART_JSON" "$2"
 }
-printf '{ "bridge": {"name": "jd0", "address": "10.213.0.1/24"}, "public": {"addresses": ["%s"]}, "jails": { %s, %s } }\n' \
-  "$JAILD_PUBLIC_ADDR" "$(web_jail "$ID-web" 10.213.0.2 '[80]')" "$(web_jail "$ID-other" 10.213.0.3)" >"$CONFIG"
+write_config "$(web_jail "$ID-web" 10.213.0.2 '[80]')" "$(web_jail "$ID-other" 10.213.0.3)"
 accepting() { curl -s -o /dev/null -m 1 "http://$1/"; }
 kib() { awk -v k="$1:" '$1 == k { print $2 }' "$2"; }
 
 for ((rep = 1; rep <= REPS; rep++)); do
-  start_jaild "$CONFIG"
+  start_jaild "$JAILD_CONFIG"
   sysctl -qw net.ipv4.neigh.jd0.retrans_time_ms=10
   wait_until 20 accepting 10.213.0.2:80 || fail "jail $ID-web never served"
   wait_until 20 accepting 10.213.0.3:80 || fail "jail $ID-other never served"

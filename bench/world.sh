@@ -17,7 +17,6 @@ PROBE=$JAILD_TEST_BUILD_DIR/bench/jaild_bench_probe
 LOADGEN=$JAILD_TEST_BUILD_DIR/bench/jaild_bench_loadgen
 KAHTTPD=$JAILD_TEST_BUILD_DIR/bench/jaild_bench_httpd
 SOCK=$JAILD_TEST_DIR/jaild.sock
-CONFIG=$JAILD_TEST_DIR/jaild.json
 SAMPLES=$JAILD_TEST_DIR/samples
 mkdir -p "$SAMPLES"
 for tool in "$PROBE" "$LOADGEN" "$KAHTTPD"; do [[ -x $tool ]] || fail "$tool is missing: build the bench targets"; done
@@ -83,8 +82,6 @@ root_for() {  # root_for NAME: a busybox root of its own
   [[ -d $dir ]] || cp -a "$BASE_ROOT" "$dir"
   printf '%s' "$dir"
 }
-BRIDGE_JSON='"bridge": {"name": "jd0", "address": "10.213.0.1/24"}'
-PUBLIC_JSON="\"public\": {\"addresses\": [\"$JAILD_PUBLIC_ADDR\"]}"
 RESTART_JSON='"restart": {"policy": "always", "backoff_initial": "100ms", "reset_after": "300ms", "crash_loop_limit": 1000}'
 BACKOFF_MS=100
 web_jail() {  # web_jail NAME ADDRESS [PUBLISH_JSON]: one jail member of "jails"
@@ -92,16 +89,7 @@ web_jail() {  # web_jail NAME ADDRESS [PUBLISH_JSON]: one jail member of "jails"
     "command": ["/bin/httpd", "-f", "-p", "%s:80", "-h", "/www"]}' \
     "$1" "$(root_for "$1")" "$2" "${3:+\"publish\": $3,}" "$RESTART_JSON" "$2"
 }
-write_config() {
-  local jails
-  jails=$(IFS=,; printf '%s' "$*")
-  printf '{ %s, %s, "jails": { %s } }\n' "$BRIDGE_JSON" "$PUBLIC_JSON" "$jails" >"$CONFIG"
-}
-status_of() { jailctl --json status "$1" | jq -r ".jails[0].$2"; }
 accepting() { curl -s -o /dev/null -m 1 "http://$1/"; }
-jaild_rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$JAILD_PID/status"; }
-jaild_hwm_kib() { awk '/^VmHWM:/ { print $2 }' "/proc/$JAILD_PID/status"; }
-jaild_cpu_ns() { cut -d' ' -f1 "/proc/$JAILD_PID/schedstat"; }
 
 # BENCH_ONLY=8 (bench/run-all --only 8): figure 8 alone, e.g. while working on the API.
 if [[ ${BENCH_ONLY:-} == 8 ]]; then
@@ -185,7 +173,7 @@ row 1 "baseline: firejail --net=BR --ip=A (classic)" ms "$SAMPLES/classic" - - -
 WEB=$ID-web
 OTHER=$ID-other
 write_config "$(web_jail "$WEB" 10.213.0.2 '[80]')" "$(web_jail "$OTHER" 10.213.0.3)"
-start_jaild "$CONFIG"
+start_jaild "$JAILD_CONFIG"
 fast_arp jd0
 wait_until 20 accepting 10.213.0.2:80 || fail "jail $WEB never served"
 wait_until 20 accepting 10.213.0.3:80 || fail "jail $OTHER never served"
@@ -201,7 +189,7 @@ START=$(median_of "$SAMPLES/start")
 
 log "figure 2: kill -9 of the main process -> accepting again, $REPS runs"
 for ((i = 0; i < REPS; i++)); do
-  wait_until 10 test "$(status_of "$WEB" state)" = running || fail "$WEB not running"
+  wait_until 10 status_is "$WEB" state running || fail "$WEB not running"
   main=$(status_of "$WEB" main_pid)
   [[ $main =~ ^[0-9]+$ ]] || fail "no main pid for $WEB: $main"
   measure recovery "$PROBE" kill-accept "$main" 20 10.213.0.2:80
@@ -377,7 +365,7 @@ for ((j = 0; j < SCALE_JAILS; j++)); do
 done
 write_config "${jails[@]}"
 t0=$(date +%s%N)
-start_jaild "$CONFIG"
+start_jaild "$JAILD_CONFIG"
 for ((j = 0; j < SCALE_JAILS; j++)); do
   wait_until 120 accepting "10.213.0.$((10 + j)):80" || fail "jail ${names[j]} never served"
 done
@@ -420,12 +408,12 @@ stop_jaild
 log "figure 7: log flood of $FLOOD_LINES lines"
 FLOOD=$ID-flood
 flood_root=$(root_for "$FLOOD")
-printf '{ %s, %s, "jails": { "%s": {"root": "%s", "address": "10.213.0.4", "profile": "none",
+write_config "$(printf '"%s": {"root": "%s", "address": "10.213.0.4", "profile": "none",
   "restart": {"policy": "never"},
-  "command": ["/bin/sh", "-c", "while [ ! -e /go ]; do sleep 0.05; done; seq 1 %d; echo FLOOD-DONE; exec sleep 3600"]} } }\n' \
-  "$BRIDGE_JSON" "$PUBLIC_JSON" "$FLOOD" "$flood_root" "$FLOOD_LINES" >"$CONFIG"
-start_jaild "$CONFIG"
-wait_until 20 test "$(status_of "$FLOOD" state)" = running || fail "flood jail not running"
+  "command": ["/bin/sh", "-c", "while [ ! -e /go ]; do sleep 0.05; done; seq 1 %d; echo FLOOD-DONE; exec sleep 3600"]}' \
+  "$FLOOD" "$flood_root" "$FLOOD_LINES")"
+start_jaild "$JAILD_CONFIG"
+wait_until 20 status_is "$FLOOD" state running || fail "flood jail not running"
 for ((i = 0; i < API_REPS; i++)); do
   out=$("$LOADGEN" "$SOCK" 16 "$API_SECONDS")
   sample flood_idle_p99 "$(sed -n 's/.* p99_us=\([0-9.]*\).*/\1/p' <<<"$out")"

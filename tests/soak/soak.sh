@@ -9,7 +9,6 @@
 # Figures go to stderr and to $SOAK_REPORT (default $JAILD_TEST_DIR/soak-report.txt).
 set -euo pipefail
 source "$JAILD_SOURCE_DIR/tests/integration/harness/lib.sh"
-source "$JAILD_SOURCE_DIR/tests/integration/supervisor/common.sh"
 
 CYCLES=${SOAK_CYCLES:-1000}
 CONNECTIONS=${SOAK_CONNECTIONS:-10000}
@@ -25,17 +24,15 @@ write_config "\"$J\": {\"root\": \"$root\", \"address\": \"10.213.0.2\", \"profi
 
 serves() { [[ $(outside_http_get "http://$JAILD_PUBLIC_ADDR/" 2>/dev/null) == "soak survivor" ]]; }
 report() { log "$*"; printf '%s\n' "$*" >>"$REPORT"; }
-fds() { ls "/proc/$JAILD_PID/fd" | wc -l; }
-rss_kb() { awk '/^VmRSS:/ { print $2 }' "/proc/$JAILD_PID/status"; }
 children() { ps -o pid= --ppid "$JAILD_PID" | wc -l; }
 restarts() { status_of "$J" restarts; }
-figures() { echo "fds=$(fds) rss_kb=$(rss_kb) children=$(children)"; }
+figures() { echo "fds=$(jaild_fd_count) rss_kb=$(jaild_rss_kib) children=$(children)"; }
 
 touch "$root/www/serve"   # first: a healthy start to take the starting figures
-start_jaild "$CONFIG" --log-level warn
+start_jaild "$JAILD_CONFIG" --log-level warn
 wait_until 10 serves || fail "the jail does not serve at the start"
 jailctl status >/dev/null
-start_fds=$(fds) start_rss=$(rss_kb) start_children=$(children)
+start_fds=$(jaild_fd_count) start_rss=$(jaild_rss_kib) start_children=$(children)
 report "start:  $(figures)"
 
 log "--- $CYCLES crash/restart cycles"
@@ -55,9 +52,9 @@ perl "$JAILD_SOURCE_DIR/tests/soak/connect_drop.pl" "$JAILD_SOCKET" "$CONNECTION
 report "after connections: $(figures)"
 
 # Dropped connections close on the loop right away; give it a moment, bounded.
-settled() { (($(fds) == start_fds && $(children) == start_children)); }
+settled() { (($(jaild_fd_count) == start_fds && $(children) == start_children)); }
 wait_until 15 settled || true
-end_fds=$(fds) end_rss=$(rss_kb) end_children=$(children)
+end_fds=$(jaild_fd_count) end_rss=$(jaild_rss_kib) end_children=$(children)
 report "end:    fds=$end_fds rss_kb=$end_rss children=$end_children (start: fds=$start_fds rss_kb=$start_rss children=$start_children; rss delta $((end_rss - start_rss)) kB)"
 serves || fail "the jail does not serve at the end"
 jailctl status "$J" >/dev/null || fail "jaild does not answer at the end"

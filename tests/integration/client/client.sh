@@ -4,17 +4,12 @@
 # events, and authorization (root, a member of group jaild, anyone else).
 set -euo pipefail
 source "$JAILD_SOURCE_DIR/tests/integration/harness/lib.sh"
-source "$JAILD_SOURCE_DIR/tests/integration/supervisor/common.sh"
 
 WWW=${JAILD_TEST_ID}-www DB=${JAILD_TEST_ID}-db
 www_root=$(jail_root "$WWW" "client test")
 db_root=$(jail_root "$DB")
 # The test world gets a group "jaild" (gid 4242) by a private /etc/group; the host's is untouched.
-# (A host where the package was installed has a jaild group already: replaced, or jaild would
-# give the socket that group's gid and the member below would not be one.)
-grep -v '^jaild:' /etc/group >"$JAILD_TEST_DIR/group" || true
-echo "jaild:x:4242:" >>"$JAILD_TEST_DIR/group"
-mount --bind "$JAILD_TEST_DIR/group" /etc/group
+world_etc_entry /etc/group jaild:x:4242:
 chmod 0755 "$JAILD_TEST_DIR"
 write_config \
   "\"$WWW\": {\"root\": \"$www_root\", \"address\": \"10.213.0.2\", \"profile\": \"none\", \"publish\": [80],
@@ -23,7 +18,7 @@ write_config \
   "\"$DB\": {\"root\": \"$db_root\", \"address\": \"10.213.0.3\", \"profile\": \"none\",
      \"command\": [\"/bin/httpd\", \"-f\", \"-p\", \"10.213.0.3:5432\", \"-h\", \"/www\"]}"
 sandbox_is() { [[ $(firejail_sandbox_pid "$1") == "$2" ]]; }
-start_jaild "$CONFIG"
+start_jaild "$JAILD_CONFIG"
 wait_until 5 status_is "$WWW" state running
 wait_until 5 status_is "$DB" state running
 
@@ -57,7 +52,7 @@ jailctl shutdown "$DB"
 
 # shutdown survives a restart of jaild; start clears it.
 stop_jaild
-start_jaild "$CONFIG"
+start_jaild "$JAILD_CONFIG"
 wait_until 5 status_is "$WWW" state running
 sleep 0.5
 [[ $(status_of "$DB" state) == stopped ]] || fail "a shut-down jail came back after jaild restarted"
@@ -98,7 +93,7 @@ wait_until 10 status_is "$WWW" state running
 kill "$watcher"; wait "$watcher" 2>/dev/null || true
 
 # --- authorization -------------------------------------------------------------------------
-as_member() { setpriv --reuid=65534 --regid=65534 --groups=4242 "$@"; }
+as_member() { as_jaild_member 65534 "$@"; }
 as_stranger() { setpriv --reuid=65534 --regid=65534 --clear-groups "$@"; }
 ctl=$JAILD_TEST_BUILD_DIR/client/jailctl
 [[ $(stat -c '%a %G' "$JAILD_SOCKET") == "660 jaild" ]] || fail "socket is not 0660 root:jaild: $(stat -c '%a %U:%G' "$JAILD_SOCKET")"

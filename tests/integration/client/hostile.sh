@@ -8,27 +8,17 @@
 # descriptors and memory are back where they were.
 set -euo pipefail
 source "$JAILD_SOURCE_DIR/tests/integration/harness/lib.sh"
-source "$JAILD_SOURCE_DIR/tests/integration/supervisor/common.sh"
 here=$(dirname "$0")
 
 # ---- the member: uid 64999 in group jaild ----
 # The world's mount namespace is private: it gets its own /etc/group with "jaild" (gid 4243),
-# as client.sh does, so the host's users and groups are never touched (not even when the test
-# is killed). setpriv and jaild (SO_PEERCRED, SO_PEERGROUPS) need no passwd entry for the uid.
-member_uid=64999
-member_gid=$(getent group nogroup | cut -d: -f3)
-cp /etc/group "$JAILD_TEST_DIR/group"
-if getent group jaild >/dev/null; then
-  jaild_gid=$(getent group jaild | cut -d: -f3)
-else
-  jaild_gid=4243
-  echo "jaild:x:$jaild_gid:" >>"$JAILD_TEST_DIR/group"
-fi
-mount --bind "$JAILD_TEST_DIR/group" /etc/group
+# so the host's users and groups are never touched (not even when the test is killed).
+# setpriv and jaild (SO_PEERCRED, SO_PEERGROUPS) need no passwd entry for the uid.
+world_etc_entry /etc/group jaild:x:4243:
 chmod 0711 "$JAILD_TEST_DIR"
 drop=$JAILD_TEST_DIR/member
 mkdir -m 0777 "$drop"
-as_member() { setpriv --reuid="$member_uid" --regid="$member_gid" --groups="$jaild_gid" "$@"; }
+as_member() { as_jaild_member 64999 "$@"; }
 
 STEADY=${JAILD_TEST_ID}-steady
 RESTARTED=${JAILD_TEST_ID}-restarted
@@ -37,7 +27,7 @@ write_config \
   "\"$STEADY\": {\"root\": \"$(jail_root "$STEADY")\", \"address\": \"10.213.0.2\", \"profile\": \"none\", \"command\": {\"shell\": \"$tick\"}}" \
   "\"$RESTARTED\": {\"root\": \"$(jail_root "$RESTARTED")\", \"address\": \"10.213.0.3\", \"profile\": \"none\", \"command\": {\"shell\": \"$tick\"}}"
 ulimit -n 1024  # the limit the attacks of issue 14 were played against
-start_jaild "$CONFIG"
+start_jaild "$JAILD_CONFIG"
 wait_until 10 status_is "$STEADY" state running || fail "$STEADY not running"
 wait_until 10 status_is "$RESTARTED" state running || fail "$RESTARTED not running"
 SOCK=$JAILD_TEST_DIR/jaild.sock
@@ -46,14 +36,11 @@ SOCK=$JAILD_TEST_DIR/jaild.sock
 cp "$here/hostile.py" "$JAILD_TEST_BUILD_DIR/client/jailctl" "$drop/"
 as_member "$drop/jailctl" --socket "$SOCK" status >/dev/null || fail "the member cannot run jailctl status"
 
-fds() { ls "/proc/$JAILD_PID/fd" | wc -l; }
-rss() { awk '/^VmRSS/ { print $2 }' "/proc/$JAILD_PID/status"; }
 steady_pid=$(status_of "$STEADY" pid)
 steady_restarts=$(status_of "$STEADY" restarts)
 sleep 1
-fds_before=$(fds)
-rss_before=$(rss)
-cpu() { cut -d' ' -f1 "/proc/$JAILD_PID/schedstat"; }
+fds_before=$(jaild_fd_count)
+rss_before=$(jaild_rss_kib)
 # jailctl status, the whole process as root runs it: p50 and p99 of 40 runs.
 jailctl_probe() {
   local i t0
@@ -73,13 +60,13 @@ attacker=$!
 defer kill "$attacker"
 peak=$rss_before
 sleep 3  # the 100 connections are set up
-( for _ in $(seq 100); do rss >>"$JAILD_TEST_DIR/rss-samples"; fds >>"$JAILD_TEST_DIR/fd-samples"; sleep 0.15; done ) &
+( for _ in $(seq 100); do jaild_rss_kib >>"$JAILD_TEST_DIR/rss-samples"; jaild_fd_count >>"$JAILD_TEST_DIR/fd-samples"; sleep 0.15; done ) &
 sampler=$!
-cpu0=$(cpu)
+cpu0=$(jaild_cpu_ns)
 busy=$(/usr/bin/python3 "$here/status_probe.py" "$SOCK" 8)
 busy_cli=$(jailctl_probe)
-cpu_ms=$(( ($(cpu) - cpu0) / 1000000 ))
-log "under attack: socket [$busy] jailctl [$busy_cli]; jaild fds $(fds), jaild CPU ${cpu_ms} ms meanwhile"
+cpu_ms=$(( ($(jaild_cpu_ns) - cpu0) / 1000000 ))
+log "under attack: socket [$busy] jailctl [$busy_cli]; jaild fds $(jaild_fd_count), jaild CPU ${cpu_ms} ms meanwhile"
 jailctl restart "$RESTARTED" >/dev/null || fail "root's restart of $RESTARTED failed during the attack"
 wait "$attacker" || fail "the attacker failed (status $?)"
 wait "$sampler" || true
@@ -124,10 +111,10 @@ status_is "$STEADY" state running || fail "$STEADY is $(status_of "$STEADY" stat
 wait_until 10 status_is "$RESTARTED" state running || fail "$RESTARTED is $(status_of "$RESTARTED" state) after root's restart"
 
 # ---- after the member left ----
-back() { (( $(fds) <= fds_before + 2 )); }
-wait_until 20 back || fail "jaild holds $(fds) descriptors after the attack, $fds_before before"
-rss_after=$(rss)
-log "after: jaild fds $(fds) (before $fds_before), RSS $rss_after kB (before $rss_before)"
+back() { (( $(jaild_fd_count) <= fds_before + 2 )); }
+wait_until 20 back || fail "jaild holds $(jaild_fd_count) descriptors after the attack, $fds_before before"
+rss_after=$(jaild_rss_kib)
+log "after: jaild fds $(jaild_fd_count) (before $fds_before), RSS $rss_after kB (before $rss_before)"
 if [[ -z ${JAILD_TEST_SANITIZED:-} ]]; then
   ((rss_after - rss_before < 16384)) || fail "jaild kept $((rss_after - rss_before)) kB after the attack"
 fi

@@ -13,7 +13,6 @@ source "$JAILD_SOURCE_DIR/tests/integration/harness/lib.sh"
 attacker=$JAILD_TEST_BUILD_DIR/tests/integration/containment/jaild_attacker
 [[ -x $attacker ]] || fail "$attacker is not built"
 JAIL=${JAILD_TEST_ID}-www
-CONFIG=$JAILD_TEST_DIR/jaild.json
 profile=${JAILD_ATTACK_PROFILE:-default}
 
 # Like production: roots in a directory only root may enter, under directories others may.
@@ -35,9 +34,7 @@ defer kill $host_sleeper 2>/dev/null
 
 # A local user takes the jail's firejail name first (firejail is setuid; names are global).
 # firejail refuses system accounts such as nobody: a regular user, in a private /etc/passwd.
-grep -v '^jaildsquat:' /etc/passwd >"$JAILD_TEST_DIR/passwd" || true
-echo "jaildsquat:x:4321:4321::/tmp:/bin/sh" >>"$JAILD_TEST_DIR/passwd"
-mount --bind "$JAILD_TEST_DIR/passwd" /etc/passwd
+world_etc_entry /etc/passwd jaildsquat:x:4321:4321::/tmp:/bin/sh
 setpriv --reuid=4321 --regid=4321 --clear-groups \
   firejail --quiet --noprofile --name="$JAIL" sleep 100 >/dev/null 2>&1 &
 squatter=$!
@@ -46,16 +43,15 @@ defer kill -KILL $squatter 2>/dev/null
 wait_until 10 firejail_sandbox_pid "$JAIL" >/dev/null || fail "the squatter's sandbox did not start"
 rm -f /run/firejail/name/jaild-attack
 
-cat >"$CONFIG" <<JSON
-{ "bridge": {"name": "jd0", "address": "10.213.0.1/24"},
-  "public": {"addresses": ["$JAILD_PUBLIC_ADDR"]},
-  "jails": { "$JAIL": {
+write_config "$(cat <<JSON
+  "$JAIL": {
     "root": "$root", "address": "10.213.0.2", "profile": "$profile", "publish": [80],
     "command": {"shell": "/bin/attacker all $marker 2222 10.213.0.1 $host_sleeper fe80::1 >/www/report-main.txt 2>&1; exec httpd -f -p 10.213.0.2:80 -h /www"},
     "health": {"exec": ["/bin/attacker", "probe", "/www/report-health.txt", "$marker"],
-               "interval": "300ms", "timeout": "5s"} } } }
+               "interval": "300ms", "timeout": "5s"} }
 JSON
-start_jaild "$CONFIG"
+)"
+start_jaild "$JAILD_CONFIG"
 host6=$(ip -6 addr show dev jd0 scope link | sed -n "s/.*inet6 \(fe80::[^/]*\).*/\1/p" | head -n1)
 [[ -n $host6 ]] || host6=fe80::1
 wait_until 20 test -s "$root/www/report-health.txt" || fail "the health check never ran the planted binary"

@@ -18,7 +18,6 @@
 # bridge table deleted, its forward chain flushed, the bridge's nf_call_iptables reset) to show
 # that every attack check can fail: then every ATTACK line must say SUCCEEDED.
 source "$JAILD_SOURCE_DIR/tests/integration/harness/lib.sh"
-source "$JAILD_SOURCE_DIR/tests/integration/supervisor/common.sh"
 
 ATTACK_TOOL="$JAILD_TEST_BUILD_DIR/tests/integration/containment/jaild_net_attack"
 [[ -x $ATTACK_TOOL ]] || fail "$ATTACK_TOOL is missing: cmake --build <build dir> --target jaild_net_attack"
@@ -30,25 +29,6 @@ WWW_MAC=$(mac_of 2) EVIL_MAC=$(mac_of 4) BR_MAC=$(mac_of 1)
 SABOTAGE=${JAILD_NET_SABOTAGE:-0}
 
 # ---- the world around the host -------------------------------------------------------------
-SERVERS=()
-stop_servers() {
-  local p
-  for p in "${SERVERS[@]}"; do kill "$p" 2>/dev/null || true; done
-  for p in "${SERVERS[@]}"; do wait "$p" 2>/dev/null || true; done
-  SERVERS=()
-}
-# serve NETNS ADDR:PORT TEXT: busybox httpd answering GET / with TEXT (bounded in time).
-serve() {
-  local dir
-  dir=$(mktemp -d "$JAILD_TEST_DIR/srv.XXXXXX")
-  printf '%s\n' "$3" >"$dir/index.html"
-  if [[ $1 == host ]]; then
-    timeout 200 busybox httpd -f -p "$2" -h "$dir" &
-  else
-    ip netns exec "$1" timeout 200 busybox httpd -f -p "$2" -h "$dir" &
-  fi
-  SERVERS+=($!)
-}
 # side_net NAME WORLD_IF WORLD_CIDR NS_CIDR GATEWAY: a namespace NAME behind the world host.
 side_net() {
   ip netns add "$1"
@@ -61,7 +41,7 @@ side_net() {
   ip -n "$1" route add default via "$5"
 }
 remove_world() {
-  stop_servers
+  stop_http_servers
   ip link del lan0 2>/dev/null || true
   ip link del meta0 2>/dev/null || true
   ip netns del lan 2>/dev/null || true
@@ -71,13 +51,13 @@ remove_world() {
 defer remove_world
 side_net lan lan0 192.168.77.1/24 192.168.77.2/24 192.168.77.1
 side_net meta meta0 169.254.169.1/24 169.254.169.254/24 169.254.169.1
-serve lan 192.168.77.2:80 "lan says hi"
-serve meta 169.254.169.254:80 "metadata says hi"
-serve outside "$OUT:8080" "internet says hi"
+serve_http lan 192.168.77.2:80 "lan says hi"
+serve_http meta 169.254.169.254:80 "metadata says hi"
+serve_http outside "$OUT:8080" "internet says hi"
 # The host's own web pages: an admin page for the LAN, and one on the public address that
 # the host's own processes use (www publishes port 80 on $PUB only, for outside clients).
-serve host 192.168.77.1:80 "host admin page"
-serve host "$PUB:80" "host's own page"
+serve_http host 192.168.77.1:80 "host admin page"
+serve_http host "$PUB:80" "host's own page"
 # The outside "Internet" knows a route to the LAN through the host (a neighbour on the
 # public segment trying to use the host as a router).
 outside ip route add 192.168.77.0/24 via "$PUB"
@@ -102,7 +82,7 @@ write_config \
 log "--- without br_netfilter (its sysctl directory hidden) jaild refuses to start, with the fix"
 mount -t tmpfs -o size=4k,mode=0555 no-br-netfilter /proc/sys/net/bridge
 rc=0
-out=$(timeout 20 "$JAILD_TEST_BUILD_DIR/daemon/jaild" --config "$CONFIG" --socket "$JAILD_TEST_DIR/refused.sock" \
+out=$(timeout 20 "$JAILD_TEST_BUILD_DIR/daemon/jaild" --config "$JAILD_CONFIG" --socket "$JAILD_TEST_DIR/refused.sock" \
   --state-dir "$JAILD_TEST_DIR/refused-state" 2>&1) || rc=$?
 umount /proc/sys/net/bridge
 [[ $rc != 0 ]] || fail "jaild started without br_netfilter"
@@ -114,16 +94,12 @@ ip link show $BR >/dev/null 2>&1 && fail "the refused start created bridge $BR"
 nft list table inet jaild >/dev/null 2>&1 && fail "the refused start left table inet jaild"
 log "refused (status $rc): $(grep -o 'the kernel module br_netfilter.*' <<<"$out" | head -n 1)"
 
-start_jaild "$CONFIG"
+start_jaild "$JAILD_CONFIG"
 for jail in "$WWW" "$DB" "$EVIL" "$LANOK"; do
   wait_until 10 status_is "$jail" state running || fail "jail $jail is not running"
 done
 
-in_ns() {
-  local ns=$1; shift
-  if [[ $ns == host ]]; then "$@"; else ip netns exec "$ns" "$@"; fi
-}
-get() { in_ns "$1" curl -sS -m 2 ${3:+--interface "$3"} "$2" 2>&1; }  # NETNS|host URL [SOURCE]
+get() { http_get_in "$@" 2>&1; }  # NETNS|host URL [SOURCE]: the body or curl's error
 page_is() { [[ $(get "$1" "$2") == "$3" ]]; }  # NETNS URL TEXT
 must_get() {  # NETNS URL TEXT: a positive control
   local body
@@ -306,7 +282,7 @@ stop_jaild
 
 # ---- a host that was a router before jaild keeps routing -------------------------------------
 echo 1 >/proc/sys/net/ipv4/ip_forward
-start_jaild "$CONFIG"
+start_jaild "$JAILD_CONFIG"
 wait_until 10 status_is "$EVIL" state running || fail "jail $EVIL is not running"
 must_get outside "http://192.168.77.2/" "lan says hi"
 [[ $(grep -c 'ip_forward was already 1 before jaild started' "$JAILD_LOG") == 1 ]] ||

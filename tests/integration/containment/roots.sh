@@ -48,7 +48,7 @@ c_json=$(printf '"%s": {"root": "%s", "address": "10.213.0.4", "profile": "none"
   "command": ["/bin/httpd", "-f", "-p", "10.213.0.4:80", "-h", "/www"]}' "$C" "$JAILD_TEST_DIR/open/$C")
 write_config "$(web_jail "$A" 2 80 "" "$CRASH_LOOP_RESTART")" "$(web_jail "$B" 3 8080)" "$c_json" "$d_json"
 [[ $(stat -c %a "$ROOTS") == 700 ]] || fail "the harness made $ROOTS with mode $(stat -c %a "$ROOTS"), not 0700"
-start_jaild "$CONFIG"
+start_jaild "$JAILD_CONFIG"
 wait_until 10 serves "$A" 80 || fail "jail a does not serve"
 wait_until 10 serves "$B" 8080 || fail "jail b does not serve"
 wait_until 10 serves "$D" 8081 || fail "jail d does not serve"
@@ -113,11 +113,11 @@ fi
 stop_jaild
 # What a restart (boot, upgrade, watchdog) does first: load the file. It must not be refused
 # for one jail's root (jaild would exit 78, every jail down).
-if ! out=$("$JAILD_TEST_BUILD_DIR/daemon/jaild" --check-config --config "$CONFIG" 2>&1); then
+if ! out=$("$JAILD_TEST_BUILD_DIR/daemon/jaild" --check-config --config "$JAILD_CONFIG" 2>&1); then
   attack tamper_root SUCCEEDED "the configuration is refused for jail a's root: $out"
   chmod 0755 "$ROOTS/$A"  # so that the rest of the test can go on
 fi
-start_jaild "$CONFIG"
+start_jaild "$JAILD_CONFIG"
 if ! wait_until 10 serves "$B" 8080; then
   attack tamper_root SUCCEEDED "jail b does not come back after a jaild restart"
 fi
@@ -158,7 +158,7 @@ serves "$B" 8080 || fail "jail b stopped serving"
 log "--- foreign_sibling: an admin's $A.new and a link as $A.old"
 stop_jaild
 write_config "$(web_jail "$A" 2 80 '"provision": {"packages": []}' "$CRASH_LOOP_RESTART")" "$(web_jail "$B" 3 8080)"
-start_jaild "$CONFIG"
+start_jaild "$JAILD_CONFIG"
 mkdir -p "$ROOTS/$A.new" "$JAILD_TEST_DIR/precious"
 echo keep >"$ROOTS/$A.new/precious"
 echo keep >"$JAILD_TEST_DIR/precious/file"

@@ -15,19 +15,14 @@ DB=$JAILD_TEST_ID-db
 WWW_ADDR=10.213.0.2
 DB_ADDR=10.213.0.3
 ROOTS=$JAILD_TEST_DIR/roots
-CONFIG=$JAILD_TEST_DIR/jaild.json
 CACHE=/var/tmp/jaild-test-cache/provision
 
 # Until provisioned, the jails fail to start (no root) and back off: crash_loop_limit keeps
 # those failures from parking them in "failed" when kill -9 adds one more.
-# write_config [EXTRA_WWW_PACKAGE]
-write_config() {
+# deploy_config [EXTRA_WWW_PACKAGE]: writes the configuration of db and www (write_config).
+deploy_config() {
   local extra=${1:+, \"$1\"}
-  cat >"$CONFIG.tmp" <<JSON
-{
-  "bridge": {"name": "jd0", "address": "10.213.0.1/24"},
-  "public": {"addresses": ["$JAILD_PUBLIC_ADDR"]},
-  "jails": {
+  write_config "$(cat <<JSON
     "$DB": {
       "root": "$ROOTS/db", "address": "$DB_ADDR",
       "command": ["/usr/bin/pg_ctlcluster", "15", "main", "start", "--foreground"],
@@ -45,13 +40,10 @@ write_config() {
       "restart": {"policy": "always", "backoff_initial": "100ms", "backoff_max": "2s", "crash_loop_limit": 1000},
       "provision": {"packages": ["apache2", "postgresql-client"$extra], "recipe": "apache"}
     }
-  }
-}
 JSON
-  mv "$CONFIG.tmp" "$CONFIG"
+)"
 }
 
-status_of() { jailctl --json status "$1" | jq -r ".jails[0].$2"; }
 serving() { [[ $(status_of "$1" state) == running && $(status_of "$1" health) == healthy ]]; }
 page_ok() {
   local code
@@ -72,8 +64,8 @@ sql_ok() { [[ $(sql 'select 1' 2>/dev/null) == 1 ]]; }
 start_mirror_relay
 install -d -m 0700 "$ROOTS"  # like /var/lib/jaild/jails: no other user may reach the roots
 mkdir -p "$CACHE"
-write_config
-start_jaild "$CONFIG" --cache-dir "$CACHE"
+deploy_config
+start_jaild "$JAILD_CONFIG" --cache-dir "$CACHE"
 
 log "provisioning $DB and $WWW (cache: $(ls "$CACHE" 2>/dev/null | tr '\n' ' '))"
 jailctl provision "$DB" "$WWW" >"$JAILD_TEST_DIR/provision.out" 2>&1 || {
@@ -211,7 +203,7 @@ serving "$WWW" && page_ok || fail "www does not serve after the cancelled build"
 log "cancelled: www.new removed, www still serving"
 
 log "provisioning with an unknown package fails and keeps the previous root"
-write_config jaild-no-such-package
+deploy_config jaild-no-such-package
 jailctl reload >/dev/null
 wait_until 60 serving "$WWW" || fail "www not serving after the reload"
 out=$(jailctl provision "$WWW" 2>&1) || fail "a changed configuration without --force should do nothing: $out"

@@ -1,6 +1,5 @@
-# Shared by the fault-injection tests: sourced after harness/lib.sh. Builds on the supervisor
-# tests' helpers (write_config, jail_root, status_of, status_is).
-source "$JAILD_SOURCE_DIR/tests/integration/supervisor/common.sh"
+# Shared by the fault-injection tests (and containment/roots.sh): sourced after harness/lib.sh,
+# whose helpers (write_config, jail_root, status_of, status_is, ...) these build on.
 
 # web_jail NAME INDEX PORT [EXTRA_JSON] [RESTART_JSON]: a busybox httpd jail at 10.213.0.INDEX
 # publishing PORT; RESTART_JSON is its "restart" object (default: always, 100 ms backoff).

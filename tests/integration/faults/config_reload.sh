@@ -10,12 +10,11 @@ source "$(dirname "$0")/common.sh"
 
 A=${JAILD_TEST_ID}-a
 write_config "$(web_jail "$A" 2 80)"
-cp "$CONFIG" "$JAILD_TEST_DIR/good.json"
-start_jaild "$CONFIG"
+cp "$JAILD_CONFIG" "$JAILD_TEST_DIR/good.json"
+start_jaild "$JAILD_CONFIG"
 wait_until 10 serves "$A" 80
 a_pid=$(status_of "$A" pid)
 
-log_count() { grep -c -- "$1" "$JAILD_LOG" || true; }
 more_than() { (($(log_count "$1") > $2)); }
 rejected() {  # DESCRIPTION LOG_PATTERN: SIGHUP, then one more log line matching the pattern
   local before
@@ -28,9 +27,9 @@ rejected() {  # DESCRIPTION LOG_PATTERN: SIGHUP, then one more log line matching
   log "ok: $1 rejected"
 }
 
-sed 's/"jails"/"x": 1e999, "jails"/' "$JAILD_TEST_DIR/good.json" >"$CONFIG"
+sed 's/"jails"/"x": 1e999, "jails"/' "$JAILD_TEST_DIR/good.json" >"$JAILD_CONFIG"
 rejected "number overflow" "number overflow parsing '1e999'"
-: >"$CONFIG"
+: >"$JAILD_CONFIG"
 rejected "empty file" "jaild.json:1:1: invalid JSON"
 # The same through the API (issue 15): code 7, data.issues exactly the one issue (no header
 # line among them), and the message counts it right.
@@ -41,10 +40,10 @@ out=$(jailctl reload 2>&1) || status=$?
 issues=$(jailctl --json reload 2>/dev/null || true)
 [[ $(jq '.issues | length' <<<"$issues") == 1 ]] || fail "data.issues is not exactly the one issue: $issues"
 [[ $(jq -r '.issues[0]' <<<"$issues") == *"jaild.json:1:1: invalid JSON"* ]] || fail "data.issues[0] is not the issue: $issues"
-{ printf '\001'; head -c 4096 /dev/urandom; } >"$CONFIG"
+{ printf '\001'; head -c 4096 /dev/urandom; } >"$JAILD_CONFIG"
 rejected "binary garbage" "jaild.json:1:1: invalid JSON"
 
-cp "$JAILD_TEST_DIR/good.json" "$CONFIG"
+cp "$JAILD_TEST_DIR/good.json" "$JAILD_CONFIG"
 jailctl reload >/dev/null || fail "the good file is not accepted again"
 [[ $(status_of "$A" pid) == "$a_pid" ]] || fail "reloading the unchanged file restarted the jail"
 stop_jaild

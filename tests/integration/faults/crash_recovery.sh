@@ -32,13 +32,13 @@ all_good() {
 }
 
 log "--- 1. kill -9 while jails run"
-start_jaild "$CONFIG"
+start_jaild "$JAILD_CONFIG"
 all_good "$A:80" "$B:8080" "$C:8081"
 links_before=$(links_list)
 rules_before=$(nft_rule_count)
 old_pids=("$(status_of "$A" pid)" "$(status_of "$B" pid)" "$(status_of "$C" pid)")
 kill9_jaild
-restart_jaild "$CONFIG"
+restart_jaild "$JAILD_CONFIG"
 all_good "$A:80" "$B:8080" "$C:8081"
 for p in "${old_pids[@]}"; do
   wait_until 5 process_gone "$p" || fail "the dead jaild's sandbox (firejail pid $p) still runs"
@@ -50,10 +50,10 @@ grep -q "left by an earlier jaild" "$JAILD_LOG" || fail "the leftover sandboxes 
 log "--- 2. kill -9 in the middle of starting jails"
 stop_jaild
 : >"$JAILD_LOG"
-start_jaild "$CONFIG"
+start_jaild "$JAILD_CONFIG"
 wait_until 10 grep -q "jail '$A' started" "$JAILD_LOG"
 kill9_jaild   # b and c are still starting or waiting for a
-restart_jaild "$CONFIG"
+restart_jaild "$JAILD_CONFIG"
 all_good "$A:80" "$B:8080" "$C:8081"
 [[ $(links_list) == "$links_before" ]] || fail "links differ after a crash during start: '$(links_list)'"
 
@@ -63,7 +63,7 @@ write_config "$ja" "$jb" "$jd"
 kill -HUP "$JAILD_PID"
 wait_until 5 grep -q "reload" "$JAILD_LOG"
 kill9_jaild
-restart_jaild "$CONFIG"
+restart_jaild "$JAILD_CONFIG"
 all_good "$A:80" "$B:8080" "$D:8082"
 ! jailctl status "$C" >/dev/null 2>&1 || fail "removed jail c is still known"
 wait_until 10 process_gone "$c_pid" || fail "removed jail c's sandbox (firejail pid $c_pid) survived the crashed reload"
@@ -74,7 +74,7 @@ log "--- 4. kill -9, then a configuration without a running jail (d): its sandbo
 d_pid=$(status_of "$D" pid)
 kill9_jaild
 write_config "$ja" "$jb"
-restart_jaild "$CONFIG"
+restart_jaild "$JAILD_CONFIG"
 all_good "$A:80" "$B:8080"
 wait_until 10 process_gone "$d_pid" || fail "jail d, no longer configured, still runs (firejail pid $d_pid)"
 [[ $(sandbox_count "$D") == 0 ]] || fail "a sandbox named $D still runs"

@@ -17,17 +17,10 @@ real_firejail=$(command -v firejail)
 install_real() { printf '#!/bin/sh\nexec %s "$@"\n' "$real_firejail" >"$FJ.new"; chmod 755 "$FJ.new"; mv "$FJ.new" "$FJ"; }
 install_failing() { printf '#!/bin/sh\necho "firejail: broken on purpose" >&2\nexit 1\n' >"$FJ.new"; chmod 755 "$FJ.new"; mv "$FJ.new" "$FJ"; }
 install_real
-start_jaild "$CONFIG" --firejail "$FJ"
+start_jaild "$JAILD_CONFIG" --firejail "$FJ"
 wait_until 10 serves "$A" 80
 wait_until 10 serves "$B" 8080
 b_pid=$(status_of "$B" pid)
-
-crash() {  # JAIL: kill -9 its service
-  local main
-  wait_until 5 test -n "$(status_of "$1" main_pid | grep -v null)"
-  main=$(status_of "$1" main_pid)
-  kill -KILL "$main"
-}
 
 log "--- firejail missing: a restart fails with a clear error; the daemon keeps serving"
 rm "$FJ"

@@ -15,7 +15,7 @@ printf 'bad utf-8: \377\376 \300\200 end\n' >"$root/bad.txt"
 write_config "\"$A\": {\"root\": \"$root\", \"address\": \"10.213.0.2\", \"profile\": \"none\", \"publish\": [80],
     \"command\": {\"shell\": \"cat /bad.txt; cat /garbage.bin; echo; cat /long.txt; echo; echo before-close; exec 1>&- 2>&-; exec httpd -f -p 10.213.0.2:80 -h /www\"}}" \
   "$(web_jail "$B" 3 8080)"
-start_jaild "$CONFIG"
+start_jaild "$JAILD_CONFIG"
 wait_until 10 serves "$A" 80 || fail "the noisy jail does not serve"
 wait_until 10 serves "$B" 8080
 logged_before_close() { jailctl logs -n 1000 "$A" | grep before-close >/dev/null; }

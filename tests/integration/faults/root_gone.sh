@@ -9,17 +9,11 @@ source "$(dirname "$0")/common.sh"
 A=${JAILD_TEST_ID}-a B=${JAILD_TEST_ID}-b
 write_config "$(web_jail "$A" 2 80 "" "$CRASH_LOOP_RESTART")" "$(web_jail "$B" 3 8080 "" "$CRASH_LOOP_RESTART")"
 ROOT_A=$JAILD_TEST_DIR/roots/$A
-start_jaild "$CONFIG"
+start_jaild "$JAILD_CONFIG"
 wait_until 10 serves "$A" 80
 wait_until 10 serves "$B" 8080
 b_pid=$(status_of "$B" pid)
 
-crash() {  # JAIL
-  local main
-  wait_until 5 test -n "$(status_of "$1" main_pid | grep -v null)"
-  main=$(status_of "$1" main_pid)
-  kill -KILL "$main"
-}
 b_undisturbed() {
   [[ $(status_of "$B" pid) == "$b_pid" ]] || fail "jail b was restarted"
   serves "$B" 8080 || fail "jail b stopped serving"

@@ -8,10 +8,9 @@ source "$(dirname "$0")/common.sh"
 
 A=${JAILD_TEST_ID}-a
 write_config "$(web_jail "$A" 2 80)"
-start_jaild "$CONFIG"
+start_jaild "$JAILD_CONFIG"
 wait_until 10 serves "$A" 80
 a_pid=$(status_of "$A" pid)
-log_has() { grep -q -- "$1" "$JAILD_LOG"; }
 answers() { jailctl status "$A" >/dev/null 2>&1; }
 
 # A follower connected through the old socket.

@@ -8,7 +8,7 @@ source "$(dirname "$0")/common.sh"
 
 A=${JAILD_TEST_ID}-a B=${JAILD_TEST_ID}-b
 write_config "$(web_jail "$A" 2 80)" "$(web_jail "$B" 3 8080)"
-start_jaild "$CONFIG"
+start_jaild "$JAILD_CONFIG"
 wait_until 10 serves "$A" 80
 wait_until 10 serves "$B" 8080
 a_pid=$(status_of "$A" pid)
@@ -23,7 +23,6 @@ both_serve() {
   ! ip netns exec "jaild-$A" curl -s -m 1 "http://10.213.0.3:8080/" >/dev/null 2>&1 \
     || fail "after $1, jail a reaches jail b although nothing accepts it"
 }
-log_has() { grep -q -- "$1" "$JAILD_LOG"; }
 
 log "--- a jail's veth deleted"
 ip link del "jv-$A"

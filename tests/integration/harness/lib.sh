@@ -19,6 +19,8 @@ JAILD_STATE_DIR=$JAILD_TEST_DIR/state
 JAILD_PID=
 JAILD_TEST_CACHE=/var/tmp/jaild-test-cache
 _jaild_deferred=()
+# Configurations, jail status, jaild's log and figures, servers in namespaces, the jaild group.
+source "$JAILD_HARNESS_DIR/helpers.sh"
 
 log() { printf '[%s %s] %s\n' "$(date +%T.%3N)" "${JAILD_TEST_ID}" "$*" >&2; }
 

@@ -11,77 +11,41 @@ PUB=$JAILD_PUBLIC_ADDR       # 198.51.100.1, the host's "public" address (pub0)
 OUT=$JAILD_OUTSIDE_ADDR      # 198.51.100.2, the Internet
 BR=jaild0
 
-# write_config BRIDGE_CIDR SUBNET_PREFIX PUBLIC_OBJECT_JSON DB_PUBLISH_JSON
-write_config() {
-    cat >"$T/jaild.json" <<JSON
-{
-  "bridge": { "name": "$BR", "address": "$1" },
-  "public": $3,
-  "jails": {
-    "www": { "root": "/nonexistent/www", "address": "$2.2", "command": ["/bin/true"],
-             "publish": [80] },
-    "db":  { "root": "/nonexistent/db", "address": "$2.3", "command": ["/bin/true"],
-             "publish": $4, "accept": [ { "from": "www", "ports": [5432] } ] }
-  }
-}
-JSON
+# net_config BRIDGE_CIDR SUBNET_PREFIX PUBLIC_OBJECT_JSON DB_PUBLISH_JSON: writes $JAILD_CONFIG.
+net_config() {
+    write_config --bridge "$BR" "$1" --public "$3" \
+        "$(printf '"www": { "root": "/nonexistent/www", "address": "%s.2", "command": ["/bin/true"],
+             "publish": [80] }' "$2")" \
+        "$(printf '"db":  { "root": "/nonexistent/db", "address": "%s.3", "command": ["/bin/true"],
+             "publish": %s, "accept": [ { "from": "www", "ports": [5432] } ] }' "$2" "$4")"
 }
 # "all": DNAT on every local address (the fib path), also for the host's own connections.
-write_config 10.213.0.1/24 10.213.0 '{"addresses": "all", "host_connections": true}' '[]'
+net_config 10.213.0.1/24 10.213.0 '{"addresses": "all", "host_connections": true}' '[]'
 
 # ---- helpers -----------------------------------------------------------------------------
 # On failure, whatever is left is removed through the driver's `down` (runs last).
 cleanup_network() {
     if nft list table inet jaild >/dev/null 2>&1 || ip link show $BR >/dev/null 2>&1 ||
         compgen -G '/run/netns/jaild-*' >/dev/null; then
-        timeout 20 "$DRIVER" down "$T/jaild.json" 2>>"$T/driver.log" || true
+        timeout 20 "$DRIVER" down "$JAILD_CONFIG" 2>>"$T/driver.log" || true
     fi
 }
 defer cleanup_network
-PIDS=()
-kill_servers() {
-    local p
-    for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null || true; done
-    for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null || true; done
-    PIDS=()
-}
-defer kill_servers
-# serve NETNS|host ADDR:PORT TEXT: busybox httpd answering GET / with TEXT.
-serve() {
-    local where=$1 listen=$2 text=$3 dir
-    dir=$(mktemp -d "$T/www.XXXXXX")
-    printf '%s\n' "$text" >"$dir/index.html"
-    mkdir "$dir/cgi-bin"
-    printf '#!/bin/sh\nprintf "Content-Type: text/plain\\r\\n\\r\\n%%s\\n" "$REMOTE_ADDR"\n' >"$dir/cgi-bin/peer"
-    chmod 755 "$dir/cgi-bin/peer"
-    if [[ $where == host ]]; then
-        timeout 110 busybox httpd -f -p "$listen" -h "$dir" &
-    else
-        ip netns exec "$where" timeout 110 busybox httpd -f -p "$listen" -h "$dir" &
-    fi
-    PIDS+=($!)
-}
-in_ns() { local ns=$1; shift; ip netns exec "$ns" "$@"; }
-# get NETNS|host URL: body, or failure after 2 s.
-get() {
-    local where=$1 url=$2
-    if [[ $where == host ]]; then curl -sS -m 2 "$url"; else in_ns "$where" curl -sS -m 2 "$url"; fi
-}
 expect_body() {  # WHERE URL TEXT
     local body
-    body=$(get "$1" "$2" 2>&1) || fail "$1: GET $2 failed: $body"
+    body=$(http_get_in "$1" "$2" 2>&1) || fail "$1: GET $2 failed: $body"
     [[ $body == "$3" ]] || fail "$1: GET $2 returned '$body', expected '$3'"
     log "ok: $1 -> $2 = $3"
 }
 expect_blocked() {  # WHERE URL
     local body
-    if body=$(get "$1" "$2" 2>&1); then fail "$1: GET $2 should be blocked but returned '$body'"; fi
+    if body=$(http_get_in "$1" "$2" 2>&1); then fail "$1: GET $2 should be blocked but returned '$body'"; fi
     log "ok: $1 -> $2 blocked ($body)"
 }
 DRIVER_PID=
 start_driver() {
     : >"$T/driver.out"
-    timeout 100 "$DRIVER" up "$T/jaild.json" >"$T/driver.out" 2>>"$T/driver.log" &
+    timeout 100 "$DRIVER" up "$JAILD_CONFIG" >"$T/driver.out" 2>>"$T/driver.log" &
     DRIVER_PID=$!
     wait_until 10 grep -q '^ready$' "$T/driver.out" || { cat "$T/driver.log" >&2; fail "driver not ready"; }
 }
@@ -117,7 +81,7 @@ log "ip_forward before: $FORWARD_BEFORE"
 log "--- refused: an existing bridge with another address, a non-bridge link of that name"
 expect_driver_refuses() {  # TEXT...: `up` exits 1 and its error contains every TEXT
     local rc=0 out
-    out=$(timeout 20 "$DRIVER" up "$T/jaild.json" 2>&1) || rc=$?
+    out=$(timeout 20 "$DRIVER" up "$JAILD_CONFIG" 2>&1) || rc=$?
     [[ $rc == 1 ]] || fail "driver should have refused (status $rc): $out"
     local text
     for text in "$@"; do [[ $out == *"$text"* ]] || fail "driver error lacks '$text': $out"; done
@@ -146,19 +110,19 @@ in_ns jaild-www ip -4 addr show eth0 | grep 'inet 10.213.0.2/24' >/dev/null || f
 in_ns jaild-www ip route show default | grep 'via 10.213.0.1' >/dev/null || fail "www has no default route"
 [[ $(ip -j link show jv-www | grep -o '"master":"[^"]*"') == '"master":"jaild0"' ]] || fail "jv-www not in bridge"
 
-serve jaild-www 80 www
-serve jaild-www 81 www81
-serve jaild-db 5432 db5432
-serve jaild-db 5433 db5433
-serve host 10.213.0.1:8000 host8000
-serve outside "$OUT:8080" outside
+serve_http jaild-www 80 www
+serve_http jaild-www 81 www81
+serve_http jaild-db 5432 db5432
+serve_http jaild-db 5433 db5433
+serve_http host 10.213.0.1:8000 host8000
+serve_http outside "$OUT:8080" outside
 # The servers behind the "blocked" checks are alive (reached without crossing jaild's rules).
-wait_until 5 get jaild-www http://127.0.0.1:81/ >/dev/null
-wait_until 5 get jaild-db http://127.0.0.1:5433/ >/dev/null
-wait_until 5 get jaild-db http://127.0.0.1:5432/ >/dev/null
-wait_until 5 get jaild-www http://127.0.0.1:80/ >/dev/null
-wait_until 5 get host http://10.213.0.1:8000/ >/dev/null
-wait_until 5 get outside "http://$OUT:8080/" >/dev/null
+wait_until 5 http_get_in jaild-www http://127.0.0.1:81/ >/dev/null
+wait_until 5 http_get_in jaild-db http://127.0.0.1:5433/ >/dev/null
+wait_until 5 http_get_in jaild-db http://127.0.0.1:5432/ >/dev/null
+wait_until 5 http_get_in jaild-www http://127.0.0.1:80/ >/dev/null
+wait_until 5 http_get_in host http://10.213.0.1:8000/ >/dev/null
+wait_until 5 http_get_in outside "http://$OUT:8080/" >/dev/null
 
 log "--- traffic rules"
 all_checks
@@ -179,13 +143,13 @@ expect_blocked jaild-db "http://10.213.0.2:80/"
 log "--- deleting a jail's veth: the watcher restores it"
 ip link del jv-www
 wait_until 2 link_present jv-www || fail "jv-www not restored within 2 s"
-wait_until 3 get outside "http://$PUB:80/" >/dev/null || fail "www unreachable after veth restore"
+wait_until 3 http_get_in outside "http://$PUB:80/" >/dev/null || fail "www unreachable after veth restore"
 expect_body jaild-www "http://10.213.0.3:5432/" "db5432"
 
 log "--- deleting the bridge: the watcher recreates it and reattaches the jails"
 ip link del $BR
 wait_until 2 link_present $BR || fail "bridge not restored within 2 s"
-wait_until 3 get outside "http://$PUB:80/" >/dev/null || fail "www unreachable after bridge restore"
+wait_until 3 http_get_in outside "http://$PUB:80/" >/dev/null || fail "www unreachable after bridge restore"
 expect_body jaild-www "http://10.213.0.3:5432/" "db5432"
 grep -q "restored" "$T/driver.log" || fail "no restore warning logged"
 
@@ -213,7 +177,7 @@ reload_driver() {  # EXPECTED_LINE
     wait_until 5 bash -c "(( \$(grep -c '^reload' '$T/driver.out') > $n ))" || fail "driver did not reload"
     [[ $(grep '^reload' "$T/driver.out" | tail -1) == "$1" ]] || fail "reload: expected '$1', got: $(tail -3 "$T/driver.log")"
 }
-write_config 10.213.0.1/24 10.213.0 "{\"addresses\": [\"$PUB\"], \"host_connections\": true}" '[5432]'
+net_config 10.213.0.1/24 10.213.0 "{\"addresses\": [\"$PUB\"], \"host_connections\": true}" '[5432]'
 reload_driver reloaded
 nft list chain inet jaild prerouting | grep "ip daddr $PUB tcp dport 5432 dnat ip to 10.213.0.3:5432" >/dev/null \
     || fail "reloaded ruleset lacks db's DNAT: $(nft list chain inet jaild prerouting)"
@@ -222,15 +186,15 @@ expect_body host "http://$PUB:5432/" "db5432"
 expect_body outside "http://$PUB:80/" "www"
 expect_blocked outside "http://10.213.0.3:5433/"
 log "--- reload with a new bridge address is refused (needs a restart); the old network stays"
-cp "$T/jaild.json" "$T/jaild.json.good"
-write_config 10.213.1.1/24 10.213.1 "{\"addresses\": [\"$PUB\"], \"host_connections\": true}" '[5432]'
+cp "$JAILD_CONFIG" "$JAILD_CONFIG.good"
+net_config 10.213.1.1/24 10.213.1 "{\"addresses\": [\"$PUB\"], \"host_connections\": true}" '[5432]'
 reload_driver "reload failed"
 grep -q "restart" "$T/driver.log" || fail "the refused reload does not say to restart jaild"
-cp "$T/jaild.json.good" "$T/jaild.json"
+cp "$JAILD_CONFIG.good" "$JAILD_CONFIG"
 expect_body outside "http://$PUB:5432/" "db5432"
 
 log "--- shutdown"
-kill_servers
+stop_http_servers
 stop_driver
 table_present && fail "table inet jaild still present after shutdown"
 link_present $BR && fail "bridge still present after shutdown"

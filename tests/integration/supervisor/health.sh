@@ -3,7 +3,6 @@
 # gets the jail restarted; once it passes again the jail is healthy again.
 set -euo pipefail
 source "$JAILD_SOURCE_DIR/tests/integration/harness/lib.sh"
-source "$(dirname "$0")/common.sh"
 
 APP=${JAILD_TEST_ID}-app
 root=$(jail_root "$APP")
@@ -12,7 +11,7 @@ write_config "\"$APP\": {\"root\": \"$root\", \"address\": \"10.213.0.2\", \"pro
   \"command\": [\"/bin/httpd\", \"-f\", \"-p\", \"10.213.0.2:80\", \"-h\", \"/www\"],
   \"restart\": {\"policy\": \"always\", \"backoff_initial\": \"100ms\"},
   \"health\": {\"exec\": [\"/bin/test\", \"-f\", \"/www/healthy\"], \"interval\": \"300ms\", \"timeout\": \"2s\", \"retries\": 2}}"
-start_jaild "$CONFIG"
+start_jaild "$JAILD_CONFIG"
 wait_until 10 status_is "$APP" health healthy
 first_pid=$(status_of "$APP" pid)
 

@@ -3,7 +3,6 @@
 # Independent jails start in parallel. The stop signal reaches each service first.
 set -euo pipefail
 source "$JAILD_SOURCE_DIR/tests/integration/harness/lib.sh"
-source "$(dirname "$0")/common.sh"
 
 DB=${JAILD_TEST_ID}-db WWW=${JAILD_TEST_ID}-www
 P1=${JAILD_TEST_ID}-p1 P2=${JAILD_TEST_ID}-p2 P3=${JAILD_TEST_ID}-p3
@@ -26,7 +25,7 @@ write_config \
      \"command\": $(service 10.213.0.2 80 0), \"publish\": [80]}" \
   "$(parallel_jail "$P1" 10.213.0.11)" "$(parallel_jail "$P2" 10.213.0.12)" "$(parallel_jail "$P3" 10.213.0.13)"
 
-start_jaild "$CONFIG"
+start_jaild "$JAILD_CONFIG"
 
 # While db is still starting (its health check not yet passed), www waits without a process.
 wait_until 5 status_is "$DB" state running

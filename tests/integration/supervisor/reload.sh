@@ -4,7 +4,6 @@
 # a truncated one) changes nothing and its errors are logged and returned by `jailctl reload`.
 set -euo pipefail
 source "$JAILD_SOURCE_DIR/tests/integration/harness/lib.sh"
-source "$(dirname "$0")/common.sh"
 
 A=${JAILD_TEST_ID}-a B=${JAILD_TEST_ID}-b C=${JAILD_TEST_ID}-c D=${JAILD_TEST_ID}-d
 jail() {  # NAME ADDRESS TEXT
@@ -14,7 +13,7 @@ jail() {  # NAME ADDRESS TEXT
 }
 for j in "$A" "$B" "$C" "$D"; do jail_root "$j" >/dev/null; done
 write_config "$(jail "$A" 10.213.0.2 a-one 80)" "$(jail "$B" 10.213.0.3 b-one)" "$(jail "$C" 10.213.0.4 c-one)"
-start_jaild "$CONFIG"
+start_jaild "$JAILD_CONFIG"
 for j in "$A" "$B" "$C"; do wait_until 5 status_is "$j" state running; done
 a_pid=$(status_of "$A" pid)
 b_pid=$(status_of "$B" pid)
@@ -37,8 +36,8 @@ wait_until 5 test ! -e "/run/netns/jaild-$C"
 # A broken configuration: rejected, with the path of the problem; nothing changes.
 a_pid=$(status_of "$A" pid)
 b_pid=$(status_of "$B" pid)
-cp "$CONFIG" "$JAILD_TEST_DIR/good.json"
-sed -i 's/"10.213.0.5"/"10.99.0.5"/' "$CONFIG"
+cp "$JAILD_CONFIG" "$JAILD_TEST_DIR/good.json"
+sed -i 's/"10.213.0.5"/"10.99.0.5"/' "$JAILD_CONFIG"
 kill -HUP "$JAILD_PID"
 wait_until 5 grep -q "jails.$D.address" "$JAILD_LOG"
 status=0
@@ -46,7 +45,7 @@ out=$(jailctl reload 2>&1) || status=$?
 ((status != 0)) || fail "jailctl reload of a broken file exited 0"
 [[ $out == *"jails.$D.address"* ]] || fail "jailctl reload did not name the bad field: $out"
 # Truncated JSON, as a half-written file would be.
-head -c 60 "$JAILD_TEST_DIR/good.json" >"$CONFIG"
+head -c 60 "$JAILD_TEST_DIR/good.json" >"$JAILD_CONFIG"
 kill -HUP "$JAILD_PID"
 wait_until 5 grep -q "jaild.json:1:[0-9]*: invalid JSON" "$JAILD_LOG"
 sleep 0.5

@@ -4,7 +4,6 @@
 # clears it; a jail that ran long enough starts again from the initial backoff.
 set -euo pipefail
 source "$JAILD_SOURCE_DIR/tests/integration/harness/lib.sh"
-source "$(dirname "$0")/common.sh"
 
 WEB=${JAILD_TEST_ID}-web
 root=$(jail_root "$WEB" "restart me")
@@ -12,17 +11,14 @@ write_config "\"$WEB\": {\"root\": \"$root\", \"address\": \"10.213.0.2\", \"pro
   \"command\": [\"/bin/httpd\", \"-f\", \"-p\", \"10.213.0.2:80\", \"-h\", \"/www\"],
   \"restart\": {\"policy\": \"always\", \"backoff_initial\": \"200ms\", \"backoff_max\": \"5s\", \"reset_after\": \"3s\",
                 \"crash_loop_limit\": 4, \"crash_loop_window\": \"60s\", \"crash_loop_cooldown\": \"60s\"}}"
-start_jaild "$CONFIG"
+start_jaild "$JAILD_CONFIG"
 serving() { [[ $(outside_http_get "http://$JAILD_PUBLIC_ADDR/" 2>/dev/null) == "restart me" ]]; }
 wait_until 5 serving
 
-# crash N: kill -9 the service's main process once it runs, wait for the jail to see it.
-crash() {
-  wait_until 10 status_is "$WEB" state running
-  local main
-  main=$(status_of "$WEB" main_pid)
-  wait_until 3 test -n "$main" -a "$main" != null
-  kill -9 "$main"
+# crash_nth N: kill -9 the service's main process once it runs (the harness's crash), then wait
+# until jaild has seen its Nth exit.
+crash_nth() {
+  crash "$WEB"
   wait_until 5 exits_seen "$1"
 }
 # jaild reports the main process's own status ("killed by SIGKILL") when it ended the sandbox
@@ -32,7 +28,7 @@ exits_seen() { (($(grep -c -E "$EXIT_LINE" "$JAILD_LOG") >= $1)); }
 
 # 1. One crash: back after the 200 ms backoff, serving again, one restart counted.
 first_pid=$(status_of "$WEB" pid)
-crash 1
+crash_nth 1
 wait_until 5 serving
 [[ $(status_of "$WEB" restarts) == 1 ]] || fail "expected 1 restart, status says $(status_of "$WEB" restarts)"
 [[ $(status_of "$WEB" pid) != "$first_pid" ]] || fail "the jail was not restarted (same firejail pid)"
@@ -45,8 +41,8 @@ if [[ $(printf '%s\n' 6.15 "$(uname -r)" | sort -V | head -n 1) == 6.15 ]]; then
 fi
 
 # 2. Crashes in quick succession: the gaps between exit and the next start double.
-crash 2
-crash 3
+crash_nth 2
+crash_nth 3
 wait_until 10 status_is "$WEB" state running
 gaps=()
 for n in 1 2 3; do
@@ -61,7 +57,7 @@ log "observed restart gaps (ms): ${gaps[*]} (backoff 200, 400, 800)"
 ((gaps[1] > gaps[0] && gaps[2] > gaps[1])) || fail "backoff did not grow: ${gaps[*]}"
 
 # 3. The fourth failure within the window is a crash loop: failed, with the reason.
-crash 4
+crash_nth 4
 wait_until 5 status_is "$WEB" state failed
 error=$(status_of "$WEB" last_error)
 [[ $error == *"crash loop: 4 failures"* ]] || fail "failed without the crash-loop reason: $error"
@@ -75,7 +71,7 @@ wait_until 5 serving
 
 # 5. After running longer than reset_after (3 s), a crash starts again at the initial backoff.
 sleep 3.5
-crash 5
+crash_nth 5
 wait_until 10 status_is "$WEB" state running
 exited=$(log_ms "$EXIT_LINE" 5)
 started=$(log_ms "jail '$WEB' started" 6)

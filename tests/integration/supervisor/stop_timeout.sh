@@ -3,13 +3,12 @@
 # its stop timeout; jaild still exits 0 and leaves nothing behind.
 set -euo pipefail
 source "$JAILD_SOURCE_DIR/tests/integration/harness/lib.sh"
-source "$(dirname "$0")/common.sh"
 
 STUB=${JAILD_TEST_ID}-stub
 root=$(jail_root "$STUB")
 write_config "\"$STUB\": {\"root\": \"$root\", \"address\": \"10.213.0.2\", \"profile\": \"none\", \"stop_timeout\": \"3s\",
   \"command\": {\"shell\": \"trap '' TERM INT; while true; do sleep 1; done\"}}"
-start_jaild "$CONFIG"
+start_jaild "$JAILD_CONFIG"
 wait_until 5 status_is "$STUB" state running
 sandbox=$(status_of "$STUB" pid)
 t0=$SECONDS

@@ -131,12 +131,8 @@ make_busybox_root "$root/srv/jails/extra"
 jail_json() {  # NAME ROOT ADDRESS COMMAND_JSON
   printf '"%s": {"root": "/srv/jails/%s", "address": "%s", "profile": "none", "command": %s, "restart": {"policy": "always"}}' "$@"
 }
-write_ct_config() {  # JAIL_JSON...
-  local jails
-  jails=$(IFS=,; printf '%s' "$*")
-  printf '{ "bridge": {"name": "jd0", "address": "10.213.0.1/24"}, "public": {"addresses": []}, "jails": { %s } }\n' \
-    "$jails" >"$root/etc/jaild/jaild.json.tmp"
-  mv "$root/etc/jaild/jaild.json.tmp" "$root/etc/jaild/jaild.json"
+write_ct_config() {  # JAIL_JSON...: the container's /etc/jaild/jaild.json
+  write_config --to "$root/etc/jaild/jaild.json" --public '{"addresses": []}' "$@"
 }
 www_json=$(jail_json "$WWW" www 10.213.0.2 \
   "{\"shell\": \"echo $WWW-says-hello; echo $WWW-warns >&2; exec httpd -f -p 10.213.0.2:80 -h /www\"}")
