@@ -3,9 +3,11 @@
 #include <fcntl.h>
 #include <signal.h>
 
+#include <chrono>
 #include <cstring>
 
 #include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 namespace jaild::sandbox {
 
@@ -17,26 +19,45 @@ namespace {
 // finds it gone once the owner has dropped the handle.
 struct Watched {
     Watched(asio::io_context& io, ChildProcess p, ExitHandler h, bool group)
-        : child(std::move(p)), exit_watch(io), on_exit(std::move(h)), leads_group(group) {}
+        : child(std::move(p)), exit_watch(io), retry(io), on_exit(std::move(h)), leads_group(group) {}
     ChildProcess child;
     asio::posix::stream_descriptor exit_watch;  // on a dup of the pidfd (asio closes it)
+    asio::steady_timer retry;                   // reaping again, when it could not yet be
+    std::chrono::milliseconds backoff{1};
     ExitHandler on_exit;
     bool leads_group;
 };
 
+void reap_or_retry(const std::shared_ptr<Watched>& watched);
+
 // A pidfd turns readable when the process exits, which can be an instant before
-// waitpid(WNOHANG) can collect it: then wait again rather than report a failure.
+// waitpid(WNOHANG) can collect it; a process some tracer holds is not collectable until the
+// tracer lets go. Either way jaild tries again after 1 ms, then 2, 4 ... 1 s: neither a
+// blocking wait nor a busy loop on the pidfd, which stays readable.
+void retry_reap(const std::shared_ptr<Watched>& watched) {
+    std::weak_ptr<Watched> weak = watched;
+    watched->retry.expires_after(watched->backoff);
+    watched->backoff = std::min(watched->backoff * 2, std::chrono::milliseconds(1000));
+    watched->retry.async_wait([weak](const boost::system::error_code& ec) {
+        auto self = weak.lock();
+        if (self && !ec) reap_or_retry(self);
+    });
+}
+
+void reap_or_retry(const std::shared_ptr<Watched>& watched) {
+    auto status = watched->child.try_reap();
+    if (!status) return retry_reap(watched);
+    auto handler = std::move(watched->on_exit);
+    watched->on_exit = nullptr;
+    if (handler) handler(*status);
+}
+
 void wait_for_exit(const std::shared_ptr<Watched>& watched) {
     std::weak_ptr<Watched> weak = watched;
     watched->exit_watch.async_wait(asio::posix::stream_descriptor::wait_read,
                                    [weak](const boost::system::error_code& ec) {
                                        auto self = weak.lock();
-                                       if (!self || ec) return;
-                                       auto status = self->child.try_reap();
-                                       if (!status) return wait_for_exit(self);
-                                       auto handler = std::move(self->on_exit);
-                                       self->on_exit = nullptr;
-                                       if (handler) handler(*status);
+                                       if (self && !ec) reap_or_retry(self);
                                    });
 }
 

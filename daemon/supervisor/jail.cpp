@@ -72,7 +72,8 @@ void Jail::added(bool held_down) {
     changed("added by reload");
 }
 
-void Jail::reconfigure(config::JailConfig next) {
+void Jail::reconfigure(config::JailConfig next, bool held_down) {
+    const bool was_removed = machine_.removing();
     machine_.keep();
     if (machine_.up()) {
         pending_ = std::move(next);  // taken at the next start
@@ -84,6 +85,9 @@ void Jail::reconfigure(config::JailConfig next) {
     pending_.reset();
     config_ = std::move(next);
     machine_.set_config(config_.restart, config_.health);
+    // Removed, down, and back in the configuration before it was released: like a jail the
+    // reload adds.
+    if (was_removed && !held_down) machine_.want_up();
     changed("configuration changed");
 }
 
@@ -193,6 +197,9 @@ Result<sandbox::SpawnOptions> Jail::enter_options(const std::vector<std::string>
     if (machine_.state() != State::running || !firejail_) {
         return make_error("jail '" + name + "' is not running (it is " +
                           to_string(machine_.state()) + "); start it with: jailctl start " + name);
+    }
+    if (main_.exited_at()) {
+        return make_error("jail '" + name + "' is ending (its main process has exited)");
     }
     if (!main_.pid()) {
         return make_error("jail '" + name +

@@ -79,7 +79,8 @@ public:
     void hold_down();   // start_all: shut down by an admin, stays down
     void added(bool held_down);  // a reload added it
     // A reload changed its configuration: used now if it is down, else it restarts with it.
-    void reconfigure(config::JailConfig next);
+    // `held_down`: an admin shut it down (for a jail the reload had removed and brings back).
+    void reconfigure(config::JailConfig next, bool held_down);
     // A reload removed it: stopped, then released by the Supervisor (removal_due()).
     void remove();
     bool has_pending_config() const;

@@ -40,13 +40,18 @@ ExitOutcome spawn_failure(JailMachine& machine, const std::string& error, TimePo
 
 // Firejail would silently rename the sandbox if one of an earlier jaild still has the name.
 void Jail::spawn() {
-    auto leftovers = ctx_.sandboxes.end_leftovers(config_.name, [this] {
-        machine_.clearing_done();
-        if (machine_.ready_to_spawn()) return launch();
-        changed("");  // stopped meanwhile: a stop in order may have waited for this
+    machine_.clearing_started();  // before: the inspector may call back at once
+    std::weak_ptr<Jail> weak = weak_from_this();
+    auto leftovers = ctx_.sandboxes.end_leftovers(config_.name, [weak] {
+        auto jail = weak.lock();  // the inspector's watch may outlive the jail
+        if (!jail || !jail->machine_.clearing()) return;
+        jail->machine_.clearing_done();
+        if (jail->machine_.ready_to_spawn()) return jail->launch();
+        jail->changed("");  // stopped meanwhile: a stop in order may have waited for this
     });
-    if (leftovers == 0) return launch();
-    machine_.clearing_started();
+    if (leftovers > 0) return;
+    machine_.clearing_done();
+    launch();
 }
 
 void Jail::launch() {
@@ -98,7 +103,7 @@ void Jail::launch() {
     output_.clear();
     start_output(std::move(out_read), "stdout");
     start_output(std::move(err_read), "stderr");
-    machine_.spawned(now);
+    machine_.spawned(ctx_.time.now());
     logger->info("jail '{}' started (firejail pid {})", config_.name, pid);
     if (config_.health.kind != config::HealthConfig::Kind::none) {
         schedule_health(std::min(config_.health.interval, Millis(200)));
@@ -110,6 +115,7 @@ void Jail::launch() {
 // SYSLOG_IDENTIFIER) and into the buffer `jailctl logs` reads; one console write per read.
 void Jail::start_output(UniqueFd fd, std::string stream) {
     auto reader = std::make_unique<log::PipeReader>(ctx_.io, std::move(fd));
+    auto* raw = reader.get();
     reader->start(
         [this, stream](const log::PipeReader::Lines& lines) {
             log::OutputBatch batch(config_.name, stream);
@@ -118,7 +124,9 @@ void Jail::start_output(UniqueFd fd, std::string stream) {
                 logs_.add(LogLine{config_.name, stream, now_us(), line});
             }
         },
-        [] {});
+        [this, raw] {  // EOF: the jail closed it; the reader goes (it may, from here)
+            std::erase_if(output_, [raw](const auto& r) { return r.get() == raw; });
+        });
     output_.push_back(std::move(reader));
 }
 

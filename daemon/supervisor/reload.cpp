@@ -59,7 +59,7 @@ Result<nlohmann::json> Supervisor::reload() {
             continue;
         }
         changes["changed"].push_back(name);
-        jail->reconfigure(jail_config);
+        jail->reconfigure(jail_config, held_down_.contains(name));
     }
     config_ = std::move(next);
     scheduling_paused_ = false;

@@ -107,3 +107,35 @@ TEST_CASE("reload: a removed jail added back before it stopped is kept") {
     CHECK(std::find(w.network.calls.begin(), w.network.calls.end(), "release www") ==
           w.network.calls.end());
 }
+
+TEST_CASE("reload: a removed jail brought back before its release comes up again") {
+    json with{{"www", jail_json(2, {{"restart", {{"policy", "always"}}}})}};
+    json next = json{{"other", jail_json(9)}};
+    SupervisorWorld w(with, [&] { return loaded(next); });
+    w.supervisor->start_all();
+    w.crash("www");  // in backoff: a removal stops it at once
+    REQUIRE(w.state("www") == "backoff");
+    REQUIRE(w.supervisor->reload().ok());
+    CHECK(w.state("www") == "stopped");
+    next = with;  // back in the same turn of the loop, before the release ran
+    auto result = w.supervisor->reload();
+    REQUIRE(result.ok());
+    CHECK((*result)["changed"] == json{"www"});
+    w.poll();
+    REQUIRE(w.supervisor->status(std::string("www")).ok());
+    CHECK(w.state("www") == "running");
+    CHECK_FALSE(w.status("www").held_down);
+    CHECK(w.spawns_of("www") == 2);
+}
+
+TEST_CASE("reload: a leftover sandbox ending after the supervisor is gone touches nothing") {
+    json jails{{"www", jail_json(2)}};
+    auto w = std::make_unique<SupervisorWorld>(jails);
+    w->sandboxes.leftovers.insert("www");
+    w->supervisor->start_all();
+    auto done = std::move(w->sandboxes.clearing.at("www"));
+    w->events_sub.cancel();
+    w->supervisor.reset();
+    done();  // the inspector's watch outlived the jail: nothing happens (ASan would say)
+    CHECK(w->runner.spawned().empty());
+}
