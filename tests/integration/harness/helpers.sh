@@ -76,21 +76,6 @@ log_has() { grep -q -- "$1" "$JAILD_LOG"; }
 # log_count PATTERN: how many lines of $JAILD_LOG match PATTERN (basic regular expression).
 log_count() { grep -c -- "$1" "$JAILD_LOG" || true; }
 
-# log_line_number PATTERN: line number of the first $JAILD_LOG line matching PATTERN (grep -E).
-log_line_number() {
-  grep -n -E "$1" "$JAILD_LOG" | head -n 1 | cut -d: -f1
-}
-
-# log_ms PATTERN [NTH]: time (ms since midnight) of the NTH (default 1) $JAILD_LOG line matching
-# PATTERN (grep -E); fails the test if there is none.
-log_ms() {
-  local line
-  line=$(grep -E "$1" "$JAILD_LOG" | sed -n "${2:-1}p")
-  [[ -n $line ]] || fail "no log line matches: $1"
-  local t=${line:11:12}  # HH:MM:SS.mmm
-  echo $(((10#${t:0:2} * 3600 + 10#${t:3:2} * 60 + 10#${t:6:2}) * 1000 + 10#${t:9:3}))
-}
-
 # jaild_rss_kib, jaild_hwm_kib: the running jaild's resident memory (VmRSS), and its peak
 # (VmHWM), in KiB.
 jaild_rss_kib() { awk '/^VmRSS:/ { print $2 }' "/proc/$JAILD_PID/status"; }
