@@ -72,8 +72,8 @@ int main(int argc, char** argv) {
     const auto start = Clock::now();
     const auto measure_from = start + std::chrono::duration_cast<Clock::duration>(
                                           std::chrono::duration<double>(seconds * 0.1));
-    const auto end = start + std::chrono::duration_cast<Clock::duration>(
-                                 std::chrono::duration<double>(seconds));
+    const auto end =
+        start + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
     std::vector<double> latencies_us;
     latencies_us.reserve(1 << 20);
     long errors = 0;
@@ -86,7 +86,9 @@ int main(int argc, char** argv) {
         auto now = Clock::now();
         if (now >= end) break;
         int timeout_ms =
-            static_cast<int>(std::chrono::duration_cast<std::chrono::milliseconds>(end - now).count()) + 1;
+            static_cast<int>(
+                std::chrono::duration_cast<std::chrono::milliseconds>(end - now).count()) +
+            1;
         int n = ::epoll_wait(ep, events.data(), clients, timeout_ms);
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) die(std::string("epoll_wait: ") + std::strerror(errno));
@@ -98,7 +100,8 @@ int main(int argc, char** argv) {
             std::size_t nl;
             while ((nl = c.inbox.find('\n')) != std::string::npos) {
                 auto done = Clock::now();
-                if (c.inbox.compare(0, nl, "{\"error\"") == 0 || c.inbox.find("\"error\":", 0) < nl) ++errors;
+                if (c.inbox.compare(0, nl, "{\"error\"") == 0 || c.inbox.find("\"error\":", 0) < nl)
+                    ++errors;
                 c.inbox.erase(0, nl + 1);
                 if (c.sent >= measure_from && done <= end)
                     latencies_us.push_back(

@@ -27,10 +27,10 @@
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/resource.h>
 #include <sys/socket.h>
 #include <sys/syscall.h>
 #include <sys/un.h>
-#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -151,7 +151,9 @@ int api_start(int argc, char** argv) {
     for (int i = 4; i + 1 < argc; i += 2) {
         endpoints.push_back(parse_endpoint(argv[i]));
         fds.push_back(connect_unix(socket_path));
-        nlohmann::json req = {{"jsonrpc", "2.0"}, {"id", i}, {"method", "start"},
+        nlohmann::json req = {{"jsonrpc", "2.0"},
+                              {"id", i},
+                              {"method", "start"},
                               {"params", {{"jail", argv[i + 1]}}}};
         requests.push_back(req.dump() + "\n");
     }
@@ -163,7 +165,8 @@ int api_start(int argc, char** argv) {
     for (int fd : fds) {
         auto answer = nlohmann::json::parse(read_line(fd, deadline), nullptr, false);
         if (answer.is_discarded() || answer.contains("error"))
-            die("start failed: " + (answer.is_discarded() ? std::string("bad JSON") : answer.dump()));
+            die("start failed: " +
+                (answer.is_discarded() ? std::string("bad JSON") : answer.dump()));
         ::close(fd);
     }
     std::printf("%.3f\n", elapsed);
@@ -208,13 +211,15 @@ int kill_wait(int argc, char** argv) {
     auto t0 = Clock::now();
     if (::kill(pid, SIGKILL) != 0) die("kill " + std::to_string(pid) + ": " + std::strerror(errno));
     pollfd p{pidfd, POLLIN, 0};
-    if (::poll(&p, 1, timeout_ms) != 1) die("process " + std::to_string(waited) + " still there", 2);
+    if (::poll(&p, 1, timeout_ms) != 1)
+        die("process " + std::to_string(waited) + " still there", 2);
     std::printf("%.3f\n", ms_since(t0));
     return 0;
 }
 
 int run_accept(int argc, char** argv) {
-    if (argc < 6 || std::strcmp(argv[4], "--") != 0) die("usage: run-accept TIMEOUT ADDR:PORT -- CMD...");
+    if (argc < 6 || std::strcmp(argv[4], "--") != 0)
+        die("usage: run-accept TIMEOUT ADDR:PORT -- CMD...");
     auto timeout = std::chrono::duration<double>(std::atof(argv[2]));
     auto endpoint = parse_endpoint(argv[3]);
     auto t0 = Clock::now();
@@ -292,5 +297,7 @@ int main(int argc, char** argv) {
     if (cmd == "wait-accept") return wait_accept(argc, argv);
     if (cmd == "repeat") return repeat(argc, argv);
     if (cmd == "cpu") return cpu(argc, argv);
-    die("usage: jaild_bench_probe api-start|kill-accept|run-accept|kill-wait|wait-accept|repeat|cpu ... (see the source's header)");
+    die("usage: jaild_bench_probe "
+        "api-start|kill-accept|run-accept|kill-wait|wait-accept|repeat|cpu ... (see the source's "
+        "header)");
 }

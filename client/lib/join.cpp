@@ -208,8 +208,10 @@ int relay_pipes(Connection& c, RelayPipes& p, const Output& o) {
     char buf[16384];
     auto copy_out = [&](int from, int to, bool& open) {
         ssize_t n = ::read(from, buf, sizeof buf);
-        if (n > 0) write_all(to, buf, static_cast<std::size_t>(n));
-        else if (n == 0 || (errno != EINTR && errno != EAGAIN)) open = false;
+        if (n > 0)
+            write_all(to, buf, static_cast<std::size_t>(n));
+        else if (n == 0 || (errno != EINTR && errno != EAGAIN))
+            open = false;
     };
     for (;;) {
         if (status && !out_open && !err_open) return *status;
@@ -240,7 +242,8 @@ int relay_pipes(Connection& c, RelayPipes& p, const Output& o) {
         }
         if (fds[4].revents) {
             ssize_t n = ::write(p.to_in.get(), pending.data(), pending.size());
-            if (n > 0) pending.erase(0, static_cast<std::size_t>(n));
+            if (n > 0)
+                pending.erase(0, static_cast<std::size_t>(n));
             else if (n < 0 && errno != EAGAIN && errno != EINTR) {
                 pending.clear();  // the command closed its stdin
                 stdin_open = false;

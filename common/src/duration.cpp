@@ -15,18 +15,22 @@ Result<Millis> parse_duration(std::string_view text) {
     while (i < text.size() && ((text[i] >= '0' && text[i] <= '9') || text[i] == '.')) ++i;
     if (i == 0 || i == text.size()) return bad();
     std::string number(text.substr(0, i));
-    if (number.find('.') != number.rfind('.') || number.front() == '.' ||
-        number.back() == '.') {
+    if (number.find('.') != number.rfind('.') || number.front() == '.' || number.back() == '.') {
         return bad();
     }
     double n = std::strtod(number.c_str(), nullptr);
     auto unit = text.substr(i);
     double factor = 0;
-    if (unit == "ms") factor = 1;
-    else if (unit == "s") factor = 1000;
-    else if (unit == "m" || unit == "min") factor = 60'000;
-    else if (unit == "h") factor = 3'600'000;
-    else return bad();
+    if (unit == "ms")
+        factor = 1;
+    else if (unit == "s")
+        factor = 1000;
+    else if (unit == "m" || unit == "min")
+        factor = 60'000;
+    else if (unit == "h")
+        factor = 3'600'000;
+    else
+        return bad();
     double ms = n * factor;
     if (!std::isfinite(ms) || ms > 1e12) return bad();
     return Millis(static_cast<Millis::rep>(std::llround(ms)));

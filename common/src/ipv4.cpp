@@ -13,8 +13,12 @@ std::string dotted(std::uint32_t v) {
 
 }  // namespace
 
-std::string Ipv4Address::str() const { return dotted(value); }
-std::string Ipv4Cidr::str() const { return address.str() + "/" + std::to_string(prefix); }
+std::string Ipv4Address::str() const {
+    return dotted(value);
+}
+std::string Ipv4Cidr::str() const {
+    return address.str() + "/" + std::to_string(prefix);
+}
 std::string Ipv4Cidr::network_str() const {
     return network().str() + "/" + std::to_string(prefix);
 }

@@ -6,33 +6,38 @@ namespace {
 
 template <class T>
 void put_optional(nlohmann::json& j, const char* key, const std::optional<T>& v) {
-    if (v) j[key] = *v;
-    else j[key] = nullptr;
+    if (v)
+        j[key] = *v;
+    else
+        j[key] = nullptr;
 }
 
 template <class T>
 void get_optional(const nlohmann::json& j, const char* key, std::optional<T>& v) {
     auto it = j.find(key);
-    if (it == j.end() || it->is_null()) v.reset();
-    else v = it->get<T>();
+    if (it == j.end() || it->is_null())
+        v.reset();
+    else
+        v = it->get<T>();
 }
 
 }  // namespace
 
 void to_json(nlohmann::json& j, const JailStatus& s) {
-    j = nlohmann::json{{"name", s.name},         {"state", s.state},
-                       {"health", s.health},     {"held_down", s.held_down},
-                       {"address", s.address},   {"ports", s.ports},
-                       {"restarts", s.restarts}, {"last_exit", s.last_exit},
-                       {"last_error", s.last_error}};
+    j = nlohmann::json{
+        {"name", s.name},           {"state", s.state},         {"health", s.health},
+        {"held_down", s.held_down}, {"address", s.address},     {"ports", s.ports},
+        {"restarts", s.restarts},   {"last_exit", s.last_exit}, {"last_error", s.last_error}};
     put_optional(j, "pid", s.pid);
     put_optional(j, "main_pid", s.main_pid);
     put_optional(j, "uptime_ms", s.uptime_ms);
     put_optional(j, "next_retry_ms", s.next_retry_ms);
     if (s.confinement) {
         const auto& c = *s.confinement;
-        j["confinement"] = {{"capabilities", c.capabilities}, {"bounding", c.bounding},
-                            {"no_new_privs", c.no_new_privs}, {"seccomp", c.seccomp},
+        j["confinement"] = {{"capabilities", c.capabilities},
+                            {"bounding", c.bounding},
+                            {"no_new_privs", c.no_new_privs},
+                            {"seccomp", c.seccomp},
                             {"seccomp_filters", c.seccomp_filters}};
     }
 }
@@ -85,24 +90,42 @@ std::string sanitize_utf8(std::string_view in) {
         auto c = static_cast<unsigned char>(in[i]);
         std::size_t len = 0;
         std::uint32_t cp = 0;
-        if (c < 0x80) { out.push_back(static_cast<char>(c)); ++i; continue; }
-        if ((c & 0xE0) == 0xC0) { len = 2; cp = c & 0x1F; }
-        else if ((c & 0xF0) == 0xE0) { len = 3; cp = c & 0x0F; }
-        else if ((c & 0xF8) == 0xF0) { len = 4; cp = c & 0x07; }
+        if (c < 0x80) {
+            out.push_back(static_cast<char>(c));
+            ++i;
+            continue;
+        }
+        if ((c & 0xE0) == 0xC0) {
+            len = 2;
+            cp = c & 0x1F;
+        } else if ((c & 0xF0) == 0xE0) {
+            len = 3;
+            cp = c & 0x0F;
+        } else if ((c & 0xF8) == 0xF0) {
+            len = 4;
+            cp = c & 0x07;
+        }
         bool valid = len != 0 && i + len <= in.size();
         for (std::size_t k = 1; valid && k < len; ++k) {
             auto cc = static_cast<unsigned char>(in[i + k]);
-            if ((cc & 0xC0) != 0x80) valid = false;
-            else cp = (cp << 6) | (cc & 0x3F);
+            if ((cc & 0xC0) != 0x80)
+                valid = false;
+            else
+                cp = (cp << 6) | (cc & 0x3F);
         }
         // Reject overlong forms, surrogates and values past U+10FFFF.
-        if (valid && ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) ||
-                      (len == 4 && cp < 0x10000) || cp > 0x10FFFF ||
-                      (cp >= 0xD800 && cp <= 0xDFFF))) {
+        if (valid &&
+            ((len == 2 && cp < 0x80) || (len == 3 && cp < 0x800) || (len == 4 && cp < 0x10000) ||
+             cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))) {
             valid = false;
         }
-        if (valid) { out.append(in.substr(i, len)); i += len; }
-        else { out += kReplacement; ++i; }
+        if (valid) {
+            out.append(in.substr(i, len));
+            i += len;
+        } else {
+            out += kReplacement;
+            ++i;
+        }
     }
     return out;
 }

@@ -22,20 +22,25 @@ using Done = std::function<void(Result<void>)>;
 
 // Cancels a subscription when destroyed (or on cancel()). Move-only.
 class Subscription {
-public:
+  public:
     Subscription() = default;
     explicit Subscription(std::function<void()> cancel) : cancel_(std::move(cancel)) {}
     Subscription(Subscription&& o) noexcept : cancel_(std::exchange(o.cancel_, nullptr)) {}
     Subscription& operator=(Subscription&& o) noexcept {
-        if (this != &o) { cancel(); cancel_ = std::exchange(o.cancel_, nullptr); }
+        if (this != &o) {
+            cancel();
+            cancel_ = std::exchange(o.cancel_, nullptr);
+        }
         return *this;
     }
     Subscription(const Subscription&) = delete;
     Subscription& operator=(const Subscription&) = delete;
     ~Subscription() { cancel(); }
-    void cancel() { if (auto c = std::exchange(cancel_, nullptr)) c(); }
+    void cancel() {
+        if (auto c = std::exchange(cancel_, nullptr)) c();
+    }
 
-private:
+  private:
     std::function<void()> cancel_;
 };
 
@@ -53,7 +58,7 @@ struct JoinStarted {
 };
 
 class Control {
-public:
+  public:
     virtual ~Control() = default;
 
     // Errors carry an Errc (jaild/result.hpp) that the API maps to a protocol code. Every

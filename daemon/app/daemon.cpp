@@ -23,8 +23,8 @@
 #include "net/network.hpp"
 #include "sandbox/hardening.hpp"
 #include "sandbox/inspector.hpp"
-#include "sandbox/process_runner.hpp"
 #include "sandbox/preflight.hpp"
+#include "sandbox/process_runner.hpp"
 #include "sandbox/process_tree.hpp"
 #include "supervisor/supervisor.hpp"
 
@@ -60,8 +60,9 @@ void keep_heap_small() {
 // The API socket: handed over by systemd (jaild.socket) or created here.
 Result<void> open_api(api::ApiServer& server, const std::string& socket_path) {
     int n = sd_listen_fds(1);
-    if (n > 1) return make_error("systemd passed " + std::to_string(n) +
-                                 " sockets; jaild.socket must list exactly one ListenStream=");
+    if (n > 1)
+        return make_error("systemd passed " + std::to_string(n) +
+                          " sockets; jaild.socket must list exactly one ListenStream=");
     if (n == 1) {
         spdlog::info("serving the API on the socket passed by systemd");
         return server.adopt(SD_LISTEN_FDS_START);
@@ -88,9 +89,10 @@ int serve(const Options& options, config::Config config) {
     for (const auto& stale : net::stale_jail_netns()) {
         if (config.jails.count(stale)) continue;
         for (int pid : sandbox::live_sandboxes_named(stale)) {
-            spdlog::warn("a sandbox named '{}' (firejail pid {}) was left by an earlier jaild and "
-                         "that jail is no longer configured; killing it",
-                         stale, pid);
+            spdlog::warn(
+                "a sandbox named '{}' (firejail pid {}) was left by an earlier jaild and "
+                "that jail is no longer configured; killing it",
+                stale, pid);
             ::kill(pid, SIGKILL);
         }
     }
@@ -164,10 +166,12 @@ int serve(const Options& options, config::Config config) {
 int run_daemon(int argc, char** argv) {
     keep_heap_small();
     Options options;
-    CLI::App app{"jaild: supervises firejail sandboxes (jails) on a bridge with their own "
-                 "network namespace and firewall rules. See jaild(8) and jaild.json(5)."};
+    CLI::App app{
+        "jaild: supervises firejail sandboxes (jails) on a bridge with their own "
+        "network namespace and firewall rules. See jaild(8) and jaild.json(5)."};
     app.add_option("-c,--config", options.config, "configuration file")->capture_default_str();
-    app.add_option("-s,--socket", options.socket, "API socket path (ignored under socket activation)")
+    app.add_option("-s,--socket", options.socket,
+                   "API socket path (ignored under socket activation)")
         ->capture_default_str();
     app.add_option("--state-dir", options.state_dir, "where jaild keeps its state")
         ->capture_default_str();
@@ -193,8 +197,9 @@ int run_daemon(int argc, char** argv) {
 
     auto loaded = config::load_config(options.config);
     if (!loaded.ok()) {
-        spdlog::critical("{} is invalid ({} problem{}); fix it and start jaild again:", options.config,
-                         loaded.issues.size(), loaded.issues.size() == 1 ? "" : "s");
+        spdlog::critical(
+            "{} is invalid ({} problem{}); fix it and start jaild again:", options.config,
+            loaded.issues.size(), loaded.issues.size() == 1 ? "" : "s");
         for (const auto& issue : loaded.issues) spdlog::critical("  {}", issue.str());
         return kExitConfig;
     }

@@ -9,7 +9,9 @@ namespace jaild::app {
 
 Notifier::Notifier(boost::asio::io_context& io) : timer_(io) {}
 
-void Notifier::ready() { sd_notify(0, "READY=1"); }
+void Notifier::ready() {
+    sd_notify(0, "READY=1");
+}
 
 void Notifier::reloading() {
     timespec ts{};
@@ -19,7 +21,9 @@ void Notifier::reloading() {
     sd_notifyf(0, "RELOADING=1\nMONOTONIC_USEC=%llu", usec);
 }
 
-void Notifier::stopping() { sd_notify(0, "STOPPING=1"); }
+void Notifier::stopping() {
+    sd_notify(0, "STOPPING=1");
+}
 
 void Notifier::status(const std::string& line) {
     if (line == last_status_) return;

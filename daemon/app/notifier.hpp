@@ -10,7 +10,7 @@
 namespace jaild::app {
 
 class Notifier {
-public:
+  public:
     explicit Notifier(boost::asio::io_context& io);
     void ready();
     void reloading();  // RELOADING=1 with MONOTONIC_USEC, as systemd 253+ expects
@@ -20,7 +20,7 @@ public:
     // a stuck loop then stops pinging and systemd restarts jaild.
     void start_watchdog();
 
-private:
+  private:
     void ping();
     boost::asio::steady_timer timer_;
     std::chrono::microseconds interval_{0};

@@ -46,8 +46,8 @@ struct RestartConfig {
     RestartPolicy policy = RestartPolicy::on_failure;
     Millis backoff_initial{100};
     Millis backoff_max{30'000};
-    Millis reset_after{10'000};     // running this long (healthy) resets the backoff
-    int crash_loop_limit = 5;       // this many failures within crash_loop_window ...
+    Millis reset_after{10'000};  // running this long (healthy) resets the backoff
+    int crash_loop_limit = 5;    // this many failures within crash_loop_window ...
     Millis crash_loop_window{60'000};
     Millis crash_loop_cooldown{60'000};  // ... park the jail in `failed` for this long
     auto operator<=>(const RestartConfig&) const = default;
@@ -56,13 +56,13 @@ struct RestartConfig {
 struct HealthConfig {
     enum class Kind { none, tcp, exec, postgresql };
     Kind kind = Kind::none;
-    int tcp_port = 0;                // tcp, postgresql: the port on the jail's address
-    std::vector<std::string> exec;   // kind == exec: run inside the jail (sandbox/enter.hpp)
+    int tcp_port = 0;               // tcp, postgresql: the port on the jail's address
+    std::vector<std::string> exec;  // kind == exec: run inside the jail (sandbox/enter.hpp)
     Millis interval{5'000};
     Millis timeout{2'000};
-    int retries = 3;                 // consecutive failures before `unhealthy`
-    Millis start_period{0};          // failures in this period after start don't count
-    bool restart_unhealthy = true;   // restart the jail when it becomes unhealthy
+    int retries = 3;                // consecutive failures before `unhealthy`
+    Millis start_period{0};         // failures in this period after start don't count
+    bool restart_unhealthy = true;  // restart the jail when it becomes unhealthy
     auto operator<=>(const HealthConfig&) const = default;
 };
 
@@ -93,14 +93,14 @@ struct JailConfig {
     Ipv4Address address;
     std::vector<std::string> command;  // argv; a shell string is stored as {"/bin/sh","-c",s}
     std::map<std::string, std::string> environment;
-    std::vector<int> publish;          // TCP ports DNAT'd from the public addresses
-    std::vector<AcceptRule> accept;    // jail -> this jail
-    std::vector<int> host_access;      // host -> this jail (off unless listed)
-    std::vector<int> host_ports;       // this jail -> host's bridge address (off unless listed)
-    EgressConfig egress;               // this jail -> the host's other networks (off unless listed)
+    std::vector<int> publish;        // TCP ports DNAT'd from the public addresses
+    std::vector<AcceptRule> accept;  // jail -> this jail
+    std::vector<int> host_access;    // host -> this jail (off unless listed)
+    std::vector<int> host_ports;     // this jail -> host's bridge address (off unless listed)
+    EgressConfig egress;             // this jail -> the host's other networks (off unless listed)
     std::vector<std::string> after;
     RestartConfig restart;
-    int stop_signal = 15;              // SIGTERM
+    int stop_signal = 15;  // SIGTERM
     Millis stop_timeout{10'000};
     HealthConfig health;
     // "default" (jaild's hardening, sandbox/hardening.hpp), "none" (no hardening), or the
@@ -110,7 +110,7 @@ struct JailConfig {
     // nullopt: the default for its recipe.
     std::optional<std::vector<std::string>> capabilities;
     std::vector<std::string> firejail_options;
-    std::string hostname;              // defaults to the jail's name
+    std::string hostname;  // defaults to the jail's name
     Limits limits;
     std::optional<ProvisionConfig> provision;
     auto operator<=>(const JailConfig&) const = default;

@@ -79,9 +79,9 @@ void check_after_cycles(FieldReader& reader, const std::vector<ParsedJail>& jail
 void check_publishing_is_placed(FieldReader& reader, const std::vector<ParsedJail>& jails,
                                 const PublicConfig& public_config, const json* public_json) {
     if (public_config.all_local || !public_config.addresses.empty()) return;
-    const json* addresses =
-        public_json && public_json->is_object() ? FieldReader::member(*public_json, "addresses")
-                                                : nullptr;
+    const json* addresses = public_json && public_json->is_object()
+                                ? FieldReader::member(*public_json, "addresses")
+                                : nullptr;
     // A list whose entries were all wrong is reported entry by entry already.
     if (addresses && !(addresses->is_array() && addresses->empty())) return;
     std::string publishers;
@@ -92,12 +92,13 @@ void check_publishing_is_placed(FieldReader& reader, const std::vector<ParsedJai
         ++count;
     }
     if (count == 0) return;
-    reader.add(public_json ? "public.addresses" : "public",
-               (count == 1 ? "jail " + publishers + " publishes" : "jails " + publishers + " publish") +
-                   " ports, but no public address is chosen; list the host "
-                   "addresses to publish on, e.g. \"public\": {\"addresses\": "
-                   "[\"203.0.113.10\"]}, or write \"addresses\": \"all\" for every local "
-                   "address (including LAN and VPN addresses), or remove \"publish\"");
+    reader.add(
+        public_json ? "public.addresses" : "public",
+        (count == 1 ? "jail " + publishers + " publishes" : "jails " + publishers + " publish") +
+            " ports, but no public address is chosen; list the host "
+            "addresses to publish on, e.g. \"public\": {\"addresses\": "
+            "[\"203.0.113.10\"]}, or write \"addresses\": \"all\" for every local "
+            "address (including LAN and VPN addresses), or remove \"publish\"");
 }
 
 void check_postgres_names(FieldReader& reader, const std::vector<ParsedJail>& jails) {

@@ -33,8 +33,8 @@ std::optional<Ipv4Cidr> parse_allow_entry(FieldReader& reader, const json& value
         cidr = *parsed;
     }
     if (cidr.address != cidr.network()) {
-        reader.add(path, cidr.str() + " has host bits set; write the network " +
-                             cidr.network_str());
+        reader.add(path,
+                   cidr.str() + " has host bits set; write the network " + cidr.network_str());
         return std::nullopt;
     }
     if (bridge && (bridge->contains(cidr.address) ||
@@ -106,8 +106,8 @@ PublicConfig parse_public(FieldReader& reader, const json& value,
                        "0.0.0.0 is not an address of this host; to publish on every "
                        "local address write \"addresses\": \"all\"");
         } else if ((address->value >> 24) == 127) {
-            reader.add(path, address->str() +
-                                 " is a loopback address; list the host's outside addresses");
+            reader.add(
+                path, address->str() + " is a loopback address; list the host's outside addresses");
         } else if (bridge && *address == bridge->address) {
             reader.add(path, address->str() +
                                  " is the bridge's own address; list the host's "

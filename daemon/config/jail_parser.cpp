@@ -284,11 +284,12 @@ ParsedJail parse_jail(FieldReader& reader, const std::string& name, const json& 
                              "digits and '-', starting with a letter, e.g. \"www\"");
     }
     if (!reader.expect_object(value, path)) return parsed;
-    reader.reject_unknown_keys(
-        value, path,
-        {"root", "address", "command", "environment", "publish", "accept", "host_access",
-         "host_ports", "after", "restart", "stop_signal", "stop_timeout", "health", "profile",
-         "capabilities", "firejail_options", "hostname", "limits", "provision", "egress"});
+    reader.reject_unknown_keys(value, path,
+                               {"root",     "address", "command",      "environment",
+                                "publish",  "accept",  "host_access",  "host_ports",
+                                "after",    "restart", "stop_signal",  "stop_timeout",
+                                "health",   "profile", "capabilities", "firejail_options",
+                                "hostname", "limits",  "provision",    "egress"});
     auto field = [&](std::string_view key) { return FieldReader::member(value, key); };
     auto at = [&](std::string_view key) { return child_path(path, key); };
 

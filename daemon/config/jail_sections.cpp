@@ -1,8 +1,8 @@
 // The nested sections of a jail: restart, health, limits, provision, firejail_options.
 #include <algorithm>
 #include <array>
-#include <climits>
 #include <cctype>
+#include <climits>
 #include <set>
 
 #include "jaild/capabilities.hpp"
@@ -117,10 +117,11 @@ HealthConfig parse_health(FieldReader& reader, const json& value, const std::str
     const json* postgresql = FieldReader::member(value, "postgresql");
     const int kinds = (tcp != nullptr) + (exec != nullptr) + (postgresql != nullptr);
     if (kinds != 1) {
-        reader.add(path, std::string(kinds ? "more than one of \"tcp\", \"exec\" and "
-                                             "\"postgresql\" is given"
-                                           : "none of \"tcp\", \"exec\" and \"postgresql\" is given") +
-                             "; give exactly one, e.g. {\"tcp\": 80} or {\"postgresql\": 5432}");
+        reader.add(path,
+                   std::string(kinds ? "more than one of \"tcp\", \"exec\" and "
+                                       "\"postgresql\" is given"
+                                     : "none of \"tcp\", \"exec\" and \"postgresql\" is given") +
+                       "; give exactly one, e.g. {\"tcp\": 80} or {\"postgresql\": 5432}");
     } else if (tcp != nullptr) {
         if (auto port = reader.port(*tcp, child_path(path, "tcp"))) {
             health.kind = HealthConfig::Kind::tcp;

@@ -73,8 +73,8 @@ bool is_valid_suite_name(std::string_view s) {
 
 bool is_postgres_reserved_name(std::string_view s) {
     static constexpr std::array<std::string_view, 13> kReserved{
-        "all",       "sameuser",  "samerole", "samegroup", "replication",
-        "postgres",  "template0", "template1", "public",   "none",
+        "all",          "sameuser",     "samerole",    "samegroup", "replication",
+        "postgres",     "template0",    "template1",   "public",    "none",
         "current_user", "current_role", "session_user"};
     if (s.empty() || s.front() == '+' || s.front() == '@' || s.rfind("pg_", 0) == 0) return true;
     return std::find(kReserved.begin(), kReserved.end(), s) != kReserved.end();

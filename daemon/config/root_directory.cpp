@@ -51,7 +51,8 @@ std::string protection_flags(int fd) {
     if (::ioctl(fd, FS_IOC_GETFLAGS, &flags) != 0) return "";
     std::string out;
     if ((flags & FS_IMMUTABLE_FL) != 0) out = "immutable (i)";
-    if ((flags & FS_APPEND_FL) != 0) out += std::string(out.empty() ? "" : " and ") + "append-only (a)";
+    if ((flags & FS_APPEND_FL) != 0)
+        out += std::string(out.empty() ? "" : " and ") + "append-only (a)";
     return out;
 }
 

@@ -7,12 +7,12 @@
 #include <algorithm>
 #include <condition_variable>
 #include <cstdlib>
-#include <deque>
-#include <mutex>
-#include <thread>
 #include <cstring>
+#include <deque>
 #include <memory>
+#include <mutex>
 #include <optional>
+#include <thread>
 
 namespace jaild::log {
 
@@ -82,7 +82,8 @@ Result<std::vector<LogLine>> read_journal_lines(const std::string& jail, std::si
         line.stream = field(raw, "JAIL_STREAM").value_or("jaild");
         line.text = field(raw, "MESSAGE").value_or("");
         uint64_t usec = 0;
-        if (sd_journal_get_realtime_usec(raw, &usec) >= 0) line.time_us = static_cast<std::int64_t>(usec);
+        if (sd_journal_get_realtime_usec(raw, &usec) >= 0)
+            line.time_us = static_cast<std::int64_t>(usec);
         lines.push_back(std::move(line));
     }
     std::reverse(lines.begin(), lines.end());

@@ -12,7 +12,7 @@
 namespace jaild::log {
 
 class LineSplitter {
-public:
+  public:
     using Sink = std::function<void(std::string_view line)>;
     explicit LineSplitter(std::size_t max_line = 8192) : max_line_(max_line) {}
 
@@ -21,7 +21,7 @@ public:
     // End of stream: a pending partial line is emitted.
     void finish(const Sink& sink);
 
-private:
+  private:
     std::size_t max_line_;
     std::string pending_;
 };

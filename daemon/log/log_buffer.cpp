@@ -25,6 +25,8 @@ std::uint64_t LogBuffer::follow(Follower f) {
     return id;
 }
 
-void LogBuffer::unfollow(std::uint64_t id) { followers_.erase(id); }
+void LogBuffer::unfollow(std::uint64_t id) {
+    followers_.erase(id);
+}
 
 }  // namespace jaild::log

@@ -13,7 +13,7 @@
 namespace jaild::log {
 
 class LogBuffer {
-public:
+  public:
     using Follower = std::function<void(const LogLine&)>;
     explicit LogBuffer(std::size_t capacity = 1000) : capacity_(capacity) {}
 
@@ -26,7 +26,7 @@ public:
     void unfollow(std::uint64_t id);
     std::size_t follower_count() const { return followers_.size(); }
 
-private:
+  private:
     std::size_t capacity_;
     std::deque<LogLine> lines_;
     std::map<std::uint64_t, Follower> followers_;

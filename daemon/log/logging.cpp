@@ -2,8 +2,8 @@
 
 #include <sys/stat.h>
 #include <sys/uio.h>
-#include <unistd.h>
 #include <systemd/sd-journal.h>
+#include <unistd.h>
 
 #include <cerrno>
 #include <cstdio>
@@ -11,9 +11,9 @@
 #include <mutex>
 #include <vector>
 
-#include <spdlog/sinks/base_sink.h>
 #include <spdlog/details/os.h>
 #include <spdlog/pattern_formatter.h>
+#include <spdlog/sinks/base_sink.h>
 
 #include "jaild/printable.hpp"
 
@@ -27,12 +27,18 @@ constexpr std::string_view kStreamSeparator = ":";  // logger "www:stdout" = out
 int journal_priority(spdlog::level::level_enum level) {
     switch (level) {
         case spdlog::level::trace:
-        case spdlog::level::debug: return 7;
-        case spdlog::level::info: return 6;
-        case spdlog::level::warn: return 4;
-        case spdlog::level::err: return 3;
-        case spdlog::level::critical: return 2;
-        default: return 6;
+        case spdlog::level::debug:
+            return 7;
+        case spdlog::level::info:
+            return 6;
+        case spdlog::level::warn:
+            return 4;
+        case spdlog::level::err:
+            return 3;
+        case spdlog::level::critical:
+            return 2;
+        default:
+            return 6;
     }
 }
 
@@ -69,7 +75,7 @@ namespace {
 
 // Native journal entries, fields as journal_fields() says.
 class JournalSink final : public spdlog::sinks::base_sink<std::mutex> {
-protected:
+  protected:
     void sink_it_(const spdlog::details::log_msg& msg) override {
         auto fields = journal_fields(
             std::string_view(msg.logger_name.data(), msg.logger_name.size()),
@@ -88,13 +94,13 @@ protected:
 // which OutputBatch flushes once per read of a jail's pipe: a flooding jail's hundreds of
 // lines per read become one write instead of hundreds (bench figure 7).
 class ConsoleSink final : public spdlog::sinks::base_sink<std::mutex> {
-public:
+  public:
     ConsoleSink()
         : colors_(spdlog::details::os::in_terminal(stderr) &&
                   spdlog::details::os::is_color_terminal()) {}
     ~ConsoleSink() override { write_out(); }
 
-protected:
+  protected:
     void sink_it_(const spdlog::details::log_msg& original) override {
         // Messages carry a jail's text (its output, names from its root): a terminal must
         // show its escape sequences, not obey them.
@@ -108,8 +114,8 @@ protected:
         if (colors_ && msg.color_range_end > msg.color_range_start) {
             buffer_.append(text.substr(0, msg.color_range_start));
             buffer_.append(color(msg.level));
-            buffer_.append(text.substr(msg.color_range_start,
-                                       msg.color_range_end - msg.color_range_start));
+            buffer_.append(
+                text.substr(msg.color_range_start, msg.color_range_end - msg.color_range_start));
             buffer_.append("\033[m");
             buffer_.append(text.substr(msg.color_range_end));
         } else {
@@ -119,18 +125,25 @@ protected:
     }
     void flush_() override { write_out(); }
 
-private:
+  private:
     static constexpr std::size_t kMaxBuffered = 64 * 1024;
 
     static std::string_view color(spdlog::level::level_enum level) {
         switch (level) {
-            case spdlog::level::trace: return "\033[37m";
-            case spdlog::level::debug: return "\033[36m";
-            case spdlog::level::info: return "\033[32m";
-            case spdlog::level::warn: return "\033[33m\033[1m";
-            case spdlog::level::err: return "\033[31m\033[1m";
-            case spdlog::level::critical: return "\033[1m\033[41m";
-            default: return "\033[m";
+            case spdlog::level::trace:
+                return "\033[37m";
+            case spdlog::level::debug:
+                return "\033[36m";
+            case spdlog::level::info:
+                return "\033[32m";
+            case spdlog::level::warn:
+                return "\033[33m\033[1m";
+            case spdlog::level::err:
+                return "\033[31m\033[1m";
+            case spdlog::level::critical:
+                return "\033[1m\033[41m";
+            default:
+                return "\033[m";
         }
     }
     // Blocking, like stdio on stderr; a closed or broken stderr loses the text, not jaild.
@@ -156,8 +169,8 @@ std::vector<spdlog::sink_ptr>& shared_sinks() {
 
 std::shared_ptr<spdlog::logger> named_logger(const std::string& name) {
     if (auto existing = spdlog::get(name)) return existing;
-    auto logger = std::make_shared<spdlog::logger>(name, shared_sinks().begin(),
-                                                   shared_sinks().end());
+    auto logger =
+        std::make_shared<spdlog::logger>(name, shared_sinks().begin(), shared_sinks().end());
     logger->set_level(spdlog::default_logger()->level());
     // Jail output loggers are flushed by OutputBatch; every other message at once.
     if (name.find(kStreamSeparator) == std::string::npos) logger->flush_on(spdlog::level::trace);
@@ -207,8 +220,12 @@ OutputBatch::OutputBatch(const std::string& jail, std::string_view stream)
     : logger_(named_logger(jail + std::string(kStreamSeparator) + std::string(stream))),
       level_(stream == "stderr" ? spdlog::level::warn : spdlog::level::info) {}
 
-OutputBatch::~OutputBatch() { logger_->flush(); }
+OutputBatch::~OutputBatch() {
+    logger_->flush();
+}
 
-void OutputBatch::add(std::string_view line) { logger_->log(level_, "{}", line); }
+void OutputBatch::add(std::string_view line) {
+    logger_->log(level_, "{}", line);
+}
 
 }  // namespace jaild::log

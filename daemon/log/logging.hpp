@@ -42,14 +42,14 @@ void log_jail_output(const std::string& jail, std::string_view stream, std::stri
 // Many lines of one jail stream in a row (one read of its pipe), logged like
 // log_jail_output and written out together when the batch ends.
 class OutputBatch {
-public:
+  public:
     OutputBatch(const std::string& jail, std::string_view stream);
     ~OutputBatch();
     OutputBatch(const OutputBatch&) = delete;
     OutputBatch& operator=(const OutputBatch&) = delete;
     void add(std::string_view line);
 
-private:
+  private:
     std::shared_ptr<spdlog::logger> logger_;
     spdlog::level::level_enum level_;
 };

@@ -17,7 +17,7 @@
 namespace jaild::log {
 
 class PipeReader {
-public:
+  public:
     using Lines = std::vector<std::string>;
     PipeReader(boost::asio::io_context& io, UniqueFd fd);
     ~PipeReader();
@@ -29,7 +29,7 @@ public:
     // either may destroy the reader.
     void start(std::function<void(const Lines&)> each_read, std::function<void()> at_end);
 
-private:
+  private:
     struct State;
     static void read(const std::shared_ptr<State>& state);
     std::shared_ptr<State> state_;

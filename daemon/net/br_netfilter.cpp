@@ -16,12 +16,18 @@
 namespace jaild::net {
 namespace {
 
-struct SockFree { void operator()(nl_sock* s) const { nl_socket_free(s); } };
-struct MsgFree { void operator()(nl_msg* m) const { nlmsg_free(m); } };
+struct SockFree {
+    void operator()(nl_sock* s) const { nl_socket_free(s); }
+};
+struct MsgFree {
+    void operator()(nl_msg* m) const { nlmsg_free(m); }
+};
 using Sock = std::unique_ptr<nl_sock, SockFree>;
 using Msg = std::unique_ptr<nl_msg, MsgFree>;
 
-std::string nlerr(int err) { return nl_geterror(err); }
+std::string nlerr(int err) {
+    return nl_geterror(err);
+}
 
 // IFLA_LINKINFO / IFLA_INFO_DATA / IFLA_BR_NF_CALL_IPTABLES of an RTM_NEWLINK reply; -1 if
 // absent (not a bridge, or a kernel without br_netfilter).
@@ -30,7 +36,8 @@ int nf_call_iptables_of(nlmsghdr* hdr) {
     if (nlmsg_parse(hdr, sizeof(ifinfomsg), tb, IFLA_MAX, nullptr) < 0 || !tb[IFLA_LINKINFO])
         return -1;
     nlattr* info[IFLA_INFO_MAX + 1] = {};
-    if (nla_parse_nested(info, IFLA_INFO_MAX, tb[IFLA_LINKINFO], nullptr) < 0 || !info[IFLA_INFO_DATA])
+    if (nla_parse_nested(info, IFLA_INFO_MAX, tb[IFLA_LINKINFO], nullptr) < 0 ||
+        !info[IFLA_INFO_DATA])
         return -1;
     nlattr* br[IFLA_BR_MAX + 1] = {};
     if (nla_parse_nested(br, IFLA_BR_MAX, info[IFLA_INFO_DATA], nullptr) < 0 ||
@@ -77,8 +84,8 @@ Result<void> require_br_netfilter(const std::string& probe_path) {
 Result<void> ensure_bridge_nf_call_iptables(const std::string& bridge) {
     const unsigned index = ::if_nametoindex(bridge.c_str());
     if (index == 0)
-        return make_error("bridge " + bridge + " not found when enabling br_netfilter on it: " +
-                          std::strerror(errno));
+        return make_error("bridge " + bridge +
+                          " not found when enabling br_netfilter on it: " + std::strerror(errno));
     const int ifindex = static_cast<int>(index);
     Sock sk(nl_socket_alloc());
     if (!sk) return make_error("nl_socket_alloc failed (out of memory)");
@@ -108,13 +115,15 @@ Result<void> ensure_bridge_nf_call_iptables(const std::string& bridge) {
         err < 0)
         return make_error("reading back nf_call_iptables of bridge " + bridge + ": " + nlerr(err));
     Msg get = link_message(RTM_GETLINK, NLM_F_REQUEST, ifindex);
-    if (!get) return make_error("reading back nf_call_iptables of bridge " + bridge + ": out of memory");
+    if (!get)
+        return make_error("reading back nf_call_iptables of bridge " + bridge + ": out of memory");
     if (int err = nl_send_auto(sk.get(), get.get()); err < 0)
         return make_error("reading back nf_call_iptables of bridge " + bridge + ": " + nlerr(err));
     if (int err = nl_recvmsgs_default(sk.get()); err < 0)
         return make_error("reading back nf_call_iptables of bridge " + bridge + ": " + nlerr(err));
     if (value != 1)
-        return make_error("bridge " + bridge + " reports nf_call_iptables=" + std::to_string(value) +
+        return make_error("bridge " + bridge +
+                          " reports nf_call_iptables=" + std::to_string(value) +
                           " after jaild set it to 1; traffic between jails would bypass jaild's "
                           "firewall, so jaild does not start (is br_netfilter loaded?)");
     return {};

@@ -27,7 +27,9 @@ using Ctx = std::unique_ptr<nft_ctx, CtxDeleter>;
 // A context with output and error buffered (so commands return them as strings).
 Result<Ctx> new_context() {
     Ctx ctx(nft_ctx_new(NFT_CTX_DEFAULT));
-    if (!ctx) return make_error("nft_ctx_new failed: cannot create a libnftables context (out of memory?)");
+    if (!ctx)
+        return make_error(
+            "nft_ctx_new failed: cannot create a libnftables context (out of memory?)");
     if (nft_ctx_buffer_output(ctx.get()) != 0 || nft_ctx_buffer_error(ctx.get()) != 0)
         return make_error("libnftables: cannot buffer output/error (nft_ctx_buffer_output failed)");
     return ctx;
@@ -40,7 +42,9 @@ Result<Firewall> Firewall::open() {
     return Firewall();
 }
 
-void Firewall::set_dry_run(bool dry) { dry_run_ = dry; }
+void Firewall::set_dry_run(bool dry) {
+    dry_run_ = dry;
+}
 
 Result<std::string> Firewall::command(const std::string& cmd) {
     auto ctx = new_context();
@@ -62,7 +66,9 @@ Result<void> Firewall::run(const std::string& script) {
     return {};
 }
 
-Result<std::string> Firewall::list_table() { return command("list table " + kTable); }
+Result<std::string> Firewall::list_table() {
+    return command("list table " + kTable);
+}
 
 Result<std::string> Firewall::list_tables() {
     auto inet = list_table();
@@ -119,16 +125,18 @@ Result<void> Firewall::remove() {
     // add+delete in one transaction: deletes the table whether or not it exists.
     auto r = command("add table " + kTable + "\ndelete table " + kTable + "\nadd table " +
                      kBridgeTable + "\ndelete table " + kBridgeTable + "\n");
-    if (!r) return make_error("deleting nftables tables " + kTable + " and " + kBridgeTable +
-                              " failed: " + r.error().message);
+    if (!r)
+        return make_error("deleting nftables tables " + kTable + " and " + kBridgeTable +
+                          " failed: " + r.error().message);
     last_listing_.clear();
     return {};
 }
 
 std::vector<std::string> Firewall::foreign_forward_drop_warnings() {
     auto listing = command("list chains");
-    if (!listing) return {"could not list nftables chains to look for forward-drop policies: " +
-                          listing.error().message};
+    if (!listing)
+        return {"could not list nftables chains to look for forward-drop policies: " +
+                listing.error().message};
     return forward_drop_warnings_from_listing(*listing);
 }
 
@@ -144,13 +152,18 @@ std::vector<std::string> forward_drop_warnings_from_listing(const std::string& l
             chain = trim(line.substr(6, line.rfind('{') - 6));
         } else if (line.find("hook forward") != std::string::npos &&
                    line.find("policy drop") != std::string::npos && table != kTable) {
-            warnings.push_back(
-                "nftables table " + table + " chain " + chain +
-                " drops forwarded traffic by default (policy drop; e.g. Docker, firewalld or a host "
-                "firewall). Chains of all tables on a hook run, so it drops jail traffic that jaild's "
-                "table accepts: add rules there accepting traffic into and out of the jaild bridge, "
-                "e.g. nft insert rule " + table + " " + chain + " iifname <bridge> accept; "
-                "nft insert rule " + table + " " + chain + " oifname <bridge> accept");
+            warnings.push_back("nftables table " + table + " chain " + chain +
+                               " drops forwarded traffic by default (policy drop; e.g. Docker, "
+                               "firewalld or a host "
+                               "firewall). Chains of all tables on a hook run, so it drops jail "
+                               "traffic that jaild's "
+                               "table accepts: add rules there accepting traffic into and out of "
+                               "the jaild bridge, "
+                               "e.g. nft insert rule " +
+                               table + " " + chain +
+                               " iifname <bridge> accept; "
+                               "nft insert rule " +
+                               table + " " + chain + " oifname <bridge> accept");
         }
     }
     return warnings;

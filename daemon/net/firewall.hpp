@@ -18,7 +18,7 @@ namespace jaild::net {
 // talks to nftables. Move-only. Acts on the network namespace of the calling thread. Not
 // thread-safe.
 class Firewall {
-public:
+  public:
     // Checks that a libnftables context can be made (nft_ctx_new); error says what failed.
     static Result<Firewall> open();
 
@@ -53,7 +53,7 @@ public:
     Firewall& operator=(const Firewall&) = delete;
     ~Firewall() = default;
 
-private:
+  private:
     Firewall() = default;
     // Runs a command; on success returns nft's output buffer.
     Result<std::string> command(const std::string& cmd);

@@ -5,8 +5,11 @@
 namespace jaild::net {
 
 Mac mac_for_address(Ipv4Address a) {
-    return {0x02, 0x6a, static_cast<unsigned char>(a.value >> 24),
-            static_cast<unsigned char>(a.value >> 16), static_cast<unsigned char>(a.value >> 8),
+    return {0x02,
+            0x6a,
+            static_cast<unsigned char>(a.value >> 24),
+            static_cast<unsigned char>(a.value >> 16),
+            static_cast<unsigned char>(a.value >> 8),
             static_cast<unsigned char>(a.value)};
 }
 

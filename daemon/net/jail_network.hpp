@@ -11,7 +11,7 @@
 namespace jaild::net {
 
 class JailNetwork {
-public:
+  public:
     virtual ~JailNetwork() = default;
     // Prepares the jail's network namespace (idempotent); returns its name for --netns.
     virtual Result<std::string> prepare(const config::JailConfig& jail) = 0;

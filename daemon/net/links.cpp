@@ -20,11 +20,11 @@
 
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <map>
 #include <memory>
 #include <optional>
-#include <cstdlib>
 
 #include "jaild/paths.hpp"
 #include "jaild/unique_fd.hpp"
@@ -35,12 +35,24 @@ namespace jaild::net {
 namespace {
 
 // ---- RAII for libnl objects -------------------------------------------------------------
-struct SockFree { void operator()(nl_sock* s) const { nl_socket_free(s); } };
-struct LinkPut { void operator()(rtnl_link* l) const { rtnl_link_put(l); } };
-struct AddrPut { void operator()(rtnl_addr* a) const { rtnl_addr_put(a); } };
-struct NlAddrPut { void operator()(nl_addr* a) const { nl_addr_put(a); } };
-struct CacheFree { void operator()(nl_cache* c) const { nl_cache_free(c); } };
-struct RoutePut { void operator()(rtnl_route* r) const { rtnl_route_put(r); } };
+struct SockFree {
+    void operator()(nl_sock* s) const { nl_socket_free(s); }
+};
+struct LinkPut {
+    void operator()(rtnl_link* l) const { rtnl_link_put(l); }
+};
+struct AddrPut {
+    void operator()(rtnl_addr* a) const { rtnl_addr_put(a); }
+};
+struct NlAddrPut {
+    void operator()(nl_addr* a) const { nl_addr_put(a); }
+};
+struct CacheFree {
+    void operator()(nl_cache* c) const { nl_cache_free(c); }
+};
+struct RoutePut {
+    void operator()(rtnl_route* r) const { rtnl_route_put(r); }
+};
 using Sock = std::unique_ptr<nl_sock, SockFree>;
 using Link = std::unique_ptr<rtnl_link, LinkPut>;
 using Addr = std::unique_ptr<rtnl_addr, AddrPut>;
@@ -48,8 +60,12 @@ using NlAddr = std::unique_ptr<nl_addr, NlAddrPut>;
 using Cache = std::unique_ptr<nl_cache, CacheFree>;
 using Route = std::unique_ptr<rtnl_route, RoutePut>;
 
-std::string nlerr(int err) { return nl_geterror(err); }
-std::string errno_text(int err) { return std::strerror(err); }
+std::string nlerr(int err) {
+    return nl_geterror(err);
+}
+std::string errno_text(int err) {
+    return std::strerror(err);
+}
 
 Result<Sock> route_socket() {
     Sock sk(nl_socket_alloc());
@@ -63,8 +79,8 @@ constexpr const char* kDisableIpv6 = "net.ipv6.conf.all.disable_ipv6";
 
 // What jaild keeps open inside a jail's namespace.
 struct NetnsHandles {
-    Sock sock;            // rtnetlink, bound to the namespace
-    UniqueFd no_ipv6;     // kDisableIpv6 of the namespace; empty if IPv6 is off in the kernel
+    Sock sock;         // rtnetlink, bound to the namespace
+    UniqueFd no_ipv6;  // kDisableIpv6 of the namespace; empty if IPv6 is off in the kernel
 };
 
 // A route socket and the disable_ipv6 sysctl file of the namespace `nsfd`. Both stay bound
@@ -77,7 +93,8 @@ Result<NetnsHandles> open_in_netns(int nsfd, const std::string& what) {
     h.sock.reset(nl_socket_alloc());
     if (!h.sock) return make_error("nl_socket_alloc failed (out of memory)");
     UniqueFd home(::open("/proc/thread-self/ns/net", O_RDONLY | O_CLOEXEC));
-    if (!home) return make_error("cannot open this thread's network namespace: " + errno_text(errno));
+    if (!home)
+        return make_error("cannot open this thread's network namespace: " + errno_text(errno));
     int sys_err = 0, nl_err = 0;
     std::optional<Result<UniqueFd>> sysctl;
     if (::setns(nsfd, CLONE_NEWNET) != 0) {
@@ -88,12 +105,14 @@ Result<NetnsHandles> open_in_netns(int nsfd, const std::string& what) {
         if (::setns(home.get(), CLONE_NEWNET) != 0) std::abort();
     }
     if (sys_err) return make_error("setns into " + what + " failed: " + errno_text(sys_err));
-    if (nl_err < 0) return make_error("cannot open an rtnetlink socket in " + what + ": " + nlerr(nl_err));
+    if (nl_err < 0)
+        return make_error("cannot open an rtnetlink socket in " + what + ": " + nlerr(nl_err));
     if (sysctl && *sysctl) {
         h.no_ipv6 = std::move(**sysctl);
     } else if (::access(sysctl_path(kDisableIpv6).c_str(), F_OK) == 0) {
         // The host has IPv6 but the jail's file could not be opened: do not run with IPv6 on.
-        return make_error("disabling IPv6 in " + what + ": " + (sysctl ? sysctl->error().message : "no result"));
+        return make_error("disabling IPv6 in " + what + ": " +
+                          (sysctl ? sysctl->error().message : "no result"));
     }  // else: the kernel has no IPv6 at all (ipv6.disable=1); nothing to disable
     return h;
 }
@@ -109,7 +128,8 @@ NlAddr mac_for(Ipv4Address a) {
 
 // Gives the jail's eth0 its MAC back if the jail changed it (it needs CAP_NET_ADMIN in its
 // namespace): frames from any other MAC are dropped at its bridge port.
-Result<void> reset_mac(nl_sock* ns, rtnl_link* link, Ipv4Address address, const std::string& where) {
+Result<void> reset_mac(nl_sock* ns, rtnl_link* link, Ipv4Address address,
+                       const std::string& where) {
     NlAddr want = mac_for(address);
     if (!want) return make_error("out of memory");
     nl_addr* have = rtnl_link_get_addr(link);
@@ -174,11 +194,13 @@ Result<void> add_address(nl_sock* sk, int ifindex, const Ipv4Cidr& cidr, const s
     return {};
 }
 
-Result<void> delete_address(nl_sock* sk, int ifindex, const Ipv4Cidr& cidr, const std::string& where) {
+Result<void> delete_address(nl_sock* sk, int ifindex, const Ipv4Cidr& cidr,
+                            const std::string& where) {
     auto a = address_object(ifindex, cidr);
     if (!a) return a.error();
     if (int err = rtnl_addr_delete(sk, a->get(), 0); err < 0 && err != -NLE_NOADDR)
-        return make_error("cannot delete address " + cidr.str() + " from " + where + ": " + nlerr(err));
+        return make_error("cannot delete address " + cidr.str() + " from " + where + ": " +
+                          nlerr(err));
     return {};
 }
 
@@ -199,8 +221,8 @@ Result<void> set_up(nl_sock* sk, rtnl_link* link, int master, const std::string&
 Result<void> delete_link_named(nl_sock* sk, const std::string& name) {
     Link link = get_link(sk, name);
     if (!link) return {};
-    if (int err = rtnl_link_delete(sk, link.get()); err < 0 && err != -NLE_OBJ_NOTFOUND &&
-                                                    err != -NLE_NODEV)
+    if (int err = rtnl_link_delete(sk, link.get());
+        err < 0 && err != -NLE_OBJ_NOTFOUND && err != -NLE_NODEV)
         return make_error("cannot delete network interface " + name + ": " + nlerr(err));
     return {};
 }
@@ -208,7 +230,7 @@ Result<void> delete_link_named(nl_sock* sk, const std::string& name) {
 // ---- named network namespaces (as `ip netns add` makes them) ----------------------------
 
 bool is_netns_file(const std::string& path) {
-    struct statfs fs{};
+    struct statfs fs {};
     return ::statfs(path.c_str(), &fs) == 0 && static_cast<unsigned long>(fs.f_type) == NSFS_MAGIC;
 }
 
@@ -220,12 +242,15 @@ Result<void> prepare_netns_dir() {
         return make_error(std::string("cannot create ") + dir + ": " + errno_text(errno));
     if (::mount("", dir, "none", MS_SHARED | MS_REC, nullptr) == 0) return {};
     if (errno != EINVAL)
-        return make_error(std::string("cannot make ") + dir + " a shared mount: " + errno_text(errno));
+        return make_error(std::string("cannot make ") + dir +
+                          " a shared mount: " + errno_text(errno));
     // Not a mount point yet: bind it onto itself first (what iproute2 does).
     if (::mount(dir, dir, "none", MS_BIND | MS_REC, nullptr) != 0)
-        return make_error(std::string("cannot bind-mount ") + dir + " onto itself: " + errno_text(errno));
+        return make_error(std::string("cannot bind-mount ") + dir +
+                          " onto itself: " + errno_text(errno));
     if (::mount("", dir, "none", MS_SHARED | MS_REC, nullptr) != 0)
-        return make_error(std::string("cannot make ") + dir + " a shared mount: " + errno_text(errno));
+        return make_error(std::string("cannot make ") + dir +
+                          " a shared mount: " + errno_text(errno));
     return {};
 }
 
@@ -273,7 +298,9 @@ constexpr const char* kJailIf = "eth0";
 
 }  // namespace
 
-std::string netns_name(const std::string& jail) { return kNetnsPrefix + jail; }
+std::string netns_name(const std::string& jail) {
+    return kNetnsPrefix + jail;
+}
 std::string netns_path(const std::string& jail) {
     return std::string(paths::kNetnsDir) + "/" + netns_name(jail);
 }
@@ -300,9 +327,11 @@ Result<BridgeState> ensure_bridge(const config::BridgeConfig& bridge) {
     if (link) {
         const char* type = rtnl_link_get_type(link.get());
         if (!type || std::string(type) != "bridge") {
-            return make_error("bridge.name \"" + name + "\": a network interface of that name already exists and is a " +
+            return make_error("bridge.name \"" + name +
+                              "\": a network interface of that name already exists and is a " +
                               (type ? std::string(type) : std::string("plain device")) +
-                              ", not a bridge; choose another bridge.name in jaild.json or remove that interface");
+                              ", not a bridge; choose another bridge.name in jaild.json or remove "
+                              "that interface");
         }
         const char* alias = rtnl_link_get_ifalias(link.get());
         state.created_by_us = alias && std::string(alias) == kBridgeAlias;
@@ -338,12 +367,14 @@ Result<BridgeState> ensure_bridge(const config::BridgeConfig& bridge) {
             return make_error("bridge " + name + " already has address " + a.str() +
                               ", but bridge.address in jaild.json is " + want +
                               "; set bridge.address to " + a.str() +
-                              " (and the jails' addresses into that subnet), or remove the old address: ip address del " +
+                              " (and the jails' addresses into that subnet), or remove the old "
+                              "address: ip address del " +
                               a.str() + " dev " + name);
         }
     }
     if (!have) {
-        if (auto r = add_address(sk->get(), ifindex, bridge.address, "bridge " + name); !r) return r.error();
+        if (auto r = add_address(sk->get(), ifindex, bridge.address, "bridge " + name); !r)
+            return r.error();
     }
     if (auto r = set_up(sk->get(), link.get(), 0, "bridge " + name); !r) return r.error();
     return state;
@@ -358,9 +389,12 @@ Result<void> remove_bridge(const std::string& name) {
 namespace {
 
 Result<void> ensure_jail_link_on(nl_sock* host, nl_sock* ns, int nsfd, int no_ipv6,
-                                 const config::BridgeConfig& bridge, const config::JailConfig& jail) {
+                                 const config::BridgeConfig& bridge,
+                                 const config::JailConfig& jail) {
     Link br = get_link(host, bridge.name);
-    if (!br) return make_error("bridge " + bridge.name + " does not exist; it is created when jaild starts (ensure_bridge)");
+    if (!br)
+        return make_error("bridge " + bridge.name +
+                          " does not exist; it is created when jaild starts (ensure_bridge)");
     const int br_index = rtnl_link_get_ifindex(br.get());
     const std::string ns_what = "network namespace " + netns_name(jail.name);
 
@@ -390,23 +424,29 @@ Result<void> ensure_jail_link_on(nl_sock* host, nl_sock* ns, int nsfd, int no_ip
                               " for jail " + jail.name + ": " + nlerr(err));
         host_end = get_link(host, hv);
         jail_end = get_link(ns, kJailIf);
-        if (!host_end || !jail_end) return make_error("veth pair " + hv + " for jail " + jail.name + " vanished right after it was created");
+        if (!host_end || !jail_end)
+            return make_error("veth pair " + hv + " for jail " + jail.name +
+                              " vanished right after it was created");
     }
-    if (auto r = set_up(host, host_end.get(), br_index, hv + " in bridge " + bridge.name); !r) return r;
+    if (auto r = set_up(host, host_end.get(), br_index, hv + " in bridge " + bridge.name); !r)
+        return r;
     // No IPv6 in jails (jaild's firewall is IPv4; the bridge drops IPv6 frames from jails too,
     // since root in a jail can switch it back on). "all" applies to every interface.
     if (no_ipv6 >= 0) {
         if (auto r = write_sysctl_fd(no_ipv6, kDisableIpv6, "1"); !r)
             return make_error(r.error().message + " in " + ns_what);
     }
-    if (auto r = reset_mac(ns, jail_end.get(), jail.address, std::string(kJailIf) + " in " + ns_what); !r)
+    if (auto r =
+            reset_mac(ns, jail_end.get(), jail.address, std::string(kJailIf) + " in " + ns_what);
+        !r)
         return r;
 
     Link lo = get_link(ns, "lo");
     if (lo) {
         if (auto r = set_up(ns, lo.get(), 0, "lo in " + ns_what); !r) return r;
     }
-    if (auto r = set_up(ns, jail_end.get(), 0, std::string(kJailIf) + " in " + ns_what); !r) return r;
+    if (auto r = set_up(ns, jail_end.get(), 0, std::string(kJailIf) + " in " + ns_what); !r)
+        return r;
 
     const int eth0 = rtnl_link_get_ifindex(jail_end.get());
     const Ipv4Cidr want{jail.address, bridge.address.prefix};
@@ -440,8 +480,8 @@ Result<void> ensure_jail_link_on(nl_sock* host, nl_sock* ns, int nsfd, int no_ip
     rtnl_route_nh_set_ifindex(nh, eth0);
     rtnl_route_add_nexthop(route.get(), nh);  // the route owns nh from here
     if (int err = rtnl_route_add(ns, route.get(), NLM_F_REPLACE); err < 0)
-        return make_error("cannot set the default route via " + bridge.address.address.str() + " in " +
-                          ns_what + ": " + nlerr(err));
+        return make_error("cannot set the default route via " + bridge.address.address.str() +
+                          " in " + ns_what + ": " + nlerr(err));
     return {};
 }
 
@@ -459,7 +499,9 @@ struct LinkSockets::Impl {
 
 LinkSockets::LinkSockets() : impl_(std::make_unique<Impl>()) {}
 LinkSockets::~LinkSockets() = default;
-void LinkSockets::forget(const std::string& jail) { impl_->jails.erase(jail); }
+void LinkSockets::forget(const std::string& jail) {
+    impl_->jails.erase(jail);
+}
 
 Result<void> ensure_jail_link(LinkSockets& sockets, const config::BridgeConfig& bridge,
                               const config::JailConfig& jail) {
@@ -474,16 +516,21 @@ Result<void> ensure_jail_link(LinkSockets& sockets, const config::BridgeConfig& 
     UniqueFd nsfd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
     if (!nsfd) return make_error("cannot open " + path + ": " + errno_text(errno));
     struct stat st {};
-    if (::fstat(nsfd.get(), &st) != 0) return make_error("cannot stat " + path + ": " + errno_text(errno));
+    if (::fstat(nsfd.get(), &st) != 0)
+        return make_error("cannot stat " + path + ": " + errno_text(errno));
     auto it = cache.jails.find(jail.name);
     if (it == cache.jails.end() || it->second.dev != st.st_dev || it->second.ino != st.st_ino) {
         auto handles = open_in_netns(nsfd.get(), "network namespace " + netns_name(jail.name));
         if (!handles) return handles.error();
-        it = cache.jails.insert_or_assign(jail.name, LinkSockets::Impl::InNetns{st.st_dev, st.st_ino, std::move(*handles)}).first;
+        it = cache.jails
+                 .insert_or_assign(jail.name, LinkSockets::Impl::InNetns{st.st_dev, st.st_ino,
+                                                                         std::move(*handles)})
+                 .first;
     }
     const LinkSockets::Impl::InNetns& in = it->second;
-    auto result = ensure_jail_link_on(cache.host.get(), in.handles.sock.get(), nsfd.get(),
-                                      in.handles.no_ipv6 ? in.handles.no_ipv6.get() : -1, bridge, jail);
+    auto result =
+        ensure_jail_link_on(cache.host.get(), in.handles.sock.get(), nsfd.get(),
+                            in.handles.no_ipv6 ? in.handles.no_ipv6.get() : -1, bridge, jail);
     if (!result) {  // start the next call from fresh sockets
         cache.host.reset();
         cache.jails.erase(jail.name);

@@ -30,8 +30,8 @@ Result<void> remove_bridge(const std::string& name);
 // true if a link of this name exists on the host side.
 bool link_exists(const std::string& name);
 
-std::string netns_name(const std::string& jail);      // "jaild-<jail>"
-std::string netns_path(const std::string& jail);      // "/run/netns/jaild-<jail>"
+std::string netns_name(const std::string& jail);  // "jaild-<jail>"
+std::string netns_path(const std::string& jail);  // "/run/netns/jaild-<jail>"
 // <= 15 chars, stable, distinct per jail name: "jv-<name>" when it fits, else
 // "jv.<first 4 chars><8 hex of FNV-1a(name)>" ('.' cannot occur in jail names).
 std::string host_veth_name(const std::string& jail);
@@ -42,7 +42,7 @@ std::string host_veth_name(const std::string& jail);
 // what ensure_jail_link cost on every jail start (bench figure 1). A jail's socket is dropped
 // when its namespace file names another namespace than before, and both when a request fails.
 class LinkSockets {
-public:
+  public:
     LinkSockets();
     ~LinkSockets();
     LinkSockets(const LinkSockets&) = delete;
@@ -52,7 +52,7 @@ public:
     struct Impl;
     Impl& impl() { return *impl_; }
 
-private:
+  private:
     std::unique_ptr<Impl> impl_;
 };
 

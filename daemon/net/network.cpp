@@ -33,11 +33,14 @@ std::optional<std::string> ip_forward_from_comment(const std::optional<std::stri
 // A non-blocking netlink socket subscribed to one multicast group.
 Result<UniqueFd> netlink_subscription(int protocol, unsigned group, const char* what) {
     UniqueFd fd(::socket(AF_NETLINK, SOCK_RAW | SOCK_CLOEXEC | SOCK_NONBLOCK, protocol));
-    if (!fd) return make_error(std::string("cannot open a netlink socket for ") + what + ": " + std::strerror(errno));
+    if (!fd)
+        return make_error(std::string("cannot open a netlink socket for ") + what + ": " +
+                          std::strerror(errno));
     sockaddr_nl sa{};
     sa.nl_family = AF_NETLINK;
     if (::bind(fd.get(), reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0)
-        return make_error(std::string("cannot bind the netlink socket for ") + what + ": " + std::strerror(errno));
+        return make_error(std::string("cannot bind the netlink socket for ") + what + ": " +
+                          std::strerror(errno));
     if (::setsockopt(fd.get(), SOL_NETLINK, NETLINK_ADD_MEMBERSHIP, &group, sizeof group) != 0)
         return make_error(std::string("cannot subscribe to ") + what + ": " + std::strerror(errno));
     return fd;
@@ -81,8 +84,10 @@ Result<std::unique_ptr<Network>> Network::create(boost::asio::io_context& io,
     auto bridge = ensure_bridge(config.bridge);
     if (!bridge) return bridge.error();
     if (auto r = ensure_bridge_nf_call_iptables(config.bridge.name); !r) return r.error();
-    spdlog::info("network: bridge {} with address {} is up{}", config.bridge.name,
-                 config.bridge.address.str(), bridge->created_by_us ? " (managed by jaild)" : " (pre-existing; kept on shutdown)");
+    spdlog::info(
+        "network: bridge {} with address {} is up{}", config.bridge.name,
+        config.bridge.address.str(),
+        bridge->created_by_us ? " (managed by jaild)" : " (pre-existing; kept on shutdown)");
 
     auto fw = Firewall::open();
     if (!fw) return fw.error();
@@ -96,25 +101,32 @@ Result<std::unique_ptr<Network>> Network::create(boost::asio::io_context& io,
     fw->set_table_comment(kForwardComment + before + " before jaild started");
     fw->set_host_forwarded(before == "1");
     if (before == "1") {
-        spdlog::warn("network: {} was already 1 before jaild started: this host routes between its "
-                     "networks by its administrator's choice, and jaild keeps it so (it filters only "
-                     "traffic from and to its bridge {}). If the host should not route, set {}=0 "
-                     "(sysctl.d) and restart jaild: it then enables forwarding for its jails only",
-                     kIpForward, config.bridge.name, kIpForward);
+        spdlog::warn(
+            "network: {} was already 1 before jaild started: this host routes between its "
+            "networks by its administrator's choice, and jaild keeps it so (it filters only "
+            "traffic from and to its bridge {}). If the host should not route, set {}=0 "
+            "(sysctl.d) and restart jaild: it then enables forwarding for its jails only",
+            kIpForward, config.bridge.name, kIpForward);
     }
     if (*forward != "1") {
         if (auto r = write_sysctl(kIpForward, "1"); !r) return r.error();
-        spdlog::info("network: set {}=1 (was {}; restored on shutdown); forwarding that neither comes "
-                     "from nor goes to bridge {} is dropped", kIpForward, *forward, config.bridge.name);
+        spdlog::info(
+            "network: set {}=1 (was {}; restored on shutdown); forwarding that neither comes "
+            "from nor goes to bridge {} is dropped",
+            kIpForward, *forward, config.bridge.name);
     }
 
     if (stale_table)
-        spdlog::info("network: replacing the existing nftables table inet {} (left by an earlier jaild)", kTableName);
+        spdlog::info(
+            "network: replacing the existing nftables table inet {} (left by an earlier jaild)",
+            kTableName);
     if (auto r = fw->apply(config); !r) return r.error();
     spdlog::info("network: nftables tables inet {0} and bridge {0} applied ({1} jails)", kTableName,
                  config.jails.size());
-    for (const auto& warning : fw->foreign_forward_drop_warnings()) spdlog::warn("network: {}", warning);
-    for (const auto& line : describe_publishing(config)) spdlog::info("network: publishing {}", line);
+    for (const auto& warning : fw->foreign_forward_drop_warnings())
+        spdlog::warn("network: {}", warning);
+    for (const auto& line : describe_publishing(config))
+        spdlog::info("network: publishing {}", line);
 
     std::unique_ptr<Network> net(new Network(io, config, std::move(*fw)));
     net->bridge_state_ = *bridge;
@@ -123,9 +135,13 @@ Result<std::unique_ptr<Network>> Network::create(boost::asio::io_context& io,
     for (const auto& stale : stale_jail_netns()) {
         if (config.jails.count(stale)) continue;
         if (auto r = remove_jail_link(stale); !r)
-            spdlog::warn("network: cannot remove the leftover network of jail {}: {}", stale, r.error().message);
+            spdlog::warn("network: cannot remove the leftover network of jail {}: {}", stale,
+                         r.error().message);
         else
-            spdlog::info("network: removed the leftover network namespace and veth of jail {} (not in the configuration)", stale);
+            spdlog::info(
+                "network: removed the leftover network namespace and veth of jail {} (not in the "
+                "configuration)",
+                stale);
     }
     if (auto r = net->start_watchers(); !r) return r.error();
     return net;
@@ -150,15 +166,18 @@ Result<void> Network::remove_jail(const std::string& jail) {
 
 Result<void> Network::update(const config::Config& config) {
     if (config.bridge != config_.bridge) {
-        return make_error("bridge changed from " + config_.bridge.name + " " + config_.bridge.address.str() + " to " +
-                          config.bridge.name + " " + config.bridge.address.str() +
-                          "; a new bridge name or address takes effect only when jaild restarts (systemctl restart jaild)");
+        return make_error("bridge changed from " + config_.bridge.name + " " +
+                          config_.bridge.address.str() + " to " + config.bridge.name + " " +
+                          config.bridge.address.str() +
+                          "; a new bridge name or address takes effect only when jaild restarts "
+                          "(systemctl restart jaild)");
     }
     if (auto r = firewall_.apply(config); !r) return r;
     config_ = config;
-    spdlog::info("network: nftables table inet {} re-applied for the new configuration ({} jails)", kTableName,
-                 config.jails.size());
-    for (const auto& line : describe_publishing(config)) spdlog::info("network: publishing {}", line);
+    spdlog::info("network: nftables table inet {} re-applied for the new configuration ({} jails)",
+                 kTableName, config.jails.size());
+    for (const auto& line : describe_publishing(config))
+        spdlog::info("network: publishing {}", line);
     return {};
 }
 
@@ -183,7 +202,8 @@ void Network::shutdown() {
     }
     ensured_.clear();
     if (bridge_state_.created_by_us) {
-        if (auto r = remove_bridge(config_.bridge.name); !r) spdlog::error("network: {}", r.error().message);
+        if (auto r = remove_bridge(config_.bridge.name); !r)
+            spdlog::error("network: {}", r.error().message);
     }
     if (previous_ip_forward_ && *previous_ip_forward_ != "1") {
         if (auto r = write_sysctl(kIpForward, *previous_ip_forward_); !r)
@@ -196,7 +216,8 @@ void Network::shutdown() {
 // ---- watchers ---------------------------------------------------------------------------
 
 Result<void> Network::start_watchers() {
-    auto nft = netlink_subscription(NETLINK_NETFILTER, NFNLGRP_NFTABLES, "nftables events (NFNLGRP_NFTABLES)");
+    auto nft = netlink_subscription(NETLINK_NETFILTER, NFNLGRP_NFTABLES,
+                                    "nftables events (NFNLGRP_NFTABLES)");
     if (!nft) return nft.error();
     auto links = netlink_subscription(NETLINK_ROUTE, RTNLGRP_LINK, "link events (RTNLGRP_LINK)");
     if (!links) return links.error();
@@ -258,36 +279,44 @@ void Network::on_link_event() {
 void Network::restore_table() {
     auto matches = firewall_.table_matches_last_apply();
     if (!matches) {
-        spdlog::error("network: cannot check nftables table inet {}: {}", kTableName, matches.error().message);
+        spdlog::error("network: cannot check nftables table inet {}: {}", kTableName,
+                      matches.error().message);
         return;
     }
     if (*matches) return;
     const bool exists = firewall_.run(std::string("list table inet ") + kTableName).ok();
     if (auto r = firewall_.apply(config_); !r) {
-        spdlog::error("network: nftables table inet {} was {} by someone else and could not be restored: {}",
-                      kTableName, exists ? "modified" : "deleted", r.error().message);
+        spdlog::error(
+            "network: nftables table inet {} was {} by someone else and could not be restored: {}",
+            kTableName, exists ? "modified" : "deleted", r.error().message);
         return;
     }
-    spdlog::warn("network: nftables table inet {} was {} by someone else (e.g. `nft flush ruleset` or a firewall "
-                 "reload); restored it. Jail rules belong in jaild.json, not in that table",
-                 kTableName, exists ? "modified" : "deleted");
+    spdlog::warn(
+        "network: nftables table inet {} was {} by someone else (e.g. `nft flush ruleset` or a "
+        "firewall "
+        "reload); restored it. Jail rules belong in jaild.json, not in that table",
+        kTableName, exists ? "modified" : "deleted");
 }
 
 void Network::restore_links() {
     if (!link_exists(config_.bridge.name)) {
         auto r = ensure_bridge(config_.bridge);
         if (!r) {
-            spdlog::error("network: bridge {} was deleted by someone else and could not be restored: {}",
-                          config_.bridge.name, r.error().message);
+            spdlog::error(
+                "network: bridge {} was deleted by someone else and could not be restored: {}",
+                config_.bridge.name, r.error().message);
             return;
         }
         bridge_state_.created_by_us = bridge_state_.created_by_us || r->created_by_us;
         if (auto nf = ensure_bridge_nf_call_iptables(config_.bridge.name); !nf)
-            spdlog::error("network: recreated bridge {}: {}", config_.bridge.name, nf.error().message);
-        spdlog::warn("network: bridge {} was deleted by someone else; recreated it", config_.bridge.name);
+            spdlog::error("network: recreated bridge {}: {}", config_.bridge.name,
+                          nf.error().message);
+        spdlog::warn("network: bridge {} was deleted by someone else; recreated it",
+                     config_.bridge.name);
         for (const auto& [name, jail] : ensured_) {
             if (auto j = ensure_jail_link(link_sockets_, config_.bridge, jail); !j)
-                spdlog::error("network: reattaching jail {} to bridge {}: {}", name, config_.bridge.name, j.error().message);
+                spdlog::error("network: reattaching jail {} to bridge {}: {}", name,
+                              config_.bridge.name, j.error().message);
         }
         return;
     }
@@ -298,10 +327,11 @@ void Network::restore_links() {
         const std::string veth = host_veth_name(name);
         if (link_exists(veth)) continue;
         if (auto r = ensure_jail_link(link_sockets_, config_.bridge, jail); !r)
-            spdlog::error("network: veth {} of jail {} was deleted and could not be restored: {}", veth, name,
-                          r.error().message);
+            spdlog::error("network: veth {} of jail {} was deleted and could not be restored: {}",
+                          veth, name, r.error().message);
         else
-            spdlog::warn("network: veth {} of jail {} was deleted by someone else; restored it", veth, name);
+            spdlog::warn("network: veth {} of jail {} was deleted by someone else; restored it",
+                         veth, name);
     }
 }
 

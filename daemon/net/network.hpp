@@ -22,7 +22,7 @@ namespace jaild::net {
 // destructor stops watching but does NOT tear anything down, so a crashed or restarted jaild
 // keeps its jails reachable; shutdown() is the explicit teardown.
 class Network final : public JailNetwork {
-public:
+  public:
     // br_netfilter present (else an error with the fix, before any change), bridge with
     // nf_call_iptables=1, ip_forward=1 (remembering the previous value, which also decides
     // whether other forwarding is dropped), the tables inet + bridge jaild (replacing stale
@@ -45,7 +45,7 @@ public:
     Network(const Network&) = delete;
     Network& operator=(const Network&) = delete;
 
-private:
+  private:
     Network(boost::asio::io_context& io, config::Config config, Firewall firewall);
     Result<void> start_watchers();
     void watch_nftables();

@@ -33,7 +33,9 @@
 namespace jaild::net {
 namespace {
 
-std::string quoted(const std::string& s) { return "\"" + s + "\""; }
+std::string quoted(const std::string& s) {
+    return "\"" + s + "\"";
+}
 
 // "80" or "{ 80, 443 }": an anonymous set keeps one rule per jail instead of one per port.
 std::string port_match(const std::vector<int>& ports) {
@@ -64,7 +66,7 @@ std::string hex(std::uint32_t v) {
 }
 
 class Renderer {
-public:
+  public:
     Renderer(const config::Config& c, const RenderOptions& options)
         : c_(c),
           comment_(options.table_comment),
@@ -78,7 +80,8 @@ public:
              << "delete table inet " << kTableName << "\n"
              << "table inet " << kTableName << " {\n";
         if (!comment_.empty()) out_ << "\tcomment " << quoted(comment_) << "\n";
-        chain("prerouting", "type nat hook prerouting priority dstnat; policy accept;", dnat_rules());
+        chain("prerouting", "type nat hook prerouting priority dstnat; policy accept;",
+              dnat_rules());
         // Connections the host itself makes to a public address are not seen by prerouting;
         // they are redirected only when public.host_connections says so.
         chain("output_nat", "type nat hook output priority -100; policy accept;",
@@ -88,14 +91,13 @@ public:
         chain("forward", "type filter hook forward priority filter; policy accept;",
               forward_rules());
         chain("input", "type filter hook input priority filter; policy accept;", input_rules());
-        chain("output", "type filter hook output priority filter; policy accept;",
-              output_rules());
+        chain("output", "type filter hook output priority filter; policy accept;", output_rules());
         out_ << "}\n";
         render_bridge_table();
         return out_.str();
     }
 
-private:
+  private:
     void chain(const char* name, const char* head, const std::vector<std::string>& rules) {
         out_ << "\tchain " << name << " {\n\t\t" << head << "\n";
         for (const auto& r : rules) out_ << "\t\t" << r << "\n";
@@ -151,8 +153,8 @@ private:
         // Hairpin: a jail using a public address to reach a (possibly its own) published
         // port. Without masquerading, the reply would go straight back over the bridge with
         // the wrong source address.
-        rules.push_back("ip saddr " + subnet_ + " ip daddr " + subnet_ + " ct status dnat oifname " +
-                        br_ + " masquerade");
+        rules.push_back("ip saddr " + subnet_ + " ip daddr " + subnet_ +
+                        " ct status dnat oifname " + br_ + " masquerade");
         return rules;
     }
 
@@ -197,7 +199,8 @@ private:
             rules.push_back("iifname " + br_ + " ip saddr " + jail.address.str() + " ip daddr " +
                             set_of(allowed) + " accept");
         }
-        rules.push_back("iifname " + br_ + " ip daddr " + set_of(blocked_egress_ranges()) + " drop");
+        rules.push_back("iifname " + br_ + " ip daddr " + set_of(blocked_egress_ranges()) +
+                        " drop");
         // Everything else from the bridge goes to the Internet (policy accept). Traffic
         // neither from nor to the bridge: jaild turned ip_forward on for its jails only.
         if (!host_forwarded_)
@@ -248,7 +251,8 @@ private:
             const std::string mac = mac_string(mac_for_address(jail.address));
             const std::string ip = jail.address.str();
             rules.push_back(port + " ether saddr != " + mac + " drop");
-            rules.push_back(port + " arp htype 1 arp ptype ip arp hlen 6 arp plen 4 arp saddr ether " +
+            rules.push_back(port +
+                            " arp htype 1 arp ptype ip arp hlen 6 arp plen 4 arp saddr ether " +
                             mac + " arp saddr ip " + ip + " accept");
             rules.push_back(port + " ip saddr " + ip + " accept");
             rules.push_back(port + " drop");  // IPv6, VLAN tags, forged ARP/IPv4, anything else
@@ -270,9 +274,9 @@ private:
 
 const std::vector<std::string>& blocked_egress_ranges() {
     static const std::vector<std::string> ranges = {
-        "0.0.0.0/8",     "10.0.0.0/8",   "100.64.0.0/10", "127.0.0.0/8",
-        "169.254.0.0/16", "172.16.0.0/12", "192.0.0.0/24", "192.168.0.0/16",
-        "198.18.0.0/15", "224.0.0.0/4",  "240.0.0.0/4"};
+        "0.0.0.0/8",      "10.0.0.0/8",    "100.64.0.0/10", "127.0.0.0/8",
+        "169.254.0.0/16", "172.16.0.0/12", "192.0.0.0/24",  "192.168.0.0/16",
+        "198.18.0.0/15",  "224.0.0.0/4",   "240.0.0.0/4"};
     return ranges;
 }
 

@@ -22,7 +22,8 @@ Result<std::string> read_sysctl(const std::string& key) {
     UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
     if (!fd) {
         int err = errno;
-        return make_error("cannot read sysctl " + key + ": open " + path + ": " + std::strerror(err));
+        return make_error("cannot read sysctl " + key + ": open " + path + ": " +
+                          std::strerror(err));
     }
     std::string value;
     char buf[256];
@@ -31,7 +32,8 @@ Result<std::string> read_sysctl(const std::string& key) {
         if (n < 0) {
             if (errno == EINTR) continue;
             int err = errno;
-            return make_error("cannot read sysctl " + key + ": read " + path + ": " + std::strerror(err));
+            return make_error("cannot read sysctl " + key + ": read " + path + ": " +
+                              std::strerror(err));
         }
         if (n == 0) break;
         value.append(buf, static_cast<std::size_t>(n));

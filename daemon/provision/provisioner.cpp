@@ -103,8 +103,8 @@ Provisioner::Cancel Provisioner::provision(const std::string& name, bool force, 
     }
     if (current_) {
         done(make_error(Errc::busy, "jail '" + current_->jail() +
-                        "' is being provisioned; one build runs at a "
-                        "time, try again when it is done"));
+                                        "' is being provisioned; one build runs at a "
+                                        "time, try again when it is done"));
         return {};
     }
     BuildTarget t;

@@ -98,8 +98,8 @@ Result<std::vector<RecipeFile>> postgres_files(const config::JailConfig& jail,
         std::string(kProbeRole) + "\"\t" + config.bridge.address.address.str() +
         "/32\tscram-sha-256\n";
     for (const auto& g : postgres_grants(jail, config)) {
-        hba += "host\t\"" + g.name + "\"\t\"" + g.name + "\"\t" + g.address +
-               "/32\tscram-sha-256\n";
+        hba +=
+            "host\t\"" + g.name + "\"\t\"" + g.name + "\"\t" + g.address + "/32\tscram-sha-256\n";
     }
     auto files = common_files(jail);
     files.push_back(file(etc + "/conf.d/jaild.conf", conf));
@@ -148,8 +148,7 @@ std::string postgres_init_sql(const std::vector<DatabaseGrant>& grants) {
     std::string sql = "SET password_encryption = 'scram-sha-256';\n";
     for (const auto& g : grants) {
         // Names are jail names (^[a-z][a-z0-9-]*$): quoted because of '-'.
-        sql += "CREATE ROLE \"" + g.name + "\" LOGIN PASSWORD " + sql_literal(g.password) +
-               ";\n";
+        sql += "CREATE ROLE \"" + g.name + "\" LOGIN PASSWORD " + sql_literal(g.password) + ";\n";
         sql += "CREATE DATABASE \"" + g.name + "\" OWNER \"" + g.name + "\";\n";
     }
     return sql;

@@ -6,8 +6,8 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <charconv>
 #include <cerrno>
+#include <charconv>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -133,7 +133,8 @@ Result<void> write_file_in_root(const std::string& root, const std::string& path
     if (!dir) return dir.error();
     const std::string full = root + path;
     const std::string tmp = name + ".jaild-tmp";
-    ::unlinkat(dir->get(), tmp.c_str(), 0);  // a leftover (or a planted link): removed, not followed
+    ::unlinkat(dir->get(), tmp.c_str(),
+               0);  // a leftover (or a planted link): removed, not followed
     UniqueFd out(::openat(dir->get(), tmp.c_str(),
                           O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
     if (!out) {
@@ -200,8 +201,8 @@ std::optional<std::pair<uid_t, gid_t>> user_ids_in_passwd(std::string_view passw
         std::size_t from = 0;
         for (int i = 0; i < 4; ++i) {
             auto colon = line.find(':', from);
-            f.push_back(line.substr(from, colon == std::string_view::npos ? line.npos
-                                                                          : colon - from));
+            f.push_back(
+                line.substr(from, colon == std::string_view::npos ? line.npos : colon - from));
             if (colon == std::string_view::npos) break;
             from = colon + 1;
         }
@@ -300,10 +301,11 @@ Result<void> prepare_root(const std::string& root, const std::string& suite,
     }
     if (auto r = copy_apt_sources(root, suite, host_etc); !r) return r;
     if (auto r = copy_apt_acquire_settings(root, host_etc); !r) return r;
-    return write_file_in_root(root, "/usr/sbin/policy-rc.d",
-                      "#!/bin/sh\n# jaild: services are not started while the root is built.\n"
-                      "exit 101\n",
-                      0755);
+    return write_file_in_root(
+        root, "/usr/sbin/policy-rc.d",
+        "#!/bin/sh\n# jaild: services are not started while the root is built.\n"
+        "exit 101\n",
+        0755);
 }
 
 Result<void> finish_root(const std::string& root) {

@@ -20,9 +20,9 @@ constexpr std::string_view kAlphabet =
     "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789";
 
 bool is_password(std::string_view text) {
-    return text.size() == kPasswordLength &&
-           std::all_of(text.begin(), text.end(),
-                       [](char c) { return kAlphabet.find(c) != std::string_view::npos; });
+    return text.size() == kPasswordLength && std::all_of(text.begin(), text.end(), [](char c) {
+               return kAlphabet.find(c) != std::string_view::npos;
+           });
 }
 
 Result<void> make_private_dir(const std::string& path) {
@@ -33,8 +33,9 @@ Result<void> make_private_dir(const std::string& path) {
     }
     struct stat st {};
     if (::lstat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode) || st.st_uid != ::geteuid()) {
-        return make_error(path + " is not a directory of jaild's user; remove it (jaild "
-                                 "recreates it) or check --state-dir");
+        return make_error(path +
+                          " is not a directory of jaild's user; remove it (jaild "
+                          "recreates it) or check --state-dir");
     }
     ::chmod(path.c_str(), 0700);
     return {};
@@ -83,8 +84,10 @@ Result<std::string> database_password(const std::string& state_dir, const std::s
         std::string text(buffer, n > 0 ? static_cast<std::size_t>(n) : 0);
         while (!text.empty() && text.back() == '\n') text.pop_back();
         if (is_password(text)) return text;
-        return make_error(path + " does not hold a password jaild made; remove it and provision "
-                                 "jails '" + db + "' and '" + client + "' again");
+        return make_error(path +
+                          " does not hold a password jaild made; remove it and provision "
+                          "jails '" +
+                          db + "' and '" + client + "' again");
     }
     if (errno != ENOENT) {
         int err = errno;

@@ -43,20 +43,22 @@ Result<SiblingState> check_sibling(const std::string& path) {
         int err = errno;
         return make_error("cannot inspect " + path + ": " + std::strerror(err));
     }
-    const std::string fix = "; jaild removes or replaces only what it created there: move it "
-                            "away (mv " + path + " <elsewhere>) and try again";
+    const std::string fix =
+        "; jaild removes or replaces only what it created there: move it "
+        "away (mv " +
+        path + " <elsewhere>) and try again";
     if (S_ISLNK(st.st_mode)) return make_error(path + " is a symbolic link" + fix);
     if (!S_ISDIR(st.st_mode)) return make_error(path + " is not a directory" + fix);
     if (st.st_uid != 0) {
-        return make_error(path + " is owned by uid " + std::to_string(st.st_uid) +
-                          ", not root" + fix);
+        return make_error(path + " is owned by uid " + std::to_string(st.st_uid) + ", not root" +
+                          fix);
     }
     char value[128];
     ssize_t n = ::lgetxattr(path.c_str(), kSiblingAttribute, value, sizeof value);
-    if (n < 0 || std::string(value, static_cast<std::size_t>(n)) !=
-                     sibling_marker(st.st_dev, st.st_ino)) {
-        return make_error(path + " was not created by jaild (no " +
-                          std::string(kSiblingAttribute) + " attribute for it)" + fix);
+    if (n < 0 ||
+        std::string(value, static_cast<std::size_t>(n)) != sibling_marker(st.st_dev, st.st_ino)) {
+        return make_error(path + " was not created by jaild (no " + std::string(kSiblingAttribute) +
+                          " attribute for it)" + fix);
     }
     return SiblingState::ours;
 }
@@ -65,8 +67,7 @@ Result<void> rename_no_replace(const std::string& from, const std::string& to) {
     if (::renameat2(AT_FDCWD, from.c_str(), AT_FDCWD, to.c_str(), RENAME_NOREPLACE) != 0) {
         int err = errno;
         return make_error("cannot rename " + from + " to " + to + ": " + std::strerror(err) +
-                          (err == EEXIST ? "; something else is at " + to + ": move it away"
-                                         : ""));
+                          (err == EEXIST ? "; something else is at " + to + ": move it away" : ""));
     }
     return {};
 }

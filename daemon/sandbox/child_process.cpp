@@ -2,10 +2,10 @@
 
 #include <fcntl.h>
 #include <linux/close_range.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/ioctl.h>
 #include <sys/syscall.h>
-#include <sched.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -154,7 +154,9 @@ ChildProcess& ChildProcess::operator=(ChildProcess&& other) noexcept {
     return *this;
 }
 
-ChildProcess::~ChildProcess() { kill_and_reap(); }
+ChildProcess::~ChildProcess() {
+    kill_and_reap();
+}
 
 std::optional<int> ChildProcess::try_reap() {
     if (pid_ <= 0) return std::nullopt;

@@ -14,8 +14,8 @@
 namespace jaild::sandbox {
 
 struct SpawnOptions {
-    std::vector<std::string> argv;   // argv[0] is the absolute path that is executed
-    std::vector<std::string> env;    // the whole environment of the child
+    std::vector<std::string> argv;  // argv[0] is the absolute path that is executed
+    std::vector<std::string> env;   // the whole environment of the child
     // The child's stdin/stdout/stderr; -1 means /dev/null. Not closed by spawn().
     int stdin_fd = -1, stdout_fd = -1, stderr_fd = -1;
     // A pseudo-terminal slave to become the child's controlling terminal and its stdio
@@ -31,9 +31,9 @@ struct SpawnOptions {
 };
 
 class ChildProcess {
-public:
-    // clone (vfork-style) + exec. "Could not start" (exec failed: ENOENT, EACCES...) is an error naming the
-    // program; a program that started and then failed is a child that exits.
+  public:
+    // clone (vfork-style) + exec. "Could not start" (exec failed: ENOENT, EACCES...) is an error
+    // naming the program; a program that started and then failed is a child that exits.
     static Result<ChildProcess> spawn(const SpawnOptions& options);
 
     ChildProcess() = default;
@@ -59,7 +59,7 @@ public:
     // SIGKILL and wait: only for teardown paths.
     void kill_and_reap();
 
-private:
+  private:
     int pid_ = -1;
     UniqueFd pidfd_;
 };

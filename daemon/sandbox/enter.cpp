@@ -37,7 +37,9 @@ using Filter = std::vector<sock_filter>;
     ::_exit(kSetupFailed);
 }
 
-std::string errno_text(const char* call) { return std::string(call) + ": " + std::strerror(errno); }
+std::string errno_text(const char* call) {
+    return std::string(call) + ": " + std::strerror(errno);
+}
 
 // The PID a pidfd refers to, from its fdinfo ("Pid:\t123"); -1 if it is no pidfd.
 int pid_of_pidfd(int fd) {
@@ -110,14 +112,17 @@ bool confine(const ProcessSecurity& main, const std::vector<Filter>& filters) {
         return false;
     if (::prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) != 0) return false;
     for (auto it = filters.rbegin(); it != filters.rend(); ++it) {
-        sock_fprog prog{static_cast<unsigned short>(it->size()), const_cast<sock_filter*>(it->data())};
+        sock_fprog prog{static_cast<unsigned short>(it->size()),
+                        const_cast<sock_filter*>(it->data())};
         if (::syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, 0, &prog) != 0) return false;
     }
     return true;
 }
 
 volatile sig_atomic_t g_parent_gone = 0;
-extern "C" void on_parent_gone(int) { g_parent_gone = 1; }
+extern "C" void on_parent_gone(int) {
+    g_parent_gone = 1;
+}
 
 // The warden's children right now (PIDs of the jail's namespace), from the jail's /proc.
 std::vector<int> children_of_self() {
@@ -215,19 +220,24 @@ int wait_status_code(int status) {
 
 std::vector<std::string> enter_argv(int main_pid, const std::vector<std::string>& command) {
     std::vector<std::string> argv{"/proc/self/exe", kEnterVerb, std::to_string(main_pid), "--"};
-    if (command.empty()) argv.emplace_back("/bin/sh");
-    else argv.insert(argv.end(), command.begin(), command.end());
+    if (command.empty())
+        argv.emplace_back("/bin/sh");
+    else
+        argv.insert(argv.end(), command.begin(), command.end());
     return argv;
 }
 
 int enter_main(int argc, char** argv) {
-    if (argc < 5 || std::string_view(argv[3]) != "--") die("usage: jaild " + std::string(kEnterVerb) + " PID -- COMMAND...");
+    if (argc < 5 || std::string_view(argv[3]) != "--")
+        die("usage: jaild " + std::string(kEnterVerb) + " PID -- COMMAND...");
     const int pid = std::atoi(argv[2]);
     if (pid <= 0 || pid_of_pidfd(kEnterPidfd) != pid) {
         die("descriptor " + std::to_string(kEnterPidfd) + " is not a pidfd of process " + argv[2]);
     }
-    UniqueFd proc_dir(::open(("/proc/" + std::to_string(pid)).c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
-    UniqueFd root(proc_dir ? ::openat(proc_dir.get(), "root", O_PATH | O_DIRECTORY | O_CLOEXEC) : -1);
+    UniqueFd proc_dir(
+        ::open(("/proc/" + std::to_string(pid)).c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));
+    UniqueFd root(proc_dir ? ::openat(proc_dir.get(), "root", O_PATH | O_DIRECTORY | O_CLOEXEC)
+                           : -1);
     auto security = read_process_security(pid, proc_dir.get());
     // Still alive after the opens: they name this process, not a recycled PID.
     if (!root || !security || !pidfd_alive(kEnterPidfd)) {
@@ -242,7 +252,8 @@ int enter_main(int argc, char** argv) {
                                  CLONE_NEWPID | CLONE_NEWCGROUP) != 0) {
         die(errno_text("setns"));
     }
-    if (::fchdir(root.get()) != 0 || ::chroot(".") != 0 || ::chdir("/") != 0) die(errno_text("chroot"));
+    if (::fchdir(root.get()) != 0 || ::chroot(".") != 0 || ::chdir("/") != 0)
+        die(errno_text("chroot"));
     ::close(kEnterPidfd);
     proc_dir.reset();
     root.reset();

@@ -28,9 +28,9 @@ const std::vector<std::string> kPostgresqlCapabilities{"chown", "fowner", "setgi
 
 // firejail options that switch off or loosen part of the default hardening.
 constexpr std::array<std::string_view, 11> kWeakeningOptions{
-    "--caps",         "--seccomp",     "--protocol",        "--allow-debuggers",
-    "--ignore",       "--noblacklist", "--keep-dev-shm",    "--writable-etc",
-    "--writable-run-user", "--writable-var=", "--noseccomp"};
+    "--caps",        "--seccomp",      "--protocol",     "--allow-debuggers",   "--ignore",
+    "--noblacklist", "--keep-dev-shm", "--writable-etc", "--writable-run-user", "--writable-var=",
+    "--noseccomp"};
 
 std::string joined(const std::vector<std::string>& items, const char* sep = ", ") {
     std::string out;
@@ -66,18 +66,19 @@ std::vector<std::string> hardening_argv(const config::JailConfig& jail) {
     auto caps = kept_capabilities(jail);
     // firejail --caps.keep= with an empty list is an error; "--caps.drop=all" keeps none.
     argv.push_back(caps.empty() ? "--caps.drop=all" : "--caps.keep=" + joined(caps, ","));
-    argv.insert(argv.end(), {"--nonewprivs", "--seccomp", "--protocol=unix,inet,inet6",
-                             "--private-dev"});
+    argv.insert(argv.end(),
+                {"--nonewprivs", "--seccomp", "--protocol=unix,inet,inet6", "--private-dev"});
     return argv;
 }
 
 std::vector<std::string> weakenings(const config::JailConfig& jail) {
     std::vector<std::string> out;
     if (jail.profile == "none") {
-        out.push_back("\"profile\": \"none\" runs it with every capability (CAP_SYS_ADMIN, "
-                      "CAP_SYS_CHROOT, CAP_NET_ADMIN ...), no no_new_privs, no seccomp filter "
-                      "and the host's /dev: root inside can escape; remove \"profile\" for "
-                      "jaild's hardening");
+        out.push_back(
+            "\"profile\": \"none\" runs it with every capability (CAP_SYS_ADMIN, "
+            "CAP_SYS_CHROOT, CAP_NET_ADMIN ...), no no_new_privs, no seccomp filter "
+            "and the host's /dev: root inside can escape; remove \"profile\" for "
+            "jaild's hardening");
     } else if (jail.profile != "default") {
         out.push_back("\"profile\": \"" + jail.profile +
                       "\" replaces jaild's hardening with that firejail profile; jaild does "
@@ -92,8 +93,8 @@ std::vector<std::string> weakenings(const config::JailConfig& jail) {
                 extra.push_back(cap);
         }
         if (!extra.empty()) {
-            out.push_back("\"capabilities\" keeps " + joined(extra) +
-                          " beyond the default set (" + joined(defaults) + ")");
+            out.push_back("\"capabilities\" keeps " + joined(extra) + " beyond the default set (" +
+                          joined(defaults) + ")");
         }
     }
     for (const auto& option : jail.firejail_options) {

@@ -6,8 +6,8 @@
 
 #include <memory>
 
-#include <boost/asio/post.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/post.hpp>
 
 #include "log/logging.hpp"
 
@@ -40,9 +40,10 @@ std::size_t FirejailInspector::end_leftovers(const std::string& name, std::funct
         if (--*pending == 0 && *finish) (*finish)();
     };
     for (int pid : stale) {
-        log::jail_logger(name)->warn("a sandbox named '{}' is still running (firejail pid {}), left by an "
-                     "earlier jaild; killing it before starting the jail",
-                     name, pid);
+        log::jail_logger(name)->warn(
+            "a sandbox named '{}' is still running (firejail pid {}), left by an "
+            "earlier jaild; killing it before starting the jail",
+            name, pid);
         int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
         if (pidfd < 0) {  // already gone
             asio::post(io_, one_ended);

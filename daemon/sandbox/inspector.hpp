@@ -1,7 +1,7 @@
 // SandboxInspector: what the supervisor reads of firejail sandboxes: a jail's root before
 // it starts, the process tree under /proc, the name registry under /run/firejail and the
-// sandboxes an earlier jaild left. A seam, so that unit tests never look at (or kill) a real process of the
-// machine through a fake PID.
+// sandboxes an earlier jaild left. A seam, so that unit tests never look at (or kill) a real
+// process of the machine through a fake PID.
 #pragma once
 
 #include <cstddef>
@@ -19,7 +19,7 @@
 namespace jaild::sandbox {
 
 class SandboxInspector {
-public:
+  public:
     virtual ~SandboxInspector() = default;
     // What is wrong with a jail's root directory for a start (config/root_directory.hpp).
     virtual std::vector<config::ConfigIssue> check_root(const std::string& root,
@@ -43,7 +43,7 @@ public:
 
 // /proc and /run/firejail, with exits watched through pidfds on `io`.
 class FirejailInspector final : public SandboxInspector {
-public:
+  public:
     explicit FirejailInspector(boost::asio::io_context& io, std::string run_dir = "/run/firejail")
         : io_(io), run_dir_(std::move(run_dir)) {}
     std::vector<config::ConfigIssue> check_root(const std::string& root,
@@ -56,7 +56,7 @@ public:
     std::optional<OpenedMain> open_main(int firejail_pid) override;
     std::size_t end_leftovers(const std::string& name, std::function<void()> done) override;
 
-private:
+  private:
     boost::asio::io_context& io_;
     std::string run_dir_;
 };

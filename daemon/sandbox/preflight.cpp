@@ -25,11 +25,13 @@ bool firejail_chroot_enabled(const std::string& config_text) {
 std::vector<std::string> preflight(const PreflightOptions& o) {
     std::vector<std::string> problems;
     if (o.require_root && ::geteuid() != 0) {
-        problems.push_back("jaild must run as root (it creates network namespaces, firewall rules "
-                           "and firejail sandboxes); start it with sudo or as a systemd service");
+        problems.push_back(
+            "jaild must run as root (it creates network namespaces, firewall rules "
+            "and firejail sandboxes); start it with sudo or as a systemd service");
     }
     if (::access(o.firejail.c_str(), X_OK) != 0) {
-        problems.push_back(o.firejail + " is missing or not executable; install it: "
+        problems.push_back(o.firejail +
+                           " is missing or not executable; install it: "
                            "apt-get install firejail");
     }
     std::ifstream config(o.firejail_config);
@@ -43,7 +45,8 @@ std::vector<std::string> preflight(const PreflightOptions& o) {
             problems.push_back("firejail's chroot feature is disabled in " + o.firejail_config +
                                " (Debian ships it off) and jaild runs every jail with --chroot; "
                                "enable it by adding the line 'chroot yes' to that file, e.g.: "
-                               "echo 'chroot yes' >> " + o.firejail_config);
+                               "echo 'chroot yes' >> " +
+                               o.firejail_config);
         }
     }
     return problems;

@@ -19,7 +19,11 @@ namespace {
 // finds it gone once the owner has dropped the handle.
 struct Watched {
     Watched(asio::io_context& io, ChildProcess p, ExitHandler h, bool group)
-        : child(std::move(p)), exit_watch(io), retry(io), on_exit(std::move(h)), leads_group(group) {}
+        : child(std::move(p)),
+          exit_watch(io),
+          retry(io),
+          on_exit(std::move(h)),
+          leads_group(group) {}
     ChildProcess child;
     asio::posix::stream_descriptor exit_watch;  // on a dup of the pidfd (asio closes it)
     asio::steady_timer retry;                   // reaping again, when it could not yet be
@@ -62,7 +66,7 @@ void wait_for_exit(const std::shared_ptr<Watched>& watched) {
 }
 
 class ChildHandle final : public Process {
-public:
+  public:
     explicit ChildHandle(std::shared_ptr<Watched> w) : w_(std::move(w)), pid_(w_->child.pid()) {}
     ~ChildHandle() override {
         // Still running: the whole group goes (a provisioning step's dpkg, a join's shell),
@@ -76,7 +80,7 @@ public:
         if (w_->child.valid() && w_->leads_group) ::kill(-pid_, sig);
     }
 
-private:
+  private:
     std::shared_ptr<Watched> w_;
     int pid_;
 };
@@ -88,8 +92,9 @@ Result<std::unique_ptr<Process>> ChildRunner::spawn(const SpawnOptions& options,
     auto child = ChildProcess::spawn(options);
     if (!child) return child.error();
     int watch_fd = ::fcntl(child->pidfd(), F_DUPFD_CLOEXEC, 3);
-    if (watch_fd < 0) return make_error(std::string("cannot watch ") + options.argv[0] + ": " +
-                                        std::strerror(errno));
+    if (watch_fd < 0)
+        return make_error(std::string("cannot watch ") + options.argv[0] + ": " +
+                          std::strerror(errno));
     bool group = options.new_session || options.controlling_tty >= 0;
     auto watched = std::make_shared<Watched>(io_, std::move(*child), std::move(on_exit), group);
     watched->exit_watch.assign(watch_fd);

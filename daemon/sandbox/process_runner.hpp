@@ -19,7 +19,7 @@ namespace jaild::sandbox {
 // (its whole process group, if it leads one: SpawnOptions::new_session) and reaps it; its
 // exit handler never runs after that.
 class Process {
-public:
+  public:
     virtual ~Process() = default;
     virtual int pid() const = 0;
     // Through the pidfd: never a recycled PID. False once the process has exited.
@@ -34,7 +34,7 @@ public:
 using ExitHandler = std::function<void(int wait_status)>;
 
 class ProcessRunner {
-public:
+  public:
     virtual ~ProcessRunner() = default;
     // "Could not start" (no such program, out of descriptors...) is an error naming the
     // program; a program that started and then failed is a process whose handler reports it.
@@ -44,12 +44,12 @@ public:
 
 // Children of jaild (ChildProcess), their exits watched through pidfds on `io`.
 class ChildRunner final : public ProcessRunner {
-public:
+  public:
     explicit ChildRunner(boost::asio::io_context& io) : io_(io) {}
     Result<std::unique_ptr<Process>> spawn(const SpawnOptions& options,
                                            ExitHandler on_exit) override;
 
-private:
+  private:
     boost::asio::io_context& io_;
 };
 

@@ -50,7 +50,8 @@ Result<ProcessSecurity> parse_process_security(std::string_view text) {
     for (auto [key, out] : {Hex{"CapEff", &s.cap_effective}, Hex{"CapPrm", &s.cap_permitted},
                             Hex{"CapBnd", &s.cap_bounding}}) {
         auto v = field(text, key);
-        if (!v || !number(*v, *out, 16)) return make_error(std::string("no ") + key + " in the status");
+        if (!v || !number(*v, *out, 16))
+            return make_error(std::string("no ") + key + " in the status");
     }
     int nnp = 0;
     auto v = field(text, "NoNewPrivs");
@@ -65,10 +66,9 @@ Result<ProcessSecurity> parse_process_security(std::string_view text) {
 }
 
 Result<ProcessSecurity> read_process_security(int pid, int proc_dirfd) {
-    UniqueFd fd(proc_dirfd >= 0
-                    ? ::openat(proc_dirfd, "status", O_RDONLY | O_CLOEXEC)
-                    : ::open(("/proc/" + std::to_string(pid) + "/status").c_str(),
-                             O_RDONLY | O_CLOEXEC));
+    UniqueFd fd(proc_dirfd >= 0 ? ::openat(proc_dirfd, "status", O_RDONLY | O_CLOEXEC)
+                                : ::open(("/proc/" + std::to_string(pid) + "/status").c_str(),
+                                         O_RDONLY | O_CLOEXEC));
     if (!fd) {
         return make_error("cannot read /proc/" + std::to_string(pid) +
                           "/status: " + std::strerror(errno));

@@ -51,9 +51,9 @@ constexpr unsigned long kPidfdGetInfo = _IOWR(0xFF, 11, PidfdInfo);
 bool is_firejail_program(std::string_view comm) {
     // All shorter than the 15 characters the kernel keeps of a process name.
     static constexpr std::string_view kPrograms[] = {
-        "firejail",      "fbuilder",      "fcopy",     "fids",       "fldd",
-        "fnet",          "fnetfilter",    "fnettrace", "fnettrace-dns", "fnettrace-icmp",
-        "fnettrace-sni", "fsec-optimize", "fsec-print", "fseccomp",  "ftee",
+        "firejail",      "fbuilder",      "fcopy",      "fids",          "fldd",
+        "fnet",          "fnetfilter",    "fnettrace",  "fnettrace-dns", "fnettrace-icmp",
+        "fnettrace-sni", "fsec-optimize", "fsec-print", "fseccomp",      "ftee",
         "fzenity",       "profstats",
     };
     return std::find(std::begin(kPrograms), std::end(kPrograms), comm) != std::end(kPrograms);
@@ -110,7 +110,8 @@ std::optional<int> exited_status(int pid, int pidfd) {
     std::string text;
     std::getline(in, text);
     auto stat = parse_proc_stat(text);
-    if (stat && (stat->state == 'Z' || stat->state == 'X') && stat->exit_code) return stat->exit_code;
+    if (stat && (stat->state == 'Z' || stat->state == 'X') && stat->exit_code)
+        return stat->exit_code;
     return std::nullopt;
 }
 

@@ -8,7 +8,7 @@ namespace jaild::supervisor {
 namespace {
 
 class AsioTimer final : public Timer {
-public:
+  public:
     explicit AsioTimer(boost::asio::io_context& io) : state_(std::make_shared<State>(io)) {}
     ~AsioTimer() override { cancel(); }
 
@@ -32,7 +32,7 @@ public:
         state_->timer.cancel();
     }
 
-private:
+  private:
     struct State {
         explicit State(boost::asio::io_context& io) : timer(io) {}
         boost::asio::steady_timer timer;
@@ -44,6 +44,8 @@ private:
 
 }  // namespace
 
-std::unique_ptr<Timer> AsioTimeSource::timer() { return std::make_unique<AsioTimer>(io_); }
+std::unique_ptr<Timer> AsioTimeSource::timer() {
+    return std::make_unique<AsioTimer>(io_);
+}
 
 }  // namespace jaild::supervisor

@@ -21,14 +21,14 @@ using TimePoint = Clock::time_point;
 // One pending wake-up. Starting it again replaces the previous one; `fire` never runs after
 // cancel() or destruction, and may destroy the timer.
 class Timer {
-public:
+  public:
     virtual ~Timer() = default;
     virtual void start_at(TimePoint at, std::function<void()> fire) = 0;
     virtual void cancel() = 0;
 };
 
 class TimeSource {
-public:
+  public:
     virtual ~TimeSource() = default;
     virtual TimePoint now() const = 0;
     virtual std::unique_ptr<Timer> timer() = 0;
@@ -39,12 +39,12 @@ public:
 
 // steady_clock and asio timers on `io`.
 class AsioTimeSource final : public TimeSource {
-public:
+  public:
     explicit AsioTimeSource(boost::asio::io_context& io) : io_(io) {}
     TimePoint now() const override { return Clock::now(); }
     std::unique_ptr<Timer> timer() override;
 
-private:
+  private:
     boost::asio::io_context& io_;
 };
 

@@ -39,7 +39,8 @@ void Jail::run_health_check() {
     ctx_.time.start_after(*health_deadline_, config_.health.timeout, [this] {
         bool in_flight = probe_ || probe_process_;
         cancel_health();
-        if (in_flight) health_done(false, "no answer within " + format_duration(config_.health.timeout));
+        if (in_flight)
+            health_done(false, "no answer within " + format_duration(config_.health.timeout));
     });
     if (config_.health.kind == config::HealthConfig::Kind::exec) return exec_probe();
     connect_probe();
@@ -110,7 +111,9 @@ void Jail::probe_postgres() {
                       [weak, message](const boost::system::error_code& e, std::size_t) {
                           auto j = weak.lock();
                           if (!j || e == asio::error::operation_aborted || !j->probe_) return;
-                          if (e) return j->finish_probe(false, "PostgreSQL probe: send: " + e.message());
+                          if (e)
+                              return j->finish_probe(false,
+                                                     "PostgreSQL probe: send: " + e.message());
                           j->read_postgres_reply(std::make_shared<std::string>());
                       });
 }

@@ -6,8 +6,8 @@
 #include <fstream>
 #include <vector>
 
-#include <nlohmann/json.hpp>
 #include <spdlog/spdlog.h>
+#include <nlohmann/json.hpp>
 
 namespace jaild::supervisor {
 

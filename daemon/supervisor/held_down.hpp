@@ -8,14 +8,14 @@
 namespace jaild::supervisor {
 
 class HeldDown {
-public:
+  public:
     // Reads the file; an unreadable file is logged and read as empty. "" = not persisted.
     explicit HeldDown(std::string state_dir);
     bool contains(const std::string& jail) const { return jails_.count(jail) > 0; }
     void add(const std::string& jail);
     void remove(const std::string& jail);
 
-private:
+  private:
     void save() const;
     std::string state_dir_;
     std::set<std::string> jails_;

@@ -35,7 +35,9 @@ Jail::Jail(JailContext& context, config::JailConfig config)
       logs_(context.log_lines) {}
 
 // A sandbox still running is killed with its firejail process (Process's destructor).
-Jail::~Jail() { cancel_health(); }
+Jail::~Jail() {
+    cancel_health();
+}
 
 void Jail::start(api::Done done) {
     if (machine_.state() == State::running) return done(Result<void>());
@@ -65,7 +67,9 @@ void Jail::bring_up() {
     changed("");
 }
 
-void Jail::hold_down() { machine_.want_down(); }
+void Jail::hold_down() {
+    machine_.want_down();
+}
 
 void Jail::added(bool held_down) {
     if (!held_down) machine_.want_up();
@@ -99,7 +103,9 @@ void Jail::remove() {
     changed(was_up ? "stop requested" : "");
 }
 
-bool Jail::has_pending_config() const { return pending_.has_value(); }
+bool Jail::has_pending_config() const {
+    return pending_.has_value();
+}
 
 void Jail::take_pending_config() {
     if (!pending_) return;
@@ -131,9 +137,9 @@ void Jail::resolve_waiters() {
         start_waiters_.clear();
         Result<void> result;
         if (state != State::running) {
-            result = make_error("jail '" + config_.name + "' did not start: " +
-                                (machine_.last_error().empty() ? to_string(state)
-                                                               : machine_.last_error()));
+            result = make_error(
+                "jail '" + config_.name + "' did not start: " +
+                (machine_.last_error().empty() ? to_string(state) : machine_.last_error()));
         }
         for (auto& w : waiters) w(result);
     }
@@ -209,9 +215,8 @@ Result<sandbox::SpawnOptions> Jail::enter_options(const std::vector<std::string>
     spawn.argv = sandbox::enter_argv(main_.pid(), command);
     // PGPASSFILE: the password file the postgresql recipe gives a client jail's root (its
     // HOME, /root, is hidden by firejail's --private); libpq ignores it where it is absent.
-    spawn.env = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin",
-                 "HOME=/root", "LANG=C.UTF-8",
-                 std::string("PGPASSFILE=") + provision::kRootPgpassFile};
+    spawn.env = {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "HOME=/root",
+                 "LANG=C.UTF-8", std::string("PGPASSFILE=") + provision::kRootPgpassFile};
     spawn.pass_fd = main_.pidfd();
     spawn.jail = name;
     return spawn;

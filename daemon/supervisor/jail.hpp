@@ -57,7 +57,7 @@ struct JailContext {
 };
 
 class Jail : public std::enable_shared_from_this<Jail> {
-public:
+  public:
     Jail(JailContext& context, config::JailConfig config);
     ~Jail();
     Jail(const Jail&) = delete;
@@ -75,8 +75,8 @@ public:
     void start(api::Done done);
     void stop(api::Done done);
     void restart(api::Done done);
-    void bring_up();    // start_all: wanted up, nobody waiting
-    void hold_down();   // start_all: shut down by an admin, stays down
+    void bring_up();             // start_all: wanted up, nobody waiting
+    void hold_down();            // start_all: shut down by an admin, stays down
     void added(bool held_down);  // a reload added it
     // A reload changed its configuration: used now if it is down, else it restarts with it.
     // `held_down`: an admin shut it down (for a jail the reload had removed and brings back).
@@ -93,7 +93,7 @@ public:
     // process (sandbox/enter.hpp); the options borrow the main process's pidfd.
     Result<sandbox::SpawnOptions> enter_options(const std::vector<std::string>& command) const;
 
-private:
+  private:
     // launch.cpp
     void launch();
     void start_output(UniqueFd fd, std::string stream);
@@ -123,10 +123,10 @@ private:
     std::unique_ptr<sandbox::Process> firejail_;  // while the sandbox runs
     MainProcess main_;
     std::vector<std::unique_ptr<log::PipeReader>> output_;
-    std::unique_ptr<Timer> retry_timer_;      // backoff / crash-loop cool-down
-    std::unique_ptr<Timer> stop_timer_;       // SIGTERM then SIGKILL escalation
-    std::unique_ptr<Timer> health_timer_;     // next health check
-    std::unique_ptr<Timer> health_deadline_;  // timeout of the running check
+    std::unique_ptr<Timer> retry_timer_;                   // backoff / crash-loop cool-down
+    std::unique_ptr<Timer> stop_timer_;                    // SIGTERM then SIGKILL escalation
+    std::unique_ptr<Timer> health_timer_;                  // next health check
+    std::unique_ptr<Timer> health_deadline_;               // timeout of the running check
     std::unique_ptr<boost::asio::ip::tcp::socket> probe_;  // tcp/postgresql check in flight
     std::unique_ptr<sandbox::Process> probe_process_;      // exec check in flight
     log::LogBuffer logs_;

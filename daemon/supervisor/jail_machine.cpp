@@ -6,22 +6,32 @@ namespace jaild::supervisor {
 
 std::string to_string(State s) {
     switch (s) {
-        case State::stopped: return "stopped";
-        case State::waiting: return "waiting";
-        case State::running: return "running";
-        case State::stopping: return "stopping";
-        case State::backoff: return "backoff";
-        case State::failed: return "failed";
+        case State::stopped:
+            return "stopped";
+        case State::waiting:
+            return "waiting";
+        case State::running:
+            return "running";
+        case State::stopping:
+            return "stopping";
+        case State::backoff:
+            return "backoff";
+        case State::failed:
+            return "failed";
     }
     return "?";
 }
 
 std::string to_string(Health h) {
     switch (h) {
-        case Health::none: return "none";
-        case Health::starting: return "starting";
-        case Health::healthy: return "healthy";
-        case Health::unhealthy: return "unhealthy";
+        case Health::none:
+            return "none";
+        case Health::starting:
+            return "starting";
+        case Health::healthy:
+            return "healthy";
+        case Health::unhealthy:
+            return "unhealthy";
     }
     return "?";
 }
@@ -97,8 +107,8 @@ void JailMachine::spawned(TimePoint now) {
     health_failures_ = 0;
     last_counted_failure_ = now;
     unhealthy_restart_ = false;
-    health_ = health_config_.kind == config::HealthConfig::Kind::none ? Health::none
-                                                                      : Health::starting;
+    health_ =
+        health_config_.kind == config::HealthConfig::Kind::none ? Health::none : Health::starting;
 }
 
 ExitOutcome JailMachine::spawn_failed(const std::string& error, TimePoint now) {
@@ -134,8 +144,8 @@ ExitOutcome JailMachine::exited(bool success, const std::string& description, Ti
         return {State::stopped, std::nullopt};
     }
     // An exit nobody asked for. A run long enough (healthy, if checked) resets the backoff.
-    auto steady_since = health_config_.kind == config::HealthConfig::Kind::none
-                            ? ran_since : healthy_since_;
+    auto steady_since =
+        health_config_.kind == config::HealthConfig::Kind::none ? ran_since : healthy_since_;
     if (steady_since && now - *steady_since >= restart_.reset_after) consecutive_failures_ = 0;
     bool restart = restart_.policy == config::RestartPolicy::always ||
                    (restart_.policy == config::RestartPolicy::on_failure && !success);
@@ -151,7 +161,8 @@ ExitOutcome JailMachine::fail(const std::string& why, TimePoint now) {
     last_error_ = why;
     ++consecutive_failures_;
     recent_failures_.push_back(now);
-    while (!recent_failures_.empty() && now - recent_failures_.front() > restart_.crash_loop_window) {
+    while (!recent_failures_.empty() &&
+           now - recent_failures_.front() > restart_.crash_loop_window) {
         recent_failures_.pop_front();
     }
     if (restart_.policy == config::RestartPolicy::never) {
@@ -159,10 +170,10 @@ ExitOutcome JailMachine::fail(const std::string& why, TimePoint now) {
         return {State::stopped, std::nullopt};
     }
     if (static_cast<int>(recent_failures_.size()) >= restart_.crash_loop_limit) {
-        last_error_ = "crash loop: " + std::to_string(recent_failures_.size()) + " failures within " +
-                      format_duration(restart_.crash_loop_window) + ", last: " + why +
-                      "; retrying in " + format_duration(restart_.crash_loop_cooldown) +
-                      " (or now with: jailctl start)";
+        last_error_ =
+            "crash loop: " + std::to_string(recent_failures_.size()) + " failures within " +
+            format_duration(restart_.crash_loop_window) + ", last: " + why + "; retrying in " +
+            format_duration(restart_.crash_loop_cooldown) + " (or now with: jailctl start)";
         state_ = State::failed;
         retry_at_ = now + restart_.crash_loop_cooldown;
         return {State::failed, restart_.crash_loop_cooldown};
@@ -214,8 +225,7 @@ bool JailMachine::health_result(bool ok, const std::string& detail, TimePoint no
 }
 
 bool JailMachine::serving() const {
-    return state_ == State::running &&
-           (health_ == Health::none || health_ == Health::healthy);
+    return state_ == State::running && (health_ == Health::none || health_ == Health::healthy);
 }
 
 }  // namespace jaild::supervisor

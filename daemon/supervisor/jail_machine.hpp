@@ -38,7 +38,7 @@ struct ExitOutcome {
 };
 
 class JailMachine {
-public:
+  public:
     JailMachine(config::RestartConfig restart, config::HealthConfig health);
 
     State state() const { return state_; }
@@ -67,9 +67,7 @@ public:
     void clearing_done() { clearing_ = false; }
     bool clearing() const { return clearing_; }
     // Running, stopping or about to spawn: what a dependency waits for when stopping in order.
-    bool up() const {
-        return state_ == State::running || state_ == State::stopping || clearing_;
-    }
+    bool up() const { return state_ == State::running || state_ == State::stopping || clearing_; }
     // A stop was asked for and the jail has not been signalled yet.
     bool stop_due() const { return state_ == State::stopping && !stop_signalled_; }
     void stop_signalled() { stop_signalled_ = true; }
@@ -95,7 +93,7 @@ public:
     // Depended-on jails need this: running and (no health check or healthy).
     bool serving() const;
 
-private:
+  private:
     void begin_stop();
     ExitOutcome fail(const std::string& why, TimePoint now);
 
@@ -107,8 +105,8 @@ private:
     bool clearing_ = false;
     bool stop_signalled_ = false;
     bool removing_ = false;
-    bool restart_requested_ = false;   // a stop that should come back up
-    bool unhealthy_restart_ = false;   // the stop was ours, for failing health checks
+    bool restart_requested_ = false;  // a stop that should come back up
+    bool unhealthy_restart_ = false;  // the stop was ours, for failing health checks
     int restarts_ = 0;
     int consecutive_failures_ = 0;
     int health_failures_ = 0;

@@ -23,7 +23,8 @@ Result<Pty> open_pty(unsigned short rows, unsigned short cols) {
     Pty pty;
     pty.master.reset(::posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC));
     if (!pty.master || ::grantpt(pty.master.get()) != 0 || ::unlockpt(pty.master.get()) != 0) {
-        return make_error(std::string("cannot allocate a pseudo-terminal: ") + std::strerror(errno));
+        return make_error(std::string("cannot allocate a pseudo-terminal: ") +
+                          std::strerror(errno));
     }
     char name[128];
     if (::ptsname_r(pty.master.get(), name, sizeof name) != 0) {

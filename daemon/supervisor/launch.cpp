@@ -61,8 +61,7 @@ void Jail::launch() {
     // The root is the jail's: it is checked here, at each start, not at configuration load,
     // so that a root the jail broke fails this jail alone, with the reason rather than with
     // firejail's exit status 1.
-    auto root_issues =
-        ctx_.sandboxes.check_root(config_.root, "jails." + config_.name + ".root");
+    auto root_issues = ctx_.sandboxes.check_root(config_.root, "jails." + config_.name + ".root");
     if (!root_issues.empty()) {
         std::string why = "root directory unusable: " + root_issues.front().str();
         for (std::size_t i = 1; i < root_issues.size(); ++i) why += "; " + root_issues[i].message;
@@ -77,11 +76,13 @@ void Jail::launch() {
     }
     int out[2], err[2];
     if (::pipe2(out, O_CLOEXEC) != 0) {
-        return apply_outcome(spawn_failure(machine_, std::string("pipe2: ") + strerror(errno), now));
+        return apply_outcome(
+            spawn_failure(machine_, std::string("pipe2: ") + strerror(errno), now));
     }
     UniqueFd out_read(out[0]), out_write(out[1]);
     if (::pipe2(err, O_CLOEXEC) != 0) {
-        return apply_outcome(spawn_failure(machine_, std::string("pipe2: ") + strerror(errno), now));
+        return apply_outcome(
+            spawn_failure(machine_, std::string("pipe2: ") + strerror(errno), now));
     }
     UniqueFd err_read(err[0]), err_write(err[1]);
     sandbox::SpawnOptions spawn_options;

@@ -36,7 +36,7 @@ struct MainProcess::State {
     int firejail_pid = 0;
     int pid = 0;  // 0 until found
     UniqueFd pidfd;
-    UniqueFd init_pidfd;  // the sandbox's init (PID 1 inside)
+    UniqueFd init_pidfd;                          // the sandbox's init (PID 1 inside)
     boost::asio::posix::stream_descriptor watch;  // on a dup of pidfd
     int attempts = 0;
     std::optional<TimePoint> exited_at;
@@ -61,9 +61,13 @@ void MainProcess::reset() {
     state_.reset();
 }
 
-int MainProcess::pid() const { return state_ && state_->pid && !state_->exited_at ? state_->pid : 0; }
+int MainProcess::pid() const {
+    return state_ && state_->pid && !state_->exited_at ? state_->pid : 0;
+}
 
-int MainProcess::pidfd() const { return pid() ? state_->pidfd.get() : -1; }
+int MainProcess::pidfd() const {
+    return pid() ? state_->pidfd.get() : -1;
+}
 
 std::optional<TimePoint> MainProcess::exited_at() const {
     return state_ ? state_->exited_at : std::nullopt;
@@ -73,7 +77,9 @@ std::optional<int> MainProcess::wait_status() const {
     return state_ ? state_->wait_status : std::nullopt;
 }
 
-bool MainProcess::signal(int sig) const { return pid() && send(state_->pidfd.get(), sig); }
+bool MainProcess::signal(int sig) const {
+    return pid() && send(state_->pidfd.get(), sig);
+}
 
 void MainProcess::look(Millis delay) {
     time_.start_after(*timer_, delay, [this, delay] {

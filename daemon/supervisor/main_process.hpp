@@ -19,7 +19,7 @@
 namespace jaild::supervisor {
 
 class MainProcess {
-public:
+  public:
     MainProcess(boost::asio::io_context& io, TimeSource& time, sandbox::SandboxInspector& sandboxes,
                 std::string jail);
     ~MainProcess();
@@ -40,7 +40,7 @@ public:
     // Through its pidfd; false if it is not known or has exited.
     bool signal(int sig) const;
 
-private:
+  private:
     struct State;
     void look(Millis delay);
     void found(sandbox::SandboxInspector::OpenedMain main);

@@ -9,12 +9,14 @@ constexpr std::uint32_t kProtocol3 = 196608;  // 3.0
 constexpr std::size_t kMaxMessage = 8192;     // an error message is far shorter
 
 void put_u32(std::string& out, std::uint32_t v) {
-    for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<char>((v >> shift) & 0xff));
+    for (int shift = 24; shift >= 0; shift -= 8)
+        out.push_back(static_cast<char>((v >> shift) & 0xff));
 }
 
 std::uint32_t get_u32(std::string_view b) {
     std::uint32_t v = 0;
-    for (int i = 0; i < 4; ++i) v = (v << 8) | static_cast<unsigned char>(b[static_cast<std::size_t>(i)]);
+    for (int i = 0; i < 4; ++i)
+        v = (v << 8) | static_cast<unsigned char>(b[static_cast<std::size_t>(i)]);
     return v;
 }
 
@@ -46,13 +48,13 @@ PostgresReply parse_postgres_reply(std::string_view bytes) {
     const char type = bytes[0];
     const std::uint32_t length = get_u32(bytes.substr(1, 4));
     if (length < 4 || length > kMaxMessage) {
-        return {PostgresReply::Kind::invalid, "not a PostgreSQL server (message length " +
-                                                  std::to_string(length) + ")"};
+        return {PostgresReply::Kind::invalid,
+                "not a PostgreSQL server (message length " + std::to_string(length) + ")"};
     }
     if (type == 'R') return {PostgresReply::Kind::accepting, ""};
     if (type != 'E') {
-        return {PostgresReply::Kind::invalid,
-                "not a PostgreSQL server (first reply '" + printable(std::string_view(&type, 1)) + "')"};
+        return {PostgresReply::Kind::invalid, "not a PostgreSQL server (first reply '" +
+                                                  printable(std::string_view(&type, 1)) + "')"};
     }
     if (bytes.size() < 1 + length) return {};
     // Fields: a type byte, then a NUL-terminated string; a 0 byte ends the list.

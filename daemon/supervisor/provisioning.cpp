@@ -10,7 +10,7 @@
 namespace jaild::supervisor {
 
 class ProvisionHost final : public provision::JailHost {
-public:
+  public:
     explicit ProvisionHost(Supervisor& sup) : sup_(sup) {}
 
     const config::Config& config() const override { return sup_.config_; }
@@ -39,7 +39,7 @@ public:
         }
     }
 
-private:
+  private:
     Supervisor& sup_;
 };
 

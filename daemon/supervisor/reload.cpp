@@ -22,10 +22,11 @@ Result<nlohmann::json> Supervisor::reload() {
     auto& next = loaded.config;
     sandbox::log_weakenings(next);
     if (next.bridge != config_.bridge) {
-        auto message = std::string("the bridge settings changed (") + config_.bridge.name + " " +
-                       config_.bridge.address.str() + " -> " + next.bridge.name + " " +
-                       next.bridge.address.str() +
-                       "); that needs a restart of jaild: systemctl restart jaild. Nothing was changed.";
+        auto message =
+            std::string("the bridge settings changed (") + config_.bridge.name + " " +
+            config_.bridge.address.str() + " -> " + next.bridge.name + " " +
+            next.bridge.address.str() +
+            "); that needs a restart of jaild: systemctl restart jaild. Nothing was changed.";
         spdlog::error("{}", message);
         return make_error(message);
     }

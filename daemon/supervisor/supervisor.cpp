@@ -67,7 +67,7 @@ Error Supervisor::unknown_jail(const std::string& name) const {
     std::string names;
     for (const auto& [n, jail] : jails_) names += (names.empty() ? "" : ", ") + n;
     return make_error(Errc::no_such_jail, "no jail named '" + name + "'; configured jails: " +
-                      (names.empty() ? "(none configured)" : names));
+                                              (names.empty() ? "(none configured)" : names));
 }
 
 // After any jail changed: a removed jail is released once stopped, stops in order move
@@ -144,9 +144,10 @@ void Supervisor::start_all() {
     for (auto& [name, jail] : jails_) {
         if (held_down_.contains(name)) {
             jail->hold_down();
-            spdlog::info("jail '{}' stays down: it was shut down with 'jailctl shutdown' (start it "
-                         "with: jailctl start {})",
-                         name, name);
+            spdlog::info(
+                "jail '{}' stays down: it was shut down with 'jailctl shutdown' (start it "
+                "with: jailctl start {})",
+                name, name);
             continue;
         }
         jail->bring_up();
@@ -186,7 +187,9 @@ std::string Supervisor::status_line() const {
     return line + trouble;
 }
 
-void Supervisor::on_change(std::function<void()> callback) { change_callback_ = std::move(callback); }
+void Supervisor::on_change(std::function<void()> callback) {
+    change_callback_ = std::move(callback);
+}
 
 Result<std::vector<JailStatus>> Supervisor::status(const std::optional<std::string>& name) {
     std::vector<JailStatus> out;
@@ -236,7 +239,8 @@ Result<std::vector<LogLine>> Supervisor::logs(const std::string& name, std::size
     if (!jail) return unknown_jail(name);
     // Under journald the journal holds the jail's whole history (across jaild restarts):
     // answer from it, like `journalctl -u jaild JAIL=<name>`.
-    if (log::detect_log_target() == log::LogTarget::journal) return log::read_journal_lines(name, n);
+    if (log::detect_log_target() == log::LogTarget::journal)
+        return log::read_journal_lines(name, n);
     return jail->logs().last(n);
 }
 

@@ -47,7 +47,7 @@ struct SupervisorServices {
 };
 
 class Supervisor final : public api::Control {
-public:
+  public:
     Supervisor(boost::asio::io_context& io, config::Config config, SupervisorServices services,
                SupervisorOptions options);
     ~Supervisor() override;
@@ -84,7 +84,7 @@ public:
                                 std::function<void(const nlohmann::json&)> on_progress,
                                 std::function<void(Result<nlohmann::json>)> done) override;
 
-private:
+  private:
     friend class ProvisionHost;  // provisioning.cpp: the jails as provisioning sees them
     struct Provisioning;
 
@@ -112,9 +112,9 @@ private:
     std::function<void()> change_callback_;
     std::function<void()> all_stopped_;  // stop_all in progress
     bool stopping_all_ = false;
-    bool scheduling_paused_ = false;  // while a reload applies its changes
+    bool scheduling_paused_ = false;                      // while a reload applies its changes
     std::unique_ptr<log::JournalReader> journal_reader_;  // `logs` under journald, off the loop
-    std::shared_ptr<Provisioning> provisioning_;  // made at the first `provision`
+    std::shared_ptr<Provisioning> provisioning_;          // made at the first `provision`
 };
 
 }  // namespace jaild::supervisor

@@ -17,25 +17,25 @@ struct Confinement {
     std::vector<std::string> capabilities;  // effective set, by name ("net_bind_service")
     std::vector<std::string> bounding;      // bounding set: what any process in the jail can get
     bool no_new_privs = false;
-    std::string seccomp;                    // "filter", "strict" or "disabled"
+    std::string seccomp;  // "filter", "strict" or "disabled"
     int seccomp_filters = 0;
 };
 
 struct JailStatus {
     std::string name;
-    std::string state;      // stopped|waiting|starting|running|stopping|backoff|failed
-    std::string health;     // none|starting|healthy|unhealthy
-    bool held_down = false;  // stopped by an admin (stop/shutdown): no automatic restart
-    std::optional<int> pid;        // the firejail process (host PID namespace)
-    std::optional<int> main_pid;   // the service's main process (host PID namespace)
+    std::string state;            // stopped|waiting|starting|running|stopping|backoff|failed
+    std::string health;           // none|starting|healthy|unhealthy
+    bool held_down = false;       // stopped by an admin (stop/shutdown): no automatic restart
+    std::optional<int> pid;       // the firejail process (host PID namespace)
+    std::optional<int> main_pid;  // the service's main process (host PID namespace)
     std::string address;
-    std::vector<int> ports;        // published TCP ports
+    std::vector<int> ports;                     // published TCP ports
     std::optional<std::int64_t> uptime_ms;      // while running
     int restarts = 0;                           // automatic restarts since jaild started
     std::optional<std::int64_t> next_retry_ms;  // in backoff/failed: time until next try
-    std::string last_exit;   // "exited with status 1", "killed by SIGKILL", ""
-    std::string last_error;  // why it is failed/backing off, ""
-    std::optional<Confinement> confinement;  // status of one running jail only
+    std::string last_exit;                      // "exited with status 1", "killed by SIGKILL", ""
+    std::string last_error;                     // why it is failed/backing off, ""
+    std::optional<Confinement> confinement;     // status of one running jail only
 };
 
 void to_json(nlohmann::json& j, const JailStatus& s);
@@ -44,7 +44,7 @@ void from_json(const nlohmann::json& j, JailStatus& s);
 // One line of a jail's output (or of jaild about the jail).
 struct LogLine {
     std::string jail;
-    std::string stream;       // "stdout", "stderr" or "jaild"
+    std::string stream;        // "stdout", "stderr" or "jaild"
     std::int64_t time_us = 0;  // CLOCK_REALTIME, microseconds
     std::string text;          // without the newline; may hold any bytes
 };

@@ -16,6 +16,9 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <linux/fs.h>
+#include <linux/if_packet.h>
+#include <linux/netlink.h>
+#include <net/ethernet.h>
 #include <net/if.h>
 #include <netinet/in.h>
 #include <sched.h>
@@ -35,9 +38,6 @@
 #include <sys/xattr.h>
 #include <termios.h>
 #include <unistd.h>
-#include <linux/if_packet.h>
-#include <linux/netlink.h>
-#include <net/ethernet.h>
 
 static FILE* out;
 static int attempts, successes;
@@ -52,8 +52,10 @@ static void result(const char* name, int succeeded, const char* detail) {
 /* rc < 0: blocked with errno; otherwise it worked. */
 static void check(const char* name, long rc, const char* what) {
     char detail[256];
-    if (rc < 0) snprintf(detail, sizeof detail, "%s: %s", what, strerror(errno));
-    else snprintf(detail, sizeof detail, "%s worked", what);
+    if (rc < 0)
+        snprintf(detail, sizeof detail, "%s: %s", what, strerror(errno));
+    else
+        snprintf(detail, sizeof detail, "%s worked", what);
     result(name, rc >= 0, detail);
 }
 
@@ -171,7 +173,8 @@ static void file_privileges(void) {
     int fd = open("/tmp/.capfile", O_CREAT | O_WRONLY, 0755);
     if (fd >= 0) close(fd);
     /* VFS_CAP_REVISION_2 with CAP_SYS_ADMIN permitted+effective. */
-    unsigned char cap[20] = {0x01, 0x00, 0x00, 0x02, 0, 0, 0x20, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0};
+    unsigned char cap[20] = {0x01, 0x00, 0x00, 0x02, 0, 0, 0x20, 0, 0, 0,
+                             0,    0,    0,    0,    0, 0, 0,    0, 0, 0};
     check("setcap-file", setxattr("/tmp/.capfile", "security.capability", cap, sizeof cap, 0),
           "setxattr security.capability");
     fd = open("/", O_RDONLY | O_DIRECTORY);
@@ -233,14 +236,16 @@ static void print_status(FILE* f) {
     if (s) fclose(s);
 }
 
-/* A setuid-root copy of busybox (its `id` applet) in the root, for the host's users to find (jail.sh runs it as
- * nobody from the host). Not an attempt of its own: planting works, running must not. */
+/* A setuid-root copy of busybox (its `id` applet) in the root, for the host's users to find
+ * (jail.sh runs it as nobody from the host). Not an attempt of its own: planting works, running
+ * must not. */
 static void plant_setuid(void) {
     int in = open("/bin/busybox", O_RDONLY);
     int fd = open("/www/id", O_CREAT | O_TRUNC | O_WRONLY, 0755);
     char buf[65536];
     ssize_t n;
-    while (in >= 0 && fd >= 0 && (n = read(in, buf, sizeof buf)) > 0) (void)!write(fd, buf, (size_t)n);
+    while (in >= 0 && fd >= 0 && (n = read(in, buf, sizeof buf)) > 0)
+        (void)!write(fd, buf, (size_t)n);
     if (fd >= 0) {
         fchown(fd, 0, 0);
         fchmod(fd, 04755);

@@ -63,16 +63,16 @@ int send_arp(char** argv) {
     const int fd = ::socket(AF_PACKET, SOCK_RAW | SOCK_CLOEXEC, htons(ETH_P_ARP));
     if (fd < 0) die("socket(AF_PACKET)");
     unsigned char frame[42] = {};
-    std::memset(frame, 0xff, 6);                       // ether dst: broadcast
-    std::memcpy(frame + 6, ether_src, 6);              // ether src
-    frame[12] = 0x08, frame[13] = 0x06;                // ARP
-    frame[14] = 0x00, frame[15] = 0x01;                // htype ethernet
-    frame[16] = 0x08, frame[17] = 0x00;                // ptype IPv4
-    frame[18] = 6, frame[19] = 4;                      // hlen, plen
-    frame[20] = 0x00, frame[21] = 0x01;                // request
-    std::memcpy(frame + 22, sender_mac, 6);            // sha
-    std::memcpy(frame + 28, &sender, 4);               // spa
-    std::memcpy(frame + 38, &target, 4);               // tpa (tha zero)
+    std::memset(frame, 0xff, 6);             // ether dst: broadcast
+    std::memcpy(frame + 6, ether_src, 6);    // ether src
+    frame[12] = 0x08, frame[13] = 0x06;      // ARP
+    frame[14] = 0x00, frame[15] = 0x01;      // htype ethernet
+    frame[16] = 0x08, frame[17] = 0x00;      // ptype IPv4
+    frame[18] = 6, frame[19] = 4;            // hlen, plen
+    frame[20] = 0x00, frame[21] = 0x01;      // request
+    std::memcpy(frame + 22, sender_mac, 6);  // sha
+    std::memcpy(frame + 28, &sender, 4);     // spa
+    std::memcpy(frame + 38, &target, 4);     // tpa (tha zero)
     sockaddr_ll to{};
     to.sll_family = AF_PACKET;
     to.sll_protocol = htons(ETH_P_ARP);
@@ -152,7 +152,8 @@ int listen_udp(char** argv) {
         char buf[1500];
         sockaddr_in from{};
         socklen_t from_len = sizeof from;
-        const ssize_t n = ::recvfrom(fd, buf, sizeof buf - 1, 0, reinterpret_cast<sockaddr*>(&from), &from_len);
+        const ssize_t n =
+            ::recvfrom(fd, buf, sizeof buf - 1, 0, reinterpret_cast<sockaddr*>(&from), &from_len);
         if (n < 0) continue;
         buf[n] = '\0';
         char addr[INET_ADDRSTRLEN];

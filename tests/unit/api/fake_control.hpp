@@ -165,8 +165,10 @@ class FakeControl : public api::Control {
                 if (provision_done) ++provision_cancels;
             });
         }
-        if (!provision_error.empty()) done(make_error(provision_error));
-        else done(json{{"jail", jail}, {"status", "built"}, {"elapsed_ms", 1500}});
+        if (!provision_error.empty())
+            done(make_error(provision_error));
+        else
+            done(json{{"jail", jail}, {"status", "built"}, {"elapsed_ms", 1500}});
         return {};
     }
 

@@ -69,7 +69,6 @@ struct Captured {
     Output output(bool json = false) { return Output{out, err, json, false}; }
 };
 
-
 }  // namespace
 
 TEST_CASE("jailctl: unreachable daemon is exit 5 with advice") {

@@ -53,7 +53,6 @@ struct SilentServer {
     }
 };
 
-
 double seconds_since(std::chrono::steady_clock::time_point t0) {
     return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }

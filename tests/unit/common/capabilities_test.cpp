@@ -14,7 +14,7 @@ TEST_CASE("capability names and numbers follow capabilities(7)") {
     CHECK(capability_name(12) == "net_admin");
     CHECK(capability_name(63) == "cap_63");
     CHECK(capability_names(0x4eb) == std::vector<std::string>{"chown", "dac_override", "fowner",
-                                                               "kill", "setgid", "setuid",
-                                                               "net_bind_service"});
+                                                              "kill", "setgid", "setuid",
+                                                              "net_bind_service"});
     CHECK(all_capability_names().size() == 41);
 }

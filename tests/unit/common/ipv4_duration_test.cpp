@@ -52,7 +52,10 @@ TEST_CASE("durations parse with units and print compactly") {
 TEST_CASE("sanitize_utf8 keeps valid text and replaces invalid bytes") {
     CHECK(sanitize_utf8("plain") == "plain");
     CHECK(sanitize_utf8("caf\xC3\xA9") == "caf\xC3\xA9");
-    CHECK(sanitize_utf8("a\xFF" "b") == "a\xEF\xBF\xBD" "b");
+    CHECK(sanitize_utf8("a\xFF"
+                        "b") ==
+          "a\xEF\xBF\xBD"
+          "b");
     CHECK(sanitize_utf8("\xC0\x80") == "\xEF\xBF\xBD\xEF\xBF\xBD");  // overlong NUL
     CHECK(sanitize_utf8("\xE2\x82") == "\xEF\xBF\xBD\xEF\xBF\xBD");  // truncated
 }

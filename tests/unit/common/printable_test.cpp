@@ -23,9 +23,11 @@ TEST_CASE("printable escapes terminal controls visibly") {
     CHECK(printable("\x7f") == "\\x7f");
     CHECK(printable("\n") == "\\x0a");
     // C1 as UTF-8 (U+009B is CSI) and as raw 8-bit bytes; invalid UTF-8.
-    CHECK(printable("\xc2\x9b" "2J") == "\\u009b2J");
+    CHECK(printable("\xc2\x9b"
+                    "2J") == "\\u009b2J");
     CHECK(printable("\xc2\x85") == "\\u0085");
-    CHECK(printable("\x9b" "2J") == "\\x9b2J");
+    CHECK(printable("\x9b"
+                    "2J") == "\\x9b2J");
     CHECK(printable("\xff\xfe") == "\\xff\\xfe");
     CHECK(printable("\xe2\x82") == "\\xe2\\x82");           // truncated sequence
     CHECK(printable("\xc0\x80") == "\\xc0\\x80");           // overlong NUL
@@ -49,7 +51,9 @@ TEST_CASE("printable output never contains a control byte") {
 
 TEST_CASE("printable_json escapes DEL and C1 and stays the same JSON value") {
     nlohmann::json event{{"event", "state"},
-                         {"last_error", "x\x7f\xc2\x9b" "2J\033[2J caf\xc3\xa9"}};
+                         {"last_error",
+                          "x\x7f\xc2\x9b"
+                          "2J\033[2J caf\xc3\xa9"}};
     auto text = printable_json(event.dump());
     CHECK(text.find('\x7f') == std::string::npos);
     CHECK(text.find("\xc2\x9b") == std::string::npos);

@@ -141,13 +141,20 @@ const std::vector<BadCase>& bad_cases() {
         {"health with neither", [](json& j) { j["jails"]["www"]["health"].erase("tcp"); },
          "jails.www.health", "none of \"tcp\", \"exec\" and \"postgresql\" is given"},
         {"postgresql health port out of range",
-         [](json& j) { j["jails"]["www"]["health"] = {{"postgresql", 70000}}; },
+         [](json& j) {
+             j["jails"]["www"]["health"] = {{"postgresql", 70000}};
+         },
          "jails.www.health.postgresql", "70000 is out of range"},
         {"capabilities: unknown name",
-         [](json& j) { j["jails"]["www"]["capabilities"] = {"setuid", "root"}; },
-         "jails.www.capabilities[1]", "\"root\" is not a Linux capability; use names from capabilities(7)"},
+         [](json& j) {
+             j["jails"]["www"]["capabilities"] = {"setuid", "root"};
+         },
+         "jails.www.capabilities[1]",
+         "\"root\" is not a Linux capability; use names from capabilities(7)"},
         {"capabilities: listed twice",
-         [](json& j) { j["jails"]["www"]["capabilities"] = {"kill", "CAP_KILL"}; },
+         [](json& j) {
+             j["jails"]["www"]["capabilities"] = {"kill", "CAP_KILL"};
+         },
          "jails.www.capabilities[1]", "listed twice"},
         {"capabilities with profile none",
          [](json& j) {
@@ -241,7 +248,8 @@ const std::vector<BadCase>& bad_cases() {
          "public.addresses[0]", "is not an IPv4 address"},
         {"public.addresses a string other than \"all\"",
          [](json& j) { j["public"]["addresses"] = "203.0.113.10"; }, "public.addresses",
-         "\"203.0.113.10\" is not a list of addresses; write a list such as [\"203.0.113.10\"], or \"all\""},
+         "\"203.0.113.10\" is not a list of addresses; write a list such as [\"203.0.113.10\"], or "
+         "\"all\""},
         {"public.addresses neither list nor string", [](json& j) { j["public"]["addresses"] = 5; },
          "public.addresses", "expected an array, got number 5"},
         {"public address on loopback", [](json& j) { j["public"]["addresses"] = {"127.0.0.1"}; },
@@ -268,17 +276,21 @@ const std::vector<BadCase>& bad_cases() {
          "jails.www.egress", "expected an object"},
         {"unknown egress key", [](json& j) { j["jails"]["www"]["egress"]["alow"] = json::array(); },
          "jails.www.egress.alow", "did you mean \"allow\"?"},
-        {"egress.allow not a list", [](json& j) { j["jails"]["www"]["egress"]["allow"] = "10.0.0.0/8"; },
+        {"egress.allow not a list",
+         [](json& j) { j["jails"]["www"]["egress"]["allow"] = "10.0.0.0/8"; },
          "jails.www.egress.allow", "expected an array"},
         {"egress.allow entry not a network",
-         [](json& j) { j["jails"]["www"]["egress"]["allow"] = {"192.168.77.0/24", "lan"}; },
+         [](json& j) {
+             j["jails"]["www"]["egress"]["allow"] = {"192.168.77.0/24", "lan"};
+         },
          "jails.www.egress.allow[1]", "give an IPv4 network such as \"192.168.77.0/24\""},
         {"egress.allow prefix out of range",
          [](json& j) { j["jails"]["www"]["egress"]["allow"] = {"192.168.77.0/33"}; },
          "jails.www.egress.allow[0]", "give an IPv4 network such as"},
         {"egress.allow with host bits",
          [](json& j) { j["jails"]["www"]["egress"]["allow"] = {"192.168.77.5/24"}; },
-         "jails.www.egress.allow[0]", "192.168.77.5/24 has host bits set; write the network 192.168.77.0/24"},
+         "jails.www.egress.allow[0]",
+         "192.168.77.5/24 has host bits set; write the network 192.168.77.0/24"},
         {"egress.allow inside the bridge subnet",
          [](json& j) { j["jails"]["www"]["egress"]["allow"] = {"10.213.0.3"}; },
          "jails.www.egress.allow[0]", "overlaps the bridge subnet 10.213.0.0/24"},
@@ -286,7 +298,9 @@ const std::vector<BadCase>& bad_cases() {
          [](json& j) { j["jails"]["www"]["egress"]["allow"] = {"10.0.0.0/8"}; },
          "jails.www.egress.allow[0]", "10.0.0.0/8 overlaps the bridge subnet"},
         {"egress.allow duplicate",
-         [](json& j) { j["jails"]["db"]["egress"]["allow"] = {"169.254.169.254", "169.254.169.254/32"}; },
+         [](json& j) {
+             j["jails"]["db"]["egress"]["allow"] = {"169.254.169.254", "169.254.169.254/32"};
+         },
          "jails.db.egress.allow[1]", "169.254.169.254/32 is listed twice"},
     };
     return cases;

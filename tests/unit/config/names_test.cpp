@@ -62,9 +62,9 @@ TEST_CASE("after cycles are found with their path") {
 }
 
 TEST_CASE("PostgreSQL reserved names: pg_hba keywords and built-in roles and databases") {
-    for (const char* name : {"all", "sameuser", "samerole", "samegroup", "replication",
-                             "postgres", "template0", "template1", "public", "none",
-                             "current_user", "session_user", "pg_monitor", "+admins", "@file"}) {
+    for (const char* name : {"all", "sameuser", "samerole", "samegroup", "replication", "postgres",
+                             "template0", "template1", "public", "none", "current_user",
+                             "session_user", "pg_monitor", "+admins", "@file"}) {
         INFO(name);
         CHECK(is_postgres_reserved_name(name));
     }
@@ -86,8 +86,8 @@ TEST_CASE("a jail whose name is a pg_hba keyword cannot be accepted by a postgre
     INFO(jaild::config::test::all_issues(r));
     REQUIRE(r.issues.size() == 1);
     CHECK(r.issues[0].path == "jails.db.accept[1].from");
-    CHECK_THAT(r.issues[0].message, Catch::Contains("pg_hba.conf keyword") &&
-                                        Catch::Contains("rename jail \"all\""));
+    CHECK_THAT(r.issues[0].message,
+               Catch::Contains("pg_hba.conf keyword") && Catch::Contains("rename jail \"all\""));
     // Not a postgresql jail, or another port: no role is made, the name is fine.
     j["jails"]["db"]["accept"][1]["ports"] = {80};
     CHECK(jaild::config::test::parse_pure(j).ok());

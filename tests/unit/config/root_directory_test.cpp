@@ -158,7 +158,8 @@ TEST_CASE("root directory: several problems at once") {
     CHECK(check_root_directory(root.str(), "p").size() == 3);
 }
 
-TEST_CASE("loading the configuration does not look at the roots: a bad root fails its jail's start") {
+TEST_CASE(
+    "loading the configuration does not look at the roots: a bad root fails its jail's start") {
     TempRoot good;
     auto j = jaild::config::test::good_json();
     j["jails"]["www"]["root"] = good.str();
@@ -181,12 +182,11 @@ TEST_CASE("root directory: other users must not reach it") {
         auto issues = check_root_reachable(root.str(), "jails.www.root");
         REQUIRE(issues.size() == 1);
         CHECK(issues[0].path == "jails.www.root");
-        CHECK_THAT(issues[0].message,
-                   Catch::Contains("other users of the host can reach the jail's root " +
-                                   root.str()) &&
-                       Catch::Contains("(mode 0755, owner uid 0)") &&
-                       Catch::Contains("fix: chown root:root " + holder + " && chmod 0700 " +
-                                       holder));
+        CHECK_THAT(
+            issues[0].message,
+            Catch::Contains("other users of the host can reach the jail's root " + root.str()) &&
+                Catch::Contains("(mode 0755, owner uid 0)") &&
+                Catch::Contains("fix: chown root:root " + holder + " && chmod 0700 " + holder));
         // check_root_directory includes it.
         auto all = check_root_directory(root.str(), "jails.www.root");
         REQUIRE(all.size() == 1);

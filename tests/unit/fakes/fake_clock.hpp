@@ -11,7 +11,7 @@
 namespace jaild::testing {
 
 class FakeTimeSource final : public supervisor::TimeSource {
-public:
+  public:
     supervisor::TimePoint now() const override { return now_; }
     std::unique_ptr<supervisor::Timer> timer() override {
         auto slot = std::make_shared<Slot>();
@@ -46,13 +46,13 @@ public:
         return at;
     }
 
-private:
+  private:
     struct Slot {
         supervisor::TimePoint at;
         std::function<void()> fire;
     };
     class FakeTimer final : public supervisor::Timer {
-    public:
+      public:
         explicit FakeTimer(std::shared_ptr<Slot> s) : s_(std::move(s)) {}
         void start_at(supervisor::TimePoint at, std::function<void()> fire) override {
             s_->at = at;
@@ -60,7 +60,7 @@ private:
         }
         void cancel() override { s_->fire = nullptr; }
 
-    private:
+      private:
         std::shared_ptr<Slot> s_;
     };
 

@@ -19,7 +19,7 @@
 namespace jaild::testing {
 
 class FakeNetwork final : public net::JailNetwork {
-public:
+  public:
     std::vector<std::string> calls;
     std::optional<std::string> fail_prepare;  // every prepare fails with this, while set
     std::optional<std::string> fail_update;
@@ -43,7 +43,7 @@ public:
 // A SandboxInspector that never finds a main process (so the supervisor falls back to
 // signalling firejail) and has leftovers only when told.
 class FakeSandboxes final : public sandbox::SandboxInspector {
-public:
+  public:
     std::map<std::string, std::function<void()>> clearing;  // leftovers being ended, by jail
     std::set<std::string> leftovers;                        // jails with a leftover sandbox
 

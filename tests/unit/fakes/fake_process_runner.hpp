@@ -18,7 +18,7 @@
 namespace jaild::testing {
 
 class FakeProcessRunner final : public sandbox::ProcessRunner {
-public:
+  public:
     struct Spawned {
         int pid = 0;
         std::vector<std::string> argv;
@@ -90,9 +90,9 @@ public:
     static int exited(int code) { return (code & 0xff) << 8; }
     static int killed(int sig) { return sig & 0x7f; }
 
-private:
+  private:
     class Handle final : public sandbox::Process {
-    public:
+      public:
         explicit Handle(std::shared_ptr<Spawned> s) : s_(std::move(s)) {}
         ~Handle() override {
             if (s_->running) {
@@ -111,7 +111,7 @@ private:
             if (s_->running) s_->group_signals.push_back(sig);
         }
 
-    private:
+      private:
         std::shared_ptr<Spawned> s_;
     };
 

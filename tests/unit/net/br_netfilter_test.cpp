@@ -9,10 +9,11 @@ using namespace jaild;
 TEST_CASE("br_netfilter: missing module refuses with the fix") {
     auto r = net::require_br_netfilter("/nonexistent/jaild-test/bridge-nf-call-iptables");
     REQUIRE_FALSE(r.ok());
-    CHECK_THAT(r.error().message, Catch::Contains("br_netfilter is not loaded") &&
-                                      Catch::Contains("/nonexistent/jaild-test/bridge-nf-call-iptables") &&
-                                      Catch::Contains("modprobe br_netfilter") &&
-                                      Catch::Contains("/etc/modules-load.d/"));
+    CHECK_THAT(r.error().message,
+               Catch::Contains("br_netfilter is not loaded") &&
+                   Catch::Contains("/nonexistent/jaild-test/bridge-nf-call-iptables") &&
+                   Catch::Contains("modprobe br_netfilter") &&
+                   Catch::Contains("/etc/modules-load.d/"));
     CHECK(net::require_br_netfilter("/").ok());  // present
 }
 
@@ -21,5 +22,6 @@ TEST_CASE("jail MAC: locally administered, unicast, derived from the address") {
     CHECK(net::mac_string(mac) == "02:6a:0a:d5:00:02");
     CHECK((mac[0] & 0x02) == 0x02);  // locally administered
     CHECK((mac[0] & 0x01) == 0);     // unicast
-    CHECK(net::mac_string(net::mac_for_address(*parse_ipv4("192.168.255.254"))) == "02:6a:c0:a8:ff:fe");
+    CHECK(net::mac_string(net::mac_for_address(*parse_ipv4("192.168.255.254"))) ==
+          "02:6a:c0:a8:ff:fe");
 }

@@ -7,8 +7,12 @@
 
 namespace jaild::net::test {
 
-inline Ipv4Address ip(const std::string& s) { return *parse_ipv4(s); }
-inline Ipv4Cidr cidr_of(const std::string& s) { return *parse_ipv4_cidr(s); }
+inline Ipv4Address ip(const std::string& s) {
+    return *parse_ipv4(s);
+}
+inline Ipv4Cidr cidr_of(const std::string& s) {
+    return *parse_ipv4_cidr(s);
+}
 
 inline config::JailConfig jail(const std::string& name, const std::string& address) {
     config::JailConfig j;

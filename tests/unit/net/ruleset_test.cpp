@@ -11,10 +11,10 @@
 
 using namespace jaild;
 using jaild::net::render_ruleset;
-using jaild::net::test::jail;
 using jaild::net::test::base_config;
-using jaild::net::test::ip;
 using jaild::net::test::cidr_of;
+using jaild::net::test::ip;
+using jaild::net::test::jail;
 
 namespace {
 
@@ -56,7 +56,8 @@ const std::string kBlocked =
 // into the bridge), then egress and the not-a-router drop.
 Lines forward_chain(const std::string& br, const std::string& jails, const Lines& middle,
                     const Lines& allow = {}, bool router_drop = true) {
-    Lines out{"iifname \"" + br + "\" meta nfproto ipv6 drop", "oifname \"" + br + "\" meta nfproto ipv6 drop",
+    Lines out{"iifname \"" + br + "\" meta nfproto ipv6 drop",
+              "oifname \"" + br + "\" meta nfproto ipv6 drop",
               jails.empty() ? "iifname \"" + br + "\" drop"
                             : "iifname \"" + br + "\" ip saddr != " + jails + " drop",
               "oifname \"" + br + "\" ct state established,related accept"};
@@ -65,7 +66,8 @@ Lines forward_chain(const std::string& br, const std::string& jails, const Lines
     out.push_back("iifname \"" + br + "\" ct state established,related accept");
     out.insert(out.end(), allow.begin(), allow.end());
     out.push_back("iifname \"" + br + "\" ip daddr " + kBlocked + " drop");
-    if (router_drop) out.push_back("meta nfproto ipv4 iifname != \"" + br + "\" oifname != \"" + br + "\" drop");
+    if (router_drop)
+        out.push_back("meta nfproto ipv4 iifname != \"" + br + "\" oifname != \"" + br + "\" drop");
     return out;
 }
 
@@ -74,9 +76,11 @@ Lines forward_chain(const std::string& br, const std::string& jails, const Lines
 TEST_CASE("ruleset: replaces the whole table atomically and declares every chain") {
     const std::string s = render_ruleset(base_config());
     CHECK(s.rfind("add table inet jaild\ndelete table inet jaild\ntable inet jaild {\n", 0) == 0);
-    CHECK(chain_head(s, "prerouting") == "type nat hook prerouting priority dstnat; policy accept;");
+    CHECK(chain_head(s, "prerouting") ==
+          "type nat hook prerouting priority dstnat; policy accept;");
     CHECK(chain_head(s, "output_nat") == "type nat hook output priority -100; policy accept;");
-    CHECK(chain_head(s, "postrouting") == "type nat hook postrouting priority srcnat; policy accept;");
+    CHECK(chain_head(s, "postrouting") ==
+          "type nat hook postrouting priority srcnat; policy accept;");
     CHECK(chain_head(s, "forward") == "type filter hook forward priority filter; policy accept;");
     CHECK(chain_head(s, "input") == "type filter hook input priority filter; policy accept;");
     CHECK(chain_head(s, "output") == "type filter hook output priority filter; policy accept;");
@@ -88,11 +92,11 @@ TEST_CASE("ruleset: no jails, no published ports: only the bridge-scoped rules")
     const std::string s = render_ruleset(base_config());
     CHECK(chain_rules(s, "prerouting").empty());
     CHECK(chain_rules(s, "output_nat").empty());
-    CHECK(chain_rules(s, "postrouting") ==
-          Lines{"ip saddr 10.213.0.0/24 ip daddr 10.213.0.0/24 ct status dnat oifname \"jaild0\" masquerade"});
+    CHECK(chain_rules(s, "postrouting") == Lines{"ip saddr 10.213.0.0/24 ip daddr 10.213.0.0/24 ct "
+                                                 "status dnat oifname \"jaild0\" masquerade"});
     CHECK(chain_rules(s, "forward") == forward_chain("jaild0", "", {}));
-    CHECK(chain_rules(s, "input") ==
-          Lines{"iifname \"jaild0\" ct state established,related accept", "iifname \"jaild0\" drop"});
+    CHECK(chain_rules(s, "input") == Lines{"iifname \"jaild0\" ct state established,related accept",
+                                           "iifname \"jaild0\" drop"});
     CHECK(chain_rules(s, "output") ==
           Lines{"oifname \"jaild0\" ct state established,related accept",
                 "oifname \"jaild0\" ct status dnat accept", "meta mark 0x6a61696c accept",
@@ -105,7 +109,8 @@ TEST_CASE("ruleset: a jail without published ports gets no DNAT") {
     const std::string s = render_ruleset(c);
     CHECK(chain_rules(s, "prerouting").empty());
     CHECK(chain_rules(s, "forward") == forward_chain("jaild0", "10.213.0.3", {}));
-    CHECK(chain_rules(s, "postrouting")[0] == "ip saddr 10.213.0.3 oifname != \"jaild0\" masquerade");
+    CHECK(chain_rules(s, "postrouting")[0] ==
+          "ip saddr 10.213.0.3 oifname != \"jaild0\" masquerade");
 }
 
 TEST_CASE("ruleset: one public address; the host's own connections are not redirected by default") {
@@ -119,9 +124,9 @@ TEST_CASE("ruleset: one public address; the host's own connections are not redir
                      "ip daddr 198.51.100.1 tcp dport 443 dnat ip to 10.213.0.2:443"};
     CHECK(chain_rules(s, "prerouting") == dnat);
     CHECK(chain_rules(s, "output_nat").empty());
-    CHECK(chain_rules(s, "forward") ==
-          forward_chain("jaild0", "10.213.0.2",
-                        {"oifname \"jaild0\" ip daddr 10.213.0.2 tcp dport { 80, 443 } ct status dnat accept"}));
+    CHECK(chain_rules(s, "forward") == forward_chain("jaild0", "10.213.0.2",
+                                                     {"oifname \"jaild0\" ip daddr 10.213.0.2 tcp "
+                                                      "dport { 80, 443 } ct status dnat accept"}));
 
     SECTION("public.host_connections redirects them too, on the same addresses") {
         c.public_.host_connections = true;
@@ -161,8 +166,9 @@ TEST_CASE("ruleset: \"all\" means every local address but loopback and the bridg
     www.publish = {80};
     c.jails["www"] = www;
     const std::string s = render_ruleset(c);
-    const Lines dnat{"fib daddr type local ip daddr != 127.0.0.0/8 ip daddr != 10.213.0.1 tcp dport 80 "
-                     "dnat ip to 10.213.0.2:80"};
+    const Lines dnat{
+        "fib daddr type local ip daddr != 127.0.0.0/8 ip daddr != 10.213.0.1 tcp dport 80 "
+        "dnat ip to 10.213.0.2:80"};
     CHECK(chain_rules(s, "prerouting") == dnat);
     CHECK(chain_rules(s, "output_nat").empty());
     c.public_.host_connections = true;
@@ -193,16 +199,21 @@ TEST_CASE("ruleset: several jails, accept allow-lists, host_access and host_port
                 "ip daddr 198.51.100.1 tcp dport 80 dnat ip to 10.213.4.2:80"});
     CHECK(chain_rules(s, "postrouting") ==
           Lines{"ip saddr { 10.213.4.4, 10.213.4.3, 10.213.4.2 } oifname != \"br-test\" masquerade",
-                "ip saddr 10.213.4.0/22 ip daddr 10.213.4.0/22 ct status dnat oifname \"br-test\" masquerade"});
+                "ip saddr 10.213.4.0/22 ip daddr 10.213.4.0/22 ct status dnat oifname \"br-test\" "
+                "masquerade"});
     CHECK(chain_rules(s, "forward") ==
-          forward_chain("br-test", "{ 10.213.4.4, 10.213.4.3, 10.213.4.2 }",
-                        {"oifname \"br-test\" ip daddr 10.213.4.4 tcp dport 8080 ct status dnat accept",
-                         "oifname \"br-test\" ip daddr 10.213.4.2 tcp dport 80 ct status dnat accept",
-                         "iifname \"br-test\" oifname \"br-test\" ip saddr 10.213.4.2 ip daddr 10.213.4.3 tcp dport 5432 accept",
-                         "iifname \"br-test\" oifname \"br-test\" ip saddr 10.213.4.4 ip daddr 10.213.4.3 tcp dport { 5432, 6432 } accept"}));
+          forward_chain(
+              "br-test", "{ 10.213.4.4, 10.213.4.3, 10.213.4.2 }",
+              {"oifname \"br-test\" ip daddr 10.213.4.4 tcp dport 8080 ct status dnat accept",
+               "oifname \"br-test\" ip daddr 10.213.4.2 tcp dport 80 ct status dnat accept",
+               "iifname \"br-test\" oifname \"br-test\" ip saddr 10.213.4.2 ip daddr 10.213.4.3 "
+               "tcp dport 5432 accept",
+               "iifname \"br-test\" oifname \"br-test\" ip saddr 10.213.4.4 ip daddr 10.213.4.3 "
+               "tcp dport { 5432, 6432 } accept"}));
     CHECK(chain_rules(s, "input") ==
           Lines{"iifname \"br-test\" ct state established,related accept",
-                "iifname \"br-test\" ip saddr 10.213.4.4 ip daddr 10.213.4.1 tcp dport { 53, 8125 } accept",
+                "iifname \"br-test\" ip saddr 10.213.4.4 ip daddr 10.213.4.1 tcp dport { 53, 8125 "
+                "} accept",
                 "iifname \"br-test\" ip saddr 10.213.4.2 ip daddr 10.213.4.1 tcp dport 53 accept",
                 "iifname \"br-test\" drop"});
     CHECK(chain_rules(s, "output") ==
@@ -219,9 +230,10 @@ TEST_CASE("ruleset: rendering is deterministic") {
 }
 
 TEST_CASE("ruleset: optional table comment comes first in the table") {
-    const std::string s = render_ruleset(base_config(), {"jaild: net.ipv4.ip_forward was 0 before jaild started"});
-    CHECK(s.find("table inet jaild {\n\tcomment \"jaild: net.ipv4.ip_forward was 0 before jaild started\"\n\tchain prerouting {") !=
-          std::string::npos);
+    const std::string s =
+        render_ruleset(base_config(), {"jaild: net.ipv4.ip_forward was 0 before jaild started"});
+    CHECK(s.find("table inet jaild {\n\tcomment \"jaild: net.ipv4.ip_forward was 0 before jaild "
+                 "started\"\n\tchain prerouting {") != std::string::npos);
     CHECK(render_ruleset(base_config()).find("comment") == std::string::npos);
 }
 
@@ -234,7 +246,8 @@ TEST_CASE("ruleset: egress to the host's other networks is dropped unless the ja
     const std::string s = render_ruleset(c);
     CHECK(chain_rules(s, "forward") ==
           forward_chain("jaild0", "{ 10.213.0.4, 10.213.0.2 }", {},
-                        {"iifname \"jaild0\" ip saddr 10.213.0.4 ip daddr { 192.168.77.0/24, 169.254.169.254/32 } accept"}));
+                        {"iifname \"jaild0\" ip saddr 10.213.0.4 ip daddr { 192.168.77.0/24, "
+                         "169.254.169.254/32 } accept"}));
     // The test world's "Internet" (a documentation range) is not in the blocked list.
     const auto& blocked = jaild::net::blocked_egress_ranges();
     CHECK(std::find(blocked.begin(), blocked.end(), "169.254.0.0/16") != blocked.end());
@@ -244,7 +257,8 @@ TEST_CASE("ruleset: egress to the host's other networks is dropped unless the ja
 
 TEST_CASE("ruleset: the host forwards only for the jails unless it was a router before") {
     auto c = jaild::net::test::www_db_config();
-    const std::string router_drop = "meta nfproto ipv4 iifname != \"jaild0\" oifname != \"jaild0\" drop";
+    const std::string router_drop =
+        "meta nfproto ipv4 iifname != \"jaild0\" oifname != \"jaild0\" drop";
     auto rules = chain_rules(render_ruleset(c), "forward");
     CHECK(rules.back() == router_drop);
     jaild::net::RenderOptions was_router;
@@ -257,18 +271,22 @@ TEST_CASE("ruleset: the host forwards only for the jails unless it was a router 
 TEST_CASE("ruleset: the bridge table pins each jail port to its MAC, address, IPv4 and ARP") {
     auto c = jaild::net::test::www_db_config();
     const std::string s = render_ruleset(c);
-    const auto bridge = s.find("add table bridge jaild\ndelete table bridge jaild\ntable bridge jaild {\n");
+    const auto bridge =
+        s.find("add table bridge jaild\ndelete table bridge jaild\ntable bridge jaild {\n");
     REQUIRE(bridge != std::string::npos);
     CHECK(bridge > s.find("table inet jaild {"));  // one script, one transaction
     const std::string b = s.substr(bridge);
-    CHECK(chain_head(b, "jail_ports") == "type filter hook prerouting priority -200; policy accept;");
+    CHECK(chain_head(b, "jail_ports") ==
+          "type filter hook prerouting priority -200; policy accept;");
     CHECK(chain_rules(b, "jail_ports") ==
           Lines{"iifname \"jv-db\" ether saddr != 02:6a:0a:d5:00:03 drop",
-                "iifname \"jv-db\" arp htype 1 arp ptype ip arp hlen 6 arp plen 4 arp saddr ether 02:6a:0a:d5:00:03 "
+                "iifname \"jv-db\" arp htype 1 arp ptype ip arp hlen 6 arp plen 4 arp saddr ether "
+                "02:6a:0a:d5:00:03 "
                 "arp saddr ip 10.213.0.3 accept",
                 "iifname \"jv-db\" ip saddr 10.213.0.3 accept", "iifname \"jv-db\" drop",
                 "iifname \"jv-www\" ether saddr != 02:6a:0a:d5:00:02 drop",
-                "iifname \"jv-www\" arp htype 1 arp ptype ip arp hlen 6 arp plen 4 arp saddr ether 02:6a:0a:d5:00:02 "
+                "iifname \"jv-www\" arp htype 1 arp ptype ip arp hlen 6 arp plen 4 arp saddr ether "
+                "02:6a:0a:d5:00:02 "
                 "arp saddr ip 10.213.0.2 accept",
                 "iifname \"jv-www\" ip saddr 10.213.0.2 accept", "iifname \"jv-www\" drop"});
     const std::string none = render_ruleset(base_config());
@@ -297,8 +315,9 @@ TEST_CASE("describe_publishing says which host addresses and connections go to w
     c.public_.addresses = {*jaild::parse_ipv4("203.0.113.10")};
     auto lines = net::describe_publishing(c);
     REQUIRE(lines.size() == 1);
-    CHECK(lines[0] == "jail 'www': TCP 80, 443 of 203.0.113.10 go to 10.213.0.2 (the host's own "
-                      "connections there are not redirected)");
+    CHECK(lines[0] ==
+          "jail 'www': TCP 80, 443 of 203.0.113.10 go to 10.213.0.2 (the host's own "
+          "connections there are not redirected)");
     c.public_.addresses.clear();
     c.public_.all_local = true;
     c.public_.host_connections = true;

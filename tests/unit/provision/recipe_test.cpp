@@ -85,7 +85,8 @@ TEST_CASE("postgresql recipe: listen address, logs, and pg_hba for the accepted 
           std::string::npos);
     CHECK(hba->content.find("trust") == std::string::npos);
     // The host's probe, before any other host line, from the bridge's host address.
-    auto probe = hba->content.find("host\t\"postgres\"\t\"jaild_probe\"\t10.213.0.1/32\tscram-sha-256\n");
+    auto probe =
+        hba->content.find("host\t\"postgres\"\t\"jaild_probe\"\t10.213.0.1/32\tscram-sha-256\n");
     REQUIRE(probe != std::string::npos);
     CHECK(probe < hba->content.find("host\t\"www\""));
     CHECK(hba->content.find("\nhost") == probe - 1);

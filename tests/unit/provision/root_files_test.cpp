@@ -96,16 +96,17 @@ TEST_CASE("write_file_in_root never writes through a link planted in the root") 
         fs::create_directories(root.path() / "etc");
         fs::create_symlink(target, root.path() / "etc/passwd");
         CHECK_FALSE(read_file_in_root(root.str(), "/etc/passwd", 100).has_value());
-        auto written = write_recipe_files(root.str(), {{"/var/www/.pgpass", "x", 0600, false,
-                                                        "www-data"}});
+        auto written =
+            write_recipe_files(root.str(), {{"/var/www/.pgpass", "x", 0600, false, "www-data"}});
         REQUIRE_FALSE(written);
         CHECK_THAT(written.error().message, Catch::Contains("user 'www-data' is not in"));
     }
 }
 
 TEST_CASE("user ids from a root's /etc/passwd: malformed text is no user, never a crash") {
-    std::string passwd = "root:x:0:0:root:/root:/bin/sh\nwww-data:x:33:33::/var/www:/bin/false\n"
-                         "bad:x:abc:1::/:/bin/sh\nbig:x:99999999999999999999:1::/:/bin/sh\nshort:x";
+    std::string passwd =
+        "root:x:0:0:root:/root:/bin/sh\nwww-data:x:33:33::/var/www:/bin/false\n"
+        "bad:x:abc:1::/:/bin/sh\nbig:x:99999999999999999999:1::/:/bin/sh\nshort:x";
     CHECK(user_ids_in_passwd(passwd, "www-data") == std::pair<uid_t, gid_t>{33, 33});
     CHECK(user_ids_in_passwd(passwd, "root") == std::pair<uid_t, gid_t>{0, 0});
     CHECK_FALSE(user_ids_in_passwd(passwd, "bad"));
@@ -152,9 +153,8 @@ TEST_CASE("root siblings: only what jaild marked is its to remove") {
     fs::create_directory(sibling);
     auto unmarked = check_sibling(sibling);
     REQUIRE_FALSE(unmarked);
-    CHECK_THAT(unmarked.error().message,
-               Catch::Contains(sibling + " was not created by jaild") &&
-                   Catch::Contains("mv " + sibling));
+    CHECK_THAT(unmarked.error().message, Catch::Contains(sibling + " was not created by jaild") &&
+                                             Catch::Contains("mv " + sibling));
     REQUIRE(mark_sibling(sibling));
     CHECK(check_sibling(sibling).value() == SiblingState::ours);
     // A copy carries the attribute but is another inode: not jaild's.

@@ -32,7 +32,8 @@ TEST_CASE("every recipe's keep-list leaves out what escapes or reconfigures the 
         auto caps = sandbox::kept_capabilities(jail_with_recipe(recipe));
         for (const char* dangerous :
              {"sys_admin", "sys_chroot", "sys_module", "sys_ptrace", "sys_rawio", "net_admin",
-              "net_raw", "mknod", "linux_immutable", "setfcap", "setpcap", "bpf", "dac_read_search"}) {
+              "net_raw", "mknod", "linux_immutable", "setfcap", "setpcap", "bpf",
+              "dac_read_search"}) {
             INFO(recipe << " keeps " << dangerous);
             CHECK(std::find(caps.begin(), caps.end(), dangerous) == caps.end());
         }
@@ -41,10 +42,12 @@ TEST_CASE("every recipe's keep-list leaves out what escapes or reconfigures the 
     CHECK(std::find(pg.begin(), pg.end(), "net_bind_service") == pg.end());
     CHECK(pg == std::vector<std::string>{"chown", "fowner", "setgid", "setuid"});
     auto apache = sandbox::kept_capabilities(jail_with_recipe("apache"));
-    CHECK(apache == std::vector<std::string>{"chown", "kill", "net_bind_service", "setgid", "setuid"});
+    CHECK(apache ==
+          std::vector<std::string>{"chown", "kill", "net_bind_service", "setgid", "setuid"});
 }
 
-TEST_CASE("hardening_argv: caps keep-list, no_new_privs, seccomp, no packet sockets, private /dev") {
+TEST_CASE(
+    "hardening_argv: caps keep-list, no_new_privs, seccomp, no packet sockets, private /dev") {
     auto j = jail_with_recipe("");
     j.capabilities = std::vector<std::string>{"setuid", "kill", "setuid"};
     auto argv = sandbox::hardening_argv(j);
@@ -87,7 +90,8 @@ TEST_CASE("parse_process_security reads capabilities, no_new_privs and seccomp")
         "Name:\tapache2\nUmask:\t0022\nState:\tS (sleeping)\nUid:\t33\t33\t33\t33\n"
         "Gid:\t33\t33\t33\t33\nCapInh:\t0000000000000000\nCapPrm:\t0000000000000000\n"
         "CapEff:\t0000000000000000\nCapBnd:\t00000000000004eb\nCapAmb:\t0000000000000000\n"
-        "NoNewPrivs:\t1\nSeccomp:\t2\nSeccomp_filters:\t3\nSpeculation_Store_Bypass:\tthread vulnerable\n";
+        "NoNewPrivs:\t1\nSeccomp:\t2\nSeccomp_filters:\t3\nSpeculation_Store_Bypass:\tthread "
+        "vulnerable\n";
     auto s = sandbox::parse_process_security(status);
     REQUIRE(s);
     CHECK(s->cap_bounding == 0x4eb);

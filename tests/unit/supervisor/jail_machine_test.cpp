@@ -30,7 +30,9 @@ config::HealthConfig tcp_health(int retries = 3, Millis start_period = 0ms) {
     return h;
 }
 
-TimePoint t0() { return TimePoint{} + 1000s; }
+TimePoint t0() {
+    return TimePoint{} + 1000s;
+}
 
 }  // namespace
 

@@ -98,8 +98,10 @@ TEST_CASE("supervisor: restart policy on-failure leaves a clean exit stopped") {
     CHECK(w.spawns_of("www") == 1);
 }
 
-TEST_CASE("supervisor: stop escalates: signal, SIGTERM to firejail at half the timeout, SIGKILL at it") {
-    SupervisorWorld w(json{{"db", jail_json(3, {{"stop_signal", "SIGINT"}, {"stop_timeout", "10s"}})}});
+TEST_CASE(
+    "supervisor: stop escalates: signal, SIGTERM to firejail at half the timeout, SIGKILL at it") {
+    SupervisorWorld w(
+        json{{"db", jail_json(3, {{"stop_signal", "SIGINT"}, {"stop_timeout", "10s"}})}});
     w.supervisor->start_all();
     auto f = w.firejail("db");
     bool stopped = false;

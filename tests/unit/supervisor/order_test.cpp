@@ -94,7 +94,7 @@ TEST_CASE("order: jaild stops dependents first, then what they depend on") {
 
 TEST_CASE("order: a dependency that crashes does not stop its dependents") {
     SupervisorWorld w(json{{"db", jail_json(3, {{"restart", {{"policy", "always"}}}})},
-                       {"www", jail_json(2, {{"after", {"db"}}})}});
+                           {"www", jail_json(2, {{"after", {"db"}}})}});
     w.supervisor->start_all();
     w.crash("db");
     CHECK(w.state("www") == "running");

@@ -11,7 +11,8 @@ namespace {
 std::string message(char type, const std::string& body) {
     std::string out(1, type);
     auto len = static_cast<std::uint32_t>(body.size() + 4);
-    for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<char>((len >> shift) & 0xff));
+    for (int shift = 24; shift >= 0; shift -= 8)
+        out.push_back(static_cast<char>((len >> shift) & 0xff));
     return out + body;
 }
 
@@ -29,7 +30,8 @@ TEST_CASE("the startup message is protocol 3.0 for jaild_probe on database postg
 
 TEST_CASE("an authentication request means PostgreSQL accepts connections") {
     // AuthenticationSASL: int32 10, "SCRAM-SHA-256\0\0".
-    auto sasl = message('R', std::string("\x00\x00\x00\x0a", 4) + std::string("SCRAM-SHA-256\0\0", 15));
+    auto sasl =
+        message('R', std::string("\x00\x00\x00\x0a", 4) + std::string("SCRAM-SHA-256\0\0", 15));
     CHECK(parse_postgres_reply(sasl).kind == Kind::accepting);
     CHECK(parse_postgres_reply(sasl.substr(0, 5)).kind == Kind::accepting);  // the type says enough
     CHECK(parse_postgres_reply(sasl.substr(0, 3)).kind == Kind::incomplete);
@@ -37,7 +39,8 @@ TEST_CASE("an authentication request means PostgreSQL accepts connections") {
 
 TEST_CASE("an ErrorResponse is the reason, with its SQLSTATE") {
     std::string fields = std::string("SFATAL\0", 7) + std::string("C57P03\0", 7) +
-                         std::string("Mthe database system is starting up\0", 37) + std::string("\0", 1);
+                         std::string("Mthe database system is starting up\0", 37) +
+                         std::string("\0", 1);
     auto e = message('E', fields);
     auto reply = parse_postgres_reply(e);
     CHECK(reply.kind == Kind::refused);
@@ -49,8 +52,8 @@ TEST_CASE("anything else is not PostgreSQL; the server's text is made printable"
     CHECK(parse_postgres_reply("HTTP/1.1 400 Bad Request\r\n").kind == Kind::invalid);
     auto huge = message('E', std::string(20000, 'x'));
     CHECK(parse_postgres_reply(huge).kind == Kind::invalid);
-    std::string fields = std::string("C57P03\0", 7) + std::string("M\x1b[2Jpwned\0", 11) +
-                         std::string("\0", 1);
+    std::string fields =
+        std::string("C57P03\0", 7) + std::string("M\x1b[2Jpwned\0", 11) + std::string("\0", 1);
     auto reply = parse_postgres_reply(message('E', fields));
     CHECK(reply.kind == Kind::refused);
     CHECK(reply.detail == "?[2Jpwned (SQLSTATE 57P03)");

@@ -25,9 +25,10 @@ bool kernel_has_pidfd_exit_info() {
 
 TEST_CASE("parse_proc_stat reads the state and a zombie's exit code") {
     // Field 52 (exit_code) of a process killed by SIGKILL: wait status 9.
-    std::string zombie = "4242 (httpd) Z 4241 4242 4242 0 -1 4228172 0 0 0 0 0 0 0 0 20 0 1 0 "
-                         "123 0 0 18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0 0 "
-                         "0 0 0 0 0 0 9\n";
+    std::string zombie =
+        "4242 (httpd) Z 4241 4242 4242 0 -1 4228172 0 0 0 0 0 0 0 0 20 0 1 0 "
+        "123 0 0 18446744073709551615 0 0 0 0 0 0 0 0 0 0 0 0 17 1 0 0 0 0 0 0 "
+        "0 0 0 0 0 0 9\n";
     auto s = parse_proc_stat(zombie);
     REQUIRE(s);
     CHECK(s->state == 'Z');

@@ -1,5 +1,5 @@
-#include <signal.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -9,8 +9,8 @@
 
 #include "config/config.hpp"
 #include "log/line_splitter.hpp"
-#include "log/logging.hpp"
 #include "log/log_buffer.hpp"
+#include "log/logging.hpp"
 #include "sandbox/child_process.hpp"
 #include "sandbox/enter.hpp"
 #include "sandbox/firejail_args.hpp"
@@ -50,13 +50,29 @@ TEST_CASE("launch_argv puts jaild's options first and the command last, without 
     j.limits.cpus = {0, 1};
     auto argv = sandbox::launch_argv(j, {"/usr/bin/firejail", "www", "jaild-www"});
     std::vector<std::string> expected{
-        "/usr/bin/firejail", "--name=www", "--chroot=/var/lib/jaild/jails/www", "--quiet",
-        "--deterministic-shutdown", "--deterministic-exit-code", "--hostname=www", "--private",
-        "--netns=jaild-www", "--noprofile",
+        "/usr/bin/firejail",
+        "--name=www",
+        "--chroot=/var/lib/jaild/jails/www",
+        "--quiet",
+        "--deterministic-shutdown",
+        "--deterministic-exit-code",
+        "--hostname=www",
+        "--private",
+        "--netns=jaild-www",
+        "--noprofile",
         "--caps.keep=chown,dac_override,fowner,kill,net_bind_service,setgid,setuid",
-        "--nonewprivs", "--seccomp", "--protocol=unix,inet,inet6", "--private-dev",
-        "--rlimit-nofile=1024", "--nice=5", "--cpu=0,1", "--env=A=1",
-        "--writable-var-log", "/usr/sbin/apache2ctl", "-D", "FOREGROUND"};
+        "--nonewprivs",
+        "--seccomp",
+        "--protocol=unix,inet,inet6",
+        "--private-dev",
+        "--rlimit-nofile=1024",
+        "--nice=5",
+        "--cpu=0,1",
+        "--env=A=1",
+        "--writable-var-log",
+        "/usr/sbin/apache2ctl",
+        "-D",
+        "FOREGROUND"};
     CHECK(argv == expected);
     CHECK(std::find(argv.begin(), argv.end(), "--") == argv.end());
 }
@@ -212,8 +228,8 @@ TEST_CASE("journal fields: a jail's output is under the jail's identifier, never
     // A line imitating jaild's own message stays the jail's.
     auto output = log::journal_fields("www:stdout", 6, "jail 'db' started (firejail pid 1)");
     CHECK(output == std::vector<std::string>{"MESSAGE=jail 'db' started (firejail pid 1)",
-                                             "PRIORITY=6", "SYSLOG_IDENTIFIER=jail/www",
-                                             "JAIL=www", "JAIL_STREAM=stdout"});
+                                             "PRIORITY=6", "SYSLOG_IDENTIFIER=jail/www", "JAIL=www",
+                                             "JAIL_STREAM=stdout"});
     CHECK_FALSE(has(output, "SYSLOG_IDENTIFIER=jaild"));
     CHECK(has(log::journal_fields("db:provision", 6, "x"), "SYSLOG_IDENTIFIER=jail/db"));
     CHECK(log::jail_identifier("www") == "jail/www");
@@ -238,7 +254,8 @@ TEST_CASE("console: a jail's escape sequences are shown escaped, its lines marke
     std::string text;
     char buffer[4096];
     ::lseek(file, 0, SEEK_SET);
-    for (ssize_t n; (n = ::read(file, buffer, sizeof buffer)) > 0;) text.append(buffer, static_cast<std::size_t>(n));
+    for (ssize_t n; (n = ::read(file, buffer, sizeof buffer)) > 0;)
+        text.append(buffer, static_cast<std::size_t>(n));
     ::close(file);
     ::unlink(path);
     log::init_logging(spdlog::level::info, log::LogTarget::console);

@@ -30,8 +30,7 @@ inline json jail_json(int n, json extra = json::object()) {
 }
 
 inline config::Config make_config(const json& jails) {
-    json whole{{"bridge", {{"name", "jaild0"}, {"address", "10.213.0.1/24"}}},
-               {"jails", jails}};
+    json whole{{"bridge", {{"name", "jaild0"}, {"address", "10.213.0.1/24"}}}, {"jails", jails}};
     auto loaded = config::parse_config(whole.dump(), "test.json");
     INFO(whole.dump());
     for (const auto& issue : loaded.issues) INFO(issue.str());
@@ -40,7 +39,7 @@ inline config::Config make_config(const json& jails) {
 }
 
 class SupervisorWorld {
-public:
+  public:
     explicit SupervisorWorld(const json& jails, std::function<config::LoadResult()> reload = {}) {
         supervisor::SupervisorOptions options;
         options.firejail = "/usr/bin/firejail";
@@ -58,7 +57,8 @@ public:
     // The newest firejail process of a jail (nullptr if none was spawned).
     std::shared_ptr<Spawned> firejail(const std::string& jail) const {
         for (auto it = runner.spawned().rbegin(); it != runner.spawned().rend(); ++it)
-            if ((*it)->jail == jail && !(*it)->argv.empty() && (*it)->argv[0] == "/usr/bin/firejail")
+            if ((*it)->jail == jail && !(*it)->argv.empty() &&
+                (*it)->argv[0] == "/usr/bin/firejail")
                 return *it;
         return nullptr;
     }
