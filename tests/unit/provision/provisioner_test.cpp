@@ -12,6 +12,7 @@
 #include <optional>
 
 #include "fakes/fake_process_runner.hpp"
+#include "fakes/temp_dir.hpp"
 #include "provision/plan.hpp"
 #include "provision/provisioner.hpp"
 
@@ -23,24 +24,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-class TempDir {
-  public:
-    TempDir() {
-        char pattern[] = "/tmp/jaild-provisioner-test-XXXXXX";
-        REQUIRE(::mkdtemp(pattern) != nullptr);
-        path_ = pattern;
-    }
-    ~TempDir() {
-        std::error_code ignored;
-        fs::remove_all(path_, ignored);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-    std::string str() const { return path_.string(); }
-
-  private:
-    fs::path path_;
-};
+using testing::TempDir;
 
 void write_file(const fs::path& p, const std::string& text) {
     fs::create_directories(p.parent_path());

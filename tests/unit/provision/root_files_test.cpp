@@ -10,6 +10,7 @@
 #include <fstream>
 #include <sstream>
 
+#include "fakes/temp_dir.hpp"
 #include "provision/root_files.hpp"
 #include "provision/secrets.hpp"
 #include "provision/siblings.hpp"
@@ -20,25 +21,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-class TempDir {
-  public:
-    TempDir() {
-        char pattern[] = "/tmp/jaild-provision-test-XXXXXX";
-        REQUIRE(::mkdtemp(pattern) != nullptr);
-        path_ = pattern;
-    }
-    ~TempDir() {
-        std::error_code ignored;
-        fs::remove_all(path_, ignored);
-    }
-    TempDir(const TempDir&) = delete;
-    TempDir& operator=(const TempDir&) = delete;
-    std::string str() const { return path_.string(); }
-    const fs::path& path() const { return path_; }
-
-  private:
-    fs::path path_;
-};
+using testing::TempDir;
 
 std::string slurp(const fs::path& p) {
     std::ifstream in(p);

@@ -15,6 +15,7 @@
 #include "fakes/fake_clock.hpp"
 #include "fakes/fake_network.hpp"
 #include "fakes/fake_process_runner.hpp"
+#include "fakes/temp_dir.hpp"
 #include "supervisor/supervisor.hpp"
 
 using namespace jaild;
@@ -73,19 +74,7 @@ struct RecordingOutbox : api::Outbox {
     void keep(api::Subscription) override {}
 };
 
-// A directory of its own under /tmp, removed with everything in it.
-struct TempDir {
-    TempDir() {
-        char pattern[] = "/tmp/jaild-reload-test-XXXXXX";
-        REQUIRE(::mkdtemp(pattern) != nullptr);
-        path = pattern;
-    }
-    ~TempDir() {
-        std::error_code ec;
-        std::filesystem::remove_all(path, ec);
-    }
-    std::string path;
-};
+using testing::TempDir;
 
 const char* kBridge = R"("bridge": {"name": "jaild0", "address": "10.213.0.1/24"})";
 
@@ -101,7 +90,7 @@ std::string config_text(const std::string& bridge, const std::string& www_extra 
 
 struct Fixture {
     TempDir dir;
-    std::string file = dir.path + "/jaild.json";
+    std::string file = dir.str() + "/jaild.json";
     boost::asio::io_context io;
     testing::FakeNetwork network;
     testing::FakeProcessRunner runner;
