@@ -57,7 +57,18 @@ bool pidfd_alive(int pidfd) {
 
 // The seccomp filters of `pid`, newest first (index 0 is the most recently installed).
 std::vector<Filter> copy_seccomp_filters(int pid) {
-    if (::ptrace(PTRACE_SEIZE, pid, nullptr, nullptr) != 0) {
+    // Another join or health check reading the same filters holds the process for a few
+    // microseconds (a second tracer gets EPERM): try again for up to 2 s before giving up.
+    bool attached = false;
+    int error = 0;
+    for (int attempt = 0; attempt < 400 && !attached; ++attempt) {
+        attached = ::ptrace(PTRACE_SEIZE, pid, nullptr, nullptr) == 0;
+        error = errno;
+        if (!attached && error != EPERM) break;
+        if (!attached) ::usleep(5000);
+    }
+    if (!attached) {
+        errno = error;
         die("cannot attach to the jail's main process " + std::to_string(pid) +
             " to read its seccomp filter (" + errno_text("PTRACE_SEIZE") +
             "); is another tracer attached, or kernel.yama.ptrace_scope 3?");
