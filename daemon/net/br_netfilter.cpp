@@ -81,12 +81,41 @@ Result<void> require_br_netfilter(const std::string& probe_path) {
     return make_error(br_netfilter_missing_message(probe_path));
 }
 
+namespace {
+
+// The bridge's nf_call_iptables as the kernel reports it (RTM_GETLINK), on a socket of its
+// own (its callback points at this call's `value`).
+Result<int> read_nf_call_iptables(int ifindex, const std::string& bridge) {
+    const std::string what = "reading nf_call_iptables of bridge " + bridge;
+    Sock owned(nl_socket_alloc());
+    if (!owned) return make_error(what + ": nl_socket_alloc failed (out of memory)");
+    nl_sock* sk = owned.get();
+    if (int err = nl_connect(sk, NETLINK_ROUTE); err < 0)
+        return make_error(what + ": cannot open an rtnetlink socket: " + nlerr(err));
+    int value = -1;
+    if (int err = nl_socket_modify_cb(sk, NL_CB_VALID, NL_CB_CUSTOM, on_link_reply, &value);
+        err < 0)
+        return make_error(what + ": " + nlerr(err));
+    Msg get = link_message(RTM_GETLINK, NLM_F_REQUEST, ifindex);
+    if (!get) return make_error(what + ": out of memory");
+    if (int err = nl_send_auto(sk, get.get()); err < 0) return make_error(what + ": " + nlerr(err));
+    if (int err = nl_recvmsgs_default(sk); err < 0) return make_error(what + ": " + nlerr(err));
+    return value;
+}
+
+}  // namespace
+
 Result<void> ensure_bridge_nf_call_iptables(const std::string& bridge) {
     const unsigned index = ::if_nametoindex(bridge.c_str());
     if (index == 0)
         return make_error("bridge " + bridge +
                           " not found when enabling br_netfilter on it: " + std::strerror(errno));
     const int ifindex = static_cast<int>(index);
+    // Set only when it is not: every RTM_NEWLINK, even one that changes nothing, is a link
+    // event, and the link watcher calls this on each (a write here made a loop every 100 ms).
+    auto before = read_nf_call_iptables(ifindex, bridge);
+    if (!before) return before.error();
+    if (*before == 1) return {};
     Sock sk(nl_socket_alloc());
     if (!sk) return make_error("nl_socket_alloc failed (out of memory)");
     if (int err = nl_connect(sk.get(), NETLINK_ROUTE); err < 0)
@@ -110,20 +139,11 @@ Result<void> ensure_bridge_nf_call_iptables(const std::string& bridge) {
                           " (the kernel needs CONFIG_BRIDGE_NETFILTER, i.e. br_netfilter)");
 
     // Read it back: the attribute is what jail-to-jail isolation rests on.
-    int value = -1;
-    if (int err = nl_socket_modify_cb(sk.get(), NL_CB_VALID, NL_CB_CUSTOM, on_link_reply, &value);
-        err < 0)
-        return make_error("reading back nf_call_iptables of bridge " + bridge + ": " + nlerr(err));
-    Msg get = link_message(RTM_GETLINK, NLM_F_REQUEST, ifindex);
-    if (!get)
-        return make_error("reading back nf_call_iptables of bridge " + bridge + ": out of memory");
-    if (int err = nl_send_auto(sk.get(), get.get()); err < 0)
-        return make_error("reading back nf_call_iptables of bridge " + bridge + ": " + nlerr(err));
-    if (int err = nl_recvmsgs_default(sk.get()); err < 0)
-        return make_error("reading back nf_call_iptables of bridge " + bridge + ": " + nlerr(err));
-    if (value != 1)
+    auto value = read_nf_call_iptables(ifindex, bridge);
+    if (!value) return value.error();
+    if (*value != 1)
         return make_error("bridge " + bridge +
-                          " reports nf_call_iptables=" + std::to_string(value) +
+                          " reports nf_call_iptables=" + std::to_string(*value) +
                           " after jaild set it to 1; traffic between jails would bypass jaild's "
                           "firewall, so jaild does not start (is br_netfilter loaded?)");
     return {};
