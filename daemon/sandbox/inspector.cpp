@@ -44,13 +44,13 @@ std::size_t FirejailInspector::end_leftovers(const std::string& name, std::funct
             "a sandbox named '{}' is still running (firejail pid {}), left by an "
             "earlier jaild; killing it before starting the jail",
             name, pid);
-        int pidfd = static_cast<int>(::syscall(SYS_pidfd_open, pid, 0));
-        if (pidfd < 0) {  // already gone
+        UniqueFd pidfd = open_pidfd(pid);
+        if (!pidfd) {  // already gone
             asio::post(io_, one_ended);
             continue;
         }
-        ::syscall(SYS_pidfd_send_signal, pidfd, SIGKILL, nullptr, 0);
-        auto watch = std::make_shared<asio::posix::stream_descriptor>(io_, pidfd);
+        ::syscall(SYS_pidfd_send_signal, pidfd.get(), SIGKILL, nullptr, 0);
+        auto watch = std::make_shared<asio::posix::stream_descriptor>(io_, pidfd.release());
         auto name_file = run_dir_ + "/name/" + std::to_string(pid);
         watch->async_wait(asio::posix::stream_descriptor::wait_read,
                           [watch, name_file, one_ended](const boost::system::error_code&) {

@@ -13,15 +13,7 @@
 
 namespace jaild::supervisor {
 
-namespace {
-
-std::int64_t now_us() {
-    return std::chrono::duration_cast<std::chrono::microseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
-
-}  // namespace
+namespace {}  // namespace
 
 Jail::Jail(JailContext& context, config::JailConfig config)
     : ctx_(context),
@@ -123,7 +115,7 @@ void Jail::changed(const std::string& message) {
                       {"previous", last_state_},
                       {"health", to_string(machine_.health())},
                       {"message", message},
-                      {"time_us", now_us()}});
+                      {"time_us", realtime_us()}});
         last_state_ = state;
     }
     resolve_waiters();

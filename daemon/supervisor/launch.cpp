@@ -20,12 +20,6 @@ std::vector<std::string> firejail_environment() {
     return {"PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin", "LANG=C.UTF-8"};
 }
 
-std::int64_t now_us() {
-    return std::chrono::duration_cast<std::chrono::microseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
-
 // A spawn that failed because jaild itself is out of descriptors, memory or processes (the
 // errors carry strerror's text) is retried in 5 s without counting as the jail crashing.
 ExitOutcome spawn_failure(JailMachine& machine, const std::string& error, TimePoint now) {
@@ -122,7 +116,7 @@ void Jail::start_output(UniqueFd fd, std::string stream) {
             log::OutputBatch batch(config_.name, stream);
             for (const auto& line : lines) {
                 batch.add(line);
-                logs_.add(LogLine{config_.name, stream, now_us(), line});
+                logs_.add(LogLine{config_.name, stream, realtime_us(), line});
             }
         },
         [this, raw] {  // EOF: the jail closed it; the reader goes (it may, from here)

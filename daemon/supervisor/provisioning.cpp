@@ -1,8 +1,6 @@
 // The supervisor's side of provisioning: the jails as a provision::JailHost (stop, start,
 // meant to run, output into `jailctl logs`), and Supervisor::provision handing the request
 // to the Provisioner (daemon/provision/provisioner.hpp), which does the build and the swap.
-#include <chrono>
-
 #include "log/logging.hpp"
 #include "provision/provisioner.hpp"
 #include "supervisor/supervisor.hpp"
@@ -31,11 +29,7 @@ class ProvisionHost final : public provision::JailHost {
     void output(const std::string& name, std::string_view line) override {
         log::log_jail_output(name, "provision", line);
         if (auto jail = sup_.find(name)) {
-            jail->logs().add(LogLine{name, "provision",
-                                     std::chrono::duration_cast<std::chrono::microseconds>(
-                                         std::chrono::system_clock::now().time_since_epoch())
-                                         .count(),
-                                     std::string(line)});
+            jail->logs().add(LogLine{name, "provision", realtime_us(), std::string(line)});
         }
     }
 

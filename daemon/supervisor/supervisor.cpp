@@ -13,12 +13,6 @@ namespace asio = boost::asio;
 
 namespace {
 
-std::int64_t now_us() {
-    return std::chrono::duration_cast<std::chrono::microseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
-
 bool comes_after(const Jail& dependent, const std::string& dependency) {
     const auto& after = dependent.config().after;
     return std::find(after.begin(), after.end(), dependency) != after.end();
@@ -128,7 +122,7 @@ void Supervisor::finish_removal(const std::string& name) {
     if (auto r = services_.network.release(name); !r) {
         spdlog::warn("cannot remove the network of removed jail '{}': {}", name, r.error().message);
     }
-    publish({{"type", "removed"}, {"jail", name}, {"time_us", now_us()}});
+    publish({{"type", "removed"}, {"jail", name}, {"time_us", realtime_us()}});
     jails_.erase(name);
     spdlog::info("jail '{}' removed", name);
 }

@@ -2,6 +2,7 @@
 // Serialised as the `status` result; see docs/API.md.
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -48,6 +49,13 @@ struct LogLine {
     std::int64_t time_us = 0;  // CLOCK_REALTIME, microseconds
     std::string text;          // without the newline; may hold any bytes
 };
+
+// Now, as LogLine::time_us and events' time_us count it.
+inline std::int64_t realtime_us() {
+    return std::chrono::duration_cast<std::chrono::microseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
 
 void to_json(nlohmann::json& j, const LogLine& l);
 void from_json(const nlohmann::json& j, LogLine& l);

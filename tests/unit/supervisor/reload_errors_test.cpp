@@ -15,6 +15,7 @@
 #include "fakes/fake_clock.hpp"
 #include "fakes/fake_network.hpp"
 #include "fakes/fake_process_runner.hpp"
+#include "fakes/fake_sandboxes.hpp"
 #include "fakes/temp_dir.hpp"
 #include "supervisor/supervisor.hpp"
 

@@ -13,6 +13,7 @@
 #include "fakes/fake_clock.hpp"
 #include "fakes/fake_network.hpp"
 #include "fakes/fake_process_runner.hpp"
+#include "fakes/fake_sandboxes.hpp"
 #include "supervisor/supervisor.hpp"
 
 namespace jaild::testing {
