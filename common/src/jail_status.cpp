@@ -28,6 +28,10 @@ void to_json(nlohmann::json& j, const JailStatus& s) {
         {"name", s.name},           {"state", s.state},         {"health", s.health},
         {"held_down", s.held_down}, {"address", s.address},     {"ports", s.ports},
         {"restarts", s.restarts},   {"last_exit", s.last_exit}, {"last_error", s.last_error}};
+    j["admin_restarts"] = s.admin_restarts;
+    j["fix"] = s.fix;
+    j["dropped_lines"] = s.dropped_lines;
+    put_optional(j, "last_error_age_ms", s.last_error_age_ms);
     put_optional(j, "pid", s.pid);
     put_optional(j, "main_pid", s.main_pid);
     put_optional(j, "uptime_ms", s.uptime_ms);
@@ -52,6 +56,10 @@ void from_json(const nlohmann::json& j, JailStatus& s) {
     s.restarts = j.value("restarts", 0);
     s.last_exit = j.value("last_exit", "");
     s.last_error = j.value("last_error", "");
+    s.admin_restarts = j.value("admin_restarts", 0);
+    s.fix = j.value("fix", "");
+    s.dropped_lines = j.value("dropped_lines", std::uint64_t{0});
+    get_optional(j, "last_error_age_ms", s.last_error_age_ms);
     get_optional(j, "pid", s.pid);
     get_optional(j, "main_pid", s.main_pid);
     get_optional(j, "uptime_ms", s.uptime_ms);

@@ -24,19 +24,24 @@ struct Confinement {
 
 struct JailStatus {
     std::string name;
-    std::string state;            // stopped|waiting|starting|running|stopping|backoff|failed
+    // stopped|unprovisioned|waiting|starting|running|stopping|backoff|failed
+    std::string state;
     std::string health;           // none|starting|healthy|unhealthy
     bool held_down = false;       // stopped by an admin (stop/shutdown): no automatic restart
     std::optional<int> pid;       // the firejail process (host PID namespace)
     std::optional<int> main_pid;  // the service's main process (host PID namespace)
     std::string address;
-    std::vector<int> ports;                     // published TCP ports
-    std::optional<std::int64_t> uptime_ms;      // while running
-    int restarts = 0;                           // automatic restarts since jaild started
+    std::vector<int> ports;                 // published TCP ports
+    std::optional<std::int64_t> uptime_ms;  // while running
+    int restarts = 0;        // restarts after the jail ended by itself (crash, exit, unhealthy)
+    int admin_restarts = 0;  // restarts an admin asked for (restart, a reload that changed it)
     std::optional<std::int64_t> next_retry_ms;  // in backoff/failed: time until next try
     std::string last_exit;                      // "exited with status 1", "killed by SIGKILL", ""
-    std::string last_error;                     // why it is failed/backing off, ""
-    std::optional<Confinement> confinement;     // status of one running jail only
+    std::string last_error;                     // the last failure of a start or a run, ""
+    std::optional<std::int64_t> last_error_age_ms;  // how long ago last_error happened
+    std::string fix;  // the command that moves the jail on ("jailctl provision www"), ""
+    std::uint64_t dropped_lines = 0;  // output lines dropped by jaild's per-jail output limit
+    std::optional<Confinement> confinement;  // status of one running jail only
 };
 
 void to_json(nlohmann::json& j, const JailStatus& s);
