@@ -49,10 +49,11 @@ int run_jailctl(int argc, char** argv) {
     app.add_flag("--json", json, "print the API's JSON instead of tables");
     double timeout = -1;
     app.add_option("--timeout", timeout,
-                   "seconds to wait for jaild's answer to each request (default 5; start, stop, "
-                   "restart and shutdown: 120, as jaild answers once the jail is up or down); 0 "
-                   "waits for ever. logs -f, events and join wait for ever anyway, and end when "
-                   "jaild goes away")
+                   "seconds to wait for jaild's answer to each request (default 5); for start, "
+                   "stop, restart and shutdown, how long jaild waits for the jail to serve or be "
+                   "down (default: the jail's own window, from its stop_timeout and health "
+                   "check); 0 waits for ever. logs -f, events and join wait for ever anyway, and "
+                   "end when jaild goes away")
         ->check(CLI::Range(0.0, 86400.0));
 
     auto* status = app.add_subcommand("status", "show all jails, or one");
@@ -61,13 +62,18 @@ int run_jailctl(int argc, char** argv) {
 
     std::vector<std::string> lifecycle_jails;
     std::vector<CLI::App*> lifecycle;
+    bool no_block = false;
     for (auto [name, help] :
-         {std::pair{"start", "start jails (clears a failed state or a hold)"},
-          std::pair{"stop", "stop jails and hold them down until started"},
-          std::pair{"restart", "stop and start jails"},
+         {std::pair{"start",
+                    "start jails (clears a failed state or a hold); waits until each serves: "
+                    "running, and healthy if it has a health check"},
+          std::pair{"stop", "stop jails and hold them down until started; waits until down"},
+          std::pair{"restart", "stop and start jails; waits until each serves again"},
           std::pair{"shutdown", "stop jails; the hold survives jaild restarts and reloads"}}) {
         auto* sub = app.add_subcommand(name, help);
         sub->add_option("JAIL", lifecycle_jails, "jail names")->required();
+        sub->add_flag("--no-block", no_block,
+                      "return once jaild has taken the request, without waiting for the jail");
         lifecycle.push_back(sub);
     }
     auto* reload = app.add_subcommand(
@@ -118,7 +124,10 @@ int run_jailctl(int argc, char** argv) {
     Output out{std::cout, std::cerr, json, !json && want_color()};
     using ms = Connection::Duration;
     const ms quick = timeout < 0 ? ms(5000) : ms(static_cast<ms::rep>(timeout * 1000));
-    const ms lifecycle_wait = timeout < 0 ? ms(120000) : quick;
+    // jaild bounds a lifecycle wait itself (it announces its window, and jailctl waits that
+    // and 10 s): 120 s until it does; with --timeout, jaild's wait is that, and jailctl's 2 s
+    // more (for the answer to travel).
+    const ms lifecycle_wait = timeout < 0 ? ms(120000) : timeout == 0 ? ms(0) : quick + ms(2000);
     bool connect_timed_out = false;
     auto conn = Connection::open(socket, quick, &connect_timed_out);
     if (!conn) {
@@ -133,7 +142,12 @@ int run_jailctl(int argc, char** argv) {
             return run_status(c, status_jail.empty() ? std::nullopt : std::optional(status_jail),
                               out);
         for (auto* sub : lifecycle) {
-            if (sub->parsed()) return run_lifecycle(c, sub->get_name(), lifecycle_jails, out);
+            if (!sub->parsed()) continue;
+            LifecycleOptions options;
+            options.no_block = no_block;
+            if (timeout >= 0) options.timeout = timeout == 0 ? ms(86'400'000) : quick;
+            options.live = ::isatty(STDOUT_FILENO) != 0;
+            return run_lifecycle(c, sub->get_name(), lifecycle_jails, options, out);
         }
         if (reload->parsed()) return run_reload(c, out);
         if (logs->parsed()) return run_logs(c, logs_jail, lines, follow, out);

@@ -47,7 +47,7 @@ int run_status(Connection& c, const std::optional<std::string>& jail, const Outp
     }
     try {
         auto jails = r->result->at("jails").get<std::vector<JailStatus>>();
-        o.out << format_status_table(jails, o.color);
+        o.out << format_status_table(jails, o.color, jail.has_value());
     } catch (const json::exception& e) {
         return transport_error(
             make_error(std::string("jaild sent a malformed status: ") + e.what()), o);
@@ -55,20 +55,61 @@ int run_status(Connection& c, const std::optional<std::string>& jail, const Outp
     return exit_codes::kOk;
 }
 
+namespace {
+
+// A state event of the jail while jailctl waits: "www: running (health starting)".
+std::string format_wait_progress(const json& e) {
+    std::string line = e.value("jail", std::string("?")) + ": " + e.value("state", std::string());
+    auto health = e.value("health", std::string("none"));
+    if (health != "none" && e.value("state", std::string()) == "running")
+        line += " (health " + health + ")";
+    auto message = e.value("message", std::string());
+    if (!message.empty()) line += ": " + message;
+    return printable(line);
+}
+
+}  // namespace
+
 int run_lifecycle(Connection& c, const std::string& method, const std::vector<std::string>& jails,
-                  const Output& o) {
+                  const LifecycleOptions& options, const Output& o) {
     int status = exit_codes::kOk;
     for (const auto& jail : jails) {
-        auto r = c.call(method, json{{"jail", jail}});
+        json params{{"jail", jail}, {"wait", !options.no_block}};
+        if (options.timeout) params["timeout_ms"] = options.timeout->count();
+        // jaild says first how long it will wait at most; jailctl waits that and a margin.
+        auto progress =
+            [&](const protocol::Notification& n) -> std::optional<Connection::Duration> {
+            if (n.method != "progress") return std::nullopt;
+            if (n.params.contains("timeout_ms")) {
+                return Connection::Duration(n.params.value("timeout_ms", 0LL)) +
+                       Connection::Duration(10'000);
+            }
+            if (options.live && !o.json)
+                o.out << format_wait_progress(n.params) << "\n" << std::flush;
+            return std::nullopt;
+        };
+        auto r = c.call(method, params, {}, nullptr, progress);
         if (!r) return transport_error(r.error(), o);
         if (r->error) {
             int s = report_error(*r->error, method + " " + jail, o);
+            const auto& output = r->error->data.is_object()
+                                     ? r->error->data.value("output", json::array())
+                                     : json::array();
+            if (!output.empty()) {
+                o.err << "jailctl: last output of " << jail << ":\n";
+                for (const auto& line : output)
+                    o.err << "  "
+                          << printable(line.is_string() ? line.get<std::string>() : line.dump())
+                          << "\n";
+            }
             if (status == exit_codes::kOk) status = s;
             continue;
         }
         if (o.json)
             o.out << json{{"jail", jail}, {"method", method}, {"result", *r->result}}.dump()
                   << "\n";
+        else if (options.no_block)
+            o.out << jail << ": " << method << " requested\n";
         else
             o.out << jail << ": " << past_tense(method) << "\n";
     }

@@ -28,9 +28,16 @@ struct Output {
 };
 
 int run_status(Connection& c, const std::optional<std::string>& jail, const Output& o);
+struct LifecycleOptions {
+    bool no_block = false;  // answered once the request is taken, not once the jail is up/down
+    std::optional<Connection::Duration> timeout;  // jaild's wait; unset: the jail's own window
+    bool live = false;                            // print the jail's state changes (a terminal)
+};
 // start|stop|restart|shutdown, one request per jail, each reported; the first failure's status.
+// start/restart wait until the jail serves (running, and healthy if it has a health check),
+// stop/shutdown until it is down, unless no_block; a failure prints the jail's last output.
 int run_lifecycle(Connection& c, const std::string& method, const std::vector<std::string>& jails,
-                  const Output& o);
+                  const LifecycleOptions& options, const Output& o);
 int run_reload(Connection& c, const Output& o);
 int run_logs(Connection& c, const std::string& jail, int lines, bool follow, const Output& o);
 int run_events(Connection& c, const Output& o);

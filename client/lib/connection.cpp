@@ -177,12 +177,14 @@ Result<protocol::ServerMessage> Connection::read_message(std::vector<UniqueFd>* 
 
 Result<protocol::Response> Connection::call(const std::string& method, const json& params,
                                             const std::vector<int>& fds,
-                                            std::vector<UniqueFd>* received) {
+                                            std::vector<UniqueFd>* received,
+                                            const Notified& notified) {
     auto id = send(method, params, fds);
     if (!id) return id.error();
-    const Duration timeout = lifecycle_method(method) ? lifecycle_timeout_ : quick_timeout_;
+    Duration timeout = lifecycle_method(method) ? lifecycle_timeout_ : quick_timeout_;
+    const auto started = Clock::now();
     std::optional<Clock::time_point> deadline;
-    if (timeout.count() > 0) deadline = Clock::now() + timeout;
+    if (timeout.count() > 0) deadline = started + timeout;
     for (;;) {
         auto frame = read_frame_until(deadline);
         if (!frame) {
@@ -202,6 +204,12 @@ Result<protocol::Response> Connection::call(const std::string& method, const jso
         if (!m) return m.error();
         if (auto* r = std::get_if<protocol::Response>(&*m)) {
             if (r->id == *id || r->id.is_null()) return std::move(*r);
+        } else if (notified) {
+            auto longer = notified(std::get<protocol::Notification>(*m));
+            if (longer && deadline && Clock::now() + *longer > *deadline) {
+                deadline = Clock::now() + *longer;
+                timeout = std::chrono::ceil<Duration>(*deadline - started);
+            }
         }
     }
 }

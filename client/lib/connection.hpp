@@ -3,6 +3,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -39,11 +40,15 @@ class Connection {
     Result<protocol::Frame> read_frame();
     // The next message, decoded; descriptors that came with it are moved to `fds` if given.
     Result<protocol::ServerMessage> read_message(std::vector<UniqueFd>* fds = nullptr);
-    // Sends a request and waits for its response, skipping notifications, at most the
-    // method's timeout: then an error saying what it waited for, and timed_out() is true.
+    // Sends a request and waits for its response, at most the method's timeout: then an
+    // error saying what it waited for, and timed_out() is true. Notifications meanwhile go to
+    // `notified` (skipped without one), which may return how much longer to wait from now
+    // (jaild announcing a longer wait of its own).
+    using Notified = std::function<std::optional<Duration>(const protocol::Notification&)>;
     Result<protocol::Response> call(const std::string& method, const protocol::json& params,
                                     const std::vector<int>& fds = {},
-                                    std::vector<UniqueFd>* received = nullptr);
+                                    std::vector<UniqueFd>* received = nullptr,
+                                    const Notified& notified = {});
 
     int fd() const { return fd_.get(); }
     // Bytes already read from the socket but not yet returned as a line.

@@ -61,7 +61,16 @@ std::string align_columns(const std::vector<std::vector<std::string>>& rows,
     return out;
 }
 
-std::string format_status_table(const std::vector<JailStatus>& jails, bool color) {
+// Whether the jail's last error describes its present: it is failing, backing off, unhealthy,
+// or ended by itself and stays down. An error a later run has recovered from is history.
+bool error_is_current(const JailStatus& j) {
+    if (j.last_error.empty()) return false;
+    if (j.state == "failed" || j.state == "backoff") return true;
+    if (j.state == "running") return j.health == "unhealthy";
+    return j.state == "stopped" && !j.held_down;
+}
+
+std::string format_status_table(const std::vector<JailStatus>& jails, bool color, bool detail) {
     std::vector<std::vector<std::string>> rows{
         {"NAME", "STATE", "PID", "ADDRESS", "PORTS", "UPTIME", "RESTARTS", "HEALTH"}};
     std::vector<std::vector<std::string>> colors{{}};
@@ -75,10 +84,19 @@ std::string format_status_table(const std::vector<JailStatus>& jails, bool color
         colors.push_back(color ? std::vector<std::string>{"", state_color(j.state), "", "", "", "",
                                                           "", health_color(j.health)}
                                : std::vector<std::string>{});
-        if (!j.last_error.empty()) {
-            notes += j.name + ": " + j.last_error;
+        if (!j.fix.empty()) notes += j.name + ": " + j.state + "; next: " + printable(j.fix) + "\n";
+        if (error_is_current(j)) {
+            notes += j.name + ": " + printable(j.last_error);
             if (j.next_retry_ms) notes += " (next try in " + format_uptime(j.next_retry_ms) + ")";
             notes += "\n";
+        } else if (detail && !j.last_error.empty()) {
+            notes += j.name + ": last error";
+            if (j.last_error_age_ms) notes += " (" + format_uptime(j.last_error_age_ms) + " ago)";
+            notes += ", since recovered: " + printable(j.last_error) + "\n";
+        }
+        if (detail) {
+            notes += j.name + ": restarts: " + std::to_string(j.restarts) + " after it ended, " +
+                     std::to_string(j.admin_restarts) + " asked for (restart, reload)\n";
         }
         if (j.confinement) {
             const auto& c = *j.confinement;

@@ -11,10 +11,18 @@
 
 namespace jaild::client {
 
-// NAME STATE PID ADDRESS PORTS UPTIME RESTARTS HEALTH, columns aligned, one line per jail,
-// then one "NAME: why" line per jail with a last_error. With `color`, STATE and HEALTH
-// get ANSI colours (padding is computed on the plain text, so columns stay aligned).
-std::string format_status_table(const std::vector<JailStatus>& jails, bool color);
+// NAME STATE PID ADDRESS PORTS UPTIME RESTARTS HEALTH, columns aligned, one line per jail
+// (RESTARTS: after the jail ended by itself), then notes: the command that moves an
+// unprovisioned jail on, and "NAME: why" while the jail's last error is current (see
+// error_is_current). `detail` (the status of one jail) adds an error it recovered from, with
+// its age, and both restart counters. With `color`, STATE and HEALTH get ANSI colours
+// (padding is computed on the plain text, so columns stay aligned).
+std::string format_status_table(const std::vector<JailStatus>& jails, bool color,
+                                bool detail = false);
+
+// Whether the jail's last error describes its present (failed, backing off, unhealthy, or
+// ended by itself and down), not a failure a later run has recovered from.
+bool error_is_current(const JailStatus& j);
 
 // "1h2m", "5s", "-" when absent; rounded down to whole seconds.
 std::string format_uptime(const std::optional<std::int64_t>& uptime_ms);

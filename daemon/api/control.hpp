@@ -4,6 +4,7 @@
 // block: long operations finish through their callback, also on the loop.
 #pragma once
 
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -44,6 +45,19 @@ class Subscription {
     std::function<void()> cancel_;
 };
 
+// How start, stop, restart and shutdown answer (docs/API.md, "Waiting").
+struct Wait {
+    // true: `done` runs once the jail serves (start, restart: running, and healthy if it has a
+    // health check) or is down (stop, shutdown), or with why it did not; false: as soon as the
+    // request is taken.
+    bool block = true;
+    // How long a blocking call waits before it answers with an error (the jail carries on);
+    // unset: the jail's own window (its stop timeout, its health check's start window).
+    std::optional<std::chrono::milliseconds> timeout;
+    // While a blocking call waits: {"timeout_ms": N} first, then the jail's "state" events.
+    std::function<void(const nlohmann::json&)> progress;
+};
+
 struct JoinRequest {
     std::vector<std::string> command;  // empty: the jail's login shell (/bin/sh)
     bool tty = false;
@@ -67,13 +81,13 @@ class Control {
 
     // All jails (jail empty) or one; an unknown jail is an error naming the known ones.
     virtual Result<std::vector<JailStatus>> status(const std::optional<std::string>& jail) = 0;
-    // start: clears `failed`/held-down and starts (after its dependencies); done when running.
-    virtual void start(const std::string& jail, Done done) = 0;
-    // stop: stops and holds the jail down until `start` (or jaild restarts); done when stopped.
-    virtual void stop(const std::string& jail, Done done) = 0;
-    virtual void restart(const std::string& jail, Done done) = 0;
+    // start: clears `failed`/held-down and starts (after its dependencies).
+    virtual void start(const std::string& jail, Wait wait, Done done) = 0;
+    // stop: stops and holds the jail down until `start` (or jaild restarts).
+    virtual void stop(const std::string& jail, Wait wait, Done done) = 0;
+    virtual void restart(const std::string& jail, Wait wait, Done done) = 0;
     // shutdown: like stop, and the hold survives jaild restarts and reloads.
-    virtual void shutdown(const std::string& jail, Done done) = 0;
+    virtual void shutdown(const std::string& jail, Wait wait, Done done) = 0;
     // Re-reads the configuration. The result describes what changed. An invalid file is an
     // Errc::invalid_config error whose details are exactly the issues, one each (its message
     // adds a header for the log); a reload refused for another reason (the bridge changed,

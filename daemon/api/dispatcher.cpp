@@ -61,7 +61,11 @@ ErrorCode rpc_code_for(Errc code) {
 }
 
 protocol::RpcError rpc_error_for(const Error& e) {
-    if (e.code != Errc::invalid_config) return {rpc_code_for(e.code), e.message, nullptr};
+    // A failed start carries the jail's last output lines.
+    if (e.code != Errc::invalid_config) {
+        return {rpc_code_for(e.code), e.message,
+                e.details.empty() ? json(nullptr) : json{{"output", e.details}}};
+    }
     // The issues alone in data.issues; the message counts them. An invalid_config error
     // without details (none is made so) still gives the client one issue to show.
     std::vector<std::string> issues = e.details;
@@ -149,9 +153,15 @@ void Dispatcher::status(Call& c) {
     c.ok(json{{"jails", *st}});
 }
 
+// With "wait" (the default) the answer comes once the jail serves or is down, with
+// "progress" notifications meanwhile; see docs/API.md, "Waiting".
 void Dispatcher::lifecycle(Call& c, const std::string& method) {
     auto jail = protocol::require_string(c.params, "jail");
     if (!jail) return c.fail(ErrorCode::InvalidParams, jail.error().message);
+    auto block = protocol::optional_bool(c.params, "wait", true);
+    if (!block) return c.fail(ErrorCode::InvalidParams, block.error().message);
+    auto timeout = protocol::optional_int(c.params, "timeout_ms", 0, 0, 86'400'000);
+    if (!timeout) return c.fail(ErrorCode::InvalidParams, timeout.error().message);
     // An unknown jail is answered by the verb itself (no_such_jail through `done`).
     std::weak_ptr<Outbox> weak = c.out;
     Done done = [weak, id = c.id](Result<void> r) {
@@ -162,14 +172,23 @@ void Dispatcher::lifecycle(Call& c, const std::string& method) {
         else
             out->respond(protocol::encode_error(id, rpc_error_for(r.error())), {});
     };
+    Wait wait;
+    wait.block = *block;
+    if (*timeout > 0) wait.timeout = std::chrono::milliseconds(*timeout);
+    if (wait.block) {
+        wait.progress = [weak](const json& event) {
+            if (auto out = weak.lock())
+                out->stream(protocol::encode_notification({"progress", event}));
+        };
+    }
     if (method == "start")
-        control_.start(*jail, std::move(done));
+        control_.start(*jail, std::move(wait), std::move(done));
     else if (method == "stop")
-        control_.stop(*jail, std::move(done));
+        control_.stop(*jail, std::move(wait), std::move(done));
     else if (method == "restart")
-        control_.restart(*jail, std::move(done));
+        control_.restart(*jail, std::move(wait), std::move(done));
     else
-        control_.shutdown(*jail, std::move(done));
+        control_.shutdown(*jail, std::move(wait), std::move(done));
 }
 
 // Code 7 with data.issues only for an invalid file; a reload refused for another reason

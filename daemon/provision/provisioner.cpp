@@ -70,6 +70,11 @@ std::optional<Result<json>> answer_without_build(const BuildTarget& t, bool forc
 
 }  // namespace
 
+std::string record_path(const std::string& state_dir, const std::string& jail) {
+    return (state_dir.empty() ? std::string(paths::kStateDir) : state_dir) + "/provision/" + jail +
+           ".json";
+}
+
 Provisioner::Provisioner(boost::asio::io_context& io, sandbox::ProcessRunner& runner,
                          JailHost& host, ProvisionerOptions options)
     : options_(with_defaults(std::move(options))),
@@ -122,7 +127,7 @@ Provisioner::Cancel Provisioner::provision(const std::string& name, bool force, 
     t.new_root = t.root + ".new";
     t.old_root = t.root + ".old";
     t.base = options_.cache_dir + "/base-" + t.suite;
-    t.record_path = options_.state_dir + "/provision/" + name + ".json";
+    t.record_path = record_path(options_.state_dir, name);
     t.inputs = build_inputs(*jail, host_.config(), t.suite);
     t.proxy = host_apt_proxy(options_.host_etc);
     if (auto answer = answer_without_build(t, force)) {

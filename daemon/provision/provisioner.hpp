@@ -47,6 +47,10 @@ struct ProvisionerOptions {
     std::string host_etc = "/etc";  // the host's apt settings and sources carried into roots
 };
 
+// Where the record of a jail's last build is kept: STATE_DIR/provision/JAIL.json
+// (state_dir "" = /var/lib/jaild). A jail with a record had a root built for it.
+std::string record_path(const std::string& state_dir, const std::string& jail);
+
 class Build;
 class Removals;
 

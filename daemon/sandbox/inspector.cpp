@@ -1,9 +1,11 @@
 #include "sandbox/inspector.hpp"
 
 #include <signal.h>
+#include <sys/stat.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <memory>
 
 #include <boost/asio/posix/stream_descriptor.hpp>
@@ -22,6 +24,11 @@ UniqueFd open_pidfd(int pid) {
 }
 
 }  // namespace
+
+bool FirejailInspector::path_exists(const std::string& path) {
+    struct stat st {};
+    return ::lstat(path.c_str(), &st) == 0 || errno != ENOENT;
+}
 
 std::optional<SandboxInspector::OpenedMain> FirejailInspector::open_main(int firejail_pid) {
     auto main = find_sandbox_main(firejail_pid);

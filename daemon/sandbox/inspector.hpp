@@ -24,6 +24,9 @@ class SandboxInspector {
     // What is wrong with a jail's root directory for a start (config/root_directory.hpp).
     virtual std::vector<config::ConfigIssue> check_root(const std::string& root,
                                                         const std::string& json_path) = 0;
+    // Whether anything exists at `path` (lstat; links not followed). Only "no such file"
+    // answers false: any other error (permissions, I/O) counts as something being there.
+    virtual bool path_exists(const std::string& path) = 0;
     // The sandbox's init and the jail's command under firejail process `firejail_pid`;
     // nullopt while firejail is still setting up (or once the command has gone).
     virtual std::optional<SandboxMain> find_main(int firejail_pid) = 0;
@@ -50,6 +53,7 @@ class FirejailInspector final : public SandboxInspector {
                                                 const std::string& json_path) override {
         return config::check_root_directory(root, json_path);
     }
+    bool path_exists(const std::string& path) override;
     std::optional<SandboxMain> find_main(int firejail_pid) override {
         return find_sandbox_main(firejail_pid);
     }

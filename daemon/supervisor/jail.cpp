@@ -7,13 +7,12 @@
 
 #include "jaild/capabilities.hpp"
 #include "log/logging.hpp"
+#include "provision/provisioner.hpp"
 #include "provision/recipe.hpp"
 #include "sandbox/enter.hpp"
 #include "sandbox/process_security.hpp"
 
 namespace jaild::supervisor {
-
-namespace {}  // namespace
 
 Jail::Jail(JailContext& context, config::JailConfig config)
     : ctx_(context),
@@ -24,38 +23,68 @@ Jail::Jail(JailContext& context, config::JailConfig config)
       stop_timer_(context.time.timer()),
       health_timer_(context.time.timer()),
       health_deadline_(context.time.timer()),
+      settle_timer_(context.time.timer()),
       logs_(context.log_lines) {}
 
 // A sandbox still running is killed with its firejail process (Process's destructor).
 Jail::~Jail() {
     cancel_health();
+    fail_waiters("jail '" + config_.name + "' was removed from the configuration");
 }
 
-void Jail::start(api::Done done) {
-    if (machine_.state() == State::running) return done(Result<void>());
+void Jail::start(api::Wait wait, api::Done done) {
+    if (machine_.serving()) {
+        if (done) done(Result<void>());
+        return;
+    }
     retry_timer_->cancel();
-    machine_.want_up();
-    start_waiters_.push_back(std::move(done));
+    want_up();
+    add_waiter(true, std::move(wait), std::move(done));
     changed("start requested");
 }
 
-void Jail::stop(api::Done done) {
-    if (done) stop_waiters_.push_back(std::move(done));
+void Jail::stop(api::Wait wait, api::Done done) {
+    add_waiter(false, std::move(wait), std::move(done));
     retry_timer_->cancel();
     machine_.want_down();
     changed("stop requested");
 }
 
-void Jail::restart(api::Done done) {
+void Jail::restart(api::Wait wait, api::Done done) {
     retry_timer_->cancel();
-    machine_.want_restart();
-    start_waiters_.push_back(std::move(done));
+    machine_.want_restart();  // not running: a start
+    check_provisioned();
+    add_waiter(true, std::move(wait), std::move(done));
     changed("restart requested");
     if (machine_.stop_due()) signal_stop();  // unless the Supervisor did already
 }
 
-void Jail::bring_up() {
+void Jail::want_up() {
     machine_.want_up();
+    check_provisioned();
+}
+
+// About to start (waiting): unless its root is still to be built. Logged once, at info: an
+// unprovisioned jail is a step of the setup, not an error.
+void Jail::check_provisioned() {
+    if (machine_.state() != State::waiting || !root_unprovisioned()) return;
+    machine_.unprovisioned();
+    log::jail_logger(config_.name)
+        ->info(
+            "jail '{}' is not provisioned yet (no root at {}); build it with: jailctl provision "
+            "{}",
+            config_.name, config_.root, config_.name);
+}
+
+// Its root is still to be built: a "provision" section, nothing at the root's path and no
+// record of a build (a root that was built and vanished is an error, found at launch).
+bool Jail::root_unprovisioned() const {
+    return config_.provision && !ctx_.sandboxes.path_exists(config_.root) &&
+           !ctx_.sandboxes.path_exists(provision::record_path(ctx_.state_dir, config_.name));
+}
+
+void Jail::bring_up() {
+    want_up();
     changed("");
 }
 
@@ -64,7 +93,7 @@ void Jail::hold_down() {
 }
 
 void Jail::added(bool held_down) {
-    if (!held_down) machine_.want_up();
+    if (!held_down) want_up();
     changed("added by reload");
 }
 
@@ -82,8 +111,8 @@ void Jail::reconfigure(config::JailConfig next, bool held_down) {
     config_ = std::move(next);
     machine_.set_config(config_.restart, config_.health);
     // Removed, down, and back in the configuration before it was released: like a jail the
-    // reload adds.
-    if (was_removed && !held_down) machine_.want_up();
+    // reload adds. Unprovisioned: the new configuration may name a root that exists.
+    if ((was_removed && !held_down) || machine_.state() == State::unprovisioned) want_up();
     changed("configuration changed");
 }
 
@@ -109,37 +138,19 @@ void Jail::take_pending_config() {
 void Jail::changed(const std::string& message) {
     auto state = to_string(machine_.state());
     if (state != last_state_ || !message.empty()) {
-        ctx_.publish({{"type", "state"},
-                      {"jail", config_.name},
-                      {"state", state},
-                      {"previous", last_state_},
-                      {"health", to_string(machine_.health())},
-                      {"message", message},
-                      {"time_us", realtime_us()}});
+        nlohmann::json event{{"type", "state"},
+                             {"jail", config_.name},
+                             {"state", state},
+                             {"previous", last_state_},
+                             {"health", to_string(machine_.health())},
+                             {"message", message},
+                             {"time_us", realtime_us()}};
+        notify_waiters(event);
+        ctx_.publish(std::move(event));
         last_state_ = state;
     }
     resolve_waiters();
     ctx_.changed(*this);
-}
-
-void Jail::resolve_waiters() {
-    auto state = machine_.state();
-    if (!start_waiters_.empty() && state != State::waiting && state != State::stopping) {
-        auto waiters = std::move(start_waiters_);
-        start_waiters_.clear();
-        Result<void> result;
-        if (state != State::running) {
-            result = make_error(
-                "jail '" + config_.name + "' did not start: " +
-                (machine_.last_error().empty() ? to_string(state) : machine_.last_error()));
-        }
-        for (auto& w : waiters) w(result);
-    }
-    if (!stop_waiters_.empty() && state != State::running && state != State::stopping) {
-        auto waiters = std::move(stop_waiters_);
-        stop_waiters_.clear();
-        for (auto& w : waiters) w(Result<void>());
-    }
 }
 
 JailStatus Jail::status() const {
@@ -164,12 +175,17 @@ JailStatus Jail::status() const {
         s.uptime_ms = std::chrono::duration_cast<Millis>(now - *m.started_at()).count();
     }
     s.restarts = m.restarts();
+    s.admin_restarts = m.admin_restarts();
     if (m.retry_at()) {
         s.next_retry_ms = std::max<std::int64_t>(
             0, std::chrono::duration_cast<Millis>(*m.retry_at() - now).count());
     }
     s.last_exit = m.last_exit();
     s.last_error = m.last_error();
+    if (m.last_error_at()) {
+        s.last_error_age_ms = std::chrono::duration_cast<Millis>(now - *m.last_error_at()).count();
+    }
+    if (m.state() == State::unprovisioned) s.fix = "jailctl provision " + config_.name;
     return s;
 }
 

@@ -54,6 +54,8 @@ struct JailContext {
     // After every change of a jail's state or health: the Supervisor moves the other jails
     // on (dependents may start, stops in order may proceed, a removed jail is released).
     std::function<void(Jail&)> changed;
+    // jaild's state directory ("" = the default), where provisioning records its builds.
+    std::string state_dir;
 };
 
 class Jail : public std::enable_shared_from_this<Jail> {
@@ -70,11 +72,12 @@ class Jail : public std::enable_shared_from_this<Jail> {
     JailStatus status() const;
     std::optional<Confinement> confinement() const;
 
-    // Requests (jail.cpp). `done` runs once the jail is running (or failed to start), or
-    // once it is down.
-    void start(api::Done done);
-    void stop(api::Done done);
-    void restart(api::Done done);
+    // Requests (jail.cpp). With wait.block, `done` runs once the jail serves (running, and
+    // healthy if checked) or is down, or with why it did not within the wait's timeout;
+    // without, at once. `done` may be empty.
+    void start(api::Wait wait, api::Done done);
+    void stop(api::Wait wait, api::Done done);
+    void restart(api::Wait wait, api::Done done);
     void bring_up();             // start_all: wanted up, nobody waiting
     void hold_down();            // start_all: shut down by an admin, stays down
     void added(bool held_down);  // a reload added it
@@ -113,8 +116,28 @@ class Jail : public std::enable_shared_from_this<Jail> {
     void cancel_health();
     // jail.cpp
     void changed(const std::string& message);
-    void resolve_waiters();
     void take_pending_config();
+    // Wanted up: unless its root is still to be built (then `unprovisioned`).
+    void want_up();
+    void check_provisioned();
+    bool root_unprovisioned() const;
+    // waiters.cpp: API calls waiting for the jail to serve or to be down.
+    struct Waiter {
+        bool up = true;  // start/restart: until it serves; stop: until it is down
+        api::Done done;
+        std::function<void(const nlohmann::json&)> progress;
+        std::unique_ptr<Timer> timeout;
+        Millis window{0};
+        std::string failure;  // why it did not come up, once known
+    };
+    void add_waiter(bool up, api::Wait wait, api::Done done);
+    void resolve_waiters();
+    void notify_waiters(const nlohmann::json& event);
+    void waiter_timed_out(Waiter* waiter);
+    void answer_failing();
+    void fail_waiters(const std::string& why);
+    Millis wait_window(bool up, bool restart) const;
+    std::string start_failure() const;
 
     JailContext& ctx_;
     config::JailConfig config_;
@@ -127,12 +150,13 @@ class Jail : public std::enable_shared_from_this<Jail> {
     std::unique_ptr<Timer> stop_timer_;                    // SIGTERM then SIGKILL escalation
     std::unique_ptr<Timer> health_timer_;                  // next health check
     std::unique_ptr<Timer> health_deadline_;               // timeout of the running check
+    std::unique_ptr<Timer> settle_timer_;                  // waiters: a jail without health check
     std::unique_ptr<boost::asio::ip::tcp::socket> probe_;  // tcp/postgresql check in flight
     std::unique_ptr<sandbox::Process> probe_process_;      // exec check in flight
     log::LogBuffer logs_;
-    std::vector<api::Done> start_waiters_;
-    std::vector<api::Done> stop_waiters_;
-    std::string last_state_;  // for events: the state before the change
+    std::vector<std::unique_ptr<Waiter>> waiters_;
+    std::vector<std::unique_ptr<Waiter>> failing_;  // answered once the output is read
+    std::string last_state_;                        // for events: the state before the change
 };
 
 }  // namespace jaild::supervisor

@@ -8,6 +8,8 @@ std::string to_string(State s) {
     switch (s) {
         case State::stopped:
             return "stopped";
+        case State::unprovisioned:
+            return "unprovisioned";
         case State::waiting:
             return "waiting";
         case State::running:
@@ -52,7 +54,8 @@ void JailMachine::set_config(config::RestartConfig restart, config::HealthConfig
 
 void JailMachine::want_up() {
     held_down_ = false;
-    if (state_ == State::stopped || state_ == State::failed || state_ == State::backoff) {
+    if (state_ == State::stopped || state_ == State::failed || state_ == State::backoff ||
+        state_ == State::unprovisioned) {
         if (state_ == State::failed) recent_failures_.clear();
         state_ = State::waiting;
         retry_at_.reset();
@@ -72,6 +75,7 @@ bool JailMachine::want_down() {
         case State::waiting:
         case State::backoff:
         case State::failed:
+        case State::unprovisioned:
             state_ = State::stopped;
             return false;
         default:
@@ -92,6 +96,17 @@ bool JailMachine::want_restart() {
     }
     want_up();
     return false;
+}
+
+void JailMachine::unprovisioned() {
+    if (state_ != State::waiting && state_ != State::stopped) return;
+    state_ = State::unprovisioned;
+    retry_at_.reset();
+}
+
+void JailMachine::set_error(std::string why, TimePoint now) {
+    last_error_ = std::move(why);
+    last_error_at_ = now;
 }
 
 void JailMachine::begin_stop() {
@@ -118,7 +133,7 @@ ExitOutcome JailMachine::spawn_failed(const std::string& error, TimePoint now) {
 
 ExitOutcome JailMachine::spawn_deferred(const std::string& error, TimePoint now, Millis delay) {
     last_exit_.clear();
-    last_error_ = error + " (jaild is short of resources; not counted as a failure of the jail)";
+    set_error(error + " (jaild is short of resources; not counted as a failure of the jail)", now);
     state_ = State::backoff;
     retry_at_ = now + delay;
     return {State::backoff, delay};
@@ -137,6 +152,7 @@ ExitOutcome JailMachine::exited(bool success, const std::string& description, Ti
         }
         if (restart_requested_ && !held_down_) {
             restart_requested_ = false;
+            ++admin_restarts_;
             state_ = State::waiting;
             return {State::waiting, std::nullopt};
         }
@@ -150,7 +166,7 @@ ExitOutcome JailMachine::exited(bool success, const std::string& description, Ti
     bool restart = restart_.policy == config::RestartPolicy::always ||
                    (restart_.policy == config::RestartPolicy::on_failure && !success);
     if (!restart) {
-        if (!success) last_error_ = description;
+        if (!success) set_error(description, now);
         state_ = State::stopped;
         return {State::stopped, std::nullopt};
     }
@@ -158,7 +174,7 @@ ExitOutcome JailMachine::exited(bool success, const std::string& description, Ti
 }
 
 ExitOutcome JailMachine::fail(const std::string& why, TimePoint now) {
-    last_error_ = why;
+    set_error(why, now);
     ++consecutive_failures_;
     recent_failures_.push_back(now);
     while (!recent_failures_.empty() &&
@@ -214,7 +230,7 @@ bool JailMachine::health_result(bool ok, const std::string& detail, TimePoint no
     bool newly_unhealthy = health_ != Health::unhealthy;
     health_ = Health::unhealthy;
     healthy_since_.reset();
-    last_error_ = "health check failed " + std::to_string(health_failures_) + " times: " + detail;
+    set_error("health check failed " + std::to_string(health_failures_) + " times: " + detail, now);
     if (newly_unhealthy && health_config_.restart_unhealthy &&
         restart_.policy != config::RestartPolicy::never) {
         begin_stop();

@@ -5,6 +5,7 @@
 //   stopped --want_up--> waiting --(deps ready) spawned--> running --exit--> backoff|failed|stopped
 //   running --stop--> stopping --exit--> stopped (held) | waiting (restart)
 //   backoff --retry_due--> waiting;  failed --retry_due (after the cool-down)--> waiting
+//   waiting|stopped --root not provisioned--> unprovisioned --want_up (once built)--> waiting
 //
 // Beside the state: a jail about to spawn may first be clearing a sandbox an earlier jaild
 // left (still `waiting`, but counted as up by its dependencies' stops); a stopping jail's
@@ -23,7 +24,7 @@
 
 namespace jaild::supervisor {
 
-enum class State { stopped, waiting, running, stopping, backoff, failed };
+enum class State { stopped, unprovisioned, waiting, running, stopping, backoff, failed };
 enum class Health { none, starting, healthy, unhealthy };
 std::string to_string(State s);
 std::string to_string(Health h);
@@ -44,12 +45,16 @@ class JailMachine {
     State state() const { return state_; }
     Health health() const { return health_; }
     bool held_down() const { return held_down_; }
+    // Restarts after the jail ended by itself (crash, exit, failing health checks).
     int restarts() const { return restarts_; }
+    // Restarts an admin (or a reload that changed the jail) asked for.
+    int admin_restarts() const { return admin_restarts_; }
     int consecutive_failures() const { return consecutive_failures_; }
     std::optional<TimePoint> retry_at() const { return retry_at_; }
     std::optional<TimePoint> started_at() const { return started_at_; }
     const std::string& last_exit() const { return last_exit_; }
     const std::string& last_error() const { return last_error_; }
+    std::optional<TimePoint> last_error_at() const { return last_error_at_; }
 
     void set_config(config::RestartConfig restart, config::HealthConfig health);
 
@@ -61,6 +66,9 @@ class JailMachine {
     // Restart: stop (if running) and come back. Returns true if it must be signalled now.
     bool want_restart();
 
+    // The jail's root has not been built yet (it has a "provision" section, no root and no
+    // record of a build): nothing is tried or counted until provisioning starts it.
+    void unprovisioned();
     bool ready_to_spawn() const { return state_ == State::waiting && !clearing_; }
     // Waiting for a sandbox left by an earlier jaild to end before the jail can spawn.
     void clearing_started() { clearing_ = true; }
@@ -96,6 +104,7 @@ class JailMachine {
   private:
     void begin_stop();
     ExitOutcome fail(const std::string& why, TimePoint now);
+    void set_error(std::string why, TimePoint now);
 
     config::RestartConfig restart_;
     config::HealthConfig health_config_;
@@ -108,6 +117,7 @@ class JailMachine {
     bool restart_requested_ = false;  // a stop that should come back up
     bool unhealthy_restart_ = false;  // the stop was ours, for failing health checks
     int restarts_ = 0;
+    int admin_restarts_ = 0;
     int consecutive_failures_ = 0;
     int health_failures_ = 0;
     // Probes run faster than `interval` until the first success (so dependents start early);
@@ -119,6 +129,7 @@ class JailMachine {
     std::optional<TimePoint> retry_at_;
     std::string last_exit_;
     std::string last_error_;
+    std::optional<TimePoint> last_error_at_;
 };
 
 }  // namespace jaild::supervisor

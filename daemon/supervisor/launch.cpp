@@ -52,6 +52,8 @@ void Jail::launch() {
     take_pending_config();
     auto logger = log::jail_logger(config_.name);
     const auto now = ctx_.time.now();
+    check_provisioned();  // e.g. a retry after its root was moved away by hand
+    if (machine_.state() == State::unprovisioned) return changed("not provisioned");
     // The root is the jail's: it is checked here, at each start, not at configuration load,
     // so that a root the jail broke fails this jail alone, with the reason rather than with
     // firejail's exit status 1.
@@ -121,6 +123,7 @@ void Jail::start_output(UniqueFd fd, std::string stream) {
         },
         [this, raw] {  // EOF: the jail closed it; the reader goes (it may, from here)
             std::erase_if(output_, [raw](const auto& r) { return r.get() == raw; });
+            if (output_.empty()) answer_failing();  // its last lines are in the log now
         });
     output_.push_back(std::move(reader));
 }

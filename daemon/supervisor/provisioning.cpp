@@ -21,10 +21,10 @@ class ProvisionHost final : public provision::JailHost {
         return jail && !jail->machine().held_down() && !sup_.held_down_.contains(name);
     }
     void stop(const std::string& name, std::function<void(Result<void>)> done) override {
-        sup_.stop(name, std::move(done));
+        sup_.stop(name, api::Wait{}, std::move(done));
     }
     void start(const std::string& name, std::function<void(Result<void>)> done) override {
-        sup_.start(name, std::move(done));
+        sup_.start(name, api::Wait{}, std::move(done));
     }
     void output(const std::string& name, std::string_view line) override {
         log::log_jail_output(name, "provision", line);

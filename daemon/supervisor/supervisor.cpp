@@ -34,7 +34,8 @@ Supervisor::Supervisor(asio::io_context& io, config::Config config, SupervisorSe
                options_.firejail,
                options_.log_lines,
                [this](nlohmann::json event) { publish(event); },
-               [this](Jail& jail) { jail_changed(jail); }},
+               [this](Jail& jail) { jail_changed(jail); },
+               options_.state_dir},
       held_down_(options_.state_dir) {
     for (const auto& [name, jail_config] : config_.jails) add_jail(jail_config);
 }
@@ -152,7 +153,7 @@ void Supervisor::start_all() {
 void Supervisor::stop_all(std::function<void()> done) {
     stopping_all_ = true;
     all_stopped_ = std::move(done);
-    for (auto& [name, jail] : jails_) jail->stop(nullptr);
+    for (auto& [name, jail] : jails_) jail->stop(api::Wait{}, nullptr);
     advance_stops();
 }
 
@@ -199,33 +200,33 @@ Result<std::vector<JailStatus>> Supervisor::status(const std::optional<std::stri
     return out;
 }
 
-void Supervisor::start(const std::string& name, api::Done done) {
+void Supervisor::start(const std::string& name, api::Wait wait, api::Done done) {
     auto jail = find(name);
     if (!jail) return done(unknown_jail(name));
     if (stopping_all_) return done(make_error(Errc::shutting_down, "jaild is shutting down"));
     held_down_.remove(name);
-    jail->start(std::move(done));
+    jail->start(std::move(wait), std::move(done));
 }
 
-void Supervisor::stop(const std::string& name, api::Done done) {
+void Supervisor::stop(const std::string& name, api::Wait wait, api::Done done) {
     auto jail = find(name);
     if (!jail) return done(unknown_jail(name));
-    jail->stop(std::move(done));
+    jail->stop(std::move(wait), std::move(done));
 }
 
-void Supervisor::shutdown(const std::string& name, api::Done done) {
+void Supervisor::shutdown(const std::string& name, api::Wait wait, api::Done done) {
     auto jail = find(name);
     if (!jail) return done(unknown_jail(name));
     held_down_.add(name);
-    jail->stop(std::move(done));
+    jail->stop(std::move(wait), std::move(done));
 }
 
-void Supervisor::restart(const std::string& name, api::Done done) {
+void Supervisor::restart(const std::string& name, api::Wait wait, api::Done done) {
     auto jail = find(name);
     if (!jail) return done(unknown_jail(name));
     if (stopping_all_) return done(make_error(Errc::shutting_down, "jaild is shutting down"));
     held_down_.remove(name);
-    jail->restart(std::move(done));
+    jail->restart(std::move(wait), std::move(done));
 }
 
 Result<std::vector<LogLine>> Supervisor::logs(const std::string& name, std::size_t n) {

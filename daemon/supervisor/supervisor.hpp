@@ -66,10 +66,10 @@ class Supervisor final : public api::Control {
 
     // api::Control
     Result<std::vector<JailStatus>> status(const std::optional<std::string>& jail) override;
-    void start(const std::string& jail, api::Done done) override;
-    void stop(const std::string& jail, api::Done done) override;
-    void restart(const std::string& jail, api::Done done) override;
-    void shutdown(const std::string& jail, api::Done done) override;
+    void start(const std::string& jail, api::Wait wait, api::Done done) override;
+    void stop(const std::string& jail, api::Wait wait, api::Done done) override;
+    void restart(const std::string& jail, api::Wait wait, api::Done done) override;
+    void shutdown(const std::string& jail, api::Wait wait, api::Done done) override;
     Result<nlohmann::json> reload() override;  // reload.cpp
     Result<std::vector<LogLine>> logs(const std::string& jail, std::size_t n) override;
     void logs_async(const std::string& jail, std::size_t n,

@@ -25,7 +25,9 @@ enum class Errc {
 struct Error {
     std::string message;  // the whole story, for a log line or a client
     Errc code = Errc::failed;
-    std::vector<std::string> details;  // invalid_config: exactly the issues, no header
+    // invalid_config: exactly the issues, no header; a jail that did not start: its last
+    // output lines.
+    std::vector<std::string> details;
 };
 
 inline Error make_error(Errc code, std::string message, std::vector<std::string> details = {}) {

@@ -17,8 +17,7 @@ DB_ADDR=10.213.0.3
 ROOTS=$JAILD_TEST_DIR/roots
 CACHE=/var/tmp/jaild-test-cache/provision
 
-# Until provisioned, the jails fail to start (no root) and back off: crash_loop_limit keeps
-# those failures from parking them in "failed" when kill -9 adds one more.
+# Until provisioned, the jails are "unprovisioned": not tried, nothing counted, no error.
 # deploy_config [EXTRA_WWW_PACKAGE]: writes the configuration of db and www (write_config).
 deploy_config() {
   local extra=${1:+, \"$1\"}
@@ -67,11 +66,31 @@ mkdir -p "$CACHE"
 deploy_config
 start_jaild "$JAILD_CONFIG" --cache-dir "$CACHE"
 
+log "before provisioning: both unprovisioned, the fix in status, no error in the log"
+for jail in "$DB" "$WWW"; do
+  wait_until 5 status_is "$jail" state unprovisioned || fail "$jail is $(status_of "$jail" state), not unprovisioned"
+  [[ $(status_of "$jail" fix) == "jailctl provision $jail" ]] || fail "$jail: no fix in status"
+done
+sleep 1  # what a jail trying to start without a root would log comes within this
+if grep -E " (error|critical) |cannot start|crash loop|root directory unusable" "$JAILD_LOG"; then
+  fail "jaild logged errors before provisioning (above)"
+fi
+
 log "provisioning $DB and $WWW (cache: $(ls "$CACHE" 2>/dev/null | tr '\n' ' '))"
 jailctl provision "$DB" "$WWW" >"$JAILD_TEST_DIR/provision.out" 2>&1 || {
   cat "$JAILD_TEST_DIR/provision.out"; fail "provisioning failed"; }
 tail -n 4 "$JAILD_TEST_DIR/provision.out"
 grep -q "install: " "$JAILD_TEST_DIR/provision.out" || fail "no install progress was shown"
+
+wait_until 60 serving "$DB" || fail "$DB does not serve after provisioning"
+wait_until 60 serving "$WWW" || fail "$WWW does not serve after provisioning"
+for jail in "$DB" "$WWW"; do
+  [[ $(status_of "$jail" restarts) == 0 && -z $(status_of "$jail" last_error) ]] ||
+    fail "$jail shows a failure from before it was provisioned: $(jailctl --json status "$jail")"
+done
+table=$(jailctl status)
+if grep -qE "^($DB|$WWW): " <<<"$table"; then fail "status shows old errors: $table"; fi
+log "provisioned: both serve, no restart counted, no old error in status"
 
 log "again: nothing to do"
 out=$(jailctl provision "$DB" "$WWW")

@@ -44,6 +44,7 @@ class FakeControl : public api::Control {
     // --- recorded and configurable state ---
     std::vector<JailStatus> jails;
     std::vector<std::string> calls;  // "start www", "logs www 100", ...
+    std::vector<api::Wait> waits;    // of each lifecycle call
     bool hold_lifecycle = false;
     std::string fail_lifecycle;  // non-empty: lifecycle ops fail with this (Errc::failed)
     std::vector<std::pair<std::string, api::Done>> pending;
@@ -86,16 +87,20 @@ class FakeControl : public api::Control {
         return make_error(Errc::no_such_jail,
                           "no such jail: \"" + jail + "\"; known jails: www, db");
     }
-    void start(const std::string& jail, api::Done done) override {
+    void start(const std::string& jail, api::Wait wait, api::Done done) override {
+        waits.push_back(wait);
         lifecycle("start", jail, std::move(done));
     }
-    void stop(const std::string& jail, api::Done done) override {
+    void stop(const std::string& jail, api::Wait wait, api::Done done) override {
+        waits.push_back(wait);
         lifecycle("stop", jail, std::move(done));
     }
-    void restart(const std::string& jail, api::Done done) override {
+    void restart(const std::string& jail, api::Wait wait, api::Done done) override {
+        waits.push_back(wait);
         lifecycle("restart", jail, std::move(done));
     }
-    void shutdown(const std::string& jail, api::Done done) override {
+    void shutdown(const std::string& jail, api::Wait wait, api::Done done) override {
+        waits.push_back(wait);
         lifecycle("shutdown", jail, std::move(done));
     }
     Result<json> reload() override {

@@ -106,7 +106,7 @@ TEST_CASE("jailctl: status, lifecycle and reload against the fake daemon") {
     CHECK(missing.err.str().find("no such jail") != std::string::npos);
 
     Captured lc;
-    CHECK(run_lifecycle(*conn, "start", {"db", "ghost", "www"}, lc.output()) == 3);
+    CHECK(run_lifecycle(*conn, "start", {"db", "ghost", "www"}, {}, lc.output()) == 3);
     CHECK(lc.out.str() == "db: started\nwww: started\n");
     CHECK(lc.err.str().find("start ghost") != std::string::npos);
 

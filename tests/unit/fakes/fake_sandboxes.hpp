@@ -31,6 +31,8 @@ class FakeSandboxes final : public sandbox::SandboxInspector {
         if (it == broken_roots.end()) return {};
         return {{json_path, it->second}};
     }
+    std::set<std::string> missing;  // paths that do not exist (everything else does)
+    bool path_exists(const std::string& path) override { return !missing.contains(path); }
     std::optional<sandbox::SandboxMain> find_main(int) override { return std::nullopt; }
     // When true, a jail's main process is "found" at the first look: its pid is
     // firejail's + 500000 (no real process is ever signalled: its "pidfd" is the read end

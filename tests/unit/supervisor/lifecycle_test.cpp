@@ -105,7 +105,7 @@ TEST_CASE(
     w.supervisor->start_all();
     auto f = w.firejail("db");
     bool stopped = false;
-    w.supervisor->stop("db", [&](Result<void> r) { stopped = r.ok(); });
+    w.supervisor->stop("db", api::Wait{}, [&](Result<void> r) { stopped = r.ok(); });
     CHECK(w.state("db") == "stopping");
     // The main process is not known (the fake finds none): firejail gets SIGTERM at once.
     CHECK(f->signals == std::vector<int>{SIGTERM});
@@ -133,7 +133,7 @@ TEST_CASE("supervisor: the stop signal goes to the main process once it is known
     w.advance(1ms);  // the first look for the main process
     auto f = w.firejail("db");
     CHECK(w.status("db").main_pid == f->pid + 500000);
-    w.supervisor->stop("db", [](Result<void>) {});
+    w.supervisor->stop("db", api::Wait{}, [](Result<void>) {});
     // The fake's "pidfd" takes no signal: firejail gets SIGTERM instead, as when the main
     // process has just gone.
     CHECK(f->signals == std::vector<int>{SIGTERM});
@@ -189,11 +189,15 @@ TEST_CASE("supervisor: restart of a running jail stops it and starts it again; t
     w.supervisor->start_all();
     auto first = w.firejail("www");
     std::optional<bool> result;
-    w.supervisor->restart("www", [&](Result<void> r) { result = r.ok(); });
+    w.supervisor->restart("www", api::Wait{}, [&](Result<void> r) { result = r.ok(); });
     CHECK(first->signals == std::vector<int>{SIGTERM});
     CHECK_FALSE(result);
     w.runner.exit(first, FakeProcessRunner::killed(SIGTERM));
     CHECK(w.spawns_of("www") == 2);
+    CHECK_FALSE(result);  // no health check: serving once it has run 1 s
+    w.advance(999ms);
+    CHECK_FALSE(result);
+    w.advance(1ms);
     REQUIRE(result);
     CHECK(*result);
     CHECK(w.status("www").restarts == 0);  // asked for, not automatic

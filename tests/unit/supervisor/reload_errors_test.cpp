@@ -34,10 +34,18 @@ class CountingControl final : public api::Control {
         ++status_calls;
         return real_.status(jail);
     }
-    void start(const std::string& j, api::Done d) override { real_.start(j, std::move(d)); }
-    void stop(const std::string& j, api::Done d) override { real_.stop(j, std::move(d)); }
-    void restart(const std::string& j, api::Done d) override { real_.restart(j, std::move(d)); }
-    void shutdown(const std::string& j, api::Done d) override { real_.shutdown(j, std::move(d)); }
+    void start(const std::string& j, api::Wait w, api::Done d) override {
+        real_.start(j, std::move(w), std::move(d));
+    }
+    void stop(const std::string& j, api::Wait w, api::Done d) override {
+        real_.stop(j, std::move(w), std::move(d));
+    }
+    void restart(const std::string& j, api::Wait w, api::Done d) override {
+        real_.restart(j, std::move(w), std::move(d));
+    }
+    void shutdown(const std::string& j, api::Wait w, api::Done d) override {
+        real_.shutdown(j, std::move(w), std::move(d));
+    }
     Result<json> reload() override { return real_.reload(); }
     Result<std::vector<LogLine>> logs(const std::string& j, std::size_t n) override {
         return real_.logs(j, n);

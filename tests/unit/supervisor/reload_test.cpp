@@ -99,7 +99,7 @@ TEST_CASE("reload: a removed jail added back before it stopped is kept") {
     CHECK(w.spawns_of("www") == 2);
     CHECK(w.state("www") == "running");
     // It is configured again: a later stop leaves it stopped, not removed.
-    w.supervisor->stop("www", [](Result<void>) {});
+    w.supervisor->stop("www", api::Wait{}, [](Result<void>) {});
     w.runner.exit(w.firejail("www"), FakeProcessRunner::killed(SIGTERM));
     w.poll();
     REQUIRE(w.supervisor->status(std::string("www")).ok());
