@@ -27,7 +27,19 @@ int transport_error(const Error& e, const Output& o) {
 }  // namespace
 
 int report_error(const protocol::RpcError& e, const std::string& context, const Output& o) {
-    o.err << "jailctl: " << (context.empty() ? "" : context + ": ") << e.message << "\n";
+    // A message may quote a jail (its exit, a tool's last lines from inside its root): each of
+    // its lines is made terminal-safe.
+    std::string message;
+    std::size_t from = 0;
+    for (;;) {
+        auto nl = e.message.find('\n', from);
+        message += printable(std::string_view(e.message).substr(
+            from, nl == std::string::npos ? std::string::npos : nl - from));
+        if (nl == std::string::npos) break;
+        message += '\n';
+        from = nl + 1;
+    }
+    o.err << "jailctl: " << (context.empty() ? "" : context + ": ") << message << "\n";
     if (e.code == protocol::ErrorCode::MethodNotFound) {
         o.err << "jailctl: jaild does not know this request; check `jailctl version` for a version "
                  "mismatch\n";

@@ -104,7 +104,8 @@ int main(int argc, char** argv) {
     options.socket_path = argv[1];
     long tick_ms = 0;
     std::vector<std::string> reload_issues;
-    std::string reload_error;
+    std::string reload_error, lifecycle_error;
+    std::vector<std::string> lifecycle_output;
     for (int i = 2; i + 1 < argc; i += 2) {
         std::string opt = argv[i];
         if (opt == "--tick-ms")
@@ -117,6 +118,10 @@ int main(int argc, char** argv) {
             reload_issues.emplace_back(argv[i + 1]);
         else if (opt == "--reload-error")
             reload_error = argv[i + 1];
+        else if (opt == "--lifecycle-error")
+            lifecycle_error = argv[i + 1];
+        else if (opt == "--lifecycle-output")
+            lifecycle_output.emplace_back(argv[i + 1]);
     }
     spdlog::set_default_logger(spdlog::stderr_color_mt("jaild_fake_daemon"));
     boost::asio::io_context io;
@@ -128,6 +133,8 @@ int main(int argc, char** argv) {
     } else if (!reload_error.empty()) {
         control.reload_result = make_error(reload_error);
     }
+    control.fail_lifecycle = lifecycle_error;
+    control.fail_output = lifecycle_output;
     jaild::api::ApiServer server(io, control, options);
     if (auto r = server.listen(); !r) {
         std::cerr << "jaild_fake_daemon: " << r.error().message << "\n";

@@ -46,7 +46,8 @@ class FakeControl : public api::Control {
     std::vector<std::string> calls;  // "start www", "logs www 100", ...
     std::vector<api::Wait> waits;    // of each lifecycle call
     bool hold_lifecycle = false;
-    std::string fail_lifecycle;  // non-empty: lifecycle ops fail with this (Errc::failed)
+    std::string fail_lifecycle;            // non-empty: lifecycle ops fail with this (Errc::failed)
+    std::vector<std::string> fail_output;  // ... carrying these output lines (details)
     std::vector<std::pair<std::string, api::Done>> pending;
     Result<json> reload_result =
         json{{"added", json::array()}, {"removed", json::array()}, {"changed", {"www"}}};
@@ -195,7 +196,8 @@ class FakeControl : public api::Control {
             pending.emplace_back(jail, std::move(done));
             return;
         }
-        if (!fail_lifecycle.empty()) return done(make_error(fail_lifecycle));
+        if (!fail_lifecycle.empty())
+            return done(make_error(Errc::failed, fail_lifecycle, fail_output));
         if (auto* j = find(jail)) {
             bool up = std::string(op) == "start" || std::string(op) == "restart";
             j->state = up ? "running" : "stopped";

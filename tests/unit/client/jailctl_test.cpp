@@ -120,6 +120,25 @@ TEST_CASE("jailctl: status, lifecycle and reload against the fake daemon") {
     CHECK(parsed["jails"][0]["state"] == "running");
 }
 
+TEST_CASE("jailctl: a jail that did not start: the reason and its last output, terminal-safe") {
+    FakeDaemon d({"--lifecycle-error",
+                  "jail 'www' did not start: \x1b]0;owned\x07"
+                  "exited",
+                  "--lifecycle-output", "[stderr] \x1b[2Jcannot bind"});
+    auto conn = Connection::open(d.socket);
+    REQUIRE(conn.ok());
+    Captured cap;
+    CHECK(run_lifecycle(*conn, "restart", {"www"}, {}, cap.output()) == 1);
+    const std::string err = cap.err.str();
+    INFO(err);
+    CHECK(err.find("restart www: jail 'www' did not start: \\x1b]0;owned\\x07exited\n") !=
+          std::string::npos);
+    CHECK(err.find("last output of www:\n  [stderr] \\x1b[2Jcannot bind\n") != std::string::npos);
+    CHECK(err.find('\x1b') == std::string::npos);
+    CHECK(err.find('\x07') == std::string::npos);
+    CHECK(cap.out.str().empty());
+}
+
 TEST_CASE("jailctl: reload of an invalid file lists exactly the issues, other refusals say why") {
     {
         FakeDaemon d({"--reload-issue", "jails.www.address: 10.0.0.1 is outside the bridge"});
