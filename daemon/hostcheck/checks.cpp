@@ -94,6 +94,23 @@ CheckResult check_nftables(const HostFacts& f) {
                "root");
 }
 
+CheckResult check_ruleset(const HostFacts& f) {
+    const char* title = "the kernel accepts jaild's firewall rules (dry run)";
+    if (!f.ruleset_error)
+        return bad(CheckLevel::warn, "ruleset", title,
+                   "not checked: it needs a valid configuration and working nftables",
+                   "fix the config and nftables checks first");
+    if (f.ruleset_error->empty())
+        return ok("ruleset", title,
+                  "the kernel accepted jaild's tables for this configuration (checked, not "
+                  "applied)");
+    return bad(CheckLevel::fail, "ruleset", title,
+               "the kernel refused jaild's tables for this configuration: " + *f.ruleset_error,
+               "the kernel lacks an nftables feature jaild uses (NAT, conntrack, the bridge "
+               "family): use Debian's kernel, or load the module the error names (e.g. modprobe "
+               "nft_nat nft_ct nf_tables_bridge)");
+}
+
 CheckResult check_forward_policy(const HostFacts& f) {
     const char* title = "no other firewall drops the jails' forwarded traffic";
     if (!f.nf_tables)
@@ -212,8 +229,8 @@ CheckResult check_config(const HostFacts& f) {
 HostReport run_checks(const HostFacts& f) {
     return HostReport{{check_config(f), check_root(f), check_firejail(f), check_firejail_chroot(f),
                        check_namespaces(f), check_br_netfilter(f), check_nftables(f),
-                       check_forward_policy(f), check_iptables_legacy(f), check_systemd(f),
-                       check_disk(f)}};
+                       check_ruleset(f), check_forward_policy(f), check_iptables_legacy(f),
+                       check_systemd(f), check_disk(f)}};
 }
 
 }  // namespace jaild::hostcheck

@@ -34,6 +34,12 @@ struct HostFacts {
     bool nf_tables = false;       // libnftables could list the ruleset
     std::string nf_tables_error;  // why not
 
+    // jaild's own ruleset for the configuration, sent to the kernel in a dry run (checked and
+    // aborted, like nft -c): proves the kernel has every nftables feature jaild uses (nat,
+    // conntrack, the bridge family ...). nullopt: not tried (no valid configuration, or
+    // nftables unusable); "" accepted; else the kernel's error.
+    std::optional<std::string> ruleset_error;
+
     // The whole nftables ruleset (`nft -j list ruleset`), "" when unavailable.
     std::string ruleset_json;
     // /proc/net/ip_tables_names: tables of legacy (x_tables) iptables in this namespace.

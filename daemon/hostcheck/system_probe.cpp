@@ -15,6 +15,7 @@
 #include "config/load.hpp"
 #include "hostcheck/host_probe.hpp"
 #include "net/br_netfilter.hpp"
+#include "net/firewall.hpp"
 
 namespace jaild::hostcheck {
 
@@ -106,6 +107,15 @@ void measure_disk(HostFacts& f, const config::Config& config, const ProbeOptions
     f.disk.push_back(measure("provisioning cache", cache, true));
 }
 
+// jaild's ruleset in a dry run: the kernel checks it, nothing is committed.
+std::string dry_run_ruleset(const config::Config& config) {
+    auto fw = net::Firewall::open();
+    if (!fw) return fw.error().message;
+    fw->set_dry_run(true);
+    auto r = fw->apply(config);
+    return r ? "" : r.error().message;
+}
+
 }  // namespace
 
 HostFacts SystemProbe::gather(const ProbeOptions& o) const {
@@ -134,6 +144,7 @@ HostFacts SystemProbe::gather(const ProbeOptions& o) const {
         f.bridge_address = config->bridge.address;
         f.jail_count = config->jails.size();
         measure_disk(f, *config, o);
+        if (f.nf_tables) f.ruleset_error = dry_run_ruleset(*config);
     }
     return f;
 }

@@ -17,7 +17,7 @@ check_host() { "$jaild" --check-host --config "$JAILD_CONFIG" --state-dir "$JAIL
 status=0
 out=$(check_host 2>&1) || status=$?
 ((status == 0)) || fail "jaild --check-host failed on a clean world ($status): $out"
-for id in config root firejail firejail-chroot namespaces br-netfilter nftables forward-policy \
+for id in config root firejail firejail-chroot namespaces br-netfilter nftables ruleset forward-policy \
   iptables-legacy systemd disk; do
   grep -q "^\(ok  \|warn\)  $id: " <<<"$out" || fail "check $id missing or failing: $out"
 done

@@ -19,6 +19,7 @@ inline hostcheck::HostFacts healthy_host() {
     f.net_namespaces = true;
     f.br_netfilter = true;
     f.nf_tables = true;
+    f.ruleset_error = "";
     f.ruleset_json = R"({"nftables": [{"metainfo": {"version": "1.0.6"}}]})";
     f.systemd_booted = true;
     f.disk = {{"jail roots (www)", "/var/lib/jaild/roots", 20ull << 30, "", true},

@@ -43,7 +43,7 @@ TEST_CASE("host checks: a healthy host passes every check") {
         CHECK_FALSE(c.found.empty());
     }
     CHECK(ids == std::vector<std::string>{"config", "root", "firejail", "firejail-chroot",
-                                          "namespaces", "br-netfilter", "nftables",
+                                          "namespaces", "br-netfilter", "nftables", "ruleset",
                                           "forward-policy", "iptables-legacy", "systemd", "disk"});
     CHECK(probe.gathered.size() == 1);
 }
@@ -107,6 +107,19 @@ TEST_CASE("host checks: nftables unusable fails, and the forward check says it w
     CHECK_THAT(check_nftables(f).found, Catch::Contains("Operation not supported"));
     CHECK(check_forward_policy(f).level == CheckLevel::warn);
     CHECK_THAT(check_forward_policy(f).found, Catch::Contains("not checked"));
+}
+
+TEST_CASE("host checks: a kernel refusing jaild's ruleset fails; not tried is a warning") {
+    auto f = healthy_host();
+    CHECK(check_ruleset(f).level == CheckLevel::ok);
+    f.ruleset_error = "Error: Could not process rule: No such file or directory";
+    auto r = check_ruleset(f);
+    CHECK(r.level == CheckLevel::fail);
+    CHECK_THAT(r.found, Catch::Contains("No such file or directory"));
+    CHECK_THAT(r.fix, Catch::Contains("modprobe"));
+    f.ruleset_error.reset();
+    CHECK(check_ruleset(f).level == CheckLevel::warn);
+    CHECK_THAT(check_ruleset(f).found, Catch::Contains("not checked"));
 }
 
 TEST_CASE("host checks: a foreign forward drop fails, naming the chain, traffic and fix") {
@@ -211,5 +224,5 @@ TEST_CASE("host report: JSON round trip and text") {
     CHECK_THAT(text, Catch::Contains("fail  forward-policy: table inet foreign") &&
                          Catch::Contains("warn  systemd:") &&
                          Catch::Contains("      fix: nft insert rule") &&
-                         Catch::Contains("9 ok, 1 warning, 1 failed"));
+                         Catch::Contains("10 ok, 1 warning, 1 failed"));
 }
