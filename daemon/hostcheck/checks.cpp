@@ -1,7 +1,9 @@
 #include "hostcheck/checks.hpp"
 
+#include <array>
 #include <cstdio>
 #include <map>
+#include <optional>
 
 #include "hostcheck/forward_policy.hpp"
 #include "sandbox/preflight.hpp"
@@ -33,6 +35,23 @@ std::string join(const std::vector<std::string>& v, const std::string& sep) {
     return s;
 }
 
+using Version = std::array<int, 3>;
+constexpr Version kTestedFirejail{0, 9, 72};
+
+// "firejail version 0.9.72" -> {0, 9, 72}.
+std::optional<Version> firejail_version_of(const std::string& line) {
+    const std::string prefix = "firejail version ";
+    if (line.rfind(prefix, 0) != 0) return std::nullopt;
+    Version v{};
+    if (std::sscanf(line.c_str() + prefix.size(), "%d.%d.%d", &v[0], &v[1], &v[2]) < 2)
+        return std::nullopt;
+    return v;
+}
+
+std::string version_string(const Version& v) {
+    return std::to_string(v[0]) + "." + std::to_string(v[1]) + "." + std::to_string(v[2]);
+}
+
 }  // namespace
 
 CheckResult check_root(const HostFacts& f) {
@@ -46,7 +65,25 @@ CheckResult check_root(const HostFacts& f) {
 
 CheckResult check_firejail(const HostFacts& f) {
     const char* title = "firejail is installed";
-    if (f.firejail_executable) return ok("firejail", title, f.firejail_path + " is executable");
+    if (f.firejail_executable) {
+        auto found = f.firejail_path + " is executable";
+        auto version = firejail_version_of(f.firejail_version);
+        if (!version)
+            return bad(CheckLevel::warn, "firejail", title,
+                       found + ", but '" + f.firejail_path +
+                           " --version' gave no version in 2 s (" +
+                           (f.firejail_version.empty() ? "no output" : f.firejail_version) + ")",
+                       "check the installation: " + f.firejail_path +
+                           " --version; apt-get install --reinstall firejail");
+        found += ", version " + version_string(*version);
+        if (*version < kTestedFirejail)
+            return bad(
+                CheckLevel::warn, "firejail", title,
+                found + ", older than " + version_string(kTestedFirejail) +
+                    ", the version jaild is tested with",
+                "install firejail " + version_string(kTestedFirejail) + " or newer (Debian 12's)");
+        return ok("firejail", title, found);
+    }
     return bad(CheckLevel::fail, "firejail", title,
                f.firejail_path + " is missing or not executable",
                "apt-get install firejail (or point jaild at it with --firejail PATH)");

@@ -25,6 +25,7 @@ struct HostFacts {
 
     std::string firejail_path;
     bool firejail_executable = false;
+    std::string firejail_version;  // first line of `firejail --version`; "" if unknown
     std::string firejail_config_path;
     std::optional<std::string> firejail_config_text;  // nullopt: unreadable
 

@@ -1,10 +1,16 @@
 // SystemProbe: reads the real host. Blocking (files, statvfs, libnftables): never on the loop.
+#include <fcntl.h>
 #include <nftables/libnftables.h>
+#include <poll.h>
+#include <signal.h>
+#include <spawn.h>
 #include <sys/stat.h>
 #include <sys/statvfs.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <fstream>
@@ -14,6 +20,7 @@
 
 #include "config/load.hpp"
 #include "hostcheck/host_probe.hpp"
+#include "jaild/unique_fd.hpp"
 #include "net/br_netfilter.hpp"
 #include "net/firewall.hpp"
 
@@ -31,6 +38,57 @@ std::optional<std::string> read_file(const std::string& path) {
 
 bool exists(const std::string& path) {
     return ::access(path.c_str(), F_OK) == 0;
+}
+
+// A spawned child killed and reaped when this goes out of scope.
+class ReapedChild {
+  public:
+    explicit ReapedChild(pid_t pid) : pid_(pid) {}
+    ~ReapedChild() {
+        ::kill(pid_, SIGKILL);
+        ::waitpid(pid_, nullptr, 0);
+    }
+    ReapedChild(const ReapedChild&) = delete;
+    ReapedChild& operator=(const ReapedChild&) = delete;
+
+  private:
+    pid_t pid_;
+};
+
+// The first line of `firejail --version` ("firejail version 0.9.72"), read for at most 2 s and
+// 4 KiB; "" when it cannot be run or says nothing in time.
+std::string firejail_version_line(const std::string& firejail) {
+    int p[2];
+    if (::pipe2(p, O_CLOEXEC) != 0) return "";
+    UniqueFd read_end(p[0]), write_end(p[1]);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_adddup2(&actions, write_end.get(), STDOUT_FILENO);
+    posix_spawn_file_actions_addopen(&actions, STDIN_FILENO, "/dev/null", O_RDONLY, 0);
+    posix_spawn_file_actions_addopen(&actions, STDERR_FILENO, "/dev/null", O_WRONLY, 0);
+    std::string arg0 = firejail, arg1 = "--version";
+    char* argv[] = {arg0.data(), arg1.data(), nullptr};
+    char* envp[] = {nullptr};
+    pid_t pid = -1;
+    const int rc = ::posix_spawn(&pid, firejail.c_str(), &actions, nullptr, argv, envp);
+    posix_spawn_file_actions_destroy(&actions);
+    if (rc != 0) return "";
+    ReapedChild child(pid);
+    write_end.reset();
+    std::string out;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(2);
+    while (out.size() < 4096 && out.find('\n') == std::string::npos) {
+        const auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
+        if (left.count() <= 0) break;
+        pollfd pfd{read_end.get(), POLLIN, 0};
+        if (::poll(&pfd, 1, static_cast<int>(left.count())) <= 0) break;
+        char buf[512];
+        const ssize_t n = ::read(read_end.get(), buf, sizeof buf);
+        if (n <= 0) break;
+        out.append(buf, static_cast<std::size_t>(n));
+    }
+    return out.substr(0, out.find('\n'));
 }
 
 struct CtxFree {
@@ -123,6 +181,7 @@ HostFacts SystemProbe::gather(const ProbeOptions& o) const {
     f.is_root = ::geteuid() == 0;
     f.firejail_path = o.firejail;
     f.firejail_executable = ::access(o.firejail.c_str(), X_OK) == 0;
+    if (f.firejail_executable) f.firejail_version = firejail_version_line(o.firejail);
     f.firejail_config_path = o.firejail_config;
     f.firejail_config_text = read_file(o.firejail_config);
     f.net_namespaces = exists("/proc/self/ns/net");

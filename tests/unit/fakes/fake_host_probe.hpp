@@ -14,6 +14,7 @@ inline hostcheck::HostFacts healthy_host() {
     f.is_root = true;
     f.firejail_path = "/usr/bin/firejail";
     f.firejail_executable = true;
+    f.firejail_version = "firejail version 0.9.72";
     f.firejail_config_path = "/etc/firejail/firejail.config";
     f.firejail_config_text = "# firejail\nchroot yes\n";
     f.net_namespaces = true;

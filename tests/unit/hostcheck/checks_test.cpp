@@ -66,6 +66,21 @@ TEST_CASE("host checks: firejail missing fails with the package to install") {
     CHECK_THAT(r.fix, Catch::Contains("apt-get install firejail"));
 }
 
+TEST_CASE("host checks: firejail's version: shown; older than tested or unknown warns") {
+    auto f = healthy_host();
+    CHECK_THAT(check_firejail(f).found, Catch::Contains("version 0.9.72"));
+    f.firejail_version = "firejail version 0.9.74";
+    CHECK(check_firejail(f).level == CheckLevel::ok);
+    f.firejail_version = "firejail version 0.9.64.4";
+    auto old = check_firejail(f);
+    CHECK(old.level == CheckLevel::warn);
+    CHECK_THAT(old.found, Catch::Contains("0.9.64") && Catch::Contains("older than 0.9.72"));
+    f.firejail_version = "";
+    auto unknown = check_firejail(f);
+    CHECK(unknown.level == CheckLevel::warn);
+    CHECK_THAT(unknown.found, Catch::Contains("no version"));
+}
+
 TEST_CASE("host checks: firejail's chroot switch off (or its config unreadable) fails") {
     auto f = healthy_host();
     CHECK(check_firejail_chroot(f).level == CheckLevel::ok);
