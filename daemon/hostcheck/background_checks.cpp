@@ -2,6 +2,7 @@
 
 #include <chrono>
 
+#include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
 
 #include "hostcheck/checks.hpp"
@@ -34,18 +35,23 @@ void BackgroundChecks::run(std::function<void(const HostReport&)> done) {
     if (shared_->running) return;
     shared_->running = true;
     if (worker_.joinable()) worker_.join();  // the previous run has posted its report already
-    worker_ = std::thread([this, shared = shared_, options = options_] {
-        const auto start = std::chrono::steady_clock::now();
-        HostReport report = run_checks(probe_.gather(options));
-        const auto took = std::chrono::duration_cast<std::chrono::microseconds>(
-            std::chrono::steady_clock::now() - start);
-        boost::asio::post(io_, [shared, report = std::move(report), took] {
-            if (!shared->alive) return;
-            shared->running = false;
-            shared->last_duration = took;
-            for (auto& waiter : std::exchange(shared->waiters, {})) waiter(report);
+    // Outstanding work for the loop until the report is posted: io.run() must not return
+    // in between (it would, on a loop with nothing else to do).
+    auto work = boost::asio::make_work_guard(io_);
+    worker_ =
+        std::thread([this, shared = shared_, options = options_, work = std::move(work)]() mutable {
+            const auto start = std::chrono::steady_clock::now();
+            HostReport report = run_checks(probe_.gather(options));
+            const auto took = std::chrono::duration_cast<std::chrono::microseconds>(
+                std::chrono::steady_clock::now() - start);
+            boost::asio::post(io_, [shared, report = std::move(report), took] {
+                if (!shared->alive) return;
+                shared->running = false;
+                shared->last_duration = took;
+                for (auto& waiter : std::exchange(shared->waiters, {})) waiter(report);
+            });
+            work.reset();
         });
-    });
 }
 
 }  // namespace jaild::hostcheck

@@ -35,10 +35,12 @@ struct HostFacts {
     bool nf_tables = false;       // libnftables could list the ruleset
     std::string nf_tables_error;  // why not
 
-    // jaild's own ruleset for the configuration, sent to the kernel in a dry run (checked and
-    // aborted, like nft -c): proves the kernel has every nftables feature jaild uses (nat,
-    // conntrack, the bridge family ...). nullopt: not tried (no valid configuration, or
-    // nftables unusable); "" accepted; else the kernel's error.
+    // jaild's own ruleset for the configuration, sent to the kernel in a dry run (like nft -c:
+    // libnftables sends the batch without its end message, so the kernel checks every
+    // message - expressions, chain types, objects - and then aborts it; checks made only at
+    // commit, such as jump loops, are not made): proves the kernel has the nftables features
+    // jaild uses (nat, conntrack, the bridge family ...). nullopt: not tried (no valid
+    // configuration, or nftables unusable); "" accepted; else the kernel's error.
     std::optional<std::string> ruleset_error;
 
     // The whole nftables ruleset (`nft -j list ruleset`), "" when unavailable.
