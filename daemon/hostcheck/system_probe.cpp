@@ -162,7 +162,9 @@ void measure_disk(HostFacts& f, const config::Config& config, const ProbeOptions
         f.disk.push_back(measure("jail roots (" + names + ")", dir, place.provisioned));
     }
     const std::string cache = o.cache_dir.empty() ? o.state_dir + "/cache" : o.cache_dir;
-    f.disk.push_back(measure("provisioning cache", cache, true));
+    bool any_provisioned = false;
+    for (const auto& [dir, place] : places) any_provisioned = any_provisioned || place.provisioned;
+    f.disk.push_back(measure("provisioning cache", cache, any_provisioned));
 }
 
 // jaild's ruleset in a dry run: the kernel checks it, nothing is committed.
