@@ -215,6 +215,19 @@ bool is_side_effect(const json& e) {
     return false;
 }
 
+// A match's right-hand side as nft writes it: "jaild0", 10.0.0.0/8, { "a", "b" }.
+std::string describe_value(const json& v) {
+    if (v.is_object() && v.contains("prefix"))
+        return v["prefix"].value("addr", "?") + "/" + std::to_string(v["prefix"].value("len", 0));
+    if (v.is_object() && v.contains("set")) return describe_value(v["set"]);
+    if (v.is_array()) {
+        std::string s;
+        for (const auto& item : v) s += (s.empty() ? "" : ", ") + describe_value(item);
+        return "{ " + s + " }";
+    }
+    return v.dump();
+}
+
 std::string describe_expr(const json& e) {
     if (e.contains("match")) {
         const json& m = e["match"];
@@ -230,7 +243,7 @@ std::string describe_expr(const json& e) {
             left = l.dump();
         std::string op = m.value("op", "==");
         return left + (op == "==" || op == "in" ? "" : " " + op) + " " +
-               m.value("right", json()).dump();
+               describe_value(m.value("right", json()));
     }
     if (e.contains("xt")) return "xt " + e["xt"].value("name", "?");
     if (e.contains("jump")) return "jump " + e["jump"].value("target", "");

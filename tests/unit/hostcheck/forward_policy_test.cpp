@@ -134,7 +134,8 @@ TEST_CASE("forward policy: jumps, sets, wildcards and the jails' subnet are foll
     REQUIRE(a.chains.size() == 1);
     const auto& c = a.chains[0];
     CHECK(fate_of(c, Traffic::outbound) == Fate::accepted);
-    CHECK_THAT(because(c, Traffic::outbound), Catch::Contains("ip saddr"));
+    CHECK_THAT(because(c, Traffic::outbound),
+               Catch::Contains("rule 'ip saddr 10.213.0.0/16 accept' (handle 7, chain allow)"));
     CHECK(fate_of(c, Traffic::jail_to_jail) == Fate::accepted);
     // From the uplink: only if it is eth9, which jaild cannot know.
     CHECK(fate_of(c, Traffic::inbound) == Fate::may_drop);
