@@ -71,7 +71,7 @@ CheckResult check_firejail(const HostFacts& f) {
         if (!version)
             return bad(CheckLevel::warn, "firejail", title,
                        found + ", but '" + f.firejail_path +
-                           " --version' gave no version in 2 s (" +
+                           " --version' printed no version (within its 2 s; " +
                            (f.firejail_version.empty() ? "no output" : f.firejail_version) + ")",
                        "check the installation: " + f.firejail_path +
                            " --version; apt-get install --reinstall firejail");
@@ -127,8 +127,9 @@ CheckResult check_nftables(const HostFacts& f) {
     if (f.nf_tables) return ok("nftables", title, "libnftables lists the ruleset");
     return bad(CheckLevel::fail, "nftables", title,
                "libnftables cannot list the ruleset: " + f.nf_tables_error,
-               "load nf_tables (modprobe nf_tables) and check that `nft list ruleset` works as "
-               "root");
+               f.is_root ? "load nf_tables (modprobe nf_tables) and check that `nft list ruleset` "
+                           "works as root"
+                         : "run the checks as root");
 }
 
 CheckResult check_ruleset(const HostFacts& f) {
@@ -247,6 +248,10 @@ CheckResult check_disk(const HostFacts& f) {
         }
         found.push_back(line);
     }
+    if (!f.config_valid)
+        return bad(CheckLevel::warn, "disk", title,
+                   "not checked: where the roots live comes from the configuration",
+                   "fix the config check first");
     if (found.empty()) return ok("disk", title, "no jail roots configured");
     if (level == CheckLevel::ok) return ok("disk", title, join(found, "; "));
     return bad(level, "disk", title, join(found, "; "), join(fixes, "; "));

@@ -211,6 +211,14 @@ TEST_CASE("host checks: disk space fails below the minimum, warns when low for p
     CHECK(check_disk(f).level == CheckLevel::warn);
 }
 
+TEST_CASE("host checks: disk is not judged without a valid configuration") {
+    auto f = healthy_host();
+    f.config_valid = false;
+    f.disk.clear();
+    CHECK(check_disk(f).level == CheckLevel::warn);
+    CHECK_THAT(check_disk(f).found, Catch::Contains("not checked"));
+}
+
 TEST_CASE("host checks: an invalid configuration fails with every issue") {
     auto f = healthy_host();
     CHECK_THAT(check_config(f).found, Catch::Contains("is valid: 1 jail(s)"));
