@@ -108,6 +108,10 @@ int run_jailctl(int argc, char** argv) {
                         "rebuild even when up to date or when the configuration changed (a "
                         "postgresql jail's replaced root, database included, is kept as "
                         "ROOT.previous)");
+    auto* doctor = app.add_subcommand(
+        "doctor",
+        "check the host's prerequisites (firejail, kernel, other firewalls, systemd, disk, the "
+        "configuration) through jaild and explain each with its fix; exit 1 if any fails");
     for (auto* sub : app.get_subcommands({})) sub->footer(kExitCodes);
 
     try {
@@ -133,6 +137,9 @@ int run_jailctl(int argc, char** argv) {
     if (!conn) {
         if (version->parsed()) run_version(nullptr, out);
         std::cerr << "jailctl: " << conn.error().message << "\n";
+        if (doctor->parsed())
+            std::cerr << "jailctl: without a running jaild, check the host with: sudo jaild "
+                         "--check-host\n";
         return connect_timed_out ? kTimedOut : exit_codes::kUnreachable;
     }
     Connection& c = *conn;
@@ -153,6 +160,7 @@ int run_jailctl(int argc, char** argv) {
         if (logs->parsed()) return run_logs(c, logs_jail, lines, follow, out);
         if (events->parsed()) return run_events(c, out);
         if (version->parsed()) return run_version(&c, out);
+        if (doctor->parsed()) return run_doctor(c, out);
         if (join->parsed()) return run_join(c, join_jail, join_command, out);
         if (provision->parsed())
             return run_provision(c, provision_jails, provision_all, provision_force,

@@ -2,6 +2,7 @@
 
 #include <ostream>
 
+#include "jaild/host_report.hpp"
 #include "jaild/printable.hpp"
 #include "jaild/version.hpp"
 #include "lib/table.hpp"
@@ -230,6 +231,33 @@ int run_version(Connection* c, const Output& o) {
         return exit_codes::kFailed;
     }
     return exit_codes::kOk;
+}
+
+}  // namespace jaild::client
+
+namespace jaild::client {
+
+int run_doctor(Connection& c, const Output& o) {
+    auto r = c.call("doctor", json::object());
+    if (!r) return transport_error(r.error(), o);
+    if (r->error) {
+        int status = report_error(*r->error, "doctor", o);
+        if (r->error->code == protocol::ErrorCode::PermissionDenied)
+            o.err << "jailctl: the host checks need root: sudo jailctl doctor\n";
+        return status;
+    }
+    HostReport report;
+    try {
+        report = r->result->get<HostReport>();
+    } catch (const json::exception& e) {
+        return transport_error(
+            make_error(std::string("jaild sent a malformed doctor report: ") + e.what()), o);
+    }
+    if (o.json)
+        o.out << r->result->dump(2) << "\n";
+    else
+        o.out << format_report(report, o.color);
+    return report.passed() ? exit_codes::kOk : exit_codes::kFailed;
 }
 
 }  // namespace jaild::client

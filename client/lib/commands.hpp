@@ -44,6 +44,10 @@ int run_events(Connection& c, const Output& o);
 // Prints the client's version, then asks the daemon; a protocol mismatch says what to do.
 int run_version(Connection* c, const Output& o);
 
+// The host checks jaild runs (API method doctor): the report, then exit 0 when no check
+// failed and 1 otherwise.
+int run_doctor(Connection& c, const Output& o);
+
 // Prints "jailctl: CONTEXT: message" for an error response and returns its exit status.
 int report_error(const protocol::RpcError& e, const std::string& context, const Output& o);
 

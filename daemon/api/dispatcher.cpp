@@ -76,9 +76,9 @@ protocol::RpcError rpc_error_for(const Error& e) {
 }
 
 const std::vector<std::string>& Dispatcher::methods() {
-    static const std::vector<std::string> kMethods{"status",   "start",   "stop",     "restart",
-                                                   "shutdown", "reload",  "logs",     "events",
-                                                   "join",     "version", "provision"};
+    static const std::vector<std::string> kMethods{"status",   "start",   "stop",      "restart",
+                                                   "shutdown", "reload",  "logs",      "events",
+                                                   "join",     "version", "provision", "doctor"};
     return kMethods;
 }
 
@@ -141,6 +141,8 @@ void Dispatcher::dispatch_method(Call& call, const std::string& m) {
         join(call);
     else if (m == "provision")
         provision(call);
+    else if (m == "doctor")
+        doctor(call);
     else
         version(call);
 }
@@ -334,6 +336,17 @@ void Dispatcher::provision(Call& c) {
                 out->respond(protocol::encode_error(id, rpc_error_for(r.error())), {});
         });
     c.out->keep(std::move(sub));
+}
+
+// The host checks, run off the loop; the answer comes when they are done.
+void Dispatcher::doctor(Call& c) {
+    if (!host_checks_)
+        return c.fail(ErrorCode::OperationFailed,
+                      "this jaild cannot run the host checks; run jaild --check-host as root");
+    std::weak_ptr<Outbox> weak = c.out;
+    host_checks_([weak, id = c.id](json report) {
+        if (auto out = weak.lock()) out->respond(protocol::encode_result(id, report), {});
+    });
 }
 
 void Dispatcher::version(Call& c) {

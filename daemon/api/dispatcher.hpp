@@ -44,9 +44,15 @@ protocol::ErrorCode rpc_code_for(Errc code);
 // issues and data.issues lists exactly Error::details.
 protocol::RpcError rpc_error_for(const Error& e);
 
+// The host checks for the `doctor` method: runs them off the loop and calls `done` on the
+// loop with the report ({"passed","checks"}, jaild/host_report.hpp). Set by the daemon
+// (hostcheck/background_checks.hpp); empty: `doctor` answers that this jaild cannot.
+using HostChecks = std::function<void(std::function<void(nlohmann::json)> done)>;
+
 class Dispatcher {
   public:
-    explicit Dispatcher(Control& control) : control_(control) {}
+    explicit Dispatcher(Control& control, HostChecks host_checks = {})
+        : control_(control), host_checks_(std::move(host_checks)) {}
 
     // Handles one request line from `peer`. Answers through `out`, possibly later
     // (start/stop finish asynchronously). Only join (from root) uses descriptors in `fds`;
@@ -78,8 +84,10 @@ class Dispatcher {
     void join(Call& c);
     void provision(Call& c);
     void version(Call& c);
+    void doctor(Call& c);
 
     Control& control_;
+    HostChecks host_checks_;
 };
 
 }  // namespace jaild::api

@@ -39,7 +39,7 @@ bool someone_listens(const std::string& path) {
 
 ApiServer::ApiServer(boost::asio::io_context& io, Control& control, ServerOptions options)
     : io_(io),
-      dispatcher_(control),
+      dispatcher_(control, options.host_checks),
       options_(std::move(options)),
       acceptor_(io),
       retry_timer_(io),

@@ -42,6 +42,8 @@ struct ServerOptions {
     // Descriptors waiting for the closer's thread beyond which non-root connections are
     // refused (only reached if closes hang, e.g. FUSE files whose server never answers).
     std::size_t max_pending_close = 4096;
+    // The `doctor` method's host checks (see Dispatcher); empty: not available.
+    HostChecks host_checks{};
 };
 
 class ApiServer {

@@ -13,8 +13,10 @@
 #include <boost/asio/signal_set.hpp>
 
 #include "api/server.hpp"
+#include "app/host_check.hpp"
 #include "app/notifier.hpp"
 #include "config/load.hpp"
+#include "hostcheck/background_checks.hpp"
 #include "jaild/paths.hpp"
 #include "jaild/version.hpp"
 #include "log/logging.hpp"
@@ -43,7 +45,19 @@ struct Options {
     std::string firejail_config = paths::kFirejailConfig;
     std::string log_level = "info";
     bool check_config = false;
+    bool check_host = false;
+    bool json = false;
 };
+
+hostcheck::ProbeOptions probe_options(const Options& o) {
+    hostcheck::ProbeOptions p;
+    p.config_path = o.config;
+    p.firejail = o.firejail;
+    p.firejail_config = o.firejail_config;
+    p.state_dir = o.state_dir;
+    p.cache_dir = o.cache_dir;
+    return p;
+}
 
 // glibc raises its mmap threshold to the size of any mmap'd block that is freed (up to
 // 32 MiB) and its trim threshold to twice that. libnftables allocates and frees a ~2 MiB
@@ -112,9 +126,18 @@ int serve(const Options& options, config::Config config) {
     supervisor::Supervisor supervisor(io, std::move(config), {runner, time, sandboxes, **network},
                                       supervisor_options);
 
+    // The host checks: once at start (logged), then for every `doctor` request. Off the loop.
+    hostcheck::SystemProbe probe;
+    auto start_probe = probe_options(options);
+    start_probe.config = supervisor.config();
+    hostcheck::BackgroundChecks host_checks(io, probe, std::move(start_probe));
+
     // Declared after the supervisor: its sessions hold subscriptions into it.
     api::ServerOptions server_options;
     server_options.socket_path = options.socket;
+    server_options.host_checks = [&host_checks](std::function<void(nlohmann::json)> done) {
+        host_checks.run([done = std::move(done)](const HostReport& r) { done(r); });
+    };
     api::ApiServer api(io, supervisor, server_options);
     if (auto r = open_api(api, options.socket); !r) {
         spdlog::critical("cannot serve the API on {}: {}", options.socket, r.error().message);
@@ -124,6 +147,10 @@ int serve(const Options& options, config::Config config) {
 
     supervisor.on_change([&] { notifier.status(supervisor.status_line()); });
     supervisor.start_all();
+    host_checks.run([&host_checks](const HostReport& report) {
+        log_host_report(report, host_checks.last_duration());
+        host_checks.set_config(std::nullopt);  // from now on: the file, as a reload would read it
+    });
     notifier.status(supervisor.status_line());
     notifier.ready();
     notifier.start_watchdog();
@@ -186,6 +213,10 @@ int run_daemon(int argc, char** argv) {
         ->capture_default_str();
     app.add_flag("--check-config", options.check_config,
                  "validate the configuration, print every problem, and exit (0 when valid)");
+    app.add_flag("--check-host", options.check_host,
+                 "check the host's prerequisites (firejail, kernel, firewalls, systemd, disk, the "
+                 "configuration), print each with its fix, and exit (0 when none fails)");
+    app.add_flag("--json", options.json, "with --check-host: print the report as JSON");
     app.set_version_flag("--version", std::string("jaild ") + kVersion);
     try {
         app.parse(argc, argv);
@@ -194,6 +225,7 @@ int run_daemon(int argc, char** argv) {
     }
 
     log::init_logging(spdlog::level::from_str(options.log_level), log::detect_log_target());
+    if (options.check_host) return check_host(probe_options(options), options.json);
 
     auto loaded = config::load_config(options.config);
     if (!loaded.ok()) {

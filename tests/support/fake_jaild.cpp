@@ -1,10 +1,12 @@
 // jaild_fake_daemon SOCKET [--tick-ms N] [--group NAME] [--idle-timeout-ms N]
-//                         [--reload-issue TEXT]... [--reload-error TEXT]
+//                         [--reload-issue TEXT]... [--reload-error TEXT] [--doctor pass|fail]
 // Serves the real ApiServer on SOCKET with an in-memory Control: jails "www" (running) and
 // "db" (stopped). join really runs the command on this machine (no jail), with a pty when
 // asked, so jailctl's relay can be tested. --tick-ms emits a "tick N" log line for www
 // every N ms. --reload-issue makes reload an invalid configuration with these issues;
-// --reload-error makes it another failure. Stops on SIGTERM/SIGINT and removes the socket.
+// --reload-error makes it another failure. --doctor answers the doctor method with a fixed
+// report that passes (a warning) or fails (a foreign forward drop). Stops on SIGTERM/SIGINT and
+// removes the socket.
 #include <pty.h>
 #include <signal.h>
 #include <sys/ioctl.h>
@@ -122,6 +124,24 @@ int main(int argc, char** argv) {
             lifecycle_error = argv[i + 1];
         else if (opt == "--lifecycle-output")
             lifecycle_output.emplace_back(argv[i + 1]);
+        else if (opt == "--doctor")
+            options.host_checks = [pass = std::string(argv[i + 1]) ==
+                                          "pass"](std::function<void(nlohmann::json)> done) {
+                nlohmann::json checks = nlohmann::json::array();
+                checks.push_back({{"id", "systemd"},
+                                  {"title", "systemd runs the host"},
+                                  {"level", "warn"},
+                                  {"found", "systemd is not PID 1"},
+                                  {"fix", "run jaild under systemd"}});
+                checks.push_back({{"id", "forward-policy"},
+                                  {"title", "forward"},
+                                  {"level", pass ? "ok" : "fail"},
+                                  {"found", pass ? "no other table has a forward chain"
+                                                 : "table inet foreign chain fw (policy drop) "
+                                                   "drops traffic"},
+                                  {"fix", pass ? "" : "nft insert rule inet foreign fw ..."}});
+                done({{"passed", pass}, {"checks", checks}});
+            };
     }
     spdlog::set_default_logger(spdlog::stderr_color_mt("jaild_fake_daemon"));
     boost::asio::io_context io;
