@@ -8,9 +8,11 @@ namespace jaild {
 
 namespace {
 
-bool plain(std::string_view s) {
+// Printable ASCII, and the escapes nlohmann writes as two characters: anything else (other
+// control bytes, UTF-8, invalid bytes) goes through nlohmann itself.
+bool simple(std::string_view s) {
     for (char c : s)
-        if (c < 0x20 || c > 0x7e || c == '"' || c == '\\') return false;
+        if ((c < 0x20 && c != '\n' && c != '\t') || c > 0x7e) return false;
     return true;
 }
 
@@ -41,20 +43,31 @@ void append_optional(std::string& out, const std::optional<T>& v) {
         out += "null";
 }
 
-// `"key":` after a comma unless first.
-void key(std::string& out, const char* k, bool first = false) {
-    if (!first) out += ',';
-    out += '"';
-    out += k;
-    out += "\":";
+// A literal such as `,"name":` in one append (its length known at compile time).
+template <std::size_t N>
+void lit(std::string& out, const char (&s)[N]) {
+    out.append(s, N - 1);
 }
 
 }  // namespace
 
 void append_json_string(std::string& out, std::string_view s) {
-    if (plain(s)) {
+    if (simple(s)) {
         out += '"';
-        out += s;
+        std::size_t start = 0;
+        for (std::size_t i = 0; i < s.size(); ++i) {
+            const char c = s[i];
+            const char* esc = c == '"'    ? "\\\""
+                              : c == '\\' ? "\\\\"
+                              : c == '\n' ? "\\n"
+                              : c == '\t' ? "\\t"
+                                          : nullptr;
+            if (!esc) continue;
+            out.append(s.data() + start, i - start);
+            out.append(esc, 2);
+            start = i + 1;
+        }
+        out.append(s.data() + start, s.size() - start);
         out += '"';
         return;
     }
@@ -72,57 +85,64 @@ void append_json_int(std::string& out, std::int64_t v) {
 // writes them.
 void append_json(std::string& out, const JailStatus& s) {
     out += '{';
-    key(out, "address", true);
+    lit(out, "\"address\":");
     append_json_string(out, s.address);
-    key(out, "admin_restarts");
+    lit(out, ",\"admin_restarts\":");
     append_json_int(out, s.admin_restarts);
     if (s.confinement) {
         const auto& c = *s.confinement;
-        key(out, "confinement");
+        lit(out, ",\"confinement\":");
         out += '{';
-        key(out, "bounding", true);
+        lit(out, "\"bounding\":");
         append_string_list(out, c.bounding);
-        key(out, "capabilities");
+        lit(out, ",\"capabilities\":");
         append_string_list(out, c.capabilities);
-        key(out, "no_new_privs");
+        lit(out, ",\"no_new_privs\":");
         out += c.no_new_privs ? "true" : "false";
-        key(out, "seccomp");
+        lit(out, ",\"seccomp\":");
         append_json_string(out, c.seccomp);
-        key(out, "seccomp_filters");
+        lit(out, ",\"seccomp_filters\":");
         append_json_int(out, c.seccomp_filters);
         out += '}';
     }
-    key(out, "dropped_lines");
+    lit(out, ",\"dropped_lines\":");
     out += std::to_string(s.dropped_lines);
-    key(out, "fix");
+    lit(out, ",\"fix\":");
     append_json_string(out, s.fix);
-    key(out, "health");
+    lit(out, ",\"health\":");
     append_json_string(out, s.health);
-    key(out, "held_down");
+    lit(out, ",\"held_down\":");
     out += s.held_down ? "true" : "false";
-    key(out, "last_error");
+    lit(out, ",\"last_error\":");
     append_json_string(out, s.last_error);
-    key(out, "last_error_age_ms");
+    lit(out, ",\"last_error_age_ms\":");
     append_optional(out, s.last_error_age_ms);
-    key(out, "last_exit");
+    lit(out, ",\"last_exit\":");
     append_json_string(out, s.last_exit);
-    key(out, "main_pid");
+    lit(out, ",\"main_pid\":");
     append_optional(out, s.main_pid);
-    key(out, "name");
+    lit(out, ",\"name\":");
     append_json_string(out, s.name);
-    key(out, "next_retry_ms");
+    lit(out, ",\"next_retry_ms\":");
     append_optional(out, s.next_retry_ms);
-    key(out, "pid");
+    lit(out, ",\"pid\":");
     append_optional(out, s.pid);
-    key(out, "ports");
+    lit(out, ",\"ports\":");
     append_int_list(out, s.ports);
-    key(out, "restarts");
+    lit(out, ",\"restarts\":");
     append_json_int(out, s.restarts);
-    key(out, "state");
+    lit(out, ",\"state\":");
     append_json_string(out, s.state);
-    key(out, "uptime_ms");
+    lit(out, ",\"uptime_ms\":");
     append_optional(out, s.uptime_ms);
     out += '}';
+}
+
+std::string begin_result_text(const nlohmann::json& id) {
+    std::string s = "{\"id\":";
+    s += id.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    s += ",\"jsonrpc\":\"2.0\",\"result\":";
+    return s;
 }
 
 void append_json(std::string& out, const std::vector<JailStatus>& jails) {

@@ -15,9 +15,14 @@
 
 namespace jaild {
 
-// A JSON string literal: plain printable ASCII as is, anything else through nlohmann's escaping.
+// A JSON string literal: printable ASCII, newlines and tabs escaped here, anything else
+// through nlohmann's escaping.
 void append_json_string(std::string& out, std::string_view s);
 void append_json_int(std::string& out, std::int64_t v);
+
+// A response line is begin_result_text(id) + the result's JSON + "}\n": the same bytes as
+// protocol::encode_result, written in place (no copy of a large result).
+std::string begin_result_text(const nlohmann::json& id);
 
 // {"address":...,...}: the same text as nlohmann::json(s).dump().
 void append_json(std::string& out, const JailStatus& s);

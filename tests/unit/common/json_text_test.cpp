@@ -72,3 +72,19 @@ TEST_CASE("json text: the status response is the one encode_result would write")
               protocol::encode_result(id, json{{"jails", jails}}));
     }
 }
+
+TEST_CASE("json text: newlines, tabs, quotes and backslashes are escaped as nlohmann does") {
+    for (std::string s : {"a\nb", "tab\there", "q\"uote", "back\\slash", "x{a=\"b\"} 1\n# HELP y\n",
+                          "", "\x7f", "\r\b\f", "caf\xc3\xa9\n", "\xff\n\""}) {
+        std::string out;
+        append_json_string(out, s);
+        CHECK(out == dumped(json(s)));
+    }
+}
+
+TEST_CASE("json text: a response written in place is encode_result's line") {
+    for (const json& id : {json(3), json("a\nb"), json(nullptr)}) {
+        std::string line = begin_result_text(id) + "{\"text\":\"x\"}" + "}\n";
+        CHECK(line == protocol::encode_result(id, json{{"text", "x"}}));
+    }
+}
