@@ -51,12 +51,16 @@ row() {  # row BUILD JAILS NAME UNIT KEY
   printf '%s\t%s jails\t%s\t%s %s\t%s-%s (n=%s)\n' "$1" "$2" "$3" "$m" "$4" "$lo" "$hi" "$n" | tee -a "$OUT"
 }
 
+# jaild's CPU time in ns, all its threads (the metrics worker reads the kernel's counters):
+# helpers.sh's jaild_cpu_ns counts the main thread only.
+jaild_cpu_all_ns() { cat /proc/"$JAILD_PID"/task/*/schedstat | awk '{ s += $1 } END { printf "%.0f\n", s }'; }
+
 # load KEY CLIENTS METHOD: one closed-loop run; samples KEY_{cpu_us,p99_us,p50_us}.
 load() {
   local key=$1 clients=$2 method=$3 out cpu0 cpu1 requests
-  cpu0=$(jaild_cpu_ns)
+  cpu0=$(jaild_cpu_all_ns)
   out=$("$JAILD_TEST_BUILD_DIR/bench/jaild_bench_loadgen" "$JAILD_SOCKET" "$clients" "$SECONDS_PER_RUN" "$method")
-  cpu1=$(jaild_cpu_ns)
+  cpu1=$(jaild_cpu_all_ns)
   log "loadgen $key: $out"
   [[ $out == *" errors=0"* ]] || fail "loadgen $key had errors: $out"
   requests=$(sed -n 's/.* requests=\([0-9]*\).*/\1/p' <<<"$out")
@@ -104,11 +108,18 @@ measure() {
     row "$name" "$n" "jaild CPU per metrics scrape (API, 16 clients)" us "${key}_metrics_cpu_us"
     # HTTP scrapes one at a time: CPU per scrape over 200 of them.
     local cpu0 cpu1
-    cpu0=$(jaild_cpu_ns)
+    if [[ -n ${METRICS_BENCH_PERF_HTTP:-} && $n == "$MANY" ]]; then
+      perf record -g -o "$METRICS_BENCH_PERF_HTTP" -p "$JAILD_PID" -- sleep 4 >/dev/null 2>&1 &
+      local perf_pid=$!
+      for ((i = 0; i < 100; i++)); do curl -s -o /dev/null -m 2 "http://127.0.0.1:$METRICS_PORT/metrics"; done
+      wait "$perf_pid" || true
+      log "nft CLI, 10 x list counters: $( { time (for i in 1 2 3 4 5 6 7 8 9 10; do nft -j list counters table inet jaild >/dev/null; done) ; } 2>&1 | tr '\n' ' ')"
+    fi
+    cpu0=$(jaild_cpu_all_ns)
     for ((i = 0; i < 200; i++)); do
       curl -sS -o /dev/null -m 2 "http://127.0.0.1:$METRICS_PORT/metrics" || fail "scrape $i failed"
     done
-    cpu1=$(jaild_cpu_ns)
+    cpu1=$(jaild_cpu_all_ns)
     calc "($cpu1 - $cpu0) / 1000 / 200" >>"$SAMPLES/${key}_http_cpu_us"
     echo >>"$SAMPLES/${key}_http_cpu_us"
     row "$name" "$n" "jaild CPU per metrics scrape (HTTP GET /metrics, sequential)" us "${key}_http_cpu_us"

@@ -1,10 +1,19 @@
 #include "net/counters.hpp"
 
-#include <nftables/libnftables.h>
+// libnl's headers (glibc's netinet/in.h) before the kernel's: in that order they agree.
+#include <endian.h>
+#include <netlink/attr.h>
+#include <netlink/msg.h>
+#include <netlink/netlink.h>
+#include <netlink/socket.h>
+// clang-format off
+#include <linux/netfilter.h>
+#include <linux/netfilter/nf_tables.h>
+#include <linux/netfilter/nfnetlink.h>
+// clang-format on
 
+#include <cstring>
 #include <memory>
-
-#include <nlohmann/json.hpp>
 
 #include "net/ruleset.hpp"
 
@@ -12,50 +21,70 @@ namespace jaild::net {
 
 namespace {
 
-struct CtxDeleter {
-    void operator()(nft_ctx* ctx) const { nft_ctx_free(ctx); }
+struct SockFree {
+    void operator()(nl_sock* s) const { nl_socket_free(s); }
 };
+struct MsgFree {
+    void operator()(nl_msg* m) const { nlmsg_free(m); }
+};
+
+struct Dump {
+    std::map<std::string, CounterValue> counters;
+};
+
+// One NFT_MSG_NEWOBJ of the dump: a counter of table inet jaild (others are skipped).
+int on_object(nl_msg* msg, void* arg) {
+    auto& dump = *static_cast<Dump*>(arg);
+    nlmsghdr* hdr = nlmsg_hdr(msg);
+    nlattr* tb[NFTA_OBJ_MAX + 1] = {};
+    if (nlmsg_parse(hdr, sizeof(nfgenmsg), tb, NFTA_OBJ_MAX, nullptr) < 0) return NL_OK;
+    auto* gen = static_cast<nfgenmsg*>(nlmsg_data(hdr));
+    if (gen->nfgen_family != NFPROTO_INET || !tb[NFTA_OBJ_TABLE] || !tb[NFTA_OBJ_NAME] ||
+        !tb[NFTA_OBJ_TYPE] || !tb[NFTA_OBJ_DATA])
+        return NL_OK;
+    if (std::strcmp(nla_get_string(tb[NFTA_OBJ_TABLE]), kTableName) != 0) return NL_OK;
+    if (be32toh(nla_get_u32(tb[NFTA_OBJ_TYPE])) != NFT_OBJECT_COUNTER) return NL_OK;
+    nlattr* data[NFTA_COUNTER_MAX + 1] = {};
+    if (nla_parse_nested(data, NFTA_COUNTER_MAX, tb[NFTA_OBJ_DATA], nullptr) < 0 ||
+        !data[NFTA_COUNTER_PACKETS] || !data[NFTA_COUNTER_BYTES])
+        return NL_OK;
+    dump.counters[nla_get_string(tb[NFTA_OBJ_NAME])] = {
+        be64toh(nla_get_u64(data[NFTA_COUNTER_PACKETS])),
+        be64toh(nla_get_u64(data[NFTA_COUNTER_BYTES]))};
+    return NL_OK;
+}
 
 }  // namespace
 
-Result<std::map<std::string, CounterValue>> parse_counters_json(std::string_view json_text) {
-    using nlohmann::json;
-    json doc = json::parse(json_text, nullptr, /*allow_exceptions=*/false);
-    if (doc.is_discarded() || !doc.is_object() || !doc.contains("nftables") ||
-        !doc["nftables"].is_array())
-        return make_error("libnftables' JSON listing of counters is not {\"nftables\": [...]}");
-    std::map<std::string, CounterValue> out;
-    for (const auto& item : doc["nftables"]) {
-        if (!item.is_object()) continue;
-        auto it = item.find("counter");
-        if (it == item.end() || !it->is_object()) continue;
-        const json& c = *it;
-        if (c.value("family", "") != "inet" || c.value("table", "") != kTableName) continue;
-        auto name = c.value("name", "");
-        auto packets = c.find("packets");
-        auto bytes = c.find("bytes");
-        if (name.empty() || packets == c.end() || bytes == c.end() ||
-            !packets->is_number_unsigned() || !bytes->is_number_unsigned())
-            continue;
-        out[name] = {packets->get<std::uint64_t>(), bytes->get<std::uint64_t>()};
-    }
-    return out;
-}
-
+// One netlink dump of the table's counter objects (NFT_MSG_GETOBJ), not libnftables: a
+// libnftables listing builds its cache of the whole ruleset first, 6.5 ms of CPU per scrape
+// with 50 jails (bench figure 9); the dump is the counters alone.
 Result<std::map<std::string, CounterValue>> read_named_counters() {
-    std::unique_ptr<nft_ctx, CtxDeleter> ctx(nft_ctx_new(NFT_CTX_DEFAULT));
-    if (!ctx) return make_error("nft_ctx_new failed: cannot create a libnftables context");
-    if (nft_ctx_buffer_output(ctx.get()) != 0 || nft_ctx_buffer_error(ctx.get()) != 0)
-        return make_error("libnftables: cannot buffer output/error");
-    nft_ctx_output_set_flags(ctx.get(), NFT_CTX_OUTPUT_JSON);
-    const std::string cmd = std::string("list counters table inet ") + kTableName;
-    if (nft_run_cmd_from_buffer(ctx.get(), cmd.c_str()) != 0) {
-        std::string err = nft_ctx_get_error_buffer(ctx.get());
-        if (err.find("No such file or directory") != std::string::npos)
-            return std::map<std::string, CounterValue>{};  // no table (yet): no counters
-        return make_error("nft " + cmd + " failed: " + err);
-    }
-    return parse_counters_json(nft_ctx_get_output_buffer(ctx.get()));
+    const std::string what =
+        std::string("reading the counters of nftables table inet ") + kTableName;
+    std::unique_ptr<nl_sock, SockFree> sk(nl_socket_alloc());
+    if (!sk) return make_error(what + ": nl_socket_alloc failed (out of memory)");
+    if (int err = nl_connect(sk.get(), NETLINK_NETFILTER); err < 0)
+        return make_error(what + ": cannot open a netfilter netlink socket: " + nl_geterror(err));
+    Dump dump;
+    if (int err = nl_socket_modify_cb(sk.get(), NL_CB_VALID, NL_CB_CUSTOM, on_object, &dump);
+        err < 0)
+        return make_error(what + ": " + nl_geterror(err));
+    std::unique_ptr<nl_msg, MsgFree> msg(nlmsg_alloc_simple(
+        (NFNL_SUBSYS_NFTABLES << 8) | NFT_MSG_GETOBJ, NLM_F_REQUEST | NLM_F_DUMP));
+    if (!msg) return make_error(what + ": out of memory");
+    nfgenmsg gen{};
+    gen.nfgen_family = NFPROTO_INET;
+    gen.version = NFNETLINK_V0;
+    if (nlmsg_append(msg.get(), &gen, sizeof gen, NLMSG_ALIGNTO) < 0 ||
+        nla_put_string(msg.get(), NFTA_OBJ_TABLE, kTableName) < 0 ||
+        nla_put_u32(msg.get(), NFTA_OBJ_TYPE, htobe32(NFT_OBJECT_COUNTER)) < 0)
+        return make_error(what + ": cannot build the request");
+    if (int err = nl_send_auto(sk.get(), msg.get()); err < 0)
+        return make_error(what + ": " + nl_geterror(err));
+    if (int err = nl_recvmsgs_default(sk.get()); err < 0)
+        return make_error(what + ": " + nl_geterror(err));
+    return std::move(dump.counters);
 }
 
 }  // namespace jaild::net

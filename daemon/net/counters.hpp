@@ -1,12 +1,11 @@
-// The named counters of jaild's table (`list counters table inet jaild`), read through
-// libnftables with JSON output. Reading asks the kernel over netlink: cheap (~0.1 ms) but a
-// system call round trip, so jaild reads them on its metrics worker thread, never on the loop.
+// The named counters of jaild's table, read with one netlink dump of its counter objects
+// (NFT_MSG_GETOBJ, through libnl). A round trip to the kernel, so jaild reads them on its
+// metrics worker thread, never on the loop.
 #pragma once
 
 #include <cstdint>
 #include <map>
 #include <string>
-#include <string_view>
 
 #include "jaild/result.hpp"
 
@@ -17,12 +16,8 @@ struct CounterValue {
     std::uint64_t bytes = 0;
 };
 
-// By counter name. Thread-safe (its own nft context); acts in the calling thread's network
-// namespace. An absent table gives an empty map, not an error.
+// By counter name, the counters of table `inet jaild` only. Thread-safe (a socket of its
+// own); acts in the calling thread's network namespace. An absent table gives an empty map.
 Result<std::map<std::string, CounterValue>> read_named_counters();
-
-// Parses libnftables' JSON listing (pure; exposed for tests): the counters of table
-// `inet jaild` only.
-Result<std::map<std::string, CounterValue>> parse_counters_json(std::string_view json_text);
 
 }  // namespace jaild::net
