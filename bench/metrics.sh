@@ -9,7 +9,9 @@
 # bench/jaild_bench_loadgen), METRICS_BENCH_BEFORE (optional: another build dir with the same
 # layout, measured in the same run as "before"), METRICS_BENCH_SECONDS (per load run, default 4),
 # METRICS_BENCH_REPS (load runs per figure, default 3), METRICS_BENCH_JAILS (default 50),
-# METRICS_BENCH_OUT (file for the result rows; default stdout only).
+# METRICS_BENCH_OUT (file for the result rows; default stdout only), METRICS_BENCH_NO_METRICS=1
+# (a build without the metrics endpoint as the measured one), METRICS_BENCH_PERF=FILE and
+# METRICS_BENCH_PERF_HTTP=FILE (perf record -g of jaild under status load / HTTP scrapes, 50 jails).
 # Prints one row per figure: build, jails, measurement, median, min, max, n.
 set -euo pipefail
 source "$JAILD_SOURCE_DIR/tests/integration/harness/lib.sh"

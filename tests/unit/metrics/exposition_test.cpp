@@ -142,7 +142,7 @@ TEST_CASE("jail metrics: one family each, every state, counters and gauges of a 
           }) == static_cast<long>(jail_states().size()));
 }
 
-TEST_CASE("jail metrics: names follow the conventions; counters end in _total") {
+TEST_CASE("jail metrics: names follow the conventions, counters end in _total") {
     ExpositionWriter w;
     write_jail_metrics(w, {running_www()});
     write_port_metrics(w, {{"www", 80, 10, 1000, 2}});
