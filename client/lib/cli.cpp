@@ -23,7 +23,8 @@ constexpr const char* kExitCodes =
     "  1  the operation failed (or, for join, the command's own status)\n"
     "  2  usage error\n"
     "  3  no such jail\n"
-    "  4  permission denied (use root, or a member of group jaild for status/logs/events/version)\n"
+    "  4  permission denied (use root, or a member of group jaild for "
+    "status/logs/events/version/metrics)\n"
     "  5  jaild is unreachable (socket missing or refusing connections)\n"
     "  6  jaild did not answer within the timeout (--timeout)\n";
 
@@ -90,6 +91,8 @@ int run_jailctl(int argc, char** argv) {
     auto* events =
         app.add_subcommand("events", "print jail state changes as they happen (JSON lines)");
     auto* version = app.add_subcommand("version", "print jailctl's and jaild's versions");
+    auto* metrics = app.add_subcommand(
+        "metrics", "print jaild's metrics in the Prometheus text format (what a scrape gets)");
     auto* join = app.add_subcommand(
         "join", "run a command (default: a shell) inside a jail; exits with its status");
     std::string join_jail;
@@ -161,6 +164,7 @@ int run_jailctl(int argc, char** argv) {
         if (events->parsed()) return run_events(c, out);
         if (version->parsed()) return run_version(&c, out);
         if (doctor->parsed()) return run_doctor(c, out);
+        if (metrics->parsed()) return run_metrics(c, out);
         if (join->parsed()) return run_join(c, join_jail, join_command, out);
         if (provision->parsed())
             return run_provision(c, provision_jails, provision_all, provision_force,

@@ -207,6 +207,17 @@ int run_events(Connection& c, const Output& o) {
     }
 }
 
+int run_metrics(Connection& c, const Output& o) {
+    auto r = c.call("metrics", json::object());
+    if (!r) return transport_error(r.error(), o);
+    if (r->error) return report_error(*r->error, "metrics", o);
+    if (o.json)
+        o.out << r->result->dump(2) << "\n";
+    else
+        o.out << r->result->value("text", "");
+    return exit_codes::kOk;
+}
+
 int run_version(Connection* c, const Output& o) {
     if (!o.json) o.out << "jailctl " << kVersion << " (protocol " << kProtocolVersion << ")\n";
     if (!c) return exit_codes::kUnreachable;

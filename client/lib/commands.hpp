@@ -41,6 +41,8 @@ int run_lifecycle(Connection& c, const std::string& method, const std::vector<st
 int run_reload(Connection& c, const Output& o);
 int run_logs(Connection& c, const std::string& jail, int lines, bool follow, const Output& o);
 int run_events(Connection& c, const Output& o);
+// Prints jaild's Prometheus exposition as is (--json: the API's result, {"text": ...}).
+int run_metrics(Connection& c, const Output& o);
 // Prints the client's version, then asks the daemon; a protocol mismatch says what to do.
 int run_version(Connection* c, const Output& o);
 

@@ -43,6 +43,17 @@ std::string encode_result(const json& id, const json& result) {
     return line_of(json{{"jsonrpc", "2.0"}, {"id", id}, {"result", result}});
 }
 
+// Keys in the order line_of's dump writes them (sorted): id, jsonrpc, result.
+std::string encode_result_text(const json& id, std::string_view result_json) {
+    std::string s = "{\"id\":";
+    s += id.dump(-1, ' ', false, json::error_handler_t::replace);
+    s += ",\"jsonrpc\":\"2.0\",\"result\":";
+    s.reserve(s.size() + result_json.size() + 2);
+    s += result_json;
+    s += "}\n";
+    return s;
+}
+
 std::string encode_error(const json& id, const RpcError& e) {
     return line_of(json{{"jsonrpc", "2.0"}, {"id", id}, {"error", error_json(e)}});
 }

@@ -10,7 +10,8 @@
 namespace jaild::api {
 
 bool read_only_method(std::string_view method) {
-    return method == "status" || method == "logs" || method == "events" || method == "version";
+    return method == "status" || method == "logs" || method == "events" || method == "version" ||
+           method == "metrics";
 }
 
 namespace {
@@ -31,7 +32,7 @@ std::string denial_message(std::string_view method, const Peer& peer, const Auth
     if (policy.group_gid && in_group(peer, *policy.group_gid)) {
         return "permission denied: \"" + std::string(method) + "\" needs root; uid " + uid +
                " is in group \"" + g +
-               "\", which may only use status, logs, events and version (use sudo)";
+               "\", which may only use status, logs, events, version and metrics (use sudo)";
     }
     std::string msg = "permission denied: uid " + uid + " is not root and not in group \"" + g +
                       "\"; add it with: adduser USER " + g;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "jaild/json_text.hpp"
 #include "jaild/version.hpp"
 
 namespace jaild::api {
@@ -76,39 +77,47 @@ protocol::RpcError rpc_error_for(const Error& e) {
 }
 
 const std::vector<std::string>& Dispatcher::methods() {
-    static const std::vector<std::string> kMethods{"status",   "start",   "stop",      "restart",
-                                                   "shutdown", "reload",  "logs",      "events",
-                                                   "join",     "version", "provision", "doctor"};
+    static const std::vector<std::string> kMethods{
+        "status", "start", "stop",    "restart",   "shutdown", "reload", "logs",
+        "events", "join",  "version", "provision", "doctor",   "metrics"};
     return kMethods;
 }
 
 void Dispatcher::Call::ok(const json& result, UniqueFd attach) const {
+    meter("ok");
     out->respond(protocol::encode_result(id, result), std::move(attach));
 }
 
 void Dispatcher::Call::fail(ErrorCode code, std::string message, json data) const {
+    meter(code == ErrorCode::PermissionDenied ? "denied" : "error");
     out->respond(
         protocol::encode_error(id, protocol::RpcError{code, std::move(message), std::move(data)}),
         {});
 }
 
 void Dispatcher::Call::fail(const Error& e) const {
+    meter("error");
     out->respond(protocol::encode_error(id, rpc_error_for(e)), {});
 }
 
 std::vector<UniqueFd> Dispatcher::dispatch(std::string_view line, std::vector<UniqueFd> fds,
                                            const Peer& peer, const AuthPolicy& policy,
                                            const std::shared_ptr<Outbox>& out) {
+    RequestMeter meter{&stats_, "invalid"};
     auto decoded = protocol::decode_request(line);
     if (auto* bad = std::get_if<protocol::BadRequest>(&decoded)) {
+        meter("error");
         out->respond(protocol::encode_error(bad->id, bad->error), {});
         return fds;
     }
     auto& req = std::get<protocol::Request>(decoded);
-    Call call{req.id, std::move(req.params), std::move(fds), out};
     const std::string& m = req.method;
     const auto& all = methods();
-    if (std::find(all.begin(), all.end(), m) == all.end()) {
+    const bool known = std::find(all.begin(), all.end(), m) != all.end();
+    // Only known names become a label: a client cannot grow the metrics with its own.
+    meter.method = known ? m : "unknown";
+    Call call{req.id, std::move(req.params), std::move(fds), out, std::move(meter)};
+    if (!known) {
         call.fail(ErrorCode::MethodNotFound,
                   "method not found: \"" + m + "\"; known methods: " + known_methods());
         return std::move(call.fds);
@@ -143,6 +152,8 @@ void Dispatcher::dispatch_method(Call& call, const std::string& m) {
         provision(call);
     else if (m == "doctor")
         doctor(call);
+    else if (m == "metrics")
+        metrics(call);
     else
         version(call);
 }
@@ -152,7 +163,15 @@ void Dispatcher::status(Call& c) {
     if (!jail) return c.fail(ErrorCode::InvalidParams, jail.error().message);
     auto st = control_.status(*jail);
     if (!st) return c.fail(st.error());
-    c.ok(json{{"jails", *st}});
+    // Written as text, in place: an nlohmann tree per jail, copied into the envelope and
+    // dumped, was most of the cost of a status with many jails (bench figure 6).
+    std::string line = begin_result_text(c.id);
+    line.reserve(line.size() + st->size() * 420 + 16);
+    line += "{\"jails\":";
+    append_json(line, *st);
+    line += "}}\n";
+    c.meter("ok");
+    c.out->respond(std::move(line), {});
 }
 
 // With "wait" (the default) the answer comes once the jail serves or is down, with
@@ -166,7 +185,8 @@ void Dispatcher::lifecycle(Call& c, const std::string& method) {
     if (!timeout) return c.fail(ErrorCode::InvalidParams, timeout.error().message);
     // An unknown jail is answered by the verb itself (no_such_jail through `done`).
     std::weak_ptr<Outbox> weak = c.out;
-    Done done = [weak, id = c.id](Result<void> r) {
+    Done done = [weak, id = c.id, meter = c.meter](Result<void> r) {
+        meter(r ? "ok" : "error");
         auto out = weak.lock();
         if (!out) return;  // the client has gone
         if (r)
@@ -212,7 +232,8 @@ void Dispatcher::logs(Call& c) {
     const std::size_t budget = c.out->max_response();
     const std::size_t wanted = std::min(static_cast<std::size_t>(*n), max_log_lines(budget));
     std::weak_ptr<Outbox> weak = c.out;
-    auto answer = [weak, id = c.id, budget](Result<std::vector<LogLine>> lines) {
+    auto answer = [weak, id = c.id, budget, meter = c.meter](Result<std::vector<LogLine>> lines) {
+        meter(lines ? "ok" : "error");
         auto out = weak.lock();
         if (!out) return json();
         if (!lines) {
@@ -327,7 +348,8 @@ void Dispatcher::provision(Call& c) {
             if (auto out = weak.lock())
                 out->stream(protocol::encode_notification({"progress", progress}));
         },
-        [weak, id = c.id](Result<json> r) {
+        [weak, id = c.id, meter = c.meter](Result<json> r) {
+            meter(r ? "ok" : "error");
             auto out = weak.lock();
             if (!out) return;
             if (r)
@@ -344,8 +366,26 @@ void Dispatcher::doctor(Call& c) {
         return c.fail(ErrorCode::OperationFailed,
                       "this jaild cannot run the host checks; run jaild --check-host as root");
     std::weak_ptr<Outbox> weak = c.out;
-    host_checks_([weak, id = c.id](json report) {
+    host_checks_([weak, id = c.id, meter = c.meter](json report) {
+        meter("ok");
         if (auto out = weak.lock()) out->respond(protocol::encode_result(id, report), {});
+    });
+}
+
+// The Prometheus text as one string result; jailctl prints it as is.
+void Dispatcher::metrics(Call& c) {
+    if (!metrics_) return c.fail(ErrorCode::OperationFailed, "metrics are not available here");
+    std::weak_ptr<Outbox> weak = c.out;
+    metrics_->scrape([weak, id = c.id, meter = c.meter](std::string text) {
+        meter("ok");
+        auto out = weak.lock();
+        if (!out) return;
+        std::string line = begin_result_text(id);
+        line.reserve(line.size() + text.size() + text.size() / 8 + 16);
+        line += "{\"text\":";
+        append_json_string(line, text);
+        line += "}}\n";
+        out->respond(std::move(line), {});
     });
 }
 

@@ -9,8 +9,10 @@
 #include <string_view>
 #include <vector>
 
+#include "api/api_stats.hpp"
 #include "api/auth.hpp"
 #include "api/control.hpp"
+#include "api/metrics_source.hpp"
 #include "jaild/protocol.hpp"
 #include "jaild/unique_fd.hpp"
 
@@ -63,6 +65,10 @@ class Dispatcher {
 
     static const std::vector<std::string>& methods();
 
+    // Where `metrics` gets its text; without one, `metrics` fails. Must outlive the dispatcher.
+    void set_metrics_source(MetricsSource* source) { metrics_ = source; }
+    const ApiStats& stats() const { return stats_; }
+
   private:
     using json = protocol::json;
     struct Call {
@@ -70,6 +76,7 @@ class Dispatcher {
         json params;
         std::vector<UniqueFd> fds;
         std::shared_ptr<Outbox> out;
+        RequestMeter meter;
         void ok(const json& result, UniqueFd attach = {}) const;
         void fail(protocol::ErrorCode code, std::string message, json data = nullptr) const;
         void fail(const Error& e) const;
@@ -85,9 +92,12 @@ class Dispatcher {
     void provision(Call& c);
     void version(Call& c);
     void doctor(Call& c);
+    void metrics(Call& c);
 
     Control& control_;
     HostChecks host_checks_;
+    MetricsSource* metrics_ = nullptr;
+    ApiStats stats_;
 };
 
 }  // namespace jaild::api

@@ -69,6 +69,10 @@ class ApiServer {
     std::size_t member_session_count() const { return member_sessions_; }
     // Descriptors waiting to be closed off the loop (see FdCloser).
     std::size_t pending_close() const { return closer_->pending(); }
+    // The `metrics` method's source (see Dispatcher::set_metrics_source) and the API's own
+    // figures for it.
+    void set_metrics_source(MetricsSource* source) { dispatcher_.set_metrics_source(source); }
+    const ApiStats& stats() const { return dispatcher_.stats(); }
 
   private:
     void accept_next();

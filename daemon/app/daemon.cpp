@@ -14,12 +14,14 @@
 
 #include "api/server.hpp"
 #include "app/host_check.hpp"
+#include "app/metrics_scraper.hpp"
 #include "app/notifier.hpp"
 #include "config/load.hpp"
 #include "hostcheck/background_checks.hpp"
 #include "jaild/paths.hpp"
 #include "jaild/version.hpp"
 #include "log/logging.hpp"
+#include "metrics/http_listener.hpp"
 #include "net/br_netfilter.hpp"
 #include "net/links.hpp"
 #include "net/network.hpp"
@@ -145,6 +147,22 @@ int serve(const Options& options, config::Config config) {
         return 1;
     }
 
+    // The metrics: `jailctl metrics` always; the HTTP endpoint only where jaild.json says.
+    // The listener's address is read at start (a reload does not move it).
+    MetricsScraper scraper(io, supervisor, api);
+    api.set_metrics_source(&scraper);
+    metrics::HttpListener metrics_http(
+        io, [&scraper](std::function<void(std::string)> done) { scraper.scrape(std::move(done)); });
+    if (const auto& m = supervisor.config().metrics; m.address) {
+        if (auto r = metrics_http.listen(*m.address, m.port); !r) {
+            spdlog::critical("{}", r.error().message);
+            api.close();
+            (*network)->shutdown();
+            return 1;
+        }
+        spdlog::info("serving metrics on http://{}:{}/metrics", m.address->str(), m.port);
+    }
+
     supervisor.on_change([&] { notifier.status(supervisor.status_line()); });
     supervisor.start_all();
     host_checks.run([&host_checks](const HostReport& report) {
@@ -172,6 +190,7 @@ int serve(const Options& options, config::Config config) {
                 spdlog::info("{}: stopping all jails", sig == SIGTERM ? "SIGTERM" : "SIGINT");
                 notifier.stopping();
                 supervisor.stop_all([&] {
+                    metrics_http.close();
                     api.close();
                     (*network)->shutdown();
                     spdlog::info("all jails stopped; jaild exits");

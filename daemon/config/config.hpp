@@ -116,9 +116,20 @@ struct JailConfig {
     auto operator<=>(const JailConfig&) const = default;
 };
 
+// The optional Prometheus endpoint ("metrics" in JSON). Off unless `listen` is set. Only a
+// loopback address unless `allow_remote` says otherwise: the bridge, a jail's or a public
+// address would show every jail's figures to whoever reaches it.
+struct MetricsConfig {
+    std::optional<Ipv4Address> address;  // nullopt: no HTTP listener
+    int port = 0;
+    bool allow_remote = false;
+    auto operator<=>(const MetricsConfig&) const = default;
+};
+
 struct Config {
     BridgeConfig bridge;
     PublicConfig public_;  // "public" in JSON
+    MetricsConfig metrics;
     std::map<std::string, JailConfig> jails;
     auto operator<=>(const Config&) const = default;
 };

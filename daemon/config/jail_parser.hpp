@@ -40,6 +40,9 @@ EgressConfig parse_egress(FieldReader& reader, const json& value, const std::str
                           const std::optional<Ipv4Cidr>& bridge);
 PublicConfig parse_public(FieldReader& reader, const json& value,
                           const std::optional<Ipv4Cidr>& bridge);
+// "metrics" of the document (metrics_section.cpp): where the Prometheus endpoint listens.
+MetricsConfig parse_metrics(FieldReader& reader, const json& value,
+                            const std::optional<Ipv4Cidr>& bridge, const PublicConfig& public_);
 std::vector<std::string> parse_firejail_options(FieldReader& reader, const json& value,
                                                 const std::string& path);
 

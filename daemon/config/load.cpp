@@ -154,7 +154,7 @@ void parse_document(FieldReader& reader, const json& root, const LoadOptions& op
                        describe(root));
         return;
     }
-    reader.reject_unknown_keys(root, "", {"bridge", "public", "jails"});
+    reader.reject_unknown_keys(root, "", {"bridge", "public", "jails", "metrics"});
     std::optional<Ipv4Cidr> bridge;
     if (const json* v = reader.required(root, "", "bridge",
                                         "add e.g. \"bridge\": {\"name\": \"jaild0\", "
@@ -179,6 +179,8 @@ void parse_document(FieldReader& reader, const json& root, const LoadOptions& op
     check_after_cycles(reader, parsed);
     check_publishing_is_placed(reader, parsed, config.public_, FieldReader::member(root, "public"));
     check_postgres_names(reader, parsed);
+    if (const json* v = FieldReader::member(root, "metrics"))
+        config.metrics = parse_metrics(reader, *v, bridge, config.public_);
     // The roots on disk are not looked at here: a root is the jail's, and what a jail does
     // to it must fail that jail's start (Supervisor::launch, config/root_directory.hpp),
     // never the whole configuration (issue 13).

@@ -46,10 +46,11 @@ void Firewall::set_dry_run(bool dry) {
     dry_run_ = dry;
 }
 
-Result<std::string> Firewall::command(const std::string& cmd) {
+Result<std::string> Firewall::command(const std::string& cmd, bool stateless) {
     auto ctx = new_context();
     if (!ctx) return ctx.error();
     nft_ctx_set_dry_run(ctx->get(), dry_run_);
+    if (stateless) nft_ctx_output_set_flags(ctx->get(), NFT_CTX_OUTPUT_STATELESS);
     const int rc = nft_run_cmd_from_buffer(ctx->get(), cmd.c_str());
     std::string out = nft_ctx_get_output_buffer(ctx->get());
     std::string err = trim(nft_ctx_get_error_buffer(ctx->get()));
@@ -70,10 +71,11 @@ Result<std::string> Firewall::list_table() {
     return command("list table " + kTable);
 }
 
+// Stateless: the port counters' values change with traffic, the rules do not.
 Result<std::string> Firewall::list_tables() {
-    auto inet = list_table();
+    auto inet = command("list table " + kTable, true);
     if (!inet) return inet;
-    auto bridge = command("list table " + kBridgeTable);
+    auto bridge = command("list table " + kBridgeTable, true);
     if (!bridge) return bridge;
     return *inet + *bridge;
 }

@@ -55,10 +55,11 @@ class Firewall {
 
   private:
     Firewall() = default;
-    // Runs a command; on success returns nft's output buffer.
-    Result<std::string> command(const std::string& cmd);
+    // Runs a command; on success returns nft's output buffer (stateless: without counter
+    // values, nft -s).
+    Result<std::string> command(const std::string& cmd, bool stateless = false);
     Result<std::string> list_table();   // inet only
-    Result<std::string> list_tables();  // inet, then bridge
+    Result<std::string> list_tables();  // inet, then bridge; stateless
 
     bool dry_run_ = false;
     std::string last_listing_;  // list_tables() right after our last apply

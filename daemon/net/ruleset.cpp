@@ -80,6 +80,7 @@ class Renderer {
              << "delete table inet " << kTableName << "\n"
              << "table inet " << kTableName << " {\n";
         if (!comment_.empty()) out_ << "\tcomment " << quoted(comment_) << "\n";
+        port_counters();
         chain("prerouting", "type nat hook prerouting priority dstnat; policy accept;",
               dnat_rules());
         // Connections the host itself makes to a public address are not seen by prerouting;
@@ -122,6 +123,33 @@ class Renderer {
         return set + " }";
     }
 
+    // One pair of named counters per published port (for the metrics: counters change
+    // nothing in what passes).
+    void port_counters() {
+        for (const auto& [name, jail] : c_.jails) {
+            for (int port : jail.publish) {
+                out_ << "\tcounter " << forwarded_counter_name(name, port) << " { }\n";
+                out_ << "\tcounter " << connections_counter_name(name, port) << " { }\n";
+            }
+        }
+    }
+
+    // The forwarded traffic of published ports, both ways, into their named counters: two
+    // rules whatever the number of ports (a map from address . port to the counter).
+    std::vector<std::string> port_counter_rules() const {
+        std::vector<std::string> entries;
+        for (const auto& [name, jail] : c_.jails)
+            for (int port : jail.publish)
+                entries.push_back(jail.address.str() + " . " + std::to_string(port) + " : " +
+                                  quoted(forwarded_counter_name(name, port)));
+        if (entries.empty()) return {};
+        std::string map = "{ ";
+        for (std::size_t i = 0; i < entries.size(); ++i) map += (i ? ", " : "") + entries[i];
+        map += " }";
+        return {"ct status dnat counter name ip daddr . tcp dport map " + map,
+                "ct status dnat counter name ip saddr . tcp sport map " + map};
+    }
+
     std::vector<std::string> dnat_rules() const {
         std::vector<std::string> rules;
         const std::string match = public_match();
@@ -129,8 +157,9 @@ class Renderer {
         for (const auto& [name, jail] : c_.jails) {
             for (int port : jail.publish) {
                 const std::string p = std::to_string(port);
-                rules.push_back(match + " tcp dport " + p + " dnat ip to " + jail.address.str() +
-                                ":" + p);
+                rules.push_back(match + " tcp dport " + p + " counter name " +
+                                quoted(connections_counter_name(name, port)) + " dnat ip to " +
+                                jail.address.str() + ":" + p);
             }
         }
         return rules;
@@ -169,6 +198,7 @@ class Renderer {
             rules.push_back("iifname " + br_ + " drop");
         else
             rules.push_back("iifname " + br_ + " ip saddr != " + jails + " drop");
+        for (auto& rule : port_counter_rules()) rules.push_back(std::move(rule));
         rules.push_back("oifname " + br_ + " ct state established,related accept");
         for (const auto& [name, jail] : c_.jails) {
             if (jail.publish.empty()) continue;
@@ -282,6 +312,14 @@ const std::vector<std::string>& blocked_egress_ranges() {
 
 std::string render_ruleset(const config::Config& config, const RenderOptions& options) {
     return Renderer(config, options).render();
+}
+
+std::string forwarded_counter_name(const std::string& jail, int port) {
+    return "jaild_fwd_" + jail + "_" + std::to_string(port);
+}
+
+std::string connections_counter_name(const std::string& jail, int port) {
+    return "jaild_new_" + jail + "_" + std::to_string(port);
 }
 
 std::vector<std::string> describe_publishing(const config::Config& config) {

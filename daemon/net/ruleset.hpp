@@ -41,6 +41,13 @@ struct RenderOptions {
 // whole buffer as one transaction, so there is no moment without rules.)
 std::string render_ruleset(const config::Config& config, const RenderOptions& options = {});
 
+// The named counters (nftables counter objects in `inet jaild`) of one published port:
+// "jaild_fwd_<jail>_<port>" counts the packets and bytes, both ways, of connections DNAT'd to
+// it and forwarded; "jaild_new_<jail>_<port>" the connections DNAT'd (the nat chains see only
+// a connection's first packet). Jail names are [a-z][a-z0-9-]*, valid in nft identifiers.
+std::string forwarded_counter_name(const std::string& jail, int port);
+std::string connections_counter_name(const std::string& jail, int port);
+
 // What the rules publish, one sentence per publishing jail, for the log at start and reload:
 // "jail 'www': TCP 80, 443 of 203.0.113.10 go to 10.213.0.2 (the host's own connections
 // there are not redirected)". Empty when no jail publishes.

@@ -36,6 +36,7 @@ void Jail::cancel_health() {
 }
 
 void Jail::run_health_check() {
+    health_check_started_ = ctx_.time.now();
     ctx_.time.start_after(*health_deadline_, config_.health.timeout, [this] {
         bool in_flight = probe_ || probe_process_;
         cancel_health();
@@ -144,6 +145,11 @@ void Jail::read_postgres_reply(std::shared_ptr<std::string> received) {
 
 void Jail::health_done(bool ok, const std::string& detail) {
     if (machine_.state() != State::running) return;
+    ++health_checks_;
+    if (!ok) ++health_check_failures_;
+    if (health_check_started_)
+        last_health_check_seconds_ =
+            std::chrono::duration<double>(ctx_.time.now() - *health_check_started_).count();
     auto before = machine_.health();
     bool restart = machine_.health_result(ok, detail, ctx_.time.now());
     auto after = machine_.health();

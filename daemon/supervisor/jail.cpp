@@ -3,6 +3,7 @@
 
 #include <signal.h>
 #include <sys/syscall.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "jaild/capabilities.hpp"
@@ -187,6 +188,20 @@ JailStatus Jail::status() const {
     }
     if (m.state() == State::unprovisioned) s.fix = "jailctl provision " + config_.name;
     return s;
+}
+
+metrics::JailFigures Jail::figures() const {
+    metrics::JailFigures f;
+    f.status = status();
+    if (last_wait_status_) {
+        const int w = *last_wait_status_;
+        if (WIFEXITED(w)) f.last_exit_code = WEXITSTATUS(w);
+        if (WIFSIGNALED(w)) f.last_exit_signal = WTERMSIG(w);
+    }
+    f.health_checks = health_checks_;
+    f.health_check_failures = health_check_failures_;
+    f.last_health_check_seconds = last_health_check_seconds_;
+    return f;
 }
 
 // The main process's confinement as the kernel reports it; nullopt if it is not running.

@@ -29,6 +29,7 @@
 #include "jaild/jail_status.hpp"
 #include "log/log_buffer.hpp"
 #include "log/pipe_reader.hpp"
+#include "metrics/jail_metrics.hpp"
 #include "net/jail_network.hpp"
 #include "sandbox/inspector.hpp"
 #include "sandbox/process_runner.hpp"
@@ -71,6 +72,8 @@ class Jail : public std::enable_shared_from_this<Jail> {
     log::LogBuffer& logs() { return logs_; }
     JailStatus status() const;
     std::optional<Confinement> confinement() const;
+    // status() plus what only the metrics show (last exit as code/signal, health checks).
+    metrics::JailFigures figures() const;
 
     // Requests (jail.cpp). With wait.block, `done` runs once the jail serves (running, and
     // healthy if checked) or is down, or with why it did not within the wait's timeout;
@@ -157,6 +160,11 @@ class Jail : public std::enable_shared_from_this<Jail> {
     std::vector<std::unique_ptr<Waiter>> waiters_;
     std::vector<std::unique_ptr<Waiter>> failing_;  // answered once the output is read
     std::string last_state_;                        // for events: the state before the change
+    // For the metrics (figures()).
+    std::optional<int> last_wait_status_;  // of the last run that ended
+    std::uint64_t health_checks_ = 0, health_check_failures_ = 0;
+    std::optional<TimePoint> health_check_started_;
+    std::optional<double> last_health_check_seconds_;
 };
 
 }  // namespace jaild::supervisor

@@ -17,6 +17,7 @@ void Jail::on_exit(int firejail_status) {
     int wait_status = main_.wait_status().value_or(firejail_status);
     TimePoint ended = main_.exited_at().value_or(ctx_.time.now());
     main_.reset();
+    last_wait_status_ = wait_status;
     auto description = sandbox::describe_exit(wait_status);
     bool success = sandbox::exit_status(wait_status) == 0;
     auto logger = log::jail_logger(config_.name);

@@ -200,6 +200,13 @@ Result<std::vector<JailStatus>> Supervisor::status(const std::optional<std::stri
     return out;
 }
 
+std::vector<metrics::JailFigures> Supervisor::figures() const {
+    std::vector<metrics::JailFigures> out;
+    out.reserve(jails_.size());
+    for (const auto& [n, jail] : jails_) out.push_back(jail->figures());
+    return out;
+}
+
 void Supervisor::start(const std::string& name, api::Wait wait, api::Done done) {
     auto jail = find(name);
     if (!jail) return done(unknown_jail(name));

@@ -20,6 +20,7 @@
 #include "config/config.hpp"
 #include "config/load.hpp"
 #include "log/journal_reader.hpp"
+#include "metrics/jail_metrics.hpp"
 #include "net/jail_network.hpp"
 #include "sandbox/inspector.hpp"
 #include "sandbox/process_runner.hpp"
@@ -63,6 +64,8 @@ class Supervisor final : public api::Control {
     // Called after every state change (for STATUS= updates).
     void on_change(std::function<void()> callback);
     const config::Config& config() const { return config_; }
+    // Every jail's figures for the metrics (name order).
+    std::vector<metrics::JailFigures> figures() const;
 
     // api::Control
     Result<std::vector<JailStatus>> status(const std::optional<std::string>& jail) override;

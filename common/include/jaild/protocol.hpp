@@ -59,6 +59,8 @@ struct Notification {
 // Encoders return one line including the trailing '\n'.
 std::string encode_request(const Request& r);
 std::string encode_result(const json& id, const json& result);
+// The same, for a result already encoded as JSON text (no tree built or copied).
+std::string encode_result_text(const json& id, std::string_view result_json);
 std::string encode_error(const json& id, const RpcError& e);
 std::string encode_notification(const Notification& n);
 

@@ -179,7 +179,7 @@ reload_driver() {  # EXPECTED_LINE
 }
 net_config 10.213.0.1/24 10.213.0 "{\"addresses\": [\"$PUB\"], \"host_connections\": true}" '[5432]'
 reload_driver reloaded
-nft list chain inet jaild prerouting | grep "ip daddr $PUB tcp dport 5432 dnat ip to 10.213.0.3:5432" >/dev/null \
+nft list chain inet jaild prerouting | grep "ip daddr $PUB tcp dport 5432 counter name \"jaild_new_[a-z0-9-]*_5432\" .*dnat ip to 10.213.0.3:5432" >/dev/null \
     || fail "reloaded ruleset lacks db's DNAT: $(nft list chain inet jaild prerouting)"
 expect_body outside "http://$PUB:5432/" "db5432"
 expect_body host "http://$PUB:5432/" "db5432"

@@ -305,3 +305,69 @@ TEST_CASE("dispatch: version") {
     CHECK(r["result"]["version"] == kVersion);
     CHECK(r["result"]["protocol"] == kProtocolVersion);
 }
+
+namespace {
+
+struct FakeMetrics : MetricsSource {
+    std::vector<std::function<void(std::string)>> pending;
+    void scrape(std::function<void(std::string)> done) override {
+        pending.push_back(std::move(done));
+    }
+};
+
+}  // namespace
+
+TEST_CASE("dispatch: metrics answers with the source's text, members included") {
+    Fixture f;
+    SECTION("without a source it is an error, not a crash") {
+        CHECK(code(f.call("metrics")) == 1);
+    }
+    SECTION("with one: answered when the source answers") {
+        FakeMetrics metrics;
+        f.dispatcher.set_metrics_source(&metrics);
+        std::string line = protocol::encode_request({5, "metrics", json::object()});
+        line.pop_back();
+        f.dispatcher.dispatch(line, {}, kMember, kPolicy, f.out);
+        CHECK(f.out->responses.empty());
+        REQUIRE(metrics.pending.size() == 1);
+        metrics.pending[0]("jaild_jails 2\n");
+        REQUIRE(f.out->responses.size() == 1);
+        CHECK(f.out->responses[0]["id"] == 5);
+        CHECK(f.out->responses[0]["result"]["text"] == "jaild_jails 2\n");
+    }
+    SECTION("strangers are denied") {
+        CHECK(code(f.call("metrics", json::object(), kStranger)) == 4);
+    }
+}
+
+TEST_CASE("dispatch: every request is counted by method and result, once") {
+    Fixture f;
+    f.call("status");
+    f.call("status");
+    f.call("status", {{"jail", "nope"}});
+    f.call("stop", {{"jail", "www"}}, kMember);  // denied
+    f.call("start", {{"jail", "www"}});          // answered through `done`
+    f.call("no-such-method-" + std::string(40, 'x'));
+    f.raw("{not json");
+    const auto& s = f.dispatcher.stats();
+    CHECK(s.requests("status", "ok") == 2);
+    CHECK(s.requests("status", "error") == 1);
+    CHECK(s.requests("stop", "denied") == 1);
+    CHECK(s.requests("start", "ok") == 1);
+    // A client's own method name never becomes a label.
+    CHECK(s.requests("unknown", "error") == 1);
+    CHECK(s.requests("invalid", "error") == 1);
+    metrics::ExpositionWriter w;
+    s.write(w);
+    CHECK(w.text().find("jaild_api_requests_total{method=\"status\",result=\"ok\"} 2\n") !=
+          std::string::npos);
+    CHECK(w.text().find("jaild_api_request_duration_seconds_count{method=\"status\"} 3\n") !=
+          std::string::npos);
+    CHECK(w.text().find("xxxx") == std::string::npos);
+}
+
+TEST_CASE("dispatch: status is the same JSON as before the text fast path") {
+    Fixture f;
+    auto r = f.call("status");
+    CHECK(r["result"] == json{{"jails", f.control.jails}});
+}

@@ -385,3 +385,60 @@ TEST_CASE("duplicate keys are reported with their path") {
     CHECK(r.issues[1].path == "jails.www.accept[0].ports");
     CHECK(r.issues[2].path == "bridge");
 }
+
+TEST_CASE("metrics: the endpoint's address is checked, loopback unless allowed") {
+    auto issue_of = [](const nlohmann::json& metrics) {
+        auto j = good_json();
+        j["metrics"] = metrics;
+        auto r = parse_pure(j);
+        INFO(all_issues(r));
+        REQUIRE(r.issues.size() == 1);
+        return r.issues[0];
+    };
+    auto ok = [](const nlohmann::json& metrics) {
+        auto j = good_json();
+        j["metrics"] = metrics;
+        auto r = parse_pure(j);
+        INFO(all_issues(r));
+        REQUIRE(r.issues.empty());
+        return r.config.metrics;
+    };
+    SECTION("absent or without listen: no listener") {
+        CHECK_FALSE(parse_pure(good_json()).config.metrics.address);
+        CHECK_FALSE(ok(nlohmann::json::object()).address);
+    }
+    SECTION("loopback") {
+        auto m = ok({{"listen", "127.0.0.1:9688"}});
+        REQUIRE(m.address);
+        CHECK(m.address->str() == "127.0.0.1");
+        CHECK(m.port == 9688);
+    }
+    SECTION("a jail's bridge address is refused, naming the way to allow it") {
+        auto i = issue_of({{"listen", "10.213.0.1:9688"}});
+        CHECK(i.path == "metrics.listen");
+        CHECK_THAT(i.message, Catch::Contains("bridge") && Catch::Contains("allow_remote"));
+    }
+    SECTION("a public address and 0.0.0.0 are refused") {
+        CHECK_THAT(issue_of({{"listen", "203.0.113.10:9688"}}).message,
+                   Catch::Contains("public address"));
+        CHECK_THAT(issue_of({{"listen", "0.0.0.0:9688"}}).message,
+                   Catch::Contains("every address"));
+        CHECK_THAT(issue_of({{"listen", "192.0.2.7:9688"}}).message,
+                   Catch::Contains("not a loopback"));
+    }
+    SECTION("allow_remote serves them on purpose") {
+        auto m = ok({{"listen", "0.0.0.0:9100"}, {"allow_remote", true}});
+        REQUIRE(m.address);
+        CHECK(m.allow_remote);
+    }
+    SECTION("malformed") {
+        CHECK_THAT(issue_of({{"listen", "127.0.0.1"}}).message, Catch::Contains("no port"));
+        CHECK_THAT(issue_of({{"listen", "127.0.0.1:0"}}).message, Catch::Contains("TCP port"));
+        CHECK_THAT(issue_of({{"listen", "127.0.0.1:99999"}}).message, Catch::Contains("TCP port"));
+        CHECK_THAT(issue_of({{"listen", "localhost:9688"}}).message,
+                   Catch::Contains("ADDRESS:PORT"));
+        CHECK(issue_of({{"listen", 9688}}).path == "metrics.listen");
+        CHECK(issue_of({{"lisen", "127.0.0.1:1"}}).path == "metrics.lisen");
+        CHECK(issue_of("127.0.0.1:9688").path == "metrics");
+    }
+}

@@ -71,6 +71,15 @@ Lines forward_chain(const std::string& br, const std::string& jails, const Lines
     return out;
 }
 
+// `chain` (a forward_chain) with the published ports' counter rules before the
+// established accept, as they are rendered when jails publish.
+Lines with_counters(Lines chain, const std::string& map) {
+    chain.insert(chain.begin() + 3,
+                 {"ct status dnat counter name ip daddr . tcp dport map " + map,
+                  "ct status dnat counter name ip saddr . tcp sport map " + map});
+    return chain;
+}
+
 }  // namespace
 
 TEST_CASE("ruleset: replaces the whole table atomically and declares every chain") {
@@ -120,13 +129,23 @@ TEST_CASE("ruleset: one public address; the host's own connections are not redir
     www.publish = {80, 443};
     c.jails["www"] = www;
     const std::string s = render_ruleset(c);
-    const Lines dnat{"ip daddr 198.51.100.1 tcp dport 80 dnat ip to 10.213.0.2:80",
-                     "ip daddr 198.51.100.1 tcp dport 443 dnat ip to 10.213.0.2:443"};
+    const Lines dnat{
+        "ip daddr 198.51.100.1 tcp dport 80 counter name \"jaild_new_www_80\" dnat ip to "
+        "10.213.0.2:80",
+        "ip daddr 198.51.100.1 tcp dport 443 counter name \"jaild_new_www_443\" dnat ip to "
+        "10.213.0.2:443"};
     CHECK(chain_rules(s, "prerouting") == dnat);
     CHECK(chain_rules(s, "output_nat").empty());
-    CHECK(chain_rules(s, "forward") == forward_chain("jaild0", "10.213.0.2",
-                                                     {"oifname \"jaild0\" ip daddr 10.213.0.2 tcp "
-                                                      "dport { 80, 443 } ct status dnat accept"}));
+    CHECK(chain_rules(s, "forward") ==
+          with_counters(forward_chain("jaild0", "10.213.0.2",
+                                      {"oifname \"jaild0\" ip daddr 10.213.0.2 tcp "
+                                       "dport { 80, 443 } ct status dnat accept"}),
+                        "{ 10.213.0.2 . 80 : \"jaild_fwd_www_80\", 10.213.0.2 . 443 : "
+                        "\"jaild_fwd_www_443\" }"));
+    // Each published port has its pair of named counters in the table.
+    for (const char* counter :
+         {"jaild_fwd_www_80", "jaild_new_www_80", "jaild_fwd_www_443", "jaild_new_www_443"})
+        CHECK(s.find(std::string("\tcounter ") + counter + " { }\n") != std::string::npos);
 
     SECTION("public.host_connections redirects them too, on the same addresses") {
         c.public_.host_connections = true;
@@ -142,8 +161,9 @@ TEST_CASE("ruleset: several public addresses use an anonymous set") {
     c.jails["www"] = www;
     const std::string s = render_ruleset(c);
     CHECK(chain_rules(s, "prerouting") ==
-          Lines{"ip daddr { 198.51.100.1, 203.0.113.7 } tcp dport 80 dnat ip to 10.213.0.2:80"});
-    CHECK(chain_rules(s, "forward")[4] ==
+          Lines{"ip daddr { 198.51.100.1, 203.0.113.7 } tcp dport 80 counter name "
+                "\"jaild_new_www_80\" dnat ip to 10.213.0.2:80"});
+    CHECK(chain_rules(s, "forward")[6] ==
           "oifname \"jaild0\" ip daddr 10.213.0.2 tcp dport 80 ct status dnat accept");
 }
 
@@ -168,7 +188,7 @@ TEST_CASE("ruleset: \"all\" means every local address but loopback and the bridg
     const std::string s = render_ruleset(c);
     const Lines dnat{
         "fib daddr type local ip daddr != 127.0.0.0/8 ip daddr != 10.213.0.1 tcp dport 80 "
-        "dnat ip to 10.213.0.2:80"};
+        "counter name \"jaild_new_www_80\" dnat ip to 10.213.0.2:80"};
     CHECK(chain_rules(s, "prerouting") == dnat);
     CHECK(chain_rules(s, "output_nat").empty());
     c.public_.host_connections = true;
@@ -195,21 +215,26 @@ TEST_CASE("ruleset: several jails, accept allow-lists, host_access and host_port
 
     // Jails in name order (app, db, www).
     CHECK(chain_rules(s, "prerouting") ==
-          Lines{"ip daddr 198.51.100.1 tcp dport 8080 dnat ip to 10.213.4.4:8080",
-                "ip daddr 198.51.100.1 tcp dport 80 dnat ip to 10.213.4.2:80"});
+          Lines{"ip daddr 198.51.100.1 tcp dport 8080 counter name \"jaild_new_app_8080\" dnat "
+                "ip to 10.213.4.4:8080",
+                "ip daddr 198.51.100.1 tcp dport 80 counter name \"jaild_new_www_80\" dnat ip to "
+                "10.213.4.2:80"});
     CHECK(chain_rules(s, "postrouting") ==
           Lines{"ip saddr { 10.213.4.4, 10.213.4.3, 10.213.4.2 } oifname != \"br-test\" masquerade",
                 "ip saddr 10.213.4.0/22 ip daddr 10.213.4.0/22 ct status dnat oifname \"br-test\" "
                 "masquerade"});
     CHECK(chain_rules(s, "forward") ==
-          forward_chain(
-              "br-test", "{ 10.213.4.4, 10.213.4.3, 10.213.4.2 }",
-              {"oifname \"br-test\" ip daddr 10.213.4.4 tcp dport 8080 ct status dnat accept",
-               "oifname \"br-test\" ip daddr 10.213.4.2 tcp dport 80 ct status dnat accept",
-               "iifname \"br-test\" oifname \"br-test\" ip saddr 10.213.4.2 ip daddr 10.213.4.3 "
-               "tcp dport 5432 accept",
-               "iifname \"br-test\" oifname \"br-test\" ip saddr 10.213.4.4 ip daddr 10.213.4.3 "
-               "tcp dport { 5432, 6432 } accept"}));
+          with_counters(
+              forward_chain(
+                  "br-test", "{ 10.213.4.4, 10.213.4.3, 10.213.4.2 }",
+                  {"oifname \"br-test\" ip daddr 10.213.4.4 tcp dport 8080 ct status dnat accept",
+                   "oifname \"br-test\" ip daddr 10.213.4.2 tcp dport 80 ct status dnat accept",
+                   "iifname \"br-test\" oifname \"br-test\" ip saddr 10.213.4.2 ip daddr "
+                   "10.213.4.3 tcp dport 5432 accept",
+                   "iifname \"br-test\" oifname \"br-test\" ip saddr 10.213.4.4 ip daddr "
+                   "10.213.4.3 tcp dport { 5432, 6432 } accept"}),
+              "{ 10.213.4.4 . 8080 : \"jaild_fwd_app_8080\", 10.213.4.2 . 80 : "
+              "\"jaild_fwd_www_80\" }"));
     CHECK(chain_rules(s, "input") ==
           Lines{"iifname \"br-test\" ct state established,related accept",
                 "iifname \"br-test\" ip saddr 10.213.4.4 ip daddr 10.213.4.1 tcp dport { 53, 8125 "

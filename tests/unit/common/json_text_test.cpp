@@ -1,0 +1,90 @@
+// The status fast path writes the same bytes nlohmann's dump() would (bench figure 6).
+#include <catch2/catch.hpp>
+
+#include "jaild/json_text.hpp"
+#include "jaild/protocol.hpp"
+
+using namespace jaild;
+using nlohmann::json;
+
+namespace {
+
+std::string dumped(const json& j) {
+    return j.dump(-1, ' ', false, json::error_handler_t::replace);
+}
+
+std::string text_of(const JailStatus& s) {
+    std::string out;
+    append_json(out, s);
+    return out;
+}
+
+}  // namespace
+
+TEST_CASE("json text: a jail's status is byte for byte nlohmann's") {
+    JailStatus s;
+    s.name = "www";
+    s.state = "stopped";
+    s.health = "none";
+    s.address = "10.213.0.2";
+    CHECK(text_of(s) == dumped(json(s)));  // optionals null, empty lists
+
+    s.state = "running";
+    s.pid = 1234;
+    s.main_pid = 1240;
+    s.ports = {80, 443};
+    s.uptime_ms = 65'000;
+    s.restarts = 3;
+    s.admin_restarts = 1;
+    s.next_retry_ms = 0;
+    s.last_exit = "killed by SIGKILL";
+    s.last_error = "health check failed: connect to 10.213.0.2:80: Connection refused";
+    s.last_error_age_ms = 12;
+    s.fix = "jailctl provision www";
+    s.dropped_lines = 18446744073709551615ull;
+    s.held_down = true;
+    CHECK(text_of(s) == dumped(json(s)));
+
+    SECTION("with its confinement") {
+        s.confinement =
+            Confinement{{"net_bind_service"}, {"chown", "net_bind_service"}, true, "filter", 2};
+        CHECK(text_of(s) == dumped(json(s)));
+    }
+    SECTION("strings a jail controls: quotes, control bytes, UTF-8 and invalid bytes") {
+        s.last_error = "say \"hi\"\\ \n\t\x01 caf\xc3\xa9 \xff\xfe end";
+        s.last_exit = std::string("nul\0byte", 8);
+        CHECK(text_of(s) == dumped(json(s)));
+    }
+}
+
+TEST_CASE("json text: the status response is the one encode_result would write") {
+    JailStatus a, b;
+    a.name = "a";
+    a.state = "running";
+    b.name = "b";
+    b.state = "failed";
+    std::vector<JailStatus> jails{a, b};
+    std::string result = "{\"jails\":";
+    append_json(result, jails);
+    result += '}';
+    for (const json& id : {json(7), json("x\"y"), json(nullptr)}) {
+        CHECK(protocol::encode_result_text(id, result) ==
+              protocol::encode_result(id, json{{"jails", jails}}));
+    }
+}
+
+TEST_CASE("json text: newlines, tabs, quotes and backslashes are escaped as nlohmann does") {
+    for (std::string s : {"a\nb", "tab\there", "q\"uote", "back\\slash", "x{a=\"b\"} 1\n# HELP y\n",
+                          "", "\x7f", "\r\b\f", "caf\xc3\xa9\n", "\xff\n\""}) {
+        std::string out;
+        append_json_string(out, s);
+        CHECK(out == dumped(json(s)));
+    }
+}
+
+TEST_CASE("json text: a response written in place is encode_result's line") {
+    for (const json& id : {json(3), json("a\nb"), json(nullptr)}) {
+        std::string line = begin_result_text(id) + "{\"text\":\"x\"}" + "}\n";
+        CHECK(line == protocol::encode_result(id, json{{"text", "x"}}));
+    }
+}
