@@ -80,6 +80,10 @@ std::string format_status_table(const std::vector<JailStatus>& jails, bool color
             if (j.next_retry_ms) notes += " (next try in " + format_uptime(j.next_retry_ms) + ")";
             notes += "\n";
         }
+        if (j.dropped_lines > 0) {  // over the jail's limits.output_* (jaild.json(5))
+            notes += j.name + ": " + std::to_string(j.dropped_lines) +
+                     " output lines dropped (over its output limit)\n";
+        }
         if (j.confinement) {
             const auto& c = *j.confinement;
             auto list = [](const std::vector<std::string>& v) {

@@ -170,6 +170,7 @@ JailStatus Jail::status() const {
     }
     s.last_exit = m.last_exit();
     s.last_error = m.last_error();
+    s.dropped_lines = output_limit_.dropped_total();
     return s;
 }
 
