@@ -98,6 +98,10 @@ std::string format_status_table(const std::vector<JailStatus>& jails, bool color
             notes += j.name + ": restarts: " + std::to_string(j.restarts) + " after it ended, " +
                      std::to_string(j.admin_restarts) + " asked for (restart, reload)\n";
         }
+        if (j.dropped_lines > 0) {  // over the jail's limits.output_* (jaild.json(5))
+            notes += j.name + ": " + std::to_string(j.dropped_lines) +
+                     " output lines dropped (over its output limit)\n";
+        }
         if (j.confinement) {
             const auto& c = *j.confinement;
             auto list = [](const std::vector<std::string>& v) {

@@ -3,6 +3,7 @@
 // bridge subnet, names well formed, dependencies acyclic, ...).
 #pragma once
 
+#include <cstdint>
 #include <map>
 #include <optional>
 #include <string>
@@ -77,6 +78,10 @@ struct Limits {
     std::map<std::string, long long> rlimits;  // "nofile" -> firejail --rlimit-nofile=N
     std::optional<int> nice;                   // --nice=N
     std::vector<int> cpus;                     // --cpu=0,1
+    // jaild's own limit on the jail's output lines (log/output_limiter.hpp): what passes on
+    // to the journal, on average and in a burst; the rest is dropped and counted.
+    std::uint32_t output_lines_per_second = 1000;
+    std::uint32_t output_burst = 10000;
     auto operator<=>(const Limits&) const = default;
 };
 

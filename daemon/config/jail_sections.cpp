@@ -45,6 +45,25 @@ void read_count(FieldReader& reader, const json& section, std::string_view key,
     }
 }
 
+// limits.output_lines_per_second and limits.output_burst (log/output_limiter.hpp).
+void read_output_limit(FieldReader& reader, const json& section, const std::string& path,
+                       Limits& limits) {
+    constexpr long long kMaxRate = 1'000'000;
+    constexpr long long kMaxBurst = 10'000'000;
+    if (const json* v = FieldReader::member(section, "output_lines_per_second")) {
+        if (auto n = reader.integer(*v, child_path(path, "output_lines_per_second"), 1, kMaxRate,
+                                    "lines per second")) {
+            limits.output_lines_per_second = static_cast<std::uint32_t>(*n);
+        }
+    }
+    if (const json* v = FieldReader::member(section, "output_burst")) {
+        if (auto n = reader.integer(*v, child_path(path, "output_burst"), 1, kMaxBurst,
+                                    "a number of lines")) {
+            limits.output_burst = static_cast<std::uint32_t>(*n);
+        }
+    }
+}
+
 struct ManagedOption {
     std::string_view option;
     std::string_view instead;
@@ -150,9 +169,10 @@ HealthConfig parse_health(FieldReader& reader, const json& value, const std::str
 Limits parse_limits(FieldReader& reader, const json& value, const std::string& path) {
     Limits limits;
     if (!reader.expect_object(value, path)) return limits;
-    reader.reject_unknown_keys(value, path,
-                               {"rlimit_nofile", "rlimit_nproc", "rlimit_as", "rlimit_cpu",
-                                "rlimit_fsize", "rlimit_sigpending", "nice", "cpus"});
+    reader.reject_unknown_keys(
+        value, path,
+        {"rlimit_nofile", "rlimit_nproc", "rlimit_as", "rlimit_cpu", "rlimit_fsize",
+         "rlimit_sigpending", "nice", "cpus", "output_lines_per_second", "output_burst"});
     for (const auto& [key, item] : value.items()) {
         if (key.rfind("rlimit_", 0) != 0 || key == "rlimit_") continue;
         auto resource = key.substr(7);
@@ -169,6 +189,7 @@ Limits parse_limits(FieldReader& reader, const json& value, const std::string& p
             limits.nice = static_cast<int>(*n);
         }
     }
+    read_output_limit(reader, value, path, limits);
     if (const json* v = FieldReader::member(value, "cpus")) {
         auto cpus_path = child_path(path, "cpus");
         if (reader.expect_array(*v, cpus_path)) {

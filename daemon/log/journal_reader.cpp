@@ -1,4 +1,5 @@
 #include "log/journal_reader.hpp"
+#include "log/journal_entry.hpp"
 #include "log/logging.hpp"
 
 #include <systemd/sd-journal.h>
@@ -16,18 +17,17 @@
 
 namespace jaild::log {
 
-namespace {
-
-struct JournalCloser {
-    void operator()(sd_journal* j) const { sd_journal_close(j); }
-};
-using JournalPtr = std::unique_ptr<sd_journal, JournalCloser>;
+void JournalCloser::operator()(sd_journal* j) const {
+    sd_journal_close(j);
+}
 
 Error journal_error(const std::string& call, int r) {
     return make_error(call + " failed: " + std::strerror(-r) +
                       "; check that systemd-journald runs and /var/log/journal or "
                       "/run/log/journal is readable by root");
 }
+
+namespace {
 
 // FIELD=value of the current entry, without "FIELD=".
 std::optional<std::string> field(sd_journal* j, const char* name) {
@@ -53,7 +53,7 @@ std::string origin_match() {
 
 }  // namespace
 
-Result<std::vector<LogLine>> read_journal_lines(const std::string& jail, std::size_t n) {
+Result<JournalPtr> open_jail_journal(const std::string& jail) {
     sd_journal* raw = nullptr;
     if (int r = sd_journal_open(&raw, SD_JOURNAL_LOCAL_ONLY | SD_JOURNAL_SYSTEM); r < 0) {
         return journal_error("sd_journal_open", r);
@@ -70,6 +70,23 @@ Result<std::vector<LogLine>> read_journal_lines(const std::string& jail, std::si
             return journal_error("sd_journal_add_match(" + m + ")", r);
         }
     }
+    return journal;
+}
+
+LogLine entry_line(sd_journal* j, const std::string& jail) {
+    LogLine line;
+    line.jail = jail;
+    line.stream = field(j, "JAIL_STREAM").value_or("jaild");
+    line.text = field(j, "MESSAGE").value_or("");
+    uint64_t usec = 0;
+    if (sd_journal_get_realtime_usec(j, &usec) >= 0) line.time_us = static_cast<std::int64_t>(usec);
+    return line;
+}
+
+Result<std::vector<LogLine>> read_journal_lines(const std::string& jail, std::size_t n) {
+    auto journal = open_jail_journal(jail);
+    if (!journal) return journal.error();
+    sd_journal* raw = journal->get();
     if (int r = sd_journal_seek_tail(raw); r < 0) return journal_error("sd_journal_seek_tail", r);
 
     std::vector<LogLine> lines;
@@ -77,14 +94,7 @@ Result<std::vector<LogLine>> read_journal_lines(const std::string& jail, std::si
         int r = sd_journal_previous(raw);
         if (r < 0) return journal_error("sd_journal_previous", r);
         if (r == 0) break;
-        LogLine line;
-        line.jail = jail;
-        line.stream = field(raw, "JAIL_STREAM").value_or("jaild");
-        line.text = field(raw, "MESSAGE").value_or("");
-        uint64_t usec = 0;
-        if (sd_journal_get_realtime_usec(raw, &usec) >= 0)
-            line.time_us = static_cast<std::int64_t>(usec);
-        lines.push_back(std::move(line));
+        lines.push_back(entry_line(raw, jail));
     }
     std::reverse(lines.begin(), lines.end());
     return lines;

@@ -187,6 +187,7 @@ JailStatus Jail::status() const {
         s.last_error_age_ms = std::chrono::duration_cast<Millis>(now - *m.last_error_at()).count();
     }
     if (m.state() == State::unprovisioned) s.fix = "jailctl provision " + config_.name;
+    s.dropped_lines = output_limit_.dropped_total();
     return s;
 }
 

@@ -28,6 +28,7 @@
 #include "config/config.hpp"
 #include "jaild/jail_status.hpp"
 #include "log/log_buffer.hpp"
+#include "log/output_limiter.hpp"
 #include "log/pipe_reader.hpp"
 #include "metrics/jail_metrics.hpp"
 #include "net/jail_network.hpp"
@@ -103,6 +104,8 @@ class Jail : public std::enable_shared_from_this<Jail> {
     // launch.cpp
     void launch();
     void start_output(UniqueFd fd, std::string stream);
+    void output_dropped();  // arms the "N lines dropped" report
+    void report_dropped();
     // restart.cpp
     void on_exit(int firejail_status);
     void apply_outcome(const ExitOutcome& outcome);
@@ -157,6 +160,11 @@ class Jail : public std::enable_shared_from_this<Jail> {
     std::unique_ptr<boost::asio::ip::tcp::socket> probe_;  // tcp/postgresql check in flight
     std::unique_ptr<sandbox::Process> probe_process_;      // exec check in flight
     log::LogBuffer logs_;
+    // Its output lines over limits.output_* are dropped (counted for status, across runs),
+    // and reported in the log at most once per report interval.
+    log::OutputLimiter output_limit_;
+    std::unique_ptr<Timer> drop_report_timer_;
+    bool drop_report_armed_ = false;
     std::vector<std::unique_ptr<Waiter>> waiters_;
     std::vector<std::unique_ptr<Waiter>> failing_;  // answered once the output is read
     std::string last_state_;                        // for events: the state before the change

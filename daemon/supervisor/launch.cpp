@@ -108,17 +108,32 @@ void Jail::launch() {
     changed("started, firejail pid " + std::to_string(pid));
 }
 
-// The jail's stdout or stderr: each line into the log (journal: JAIL=, the jail's own
-// SYSLOG_IDENTIFIER) and into the buffer `jailctl logs` reads; one console write per read.
+// The jail's stdout or stderr: each line within the jail's output limit into the log
+// (journal: JAIL=, the jail's own SYSLOG_IDENTIFIER) and into the buffer `jailctl logs` reads,
+// one console write per read; lines over the limit are dropped and counted, and while the
+// limit is exhausted the reader only drains and counts (log/pipe_reader.hpp).
 void Jail::start_output(UniqueFd fd, std::string stream) {
+    output_limit_.set_limit(
+        log::OutputLimit{config_.limits.output_lines_per_second, config_.limits.output_burst});
     auto reader = std::make_unique<log::PipeReader>(ctx_.io, std::move(fd));
     auto* raw = reader.get();
+    reader->set_discard(
+        log::PipeReader::Discard{[this] { return output_limit_.exhausted(ctx_.time.now()); },
+                                 [this](std::uint64_t lines) {
+                                     output_limit_.drop(lines);
+                                     output_dropped();
+                                 },
+                                 Millis(10)});
     reader->start(
         [this, stream](const log::PipeReader::Lines& lines) {
+            const auto passed = output_limit_.admit(lines.size(), ctx_.time.now());
+            if (passed < lines.size()) output_dropped();
+            if (passed == 0) return;
             log::OutputBatch batch(config_.name, stream);
-            for (const auto& line : lines) {
-                batch.add(line);
-                logs_.add(LogLine{config_.name, stream, realtime_us(), line});
+            const auto now_us = realtime_us();
+            for (std::size_t i = 0; i < passed; ++i) {
+                batch.add(lines[i]);
+                logs_.add(LogLine{config_.name, stream, now_us, lines[i]});
             }
         },
         [this, raw] {  // EOF: the jail closed it; the reader goes (it may, from here)
@@ -126,6 +141,32 @@ void Jail::start_output(UniqueFd fd, std::string stream) {
             if (output_.empty()) answer_failing();  // its last lines are in the log now
         });
     output_.push_back(std::move(reader));
+}
+
+namespace {
+constexpr Millis kDropReportInterval{10'000};
+}
+
+// One line per interval while a jail floods, and one after it stopped, never one per drop.
+void Jail::output_dropped() {
+    if (drop_report_armed_) return;
+    if (!drop_report_timer_) drop_report_timer_ = ctx_.time.timer();
+    drop_report_armed_ = true;
+    ctx_.time.start_after(*drop_report_timer_, kDropReportInterval, [this] { report_dropped(); });
+}
+
+void Jail::report_dropped() {
+    drop_report_armed_ = false;
+    const auto dropped = output_limit_.take_unreported();
+    if (dropped == 0) return;
+    log::jail_logger(config_.name)
+        ->warn(
+            "jail '{}' wrote more output than its limit ({} lines/s, bursts of {}): {} lines "
+            "dropped in the last {} s, {} since jaild started; if that output is wanted, "
+            "raise jails.{}.limits.output_lines_per_second in jaild.json",
+            config_.name, config_.limits.output_lines_per_second, config_.limits.output_burst,
+            dropped, kDropReportInterval.count() / 1000, output_limit_.dropped_total(),
+            config_.name);
 }
 
 }  // namespace jaild::supervisor

@@ -5,6 +5,7 @@
 
 #include <boost/asio/post.hpp>
 
+#include "log/journal_follower.hpp"
 #include "log/logging.hpp"
 
 namespace jaild::supervisor {
@@ -259,10 +260,31 @@ void Supervisor::logs_async(const std::string& name, std::size_t n,
     journal_reader_->read(name, n, std::move(done));
 }
 
+// Under journald the journal is followed (from now on; the API reads the history itself), as
+// `logs` reads it: the same lines, jaild's messages about the jail included. Otherwise the
+// jail's buffer.
 Result<api::Subscription> Supervisor::follow_logs(const std::string& name,
                                                   std::function<void(const LogLine&)> sink) {
     auto jail = find(name);
     if (!jail) return unknown_jail(name);
+    if (log::detect_log_target() == log::LogTarget::journal) {
+        constexpr std::size_t kMaxJournalFollowers = 32;
+        if (*journal_followers_ >= kMaxJournalFollowers) {
+            return make_error(Errc::busy, std::to_string(kMaxJournalFollowers) +
+                                              " clients follow logs already (the most jaild "
+                                              "serves); end one, or use journalctl -f -u jaild "
+                                              "JAIL=" +
+                                              name);
+        }
+        auto follower = std::make_shared<log::JournalFollower>(
+            [&io = io_](std::function<void()> f) { asio::post(io, std::move(f)); }, name,
+            realtime_us(), std::move(sink));
+        ++*journal_followers_;
+        return api::Subscription([follower, count = journal_followers_]() mutable {
+            follower.reset();  // stops and joins its thread
+            --*count;
+        });
+    }
     auto id = jail->logs().follow(std::move(sink));
     std::weak_ptr<Jail> weak = jail;
     return api::Subscription([weak, id] {

@@ -6,6 +6,8 @@
 #   - `systemctl enable --now jaild` -> active, STATUS= in `systemctl status`, jails running;
 #   - `jailctl join www -- CMD` runs CMD in the jail and returns its status;
 #   - `journalctl -u jaild JAIL=www` shows the jail's output; `jailctl logs www` shows the same;
+#   - one jail flooding 1,000,000 lines drowns neither another jail's lines nor jaild's own
+#     messages in the journal; its dropped lines are counted; `jailctl logs -f` follows the journal;
 #   - `systemctl reload` applies a configuration change; `systemctl restart` brings all back;
 #   - a stopped (SIGSTOP) jaild is restarted by the watchdog (drop-in WatchdogSec=3s);
 #   - `systemctl stop jaild` leaves no sandbox, nft table, netns or bridge;
@@ -222,6 +224,86 @@ in_ct timeout 120 systemctl restart jaild || fail "systemctl restart jaild faile
 wait_until 20 jails_running "$WWW" "$APP" "$EXTRA" || fail "jails not back after restart: $(ctl status 2>&1)"
 [[ $(ctl --json status "$WWW" | jq -r '.jails[0].pid') != "$old_www" ]] || fail "restart kept the old www sandbox"
 log "restart brought all three jails back (jaild pid $(main_pid))"
+
+# ---- one jail floods its output (issue 17) ------------------------------------------------------
+# FLOOD writes 1,000,000 lines as fast as it can; meanwhile TICK prints a numbered line every
+# 20 ms, jailctl restarts APP and systemctl reloads jaild (jaild's own messages). All of TICK's
+# lines and jaild's messages of those seconds must be in `journalctl -u jaild`; FLOOD's lines
+# in the journal plus its dropped count must be exactly 1,000,000; `jailctl logs -f` follows
+# the journal (it shows jaild's "started" message about APP, which only the journal has).
+FLOOD=${JAILD_TEST_ID}-flood TICK=${JAILD_TEST_ID}-tick
+make_busybox_root "$root/srv/jails/flood"
+make_busybox_root "$root/srv/jails/tick"
+# 40-byte lines, 40 MB in all: long enough to overlap the restart and the reload below.
+flood_json=$(jail_json "$FLOOD" flood 10.213.0.5 \
+  '{"shell": "sleep 2; touch /tmp/flood-start; yes flood-line-padding-padding-padding-pad | head -n 1000000; touch /tmp/flood-end; exec sleep 100000"}')
+tick_json=$(jail_json "$TICK" tick 10.213.0.6 \
+  '{"shell": "i=0; while [ ! -e /tmp/stop ] && [ $i -lt 5000 ]; do echo tick-$i; i=$((i+1)); usleep 20000; done; echo tick-last-$i; exec sleep 100000"}')
+write_ct_config "$www_json" "$app_json" "$extra_json" "$flood_json" "$tick_json"
+jaild_cpu_ticks() {  # utime + stime of jaild, in clock ticks
+  in_ct cat "/proc/$(main_pid)/stat" | awk '{ print $14 + $15 }'
+}
+in_ct timeout 60 systemctl reload jaild || fail "systemctl reload jaild (adding $FLOOD, $TICK) failed"
+wait_until 20 test -e "$root/srv/jails/flood/tmp/flood-start" ||
+  fail "$FLOOD did not start flooding: $(ctl status 2>&1)"
+cpu0=$(jaild_cpu_ticks) t0=$EPOCHREALTIME
+log "$FLOOD floods; restarting $APP and reloading jaild meanwhile"
+in_ct timeout 20 jailctl logs -f -n 0 "$APP" >"$d/follow-app.txt" 2>&1 &
+follow_pid=$!
+sleep 0.5  # the follower subscribed
+ctl restart "$APP" || fail "jailctl restart $APP failed during the flood"
+in_ct timeout 60 systemctl reload jaild || fail "systemctl reload jaild failed during the flood"
+reload_done=$EPOCHREALTIME
+wait_until 120 test -e "$root/srv/jails/flood/tmp/flood-end" || fail "$FLOOD's flood did not end in 120 s"
+cpu1=$(jaild_cpu_ticks) t1=$EPOCHREALTIME
+touch "$root/srv/jails/tick/tmp/stop"
+hz=$(in_ct getconf CLK_TCK)
+flood_s=$(awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", b - a }')
+cpu_pct=$(awk -v c="$((cpu1 - cpu0))" -v hz="$hz" -v a="$t0" -v b="$t1" 'BEGIN { printf "%.1f", 100 * c / hz / (b - a) }')
+log "flood took ${flood_s}s; jaild used ${cpu_pct}% of a core meanwhile ($((cpu1 - cpu0)) ticks at $hz/s)"
+awk -v r="$reload_done" -v e="$t1" 'BEGIN { exit !(r < e) }' ||
+  fail "the flood ended before the restart and the reload were done: the test proves nothing; make it longer"
+
+# TICK: every line from tick-0 to tick-last-N, none missing.
+ticks_complete() { in_ct journalctl -u jaild "JAIL=$TICK" JAIL_STREAM=stdout -o cat | grep -q '^tick-last-'; }
+wait_until 20 ticks_complete || fail "$TICK's last line is not in the journal"
+in_ct journalctl -u jaild "JAIL=$TICK" JAIL_STREAM=stdout -o cat >"$d/ticks.txt"
+last=$(sed -n 's/^tick-last-//p' "$d/ticks.txt")
+[[ $(grep -c '^tick-[0-9]*$' "$d/ticks.txt") == "$last" ]] ||
+  fail "$TICK printed $last lines, the journal has $(grep -c '^tick-[0-9]*$' "$d/ticks.txt"): $(seq 0 $((last - 1)) | sed 's/^/tick-/' | diff - <(grep '^tick-[0-9]*$' "$d/ticks.txt") | head -n 5)"
+log "all $last lines of $TICK are in the journal"
+# jaild's own messages of those seconds: APP's restart (about a jail) and the reload (its own).
+in_ct journalctl -u jaild "JAIL=$APP" SYSLOG_IDENTIFIER=jaild --since "@${t0%.*}" -o cat | grep -q "jail '$APP' started" ||
+  fail "jaild's message about restarting $APP during the flood is not in the journal"
+in_ct journalctl -u jaild SYSLOG_IDENTIFIER=jaild --since "@${t0%.*}" -o cat | grep -q '^configuration reloaded' ||
+  fail "jaild's reload message during the flood is not in the journal"
+log "jaild's messages written during the flood are in the journal"
+# FLOOD: shown lines + dropped = 1,000,000, dropped shown by jailctl status and in the journal.
+dropped_is_final() {
+  local a b
+  a=$(ctl --json status "$FLOOD" | jq -r '.jails[0].dropped_lines')
+  sleep 0.5
+  b=$(ctl --json status "$FLOOD" | jq -r '.jails[0].dropped_lines')
+  [[ $a == "$b" && $a -gt 0 ]]
+}
+wait_until 10 dropped_is_final || fail "$FLOOD's dropped count is missing or still moving"
+dropped=$(ctl --json status "$FLOOD" | jq -r '.jails[0].dropped_lines')
+journaled=$(in_ct journalctl -u jaild "JAIL=$FLOOD" JAIL_STREAM=stdout -o cat | grep -c '^flood-line' || true)
+log "$FLOOD: $journaled lines in the journal, $dropped dropped"
+((journaled + dropped == 1000000)) || fail "$FLOOD: journal $journaled + dropped $dropped != 1000000"
+((journaled < 200000)) || fail "$FLOOD: $journaled lines in the journal: the output limit did not hold"
+ctl status | grep -F "$FLOOD: $dropped output lines dropped" >/dev/null ||
+  fail "jailctl status does not show $FLOOD's dropped lines: $(ctl status)"
+reported() { in_ct journalctl -u jaild "JAIL=$FLOOD" SYSLOG_IDENTIFIER=jaild -o cat | grep -q 'lines dropped in the last'; }
+wait_until 15 reported || fail "no 'lines dropped' report of $FLOOD in the journal"
+log "report: $(in_ct journalctl -u jaild "JAIL=$FLOOD" SYSLOG_IDENTIFIER=jaild -o cat | grep 'lines dropped' | tail -n 1)"
+# logs -f followed the journal: jaild's message about APP's start is there.
+wait "$follow_pid" || true
+grep -q "jaild jail '$APP' started" "$d/follow-app.txt" ||
+  fail "jailctl logs -f $APP did not follow the journal (no jaild message): $(head -c 2000 "$d/follow-app.txt")"
+log "jailctl logs -f $APP followed the journal: $(grep -c . "$d/follow-app.txt") lines"
+write_ct_config "$www_json" "$app_json" "$extra_json"
+in_ct timeout 60 systemctl reload jaild || fail "systemctl reload jaild (removing $FLOOD, $TICK) failed"
 
 # ---- watchdog ---------------------------------------------------------------------------------
 mkdir -p "$root/etc/systemd/system/jaild.service.d"

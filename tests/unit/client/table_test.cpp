@@ -54,6 +54,17 @@ TEST_CASE("table: held-down jails and an empty list") {
           "NAME  STATE  PID  ADDRESS  PORTS  UPTIME  RESTARTS  HEALTH\n");
 }
 
+TEST_CASE("table: a jail's dropped output lines are noted under the table") {
+    JailStatus www;
+    www.name = "www";
+    www.state = "running";
+    CHECK(format_status_table({www}, false).find("dropped") == std::string::npos);
+    www.dropped_lines = 990123;
+    CHECK(format_status_table({www}, false)
+              .find("\nwww: 990123 output lines dropped (over its output limit)\n") !=
+          std::string::npos);
+}
+
 TEST_CASE("table: uptime, log lines and reload summaries") {
     CHECK(format_uptime(std::nullopt) == "-");
     CHECK(format_uptime(5'999) == "5s");

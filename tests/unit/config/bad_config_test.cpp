@@ -229,6 +229,13 @@ const std::vector<BadCase>& bad_cases() {
              j["jails"]["www"]["limits"]["cpus"] = {1, 1};
          },
          "jails.www.limits.cpus[1]", "CPU 1 is listed twice"},
+        {"output rate zero",
+         [](json& j) { j["jails"]["www"]["limits"]["output_lines_per_second"] = 0; },
+         "jails.www.limits.output_lines_per_second",
+         "0 is out of range; use lines per second from 1 to 1000000"},
+        {"output burst not a number",
+         [](json& j) { j["jails"]["www"]["limits"]["output_burst"] = "lots"; },
+         "jails.www.limits.output_burst", "expected an integer (a number of lines from 1 to"},
         {"unknown recipe", [](json& j) { j["jails"]["www"]["provision"]["recipe"] = "nginx"; },
          "jails.www.provision.recipe", "unknown recipe \"nginx\""},
         {"bad package name",

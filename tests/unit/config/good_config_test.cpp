@@ -49,6 +49,8 @@ TEST_CASE("a good www + db configuration parses to the expected structs") {
     CHECK(www.limits.rlimits.at("nofile") == 1024);
     CHECK(www.limits.nice == 5);
     CHECK(www.limits.cpus == std::vector<int>{0, 1});
+    CHECK(www.limits.output_lines_per_second == 1000);  // default
+    CHECK(www.limits.output_burst == 10000);            // default
     REQUIRE(www.provision.has_value());
     CHECK(www.provision->suite == "bookworm");
     CHECK(www.provision->packages == std::vector<std::string>{"apache2"});
@@ -71,6 +73,17 @@ TEST_CASE("a good www + db configuration parses to the expected structs") {
     CHECK(db.hostname == "database");
     CHECK_FALSE(db.provision.has_value());
     CHECK(db.limits == Limits{});
+}
+
+TEST_CASE("limits.output_lines_per_second and output_burst are read") {
+    auto j = good_json();
+    j["jails"]["www"]["limits"]["output_lines_per_second"] = 50;
+    j["jails"]["www"]["limits"]["output_burst"] = 200;
+    auto r = parse_pure(j);
+    INFO(all_issues(r));
+    REQUIRE(r.ok());
+    CHECK(r.config.jails.at("www").limits.output_lines_per_second == 50);
+    CHECK(r.config.jails.at("www").limits.output_burst == 200);
 }
 
 TEST_CASE("network keys: egress.allow, public \"all\" and host_connections") {
