@@ -134,41 +134,4 @@ Result<void> Firewall::remove() {
     return {};
 }
 
-std::vector<std::string> Firewall::foreign_forward_drop_warnings() {
-    auto listing = command("list chains");
-    if (!listing)
-        return {"could not list nftables chains to look for forward-drop policies: " +
-                listing.error().message};
-    return forward_drop_warnings_from_listing(*listing);
-}
-
-std::vector<std::string> forward_drop_warnings_from_listing(const std::string& listing) {
-    std::vector<std::string> warnings;
-    std::istringstream in(listing);
-    std::string line, table, chain;
-    while (std::getline(in, line)) {
-        line = trim(line);
-        if (line.rfind("table ", 0) == 0) {
-            table = trim(line.substr(6, line.rfind('{') - 6));
-        } else if (line.rfind("chain ", 0) == 0) {
-            chain = trim(line.substr(6, line.rfind('{') - 6));
-        } else if (line.find("hook forward") != std::string::npos &&
-                   line.find("policy drop") != std::string::npos && table != kTable) {
-            warnings.push_back("nftables table " + table + " chain " + chain +
-                               " drops forwarded traffic by default (policy drop; e.g. Docker, "
-                               "firewalld or a host "
-                               "firewall). Chains of all tables on a hook run, so it drops jail "
-                               "traffic that jaild's "
-                               "table accepts: add rules there accepting traffic into and out of "
-                               "the jaild bridge, "
-                               "e.g. nft insert rule " +
-                               table + " " + chain +
-                               " iifname <bridge> accept; "
-                               "nft insert rule " +
-                               table + " " + chain + " oifname <bridge> accept");
-        }
-    }
-    return warnings;
-}
-
 }  // namespace jaild::net

@@ -40,9 +40,6 @@ class Firewall {
     Result<bool> table_matches_last_apply();
     // Deletes `table inet jaild` and `table bridge jaild` if present.
     Result<void> remove();
-    // One warning per chain of another table hooked on `forward` with policy drop (Docker,
-    // firewalld, a host firewall): those drop jail traffic whatever jaild's table accepts.
-    std::vector<std::string> foreign_forward_drop_warnings();
 
     // Dry-run mode: scripts are parsed and checked but not committed.
     void set_dry_run(bool dry);
@@ -65,8 +62,5 @@ class Firewall {
     std::string last_listing_;  // list_tables() right after our last apply
     RenderOptions options_;
 };
-
-// Parses `list chains` text output into warnings (pure; exposed for tests).
-std::vector<std::string> forward_drop_warnings_from_listing(const std::string& listing);
 
 }  // namespace jaild::net

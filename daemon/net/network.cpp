@@ -123,8 +123,6 @@ Result<std::unique_ptr<Network>> Network::create(boost::asio::io_context& io,
     if (auto r = fw->apply(config); !r) return r.error();
     spdlog::info("network: nftables tables inet {0} and bridge {0} applied ({1} jails)", kTableName,
                  config.jails.size());
-    for (const auto& warning : fw->foreign_forward_drop_warnings())
-        spdlog::warn("network: {}", warning);
     for (const auto& line : describe_publishing(config))
         spdlog::info("network: publishing {}", line);
 

@@ -125,41 +125,6 @@ TEST_CASE("firewall: nft's own message is in the error") {
     });
 }
 
-TEST_CASE("firewall: warns about other tables' forward chains with policy drop") {
-    in_private_netns([] {
-        auto fw = Firewall::open();
-        REQUIRE(fw.ok());
-        REQUIRE(fw->apply(net::test::www_db_config()).ok());
-        CHECK(fw->foreign_forward_drop_warnings().empty());
-        REQUIRE(
-            fw->run(
-                  "add table ip filter\n"
-                  "add chain ip filter FORWARD { type filter hook forward priority 0; policy drop; "
-                  "}\n"
-                  "add chain ip filter INPUT { type filter hook input priority 0; policy drop; }\n")
-                .ok());
-        auto w = fw->foreign_forward_drop_warnings();
-        REQUIRE(w.size() == 1);
-        CHECK_THAT(w[0], Catch::Contains("table ip filter chain FORWARD") &&
-                             Catch::Contains("policy drop") && Catch::Contains("accept"));
-    });
-}
-
-TEST_CASE("firewall: forward-drop parser on a listing") {
-    const std::string listing =
-        "table inet jaild {\n\tchain forward {\n\t\ttype filter hook forward priority filter; "
-        "policy accept;\n\t}\n}\n"
-        "table ip filter {\n\tchain FORWARD {\n\t\ttype filter hook forward priority filter; "
-        "policy drop;\n\t}\n"
-        "\tchain INPUT {\n\t\ttype filter hook input priority filter; policy drop;\n\t}\n}\n"
-        "table inet firewalld {\n\tchain filter_FORWARD {\n\t\ttype filter hook forward priority "
-        "filter + 10; policy drop;\n\t}\n}\n";
-    auto w = net::forward_drop_warnings_from_listing(listing);
-    REQUIRE(w.size() == 2);
-    CHECK_THAT(w[0], Catch::StartsWith("nftables table ip filter chain FORWARD"));
-    CHECK_THAT(w[1], Catch::StartsWith("nftables table inet firewalld chain filter_FORWARD"));
-}
-
 TEST_CASE("firewall: the table comment survives in the kernel and is read back") {
     in_private_netns([] {
         auto fw = Firewall::open();
