@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 #include <string_view>
 
@@ -31,12 +32,15 @@ class ApiStats {
 };
 
 // Records one request once, when it is answered. Copyable: asynchronous answers carry it.
+// It may outlive the dispatcher (a waiting start answered while jaild shuts down): it holds
+// the stats weakly.
 struct RequestMeter {
-    ApiStats* stats = nullptr;
+    std::weak_ptr<ApiStats> stats;
     std::string method;
     std::chrono::steady_clock::time_point start = std::chrono::steady_clock::now();
     void operator()(std::string_view result) const {
-        if (stats) stats->record(method, result, std::chrono::steady_clock::now() - start);
+        if (auto s = stats.lock())
+            s->record(method, result, std::chrono::steady_clock::now() - start);
     }
 };
 

@@ -103,7 +103,7 @@ void Dispatcher::Call::fail(const Error& e) const {
 std::vector<UniqueFd> Dispatcher::dispatch(std::string_view line, std::vector<UniqueFd> fds,
                                            const Peer& peer, const AuthPolicy& policy,
                                            const std::shared_ptr<Outbox>& out) {
-    RequestMeter meter{&stats_, "invalid"};
+    RequestMeter meter{stats_, "invalid"};
     auto decoded = protocol::decode_request(line);
     if (auto* bad = std::get_if<protocol::BadRequest>(&decoded)) {
         meter("error");

@@ -67,7 +67,7 @@ class Dispatcher {
 
     // Where `metrics` gets its text; without one, `metrics` fails. Must outlive the dispatcher.
     void set_metrics_source(MetricsSource* source) { metrics_ = source; }
-    const ApiStats& stats() const { return stats_; }
+    const ApiStats& stats() const { return *stats_; }
 
   private:
     using json = protocol::json;
@@ -97,7 +97,8 @@ class Dispatcher {
     Control& control_;
     HostChecks host_checks_;
     MetricsSource* metrics_ = nullptr;
-    ApiStats stats_;
+    // Shared: meters in answers still pending when the dispatcher goes hold it weakly.
+    std::shared_ptr<ApiStats> stats_ = std::make_shared<ApiStats>();
 };
 
 }  // namespace jaild::api

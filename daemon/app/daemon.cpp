@@ -11,6 +11,7 @@
 #include <CLI/CLI.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include "api/server.hpp"
 #include "app/host_check.hpp"
@@ -153,14 +154,30 @@ int serve(const Options& options, config::Config config) {
     api.set_metrics_source(&scraper);
     metrics::HttpListener metrics_http(
         io, [&scraper](std::function<void(std::string)> done) { scraper.scrape(std::move(done)); });
+    // A port another program holds (any local user may bind one above 1023, e.g. while jaild
+    // restarts) must not keep jaild, and every jail with it, from starting: jaild runs without
+    // the endpoint and tries again every 10 s.
+    boost::asio::steady_timer metrics_retry(io);
+    std::function<void()> listen_metrics;
     if (const auto& m = supervisor.config().metrics; m.address) {
-        if (auto r = metrics_http.listen(*m.address, m.port); !r) {
-            spdlog::critical("{}", r.error().message);
-            api.close();
-            (*network)->shutdown();
-            return 1;
-        }
-        spdlog::info("serving metrics on http://{}:{}/metrics", m.address->str(), m.port);
+        listen_metrics = [&, address = *m.address, port = m.port, failed = false]() mutable {
+            if (auto r = metrics_http.listen(address, port); !r) {
+                if (!failed) {
+                    spdlog::error(
+                        "{}; jaild runs without the metrics endpoint and tries again "
+                        "every 10 s (jailctl metrics works meanwhile)",
+                        r.error().message);
+                }
+                failed = true;
+                metrics_retry.expires_after(std::chrono::seconds(10));
+                metrics_retry.async_wait([&](const boost::system::error_code& ec) {
+                    if (!ec) listen_metrics();
+                });
+                return;
+            }
+            spdlog::info("serving metrics on http://{}:{}/metrics", address.str(), port);
+        };
+        listen_metrics();
     }
 
     supervisor.on_change([&] { notifier.status(supervisor.status_line()); });

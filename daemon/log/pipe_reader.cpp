@@ -52,15 +52,21 @@ void PipeReader::start(std::function<void(const Lines&)> each_read, std::functio
     read(state_);
 }
 
-// The next read: a normal one, or (the consumer is full) a drain after the pause.
+// The next read: a normal one; while the consumer is full, a drain after the pause; while the
+// rest of a line a drain cut is being skipped, a normal read after the pause (a jail that
+// never ends that line must not get jaild reading its pipe as fast as it writes).
 void PipeReader::next(const std::shared_ptr<State>& state) {
-    if (!state->discard.full || !state->discard.full()) return read(state);
+    const bool full = state->discard.full && state->discard.full();
+    if (!full && !state->skip_to_newline) return read(state);
     std::weak_ptr<State> weak = state;
     state->pause.expires_after(state->discard.pause);
-    state->pause.async_wait([weak](const boost::system::error_code& ec) {
+    state->pause.async_wait([weak, full](const boost::system::error_code& ec) {
         auto s = weak.lock();
         if (!s || ec || !s->each_read) return;
-        drain(s);
+        if (full)
+            drain(s);
+        else
+            read(s);
     });
 }
 

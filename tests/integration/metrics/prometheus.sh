@@ -124,3 +124,29 @@ log "port counters: connections $conns0 -> $(query "jaild_port_connections_total
 
 stop_prometheus
 stop_jaild
+
+# ---- the attack: a local user holds the metrics port while jaild restarts ----------------------
+# Any user may bind a port above 1023. jaild must start anyway (its jails with it), say so, and
+# take the endpoint once the port is free.
+setpriv --reuid=65534 --regid=65534 --clear-groups -- /usr/bin/python3 -c '
+import socket, time
+s = socket.socket()
+s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # past the scrapes in TIME_WAIT
+s.bind(("127.0.0.1", 9688))
+s.listen(1)
+time.sleep(60)' 2>"$JAILD_TEST_DIR/squatter.err" &
+squatter=$!
+defer kill "$squatter"
+squatting() { [[ -n $(ss -Hltn "sport = :9688") ]]; }
+wait_until 5 squatting || fail "the squatter did not bind 127.0.0.1:9688: $(cat "$JAILD_TEST_DIR/squatter.err")"
+start_jaild "$JAILD_CONFIG"
+wait_until 15 status_is "$JAIL" state running || fail "jaild did not start its jail while the metrics port was taken"
+[[ $(outside_http_get "http://$JAILD_PUBLIC_ADDR/") == "served by $JAIL" ]] || fail "the jail does not serve while the metrics port is taken"
+log_has "cannot listen for metrics on $METRICS.*tries again every 10 s" || fail "jaild did not say the metrics port is taken"
+[[ $(jailctl metrics) == *jaild_build_info* ]] || fail "jailctl metrics does not work while the port is taken"
+kill "$squatter"
+wait "$squatter" 2>/dev/null || true
+scraped() { [[ $(curl -s -m 2 "http://$METRICS/metrics") == *jaild_build_info* ]]; }
+wait_until 15 scraped || fail "jaild did not take the metrics port once it was free"
+log "a user holding the metrics port: jaild started with its jail, said so, took the port once free"
+stop_jaild

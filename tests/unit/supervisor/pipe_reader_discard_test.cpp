@@ -4,6 +4,7 @@
 #include <catch2/catch.hpp>
 
 #include <fcntl.h>
+#include <sys/ioctl.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -115,4 +116,39 @@ TEST_CASE("pipe reader: the rest of a line a drain cut is discarded and counted 
     run_until(io, [&] { return delivered.size() == 2; });
     CHECK(delivered == std::vector<std::string>{"first", "after"});
     CHECK(discarded == 1);
+}
+
+// The attack: empty the bucket, let a drain cut a line, then never end that line. The skipping
+// goes at the drain's pace (one read per pause), not as fast as the jail writes: of 60 KiB
+// written, a loop run of ~100 ms with a 50 ms pause takes a few 2 KiB reads, never the lot.
+TEST_CASE(
+    "pipe reader: a line a drain cut and the jail never ends is skipped at the drain's pace") {
+    boost::asio::io_context io;
+    Pipe pipe;
+    log::PipeReader reader(io, std::move(pipe.read_end));
+    int full_answers = 1;
+    std::uint64_t discarded = 0;
+    std::vector<std::string> delivered;
+    reader.set_discard(
+        {[&] { return full_answers-- > 0; }, [&](std::uint64_t n) { discarded += n; }, 50ms});
+    reader.start(
+        [&](const log::PipeReader::Lines& lines) {
+            delivered.insert(delivered.end(), lines.begin(), lines.end());
+        },
+        [] {});
+    pipe.write("first\ncut-in-the-mid");
+    run_until(io, [&] { return delivered.size() == 1; });
+    pipe.write("-and-on");  // the drain (full after "first") takes it: the line is cut
+    run_until(
+        io, [] { return false; }, 120ms);
+    const std::string endless(60 * 1024, 'x');
+    pipe.write(endless);
+    run_until(
+        io, [] { return false; }, 100ms);
+    int left = 0;
+    REQUIRE(::ioctl(pipe.write_end.get(), FIONREAD, &left) == 0);
+    INFO("bytes read of 60 KiB: " << endless.size() - static_cast<std::size_t>(left));
+    CHECK(static_cast<std::size_t>(left) >= endless.size() - 32 * 1024);
+    CHECK(delivered == std::vector<std::string>{"first"});
+    CHECK(discarded == 0);
 }
