@@ -5,6 +5,7 @@
 #include <systemd/sd-journal.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <condition_variable>
 #include <cstring>
@@ -84,7 +85,17 @@ std::unique_ptr<JournalSource> system_journal_source() {
     return std::make_unique<SystemJournalSource>();
 }
 
+namespace {
+std::atomic<std::size_t> live_threads{0};
+}  // namespace
+
+std::size_t JournalFollower::threads() {
+    return live_threads.load();
+}
+
 struct JournalFollower::State {
+    State() { ++live_threads; }
+    ~State() { --live_threads; }
     Post post;
     std::string jail;
     std::int64_t since_us = 0;
@@ -161,7 +172,7 @@ JournalFollower::JournalFollower(Post post, std::string jail, std::int64_t since
     state_->sink = std::move(sink);
     state_->source = std::move(source);
     state_->stop_fd = UniqueFd(::eventfd(0, EFD_CLOEXEC | EFD_NONBLOCK));
-    // The thread holds the state while it runs; the destructor joins it before letting go.
+    // The thread holds the state while it runs; the follower detaches it when it goes.
     state_->thread = std::thread([state = state_] { state->run(state); });
 }
 
@@ -176,7 +187,11 @@ JournalFollower::~JournalFollower() {
         std::uint64_t one = 1;
         [[maybe_unused]] auto n = ::write(state_->stop_fd.get(), &one, sizeof one);
     }
-    state_->thread.join();
+    // Not joined: the thread may be inside sd_journal_open (every journal file) or a read,
+    // which the stop cannot interrupt, and this runs on the loop. It posts nothing after
+    // `stopping` (deliver checks it under the mutex), holds all it uses (the state), and ends
+    // at its next check; threads() counts it until then.
+    state_->thread.detach();
 }
 
 }  // namespace jaild::log

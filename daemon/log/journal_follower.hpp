@@ -49,7 +49,11 @@ class JournalFollower {
     // stream "jaild" saying why, and nothing after it.
     JournalFollower(Post post, std::string jail, std::int64_t since_us, Sink sink,
                     std::unique_ptr<JournalSource> source = system_journal_source());
+    // Stops the follow at once, on the loop: the thread is told to stop and left to end.
     ~JournalFollower();
+    // Follower threads alive, those of destroyed followers still ending included: what a cap
+    // on followers counts.
+    static std::size_t threads();
     JournalFollower(const JournalFollower&) = delete;
     JournalFollower& operator=(const JournalFollower&) = delete;
 

@@ -269,7 +269,8 @@ Result<api::Subscription> Supervisor::follow_logs(const std::string& name,
     if (!jail) return unknown_jail(name);
     if (log::detect_log_target() == log::LogTarget::journal) {
         constexpr std::size_t kMaxJournalFollowers = 32;
-        if (*journal_followers_ >= kMaxJournalFollowers) {
+        // Threads, not followers: one that went may still be ending (journal_follower.hpp).
+        if (log::JournalFollower::threads() >= kMaxJournalFollowers) {
             return make_error(Errc::busy, std::to_string(kMaxJournalFollowers) +
                                               " clients follow logs already (the most jaild "
                                               "serves); end one, or use journalctl -f -u jaild "
@@ -279,10 +280,8 @@ Result<api::Subscription> Supervisor::follow_logs(const std::string& name,
         auto follower = std::make_shared<log::JournalFollower>(
             [&io = io_](std::function<void()> f) { asio::post(io, std::move(f)); }, name,
             realtime_us(), std::move(sink));
-        ++*journal_followers_;
-        return api::Subscription([follower, count = journal_followers_]() mutable {
-            follower.reset();  // stops and joins its thread
-            --*count;
+        return api::Subscription([follower]() mutable {
+            follower.reset();  // stops it; its thread ends by itself
         });
     }
     auto id = jail->logs().follow(std::move(sink));

@@ -117,9 +117,7 @@ class Supervisor final : public api::Control {
     bool stopping_all_ = false;
     bool scheduling_paused_ = false;                      // while a reload applies its changes
     std::unique_ptr<log::JournalReader> journal_reader_;  // `logs` under journald, off the loop
-    // `logs -f` under journald: how many follow the journal now (each a thread, bounded).
-    std::shared_ptr<std::size_t> journal_followers_ = std::make_shared<std::size_t>(0);
-    std::shared_ptr<Provisioning> provisioning_;  // made at the first `provision`
+    std::shared_ptr<Provisioning> provisioning_;          // made at the first `provision`
 };
 
 }  // namespace jaild::supervisor
