@@ -376,17 +376,24 @@ void Dispatcher::doctor(Call& c) {
 void Dispatcher::metrics(Call& c) {
     if (!metrics_) return c.fail(ErrorCode::OperationFailed, "metrics are not available here");
     std::weak_ptr<Outbox> weak = c.out;
-    metrics_->scrape([weak, id = c.id, meter = c.meter](std::string text) {
-        meter("ok");
-        auto out = weak.lock();
-        if (!out) return;
-        std::string line = begin_result_text(id);
-        line.reserve(line.size() + text.size() + text.size() / 8 + 16);
-        line += "{\"text\":";
-        append_json_string(line, text);
-        line += "}}\n";
-        out->respond(std::move(line), {});
-    });
+    if (!metrics_in_flight_->insert(weak).second) {
+        return c.fail(ErrorCode::OperationFailed,
+                      "this connection's previous metrics request is still being answered; send "
+                      "the next one after its answer");
+    }
+    metrics_->scrape(
+        [weak, in_flight = metrics_in_flight_, id = c.id, meter = c.meter](std::string text) {
+            in_flight->erase(weak);
+            meter("ok");
+            auto out = weak.lock();
+            if (!out) return;
+            std::string line = begin_result_text(id);
+            line.reserve(line.size() + text.size() + text.size() / 8 + 16);
+            line += "{\"text\":";
+            append_json_string(line, text);
+            line += "}}\n";
+            out->respond(std::move(line), {});
+        });
 }
 
 void Dispatcher::version(Call& c) {

@@ -5,6 +5,7 @@
 #pragma once
 
 #include <memory>
+#include <set>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -97,6 +98,10 @@ class Dispatcher {
     Control& control_;
     HostChecks host_checks_;
     MetricsSource* metrics_ = nullptr;
+    // Connections with a `metrics` request being answered: one at a time each, so that a
+    // client cannot queue a whole exposition per pipelined request.
+    using Connections = std::set<std::weak_ptr<Outbox>, std::owner_less<std::weak_ptr<Outbox>>>;
+    std::shared_ptr<Connections> metrics_in_flight_ = std::make_shared<Connections>();
     // Shared: meters in answers still pending when the dispatcher goes hold it weakly.
     std::shared_ptr<ApiStats> stats_ = std::make_shared<ApiStats>();
 };

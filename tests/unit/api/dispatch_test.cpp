@@ -338,6 +338,30 @@ TEST_CASE("dispatch: metrics answers with the source's text, members included") 
     SECTION("strangers are denied") {
         CHECK(code(f.call("metrics", json::object(), kStranger)) == 4);
     }
+    SECTION("one at a time per connection: pipelined requests do not each queue a text") {
+        FakeMetrics metrics;
+        f.dispatcher.set_metrics_source(&metrics);
+        auto send = [&](int id, const std::shared_ptr<RecordingOutbox>& out) {
+            std::string line = protocol::encode_request({id, "metrics", json::object()});
+            line.pop_back();
+            f.dispatcher.dispatch(line, {}, kMember, kPolicy, out);
+        };
+        auto other = std::make_shared<RecordingOutbox>();
+        send(1, f.out);
+        for (int id = 2; id <= 16; ++id) send(id, f.out);
+        send(17, other);  // another connection is not held up
+        REQUIRE(metrics.pending.size() == 2);
+        REQUIRE(f.out->responses.size() == 15);
+        for (const auto& r : f.out->responses) {
+            CHECK(r.at("error").at("code") == 1);
+            CHECK(r.at("error").at("message").get<std::string>().find("still being answered") !=
+                  std::string::npos);
+        }
+        metrics.pending[0]("jaild_jails 2\n");
+        CHECK(f.out->responses.back()["id"] == 1);
+        send(18, f.out);  // answered: the connection may ask again
+        CHECK(metrics.pending.size() == 3);
+    }
 }
 
 TEST_CASE("dispatch: every request is counted by method and result, once") {
