@@ -14,6 +14,7 @@
 
 #include <catch2/catch.hpp>
 
+#include "fake_daemon.hpp"
 #include "run_jailctl.hpp"
 
 #include "lib/commands.hpp"
@@ -26,43 +27,6 @@ using namespace std::chrono_literals;
 using namespace jaild::client::test;
 
 namespace {
-
-class FakeDaemon {
-  public:
-    explicit FakeDaemon(std::vector<std::string> extra_args = {}) {
-        char tmpl[] = "/tmp/jailctl-test-XXXXXX";
-        REQUIRE(::mkdtemp(tmpl) != nullptr);
-        dir = tmpl;
-        socket = dir + "/jaild.sock";
-        std::vector<std::string> args{JAILD_FAKE_DAEMON, socket, "--tick-ms", "50"};
-        args.insert(args.end(), extra_args.begin(), extra_args.end());
-        std::vector<char*> argv;  // made before fork: the child only execs
-        for (auto& a : args) argv.push_back(a.data());
-        argv.push_back(nullptr);
-        pid_ = ::fork();
-        REQUIRE(pid_ >= 0);
-        if (pid_ == 0) {
-            int null = ::open("/dev/null", O_WRONLY);
-            ::dup2(null, 1);
-            ::dup2(null, 2);
-            ::execv(JAILD_FAKE_DAEMON, argv.data());
-            ::_exit(127);
-        }
-        for (int i = 0; i < 200 && ::access(socket.c_str(), F_OK) != 0; ++i)
-            std::this_thread::sleep_for(10ms);
-        REQUIRE(::access(socket.c_str(), F_OK) == 0);
-    }
-    ~FakeDaemon() {
-        ::kill(pid_, SIGTERM);
-        ::waitpid(pid_, nullptr, 0);
-        ::unlink(socket.c_str());
-        ::rmdir(dir.c_str());
-    }
-    std::string dir, socket;
-
-  private:
-    pid_t pid_ = -1;
-};
 
 struct Captured {
     std::ostringstream out, err;
