@@ -32,6 +32,11 @@ void to_json(nlohmann::json& j, const JailStatus& s) {
     j["fix"] = s.fix;
     j["dropped_lines"] = s.dropped_lines;
     put_optional(j, "last_error_age_ms", s.last_error_age_ms);
+    put_optional(j, "memory_bytes", s.memory_bytes);
+    put_optional(j, "cpu_usec", s.cpu_usec);
+    put_optional(j, "tasks", s.tasks);
+    j["oom_kills"] = s.oom_kills;
+    j["limits_note"] = s.limits_note;
     put_optional(j, "pid", s.pid);
     put_optional(j, "main_pid", s.main_pid);
     put_optional(j, "uptime_ms", s.uptime_ms);
@@ -60,6 +65,11 @@ void from_json(const nlohmann::json& j, JailStatus& s) {
     s.fix = j.value("fix", "");
     s.dropped_lines = j.value("dropped_lines", std::uint64_t{0});
     get_optional(j, "last_error_age_ms", s.last_error_age_ms);
+    get_optional(j, "memory_bytes", s.memory_bytes);
+    get_optional(j, "cpu_usec", s.cpu_usec);
+    get_optional(j, "tasks", s.tasks);
+    s.oom_kills = j.value("oom_kills", std::uint64_t{0});
+    s.limits_note = j.value("limits_note", "");
     get_optional(j, "pid", s.pid);
     get_optional(j, "main_pid", s.main_pid);
     get_optional(j, "uptime_ms", s.uptime_ms);

@@ -1,6 +1,7 @@
 #include "jaild/json_text.hpp"
 
 #include <charconv>
+#include <type_traits>
 
 #include <nlohmann/json.hpp>
 
@@ -37,10 +38,15 @@ void append_string_list(std::string& out, const std::vector<std::string>& v) {
 
 template <class T>
 void append_optional(std::string& out, const std::optional<T>& v) {
-    if (v)
-        append_json_int(out, *v);
-    else
+    if (!v) {
         out += "null";
+    } else if constexpr (std::is_unsigned_v<T>) {
+        char buf[24];
+        auto r = std::to_chars(buf, buf + sizeof buf, *v);
+        out.append(buf, r.ptr);
+    } else {
+        append_json_int(out, *v);
+    }
 }
 
 // A literal such as `,"name":` in one append (its length known at compile time).
@@ -105,6 +111,8 @@ void append_json(std::string& out, const JailStatus& s) {
         append_json_int(out, c.seccomp_filters);
         out += '}';
     }
+    lit(out, ",\"cpu_usec\":");
+    append_optional(out, s.cpu_usec);
     lit(out, ",\"dropped_lines\":");
     out += std::to_string(s.dropped_lines);
     lit(out, ",\"fix\":");
@@ -119,12 +127,18 @@ void append_json(std::string& out, const JailStatus& s) {
     append_optional(out, s.last_error_age_ms);
     lit(out, ",\"last_exit\":");
     append_json_string(out, s.last_exit);
+    lit(out, ",\"limits_note\":");
+    append_json_string(out, s.limits_note);
     lit(out, ",\"main_pid\":");
     append_optional(out, s.main_pid);
+    lit(out, ",\"memory_bytes\":");
+    append_optional(out, s.memory_bytes);
     lit(out, ",\"name\":");
     append_json_string(out, s.name);
     lit(out, ",\"next_retry_ms\":");
     append_optional(out, s.next_retry_ms);
+    lit(out, ",\"oom_kills\":");
+    out += std::to_string(s.oom_kills);
     lit(out, ",\"pid\":");
     append_optional(out, s.pid);
     lit(out, ",\"ports\":");
@@ -133,6 +147,8 @@ void append_json(std::string& out, const JailStatus& s) {
     append_json_int(out, s.restarts);
     lit(out, ",\"state\":");
     append_json_string(out, s.state);
+    lit(out, ",\"tasks\":");
+    append_optional(out, s.tasks);
     lit(out, ",\"uptime_ms\":");
     append_optional(out, s.uptime_ms);
     out += '}';

@@ -41,6 +41,15 @@ struct JailStatus {
     std::optional<std::int64_t> last_error_age_ms;  // how long ago last_error happened
     std::string fix;  // the command that moves the jail on ("jailctl provision www"), ""
     std::uint64_t dropped_lines = 0;  // output lines dropped by jaild's per-jail output limit
+    // Usage from the jail's cgroup (its systemd scope); nullopt where it cannot be measured
+    // (no systemd, or no such controller).
+    std::optional<std::uint64_t> memory_bytes;  // memory.current
+    std::optional<std::uint64_t> cpu_usec;      // cpu.stat usage_usec
+    std::optional<std::uint64_t> tasks;         // pids.current
+    std::uint64_t oom_kills = 0;  // the kernel's OOM kills in the jail since jaild started it
+    // What of the jail's resource limits is not enforced, and why ("not enforced: no
+    // systemd"); "" when all are (or none is set).
+    std::string limits_note;
     std::optional<Confinement> confinement;  // status of one running jail only
 };
 

@@ -43,6 +43,11 @@ TEST_CASE("json text: a jail's status is byte for byte nlohmann's") {
     s.fix = "jailctl provision www";
     s.dropped_lines = 18446744073709551615ull;
     s.held_down = true;
+    s.memory_bytes = 512ull << 20;
+    s.cpu_usec = 18446744073709551615ull;
+    s.tasks = 17;
+    s.oom_kills = 2;
+    s.limits_note = "not enforced: no systemd";
     CHECK(text_of(s) == dumped(json(s)));
 
     SECTION("with its confinement") {
