@@ -1,8 +1,10 @@
 // The cgroup limits of "limits": memory_max, tasks_max, cpu_weight, cpu_max, io_weight. Their
 // forms follow systemd's (MemoryMax=512M, TasksMax=, CPUWeight=, CPUQuota=150%, IOWeight=) so
 // that what jaild.json says reads the same in `systemctl show jaild-JAIL.scope`.
+#include <algorithm>
 #include <charconv>
 #include <climits>
+#include <iterator>
 
 #include "config/jail_parser.hpp"
 
@@ -21,12 +23,12 @@ std::optional<std::uint64_t> parse_size(std::string_view s) {
     auto [end, ec] = std::from_chars(s.data(), s.data() + s.size(), n);
     if (ec != std::errc() || end == s.data()) return std::nullopt;
     std::string_view unit(end, static_cast<std::size_t>(s.data() + s.size() - end));
-    int shift = 0;
-    if (unit == "K") shift = 10;
-    else if (unit == "M") shift = 20;
-    else if (unit == "G") shift = 30;
-    else if (unit == "T") shift = 40;
-    else if (!unit.empty()) return std::nullopt;
+    static constexpr std::pair<std::string_view, int> kUnits[] = {
+        {"", 0}, {"K", 10}, {"M", 20}, {"G", 30}, {"T", 40}};
+    const auto* known = std::find_if(std::begin(kUnits), std::end(kUnits),
+                                     [unit](const auto& u) { return u.first == unit; });
+    if (known == std::end(kUnits)) return std::nullopt;
+    const int shift = known->second;
     if (shift > 0 && n > (UINT64_MAX >> shift)) return std::nullopt;
     return n << shift;
 }
@@ -45,7 +47,8 @@ void read_memory_max(FieldReader& reader, const json& v, const std::string& path
         bytes = v.get<std::uint64_t>();
     } else if (v.is_string()) {
         bytes = parse_size(v.get<std::string>());
-        if (!bytes) return reader.add(path, json_quote(v.get<std::string>()) + " is not a size; " + how);
+        if (!bytes)
+            return reader.add(path, json_quote(v.get<std::string>()) + " is not a size; " + how);
     } else {
         return reader.add(path, "expected a size, got " + describe(v) + "; " + how);
     }
@@ -66,8 +69,7 @@ void read_tasks_max(FieldReader& reader, const json& v, const std::string& path,
     if (v.is_string()) {
         return reader.add(path, json_quote(v.get<std::string>()) +
                                     " is not a number of tasks; use an integer from 1 to " +
-                                    std::to_string(kMaxTasks) +
-                                    " or \"infinity\" (default: " +
+                                    std::to_string(kMaxTasks) + " or \"infinity\" (default: " +
                                     std::to_string(CgroupLimits::kDefaultTasksMax) + ")");
     }
     if (auto n = reader.integer(v, path, 1, kMaxTasks, "a number of tasks, or \"infinity\",")) {
@@ -85,12 +87,12 @@ void read_weight(FieldReader& reader, const json& section, std::string_view key,
     }
 }
 
-void read_cpu_max(FieldReader& reader, const json& v, const std::string& path,
-                  CgroupLimits& out) {
+void read_cpu_max(FieldReader& reader, const json& v, const std::string& path, CgroupLimits& out) {
     const std::string how = "use a percentage of one CPU from 1% to " +
                             std::to_string(kMaxCpuPercent) +
                             "%, e.g. \"150%\" for one and a half CPUs, or \"infinity\"";
-    if (!v.is_string()) return reader.add(path, "expected a string, got " + describe(v) + "; " + how);
+    if (!v.is_string())
+        return reader.add(path, "expected a string, got " + describe(v) + "; " + how);
     const auto s = v.get<std::string>();
     if (s == "infinity") {
         out.cpu_max_percent.reset();
