@@ -45,7 +45,8 @@ void report_errno(int error_pipe) {
 }
 
 // A gated child waits for its byte; it dies with jaild meanwhile (PDEATHSIG, checked against
-// a jaild that died before it was set), and takes PDEATHSIG off again before exec.
+// a jaild that died before it was set), and takes PDEATHSIG off again before exec. (EOF, or
+// an error, ends it too, though jaild abandons a gated child by killing it.)
 void wait_at_gate(int gate_fd, pid_t parent) {
     ::prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (::getppid() != parent) ::_exit(126);

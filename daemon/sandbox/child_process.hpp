@@ -33,10 +33,11 @@ struct SpawnOptions {
     // run in. A runner that cannot enforce them says so (Process::limits_note()).
     std::optional<config::CgroupLimits> cgroup_limits = {};
     // The read end of a pipe: the child waits there, before exec, for one byte (systemd/
-    // scope_runner.hpp: until it is in its scope), and exits with status 126 at EOF or if
-    // jaild dies meanwhile. Such a child is forked rather than vfork-cloned (jaild must run
-    // on while it waits), and a failed exec shows as exit status 127, not as an error of
-    // spawn(). -1: no gate. Not closed by spawn().
+    // scope_runner.hpp: until it is in its scope); it dies with jaild meanwhile (PDEATHSIG).
+    // To abandon it, kill it: until exec it holds a copy of every descriptor of jaild, the
+    // gate's write end included, so closing that is no EOF for it. Such a child is forked
+    // rather than vfork-cloned (jaild must run on while it waits), and a failed exec shows as
+    // exit status 127, not as an error of spawn(). -1: no gate. Not closed by spawn().
     int gate_fd = -1;
 };
 

@@ -26,7 +26,12 @@ void Jail::on_exit(int firejail_status) {
     main_.reset();
     last_wait_status_ = wait_status;
     auto description = sandbox::describe_exit(wait_status);
-    if (!note.empty()) description = note + " (" + description + ")";
+    // An OOM kill explains the status; a sandbox that never got its scope has no status
+    // worth showing (jaild's SIGKILL at the gate).
+    if (note.rfind(kOomNote, 0) == 0)
+        description = note + " (" + description + ")";
+    else if (!note.empty())
+        description = note;
     if (note.rfind(kOomNote, 0) == 0) {
         ctx_.publish({{"type", "oom"},
                       {"jail", config_.name},

@@ -62,11 +62,11 @@ struct ScopeState {
             log::jail_logger(jail)->warn("jail '{}': {}", jail, limits_note);
         }
     }
+    // Logged by the supervisor, as the reason the run ended.
     void failed(const std::string& why) {
-        exit_note = "cannot start jail '" + jail + "' in its systemd scope " + unit + ": " + why;
-        log::jail_logger(jail)->error("{}", exit_note);
-        gate.reset();  // the child exits 126 at EOF; SIGKILL makes sure
-        if (child) child->signal(SIGKILL);
+        exit_note = "not started: its systemd scope " + unit + " could not be created: " + why;
+        gate.reset();
+        if (child) child->signal(SIGKILL);  // at its gate: it never runs anything
     }
     void exited() {
         if (!in_scope || !exit_note.empty()) return;
