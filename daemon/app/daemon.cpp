@@ -128,7 +128,7 @@ int serve(const Options& options, config::Config config) {
     std::unique_ptr<systemd::ScopeRunner> scopes;
     if (systemd::systemd_is_pid1()) {
         units = std::make_unique<systemd::SdBusManager>(io);
-        scopes = std::make_unique<systemd::ScopeRunner>(children, *units);
+        scopes = std::make_unique<systemd::ScopeRunner>(children, *units, io);
         spdlog::info("systemd is PID 1: each jail runs in a scope of its own in {}",
                      systemd::kSlice);
     }

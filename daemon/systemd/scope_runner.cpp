@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/inotify.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -10,6 +11,8 @@
 #include <optional>
 #include <sstream>
 #include <vector>
+
+#include <boost/asio/posix/stream_descriptor.hpp>
 
 #include "jaild/unique_fd.hpp"
 #include "log/logging.hpp"
@@ -30,30 +33,66 @@ std::optional<std::string> read_controllers(const std::string& dir) {
 
 // What one run of a jail's sandbox in its scope knows; the Manager's answer and the child's
 // exit find it through weak pointers (the Process may be gone first).
-struct ScopeState {
+struct ScopeState : std::enable_shared_from_this<ScopeState> {
     std::string jail, unit, dir;
     config::CgroupLimits limits;
     Manager& manager;
+    boost::asio::io_context& io;
+    // memory.events, watched (inotify): an OOM kill is counted when it happens, before
+    // systemd removes the cgroup of a scope that emptied.
+    std::unique_ptr<boost::asio::posix::stream_descriptor> oom_watch;
     UniqueFd gate;  // the write end, until the child is in its scope
     std::unique_ptr<sandbox::Process> child;
     bool in_scope = false;
     std::optional<std::uint64_t> oom_before, oom_seen;
     std::string limits_note, exit_note;
 
-    ScopeState(std::string j, std::string u, std::string d, config::CgroupLimits l, Manager& m)
-        : jail(std::move(j)), unit(std::move(u)), dir(std::move(d)), limits(l), manager(m) {}
+    ScopeState(std::string j, std::string u, std::string d, config::CgroupLimits l, Manager& m,
+               boost::asio::io_context& context)
+        : jail(std::move(j)),
+          unit(std::move(u)),
+          dir(std::move(d)),
+          limits(l),
+          manager(m),
+          io(context) {}
 
     void entered() {
         char byte = 1;
         if (::write(gate.get(), &byte, 1) != 1) {
-            exit_note = "cannot release jail '" + jail + "' into its scope " + unit +
+            exit_note = "not started: cannot release it into its scope " + unit +
                         ": write: " + std::strerror(errno);
+            if (child) child->signal(SIGKILL);
         }
         gate.reset();
         in_scope = true;
+        watch_oom();
         oom_before = read_oom_kills(dir);
         oom_seen = oom_before;
         refresh_note();
+    }
+    void watch_oom() {
+        UniqueFd fd(::inotify_init1(IN_NONBLOCK | IN_CLOEXEC));
+        if (!fd || ::inotify_add_watch(fd.get(), (dir + "/memory.events").c_str(), IN_MODIFY) < 0)
+            return;  // no memory controller: no OOM kills to count
+        oom_watch = std::make_unique<boost::asio::posix::stream_descriptor>(io, fd.release());
+        arm_oom_watch();
+    }
+    void arm_oom_watch() {
+        std::weak_ptr<ScopeState> weak = weak_from_this();
+        oom_watch->async_wait(
+            boost::asio::posix::stream_descriptor::wait_read,
+            [weak](const boost::system::error_code& ec) {
+                auto s = weak.lock();
+                if (!s || ec || !s->oom_watch) return;
+                char events[4096];
+                while (::read(s->oom_watch->native_handle(), events, sizeof events) > 0) {
+                }
+                s->saw(read_oom_kills(s->dir));
+                s->arm_oom_watch();
+            });
+    }
+    void saw(std::optional<std::uint64_t> oom_kills) {
+        if (oom_kills && (!oom_seen || *oom_kills > *oom_seen)) oom_seen = oom_kills;
     }
     void refresh_note() {
         auto controllers = read_controllers(dir);
@@ -71,9 +110,10 @@ struct ScopeState {
     void exited() {
         if (!in_scope || !exit_note.empty()) return;
         // Read at once: systemd removes the scope's cgroup soon after it emptied; then the
-        // last value a status request saw is what is known.
-        auto after = read_oom_kills(dir);
-        exit_note = oom_exit_note(oom_before, after ? after : oom_seen, limits);
+        // last value the watch or a status request saw is what is known.
+        saw(read_oom_kills(dir));
+        oom_watch.reset();
+        exit_note = oom_exit_note(oom_before, oom_seen, limits);
     }
 };
 
@@ -86,7 +126,9 @@ class ScopeProcess final : public sandbox::Process {
     sandbox::ResourceUsage usage() override {
         if (!s_->in_scope) return {};
         auto u = read_usage(s_->dir);
-        if (u.oom_kills) s_->oom_seen = u.oom_kills;
+        s_->saw(u.oom_kills);
+        if (s_->oom_seen && (!u.oom_kills || *u.oom_kills < *s_->oom_seen))
+            u.oom_kills = s_->oom_seen;
         return u;
     }
     std::string limits_note() const override { return s_->limits_note; }
@@ -148,7 +190,7 @@ Result<std::unique_ptr<sandbox::Process>> ScopeRunner::spawn(const sandbox::Spaw
     UniqueFd gate_read(gate[0]);
     auto state = std::make_shared<ScopeState>(options.jail, scope_name(options.jail),
                                               scope_cgroup_dir(cgroup_root_, options.jail),
-                                              *options.cgroup_limits, manager_);
+                                              *options.cgroup_limits, manager_, io_);
     state->gate.reset(gate[1]);
     auto gated = options;
     gated.gate_fd = gate_read.get();

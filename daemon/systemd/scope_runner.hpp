@@ -10,10 +10,15 @@
 // any failed start; it never runs without its limits.
 // Joins and exec health checks (cgroup_limits unset) stay plain children of jaild, in
 // jaild.service's cgroup: they are jaild's own short-lived helpers, bounded by timeouts.
-// Single-threaded, on the loop; `children` and `manager` outlive the runner and its processes.
+// An OOM kill during a run (the scope's memory.events oom_kill grew, watched with inotify)
+// is the exit's reason: "killed by the kernel's OOM killer at memory_max 512M".
+// Single-threaded, on the loop; `children`, `manager` and `io` outlive the runner and its
+// processes.
 #pragma once
 
 #include <string>
+
+#include <boost/asio/io_context.hpp>
 
 #include "sandbox/process_runner.hpp"
 #include "systemd/cgroup_usage.hpp"
@@ -24,9 +29,9 @@ namespace jaild::systemd {
 class ScopeRunner final : public sandbox::ProcessRunner {
   public:
     // `cgroup_root`: where cgroupfs is mounted (tests give a directory of fixture files).
-    ScopeRunner(sandbox::ProcessRunner& children, Manager& manager,
+    ScopeRunner(sandbox::ProcessRunner& children, Manager& manager, boost::asio::io_context& io,
                 std::string cgroup_root = std::string(kCgroupRoot))
-        : children_(children), manager_(manager), cgroup_root_(std::move(cgroup_root)) {}
+        : children_(children), manager_(manager), io_(io), cgroup_root_(std::move(cgroup_root)) {}
 
     Result<std::unique_ptr<sandbox::Process>> spawn(const sandbox::SpawnOptions& options,
                                                     sandbox::ExitHandler on_exit) override;
@@ -34,6 +39,7 @@ class ScopeRunner final : public sandbox::ProcessRunner {
   private:
     sandbox::ProcessRunner& children_;
     Manager& manager_;
+    boost::asio::io_context& io_;
     std::string cgroup_root_;
 };
 

@@ -8,6 +8,8 @@
 #include <unistd.h>
 
 #include <filesystem>
+
+#include <boost/asio/io_context.hpp>
 #include <fstream>
 
 #include "fakes/fake_process_runner.hpp"
@@ -22,10 +24,11 @@ using namespace jaild::testing;
 namespace {
 
 struct World {
+    boost::asio::io_context io;
     FakeProcessRunner children;
     FakeSystemdManager manager;
     TempDir cgroups;
-    systemd::ScopeRunner runner{children, manager, cgroups.str()};
+    systemd::ScopeRunner runner{children, manager, io, cgroups.str()};
     UniqueFd gate;  // a copy of the gate's read end the child was given
     std::optional<int> exit_status;
 
@@ -153,6 +156,18 @@ TEST_CASE("scope runner: no OOM kill, no note; the scope already gone, the last 
         w.children.exit(w.children.spawned().back(), FakeProcessRunner::exited(137));
         CHECK_THAT(p->exit_note(), Catch::StartsWith("killed by the kernel's OOM killer"));
     }
+}
+
+TEST_CASE("scope runner: an OOM kill is counted when it happens, the cgroup gone by the exit") {
+    World w;
+    w.write_cgroup("memory.events", "oom 0\noom_kill 0\n");
+    auto p = w.spawn(config::CgroupLimits{});
+    w.manager.finish_start(0);
+    w.write_cgroup("memory.events", "oom 1\noom_kill 1\n");  // the kernel's notification
+    w.io.poll();
+    std::filesystem::remove_all(w.scope_dir());  // systemd removed the emptied scope
+    w.children.exit(w.children.spawned().back(), FakeProcessRunner::exited(137));
+    CHECK_THAT(p->exit_note(), Catch::StartsWith("killed by the kernel's OOM killer"));
 }
 
 TEST_CASE("scope runner: usage from the scope's cgroup files") {
