@@ -18,8 +18,9 @@ std::vector<Property> limit_properties(const config::CgroupLimits& limits);
 // Description, Slice (jaild.slice), PIDs, CollectMode=inactive-or-failed (a scope that failed
 // does not keep its name from the next start), Before=jaild.service (at shutdown systemd
 // stops the scopes only after jaild.service, which stops the jails itself, in order), the
-// limits, and OOMPolicy=continue where systemd knows it for scopes (253 and later; 252 has
-// no OOM policy on scopes and never stops one for an OOM kill).
+// limits, and OOMPolicy=continue (the default, stop, kills the whole jail at its first OOM
+// kill) where systemd knows it for scopes (Debian 12's 252 does; one that does not never
+// stops a scope for an OOM kill either).
 std::vector<Property> scope_properties(const ScopeRequest& request, bool with_oom_policy);
 
 }  // namespace jaild::systemd

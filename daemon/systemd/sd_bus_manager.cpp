@@ -274,7 +274,8 @@ struct SdBusManager::Impl : std::enable_shared_from_this<Impl> {
         Impl* self = call->self;
         if (sd_bus_message_is_method_error(reply, nullptr)) {
             auto why = error_of(reply);
-            // systemd 252 has no OOMPolicy for scopes: without it, as such a systemd behaves.
+            // A systemd without OOMPolicy= for scopes (older than Debian 12's) never stops
+            // one for an OOM kill: without it, the same.
             if (self->with_oom_policy && why.find("OOMPolicy") != std::string::npos) {
                 self->with_oom_policy = false;
                 self->start(*call->start, std::move(call->done));
