@@ -1,7 +1,9 @@
 #include "lib/table.hpp"
 
 #include <algorithm>
+#include <cstdio>
 #include <ctime>
+#include <iterator>
 
 #include "jaild/duration.hpp"
 #include "jaild/printable.hpp"
@@ -32,7 +34,40 @@ std::string join_ports(const std::vector<int>& ports) {
     return s;
 }
 
+// Whether any jail has figures from a cgroup (systemd scopes): only then the usage columns.
+bool any_usage(const std::vector<JailStatus>& jails) {
+    return std::any_of(jails.begin(), jails.end(),
+                       [](const JailStatus& j) { return j.memory_bytes || j.cpu_usec || j.tasks; });
+}
+
 }  // namespace
+
+std::string format_bytes_short(const std::optional<std::uint64_t>& bytes) {
+    if (!bytes) return "-";
+    static constexpr const char* kUnits[] = {"B", "K", "M", "G", "T"};
+    double v = static_cast<double>(*bytes);
+    std::size_t unit = 0;
+    while (v >= 1024 && unit + 1 < std::size(kUnits)) {
+        v /= 1024;
+        ++unit;
+    }
+    char buf[32];
+    if (unit == 0 || v >= 10)
+        std::snprintf(buf, sizeof buf, "%.0f%s", v, kUnits[unit]);
+    else
+        std::snprintf(buf, sizeof buf, "%.1f%s", v, kUnits[unit]);
+    return buf;
+}
+
+std::string format_cpu_time(const std::optional<std::uint64_t>& usec) {
+    if (!usec) return "-";
+    if (*usec < 60'000'000) {
+        char buf[32];
+        std::snprintf(buf, sizeof buf, "%.1fs", static_cast<double>(*usec) / 1e6);
+        return buf;
+    }
+    return format_duration(Millis(static_cast<std::int64_t>(*usec / 1'000'000) * 1000));
+}
 
 std::string format_uptime(const std::optional<std::int64_t>& uptime_ms) {
     if (!uptime_ms) return "-";
@@ -71,8 +106,10 @@ bool error_is_current(const JailStatus& j) {
 }
 
 std::string format_status_table(const std::vector<JailStatus>& jails, bool color, bool detail) {
+    const bool usage = any_usage(jails);
     std::vector<std::vector<std::string>> rows{
         {"NAME", "STATE", "PID", "ADDRESS", "PORTS", "UPTIME", "RESTARTS", "HEALTH"}};
+    if (usage) rows[0].insert(rows[0].end(), {"MEM", "CPU", "TASKS"});
     std::vector<std::vector<std::string>> colors{{}};
     std::string notes;
     for (const auto& j : jails) {
@@ -81,6 +118,11 @@ std::string format_status_table(const std::vector<JailStatus>& jails, bool color
                         j.address.empty() ? "-" : j.address, join_ports(j.ports),
                         format_uptime(j.uptime_ms), std::to_string(j.restarts),
                         j.health.empty() ? "-" : j.health});
+        if (usage) {
+            rows.back().insert(rows.back().end(),
+                               {format_bytes_short(j.memory_bytes), format_cpu_time(j.cpu_usec),
+                                j.tasks ? std::to_string(*j.tasks) : "-"});
+        }
         colors.push_back(color ? std::vector<std::string>{"", state_color(j.state), "", "", "", "",
                                                           "", health_color(j.health)}
                                : std::vector<std::string>{});
@@ -97,6 +139,18 @@ std::string format_status_table(const std::vector<JailStatus>& jails, bool color
         if (detail) {
             notes += j.name + ": restarts: " + std::to_string(j.restarts) + " after it ended, " +
                      std::to_string(j.admin_restarts) + " asked for (restart, reload)\n";
+        }
+        if (j.oom_kills > 0) {
+            notes += j.name + ": " + std::to_string(j.oom_kills) +
+                     " process(es) killed by the kernel's OOM killer (see limits.memory_max)\n";
+        }
+        if (detail && !j.limits_note.empty()) {
+            notes += j.name + ": limits: " + printable(j.limits_note) + "\n";
+        }
+        if (detail && (j.memory_bytes || j.cpu_usec || j.tasks)) {
+            notes += j.name + ": usage: memory " + format_bytes_short(j.memory_bytes) + ", CPU " +
+                     format_cpu_time(j.cpu_usec) + ", tasks " +
+                     (j.tasks ? std::to_string(*j.tasks) : std::string("-")) + "\n";
         }
         if (j.dropped_lines > 0) {  // over the jail's limits.output_* (jaild.json(5))
             notes += j.name + ": " + std::to_string(j.dropped_lines) +

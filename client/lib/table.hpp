@@ -26,6 +26,10 @@ bool error_is_current(const JailStatus& j);
 
 // "1h2m", "5s", "-" when absent; rounded down to whole seconds.
 std::string format_uptime(const std::optional<std::int64_t>& uptime_ms);
+// 12582912 -> "12M", 1610612736 -> "1.5G" (1024-based); nullopt -> "-".
+std::string format_bytes_short(const std::optional<std::uint64_t>& bytes);
+// CPU time: "4.2s" under a minute, then "1h2m"; nullopt -> "-".
+std::string format_cpu_time(const std::optional<std::uint64_t>& usec);
 
 // "2026-11-28T17:51:39.123Z stderr text"
 std::string format_log_line(const LogLine& line);

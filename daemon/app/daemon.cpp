@@ -32,6 +32,9 @@
 #include "sandbox/process_runner.hpp"
 #include "sandbox/process_tree.hpp"
 #include "supervisor/supervisor.hpp"
+#include "systemd/scope_runner.hpp"
+#include "systemd/sd_bus_manager.hpp"
+#include "systemd/unit_names.hpp"
 
 namespace jaild::app {
 
@@ -118,7 +121,19 @@ int serve(const Options& options, config::Config config) {
         spdlog::critical("cannot set up the network: {}", network.error().message);
         return 1;
     }
-    sandbox::ChildRunner runner(io);
+    // With systemd as PID 1 each jail's sandbox runs in a scope of its own, with its limits
+    // (systemd/scope_runner.hpp); otherwise as a plain child, its limits reported unenforced.
+    sandbox::ChildRunner children(io);
+    std::unique_ptr<systemd::SdBusManager> units;
+    std::unique_ptr<systemd::ScopeRunner> scopes;
+    if (systemd::systemd_is_pid1()) {
+        units = std::make_unique<systemd::SdBusManager>(io);
+        scopes = std::make_unique<systemd::ScopeRunner>(children, *units, io);
+        spdlog::info("systemd is PID 1: each jail runs in a scope of its own in {}",
+                     systemd::kSlice);
+    }
+    sandbox::ProcessRunner& runner =
+        scopes ? static_cast<sandbox::ProcessRunner&>(*scopes) : children;
     supervisor::AsioTimeSource time(io);
     sandbox::FirejailInspector sandboxes(io);
     supervisor::SupervisorOptions supervisor_options;

@@ -7,6 +7,7 @@
 #include <map>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "jaild/duration.hpp"
@@ -74,6 +75,27 @@ struct AcceptRule {
     auto operator<=>(const AcceptRule&) const = default;
 };
 
+// The jail's cgroup limits, carried by its systemd scope (systemd/scope_properties.hpp) when
+// systemd is PID 1; jaild.json(5) "limits". A reload that changes only these applies them to
+// the running scope: they are compared apart from the rest of the jail (equal_but_cgroup_limits()).
+struct CgroupLimits {
+    static constexpr std::uint64_t kDefaultTasksMax = 4096;
+    std::optional<std::uint64_t> memory_max;                    // bytes; nullopt: no limit
+    std::optional<std::uint64_t> tasks_max = kDefaultTasksMax;  // nullopt: "infinity"
+    std::optional<std::uint32_t> cpu_weight;       // 1-10000; nullopt: systemd's default (100)
+    std::optional<std::uint32_t> cpu_max_percent;  // "150%": 1.5 CPUs; nullopt: no quota
+    std::optional<std::uint32_t> io_weight;        // 1-10000; nullopt: systemd's default (100)
+    auto operator<=>(const CgroupLimits&) const = default;
+};
+
+// 536870912 -> "512M", 1000 -> "1000": the largest K/M/G/T unit (1024-based, as systemd)
+// that divides it exactly. For messages, logs and status.
+std::string format_bytes(std::uint64_t bytes);
+
+// "memory_max, tasks_max not enforced: no systemd": the limits set in `limits`, named, and
+// `why`; "" if none is set.
+std::string unenforced_limits_note(const CgroupLimits& limits, std::string_view why);
+
 struct Limits {
     std::map<std::string, long long> rlimits;  // "nofile" -> firejail --rlimit-nofile=N
     std::optional<int> nice;                   // --nice=N
@@ -82,6 +104,7 @@ struct Limits {
     // to the journal, on average and in a burst; the rest is dropped and counted.
     std::uint32_t output_lines_per_second = 1000;
     std::uint32_t output_burst = 10000;
+    CgroupLimits cgroup;  // memory_max, tasks_max, cpu_weight, cpu_max, io_weight
     auto operator<=>(const Limits&) const = default;
 };
 
@@ -140,5 +163,8 @@ struct Config {
 };
 
 std::string to_string(RestartPolicy p);
+
+// Equal but for limits.cgroup: what a reload may change in a running jail without a restart.
+bool equal_but_cgroup_limits(const JailConfig& a, const JailConfig& b);
 
 }  // namespace jaild::config

@@ -32,6 +32,9 @@ ParsedJail parse_jail(FieldReader& reader, const std::string& name, const json& 
 RestartConfig parse_restart(FieldReader& reader, const json& value, const std::string& path);
 HealthConfig parse_health(FieldReader& reader, const json& value, const std::string& path);
 Limits parse_limits(FieldReader& reader, const json& value, const std::string& path);
+// memory_max, tasks_max, cpu_weight, cpu_max, io_weight of "limits" (cgroup_limits.cpp).
+void read_cgroup_limits(FieldReader& reader, const json& limits, const std::string& path,
+                        CgroupLimits& out);
 ProvisionConfig parse_provision(FieldReader& reader, const json& value, const std::string& path);
 std::vector<std::string> parse_capabilities(FieldReader& reader, const json& value,
                                             const std::string& path);

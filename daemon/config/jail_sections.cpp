@@ -172,7 +172,8 @@ Limits parse_limits(FieldReader& reader, const json& value, const std::string& p
     reader.reject_unknown_keys(
         value, path,
         {"rlimit_nofile", "rlimit_nproc", "rlimit_as", "rlimit_cpu", "rlimit_fsize",
-         "rlimit_sigpending", "nice", "cpus", "output_lines_per_second", "output_burst"});
+         "rlimit_sigpending", "nice", "cpus", "output_lines_per_second", "output_burst",
+         "memory_max", "tasks_max", "cpu_weight", "cpu_max", "io_weight"});
     for (const auto& [key, item] : value.items()) {
         if (key.rfind("rlimit_", 0) != 0 || key == "rlimit_") continue;
         auto resource = key.substr(7);
@@ -190,6 +191,7 @@ Limits parse_limits(FieldReader& reader, const json& value, const std::string& p
         }
     }
     read_output_limit(reader, value, path, limits);
+    read_cgroup_limits(reader, value, path, limits.cgroup);
     if (const json* v = FieldReader::member(value, "cpus")) {
         auto cpus_path = child_path(path, "cpus");
         if (reader.expect_array(*v, cpus_path)) {

@@ -21,6 +21,39 @@ void per_jail(ExpositionWriter& w, const std::vector<JailFigures>& jails, const 
     }
 }
 
+std::optional<double> as_double(std::optional<std::uint64_t> v) {
+    if (!v) return std::nullopt;
+    return static_cast<double>(*v);
+}
+
+// From the jail's cgroup (its systemd scope): only where measured, i.e. while it runs in one.
+void write_cgroup_metrics(ExpositionWriter& w, const std::vector<JailFigures>& jails) {
+    per_jail(w, jails, "jaild_jail_memory_bytes", Type::gauge,
+             "Memory the jail's cgroup uses (memory.current).",
+             [](const JailFigures& j) { return as_double(j.status.memory_bytes); });
+    per_jail(w, jails, "jaild_jail_cpu_seconds_total", Type::counter,
+             "CPU time the jail's current run used (its cgroup's cpu.stat usage_usec).",
+             [](const JailFigures& j) -> std::optional<double> {
+                 if (!j.status.cpu_usec) return std::nullopt;
+                 return static_cast<double>(*j.status.cpu_usec) / 1e6;
+             });
+    per_jail(w, jails, "jaild_jail_tasks", Type::gauge,
+             "Processes and threads in the jail's cgroup (pids.current).",
+             [](const JailFigures& j) { return as_double(j.status.tasks); });
+    per_jail(w, jails, "jaild_jail_oom_kills_total", Type::counter,
+             "Processes of the jail the kernel's OOM killer killed, since jaild started.",
+             [](const JailFigures& j) -> std::optional<double> {
+                 if (!j.status.memory_bytes && j.status.oom_kills == 0) return std::nullopt;
+                 return static_cast<double>(j.status.oom_kills);
+             });
+    per_jail(w, jails, "jaild_jail_memory_max_bytes", Type::gauge,
+             "The jail's memory limit (limits.memory_max), where its cgroup enforces one.",
+             [](const JailFigures& j) { return as_double(j.memory_max_bytes); });
+    per_jail(w, jails, "jaild_jail_tasks_max", Type::gauge,
+             "The jail's task limit (limits.tasks_max), where its cgroup enforces one.",
+             [](const JailFigures& j) { return as_double(j.tasks_max); });
+}
+
 }  // namespace
 
 const std::vector<std::string>& jail_states() {
@@ -87,6 +120,7 @@ void write_jail_metrics(ExpositionWriter& w, const std::vector<JailFigures>& jai
     per_jail(w, jails, "jaild_jail_dropped_output_lines_total", Type::counter,
              "Output lines of the jail dropped by jaild's per-jail output limit.",
              [](const JailFigures& j) { return O(static_cast<double>(j.status.dropped_lines)); });
+    write_cgroup_metrics(w, jails);
 }
 
 void write_port_metrics(ExpositionWriter& w, const std::vector<PortFigures>& ports) {

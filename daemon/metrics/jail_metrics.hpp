@@ -23,6 +23,9 @@ struct JailFigures {
     std::uint64_t health_checks = 0;          // completed checks, since jaild started
     std::uint64_t health_check_failures = 0;  // of those, failed ones
     std::optional<double> last_health_check_seconds;
+    // The limits its cgroup enforces now (systemd scope); nullopt: none, or not enforced.
+    std::optional<std::uint64_t> memory_max_bytes;
+    std::optional<std::uint64_t> tasks_max;
 };
 
 // Forwarded through the DNAT of one published port (nftables counters in `inet jaild`).

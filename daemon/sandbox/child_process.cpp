@@ -5,6 +5,7 @@
 #include <sched.h>
 #include <signal.h>
 #include <sys/ioctl.h>
+#include <sys/prctl.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -34,8 +35,29 @@ struct ChildArgs {
     char** argv;
     char** envp;
     int devnull;
-    int error_pipe;
+    int error_pipe;  // -1: none (a gated child)
+    pid_t parent;
 };
+
+void report_errno(int error_pipe) {
+    int e = errno;
+    if (error_pipe >= 0) (void)!::write(error_pipe, &e, sizeof e);
+}
+
+// A gated child waits for its byte; it dies with jaild meanwhile (PDEATHSIG, checked against
+// a jaild that died before it was set), and takes PDEATHSIG off again before exec. (EOF, or
+// an error, ends it too, though jaild abandons a gated child by killing it.)
+void wait_at_gate(int gate_fd, pid_t parent) {
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(126);
+    char byte = 0;
+    ssize_t n;
+    do {
+        n = ::read(gate_fd, &byte, 1);
+    } while (n < 0 && errno == EINTR);
+    if (n != 1) ::_exit(126);
+    ::prctl(PR_SET_PDEATHSIG, 0);
+}
 
 // Runs in the child between clone and exec. The child shares jaild's memory (CLONE_VM) while
 // jaild is suspended (CLONE_VFORK), so: async-signal-safe system call wrappers only, no
@@ -51,6 +73,7 @@ int exec_child(void* raw) {
     sigset_t none;
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
+    if (o.gate_fd >= 0) wait_at_gate(o.gate_fd, a.parent);
 
     int in = o.stdin_fd >= 0 ? o.stdin_fd : a.devnull;
     int out = o.stdout_fd >= 0 ? o.stdout_fd : a.devnull;
@@ -66,8 +89,7 @@ int exec_child(void* raw) {
         if (from == to) {
             ::fcntl(to, F_SETFD, 0);
         } else if (::dup3(from, to, 0) < 0) {
-            int e = errno;
-            (void)!::write(a.error_pipe, &e, sizeof e);
+            report_errno(a.error_pipe);
             ::_exit(127);
         }
     }
@@ -79,16 +101,14 @@ int exec_child(void* raw) {
         if (o.pass_fd == 3) {
             ::fcntl(3, F_SETFD, 0);
         } else if (::dup3(o.pass_fd, 3, 0) < 0) {
-            int e = errno;
-            (void)!::write(a.error_pipe, &e, sizeof e);
+            report_errno(a.error_pipe);
             ::_exit(127);
         }
         first_closed = 4;
     }
     ::syscall(SYS_close_range, first_closed, ~0U, CLOSE_RANGE_CLOEXEC);
     ::execve(a.argv[0], a.argv, a.envp);
-    int e = errno;
-    (void)!::write(a.error_pipe, &e, sizeof e);
+    report_errno(a.error_pipe);
     ::_exit(127);
 }
 
@@ -108,7 +128,9 @@ Result<ChildProcess> ChildProcess::spawn(const SpawnOptions& o) {
         return make_error(std::string("pipe2: ") + std::strerror(errno));
     }
     UniqueFd error_read(pipefd[0]), error_write(pipefd[1]);
-    ChildArgs args{&o, argv.data(), envp.data(), devnull.get(), error_write.get()};
+    const bool gated = o.gate_fd >= 0;
+    ChildArgs args{
+        &o, argv.data(), envp.data(), devnull.get(), gated ? -1 : error_write.get(), ::getpid()};
 
     constexpr std::size_t kStackSize = 64 * 1024;
     std::vector<char> stack(kStackSize);
@@ -116,8 +138,10 @@ Result<ChildProcess> ChildProcess::spawn(const SpawnOptions& o) {
     sigfillset(&all);
     ::pthread_sigmask(SIG_SETMASK, &all, &previous);
     int pidfd = -1;
-    pid_t pid = ::clone(exec_child, stack.data() + stack.size(),
-                        CLONE_VM | CLONE_VFORK | CLONE_PIDFD | SIGCHLD, &args, &pidfd);
+    // A gated child waits for jaild: it gets a copy of jaild's memory (fork) instead.
+    const int share = gated ? 0 : CLONE_VM | CLONE_VFORK;
+    pid_t pid = ::clone(exec_child, stack.data() + stack.size(), share | CLONE_PIDFD | SIGCHLD,
+                        &args, &pidfd);
     int clone_errno = errno;
     ::pthread_sigmask(SIG_SETMASK, &previous, nullptr);
     if (pid < 0) {
@@ -129,6 +153,7 @@ Result<ChildProcess> ChildProcess::spawn(const SpawnOptions& o) {
     ChildProcess child;
     child.pid_ = pid;
     child.pidfd_.reset(pidfd);
+    if (gated) return child;
     // The child has exec'd or exited by now (CLONE_VFORK): the pipe holds its errno or EOF.
     int child_errno = 0;
     ssize_t n;

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "config/config.hpp"
 #include "jaild/result.hpp"
 #include "jaild/unique_fd.hpp"
 
@@ -28,6 +29,16 @@ struct SpawnOptions {
     // The jail this process belongs to (its sandbox, a join, a health command), "" for
     // jaild's own helpers (provisioning steps): a runner may place it in the jail's unit.
     std::string jail = {};
+    // The jail's sandbox itself (not a join, not a check): the limits of the cgroup it is to
+    // run in. A runner that cannot enforce them says so (Process::limits_note()).
+    std::optional<config::CgroupLimits> cgroup_limits = {};
+    // The read end of a pipe: the child waits there, before exec, for one byte (systemd/
+    // scope_runner.hpp: until it is in its scope); it dies with jaild meanwhile (PDEATHSIG).
+    // To abandon it, kill it: until exec it holds a copy of every descriptor of jaild, the
+    // gate's write end included, so closing that is no EOF for it. Such a child is forked
+    // rather than vfork-cloned (jaild must run on while it waits), and a failed exec shows as
+    // exit status 127, not as an error of spawn(). -1: no gate. Not closed by spawn().
+    int gate_fd = -1;
 };
 
 class ChildProcess {

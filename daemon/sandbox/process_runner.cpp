@@ -15,6 +15,10 @@ namespace asio = boost::asio;
 
 namespace {
 
+// Why a plain child of jaild runs without its cgroup limits: only systemd/scope_runner.hpp
+// gives a jail a cgroup, and only with systemd as PID 1.
+constexpr std::string_view kNoCgroups = "no systemd";
+
 // What the loop's wait holds, apart from the Process handle the owner holds: the wait
 // finds it gone once the owner has dropped the handle.
 struct Watched {
@@ -67,7 +71,8 @@ void wait_for_exit(const std::shared_ptr<Watched>& watched) {
 
 class ChildHandle final : public Process {
   public:
-    explicit ChildHandle(std::shared_ptr<Watched> w) : w_(std::move(w)), pid_(w_->child.pid()) {}
+    ChildHandle(std::shared_ptr<Watched> w, std::string limits_note)
+        : w_(std::move(w)), pid_(w_->child.pid()), limits_note_(std::move(limits_note)) {}
     ~ChildHandle() override {
         // Still running: the whole group goes (a provisioning step's dpkg, a join's shell),
         // then ChildProcess kills and reaps the child itself.
@@ -79,10 +84,15 @@ class ChildHandle final : public Process {
     void signal_group(int sig) override {
         if (w_->child.valid() && w_->leads_group) ::kill(-pid_, sig);
     }
+    std::string limits_note() const override { return limits_note_; }
+    void update_limits(const config::CgroupLimits& limits) override {
+        limits_note_ = config::unenforced_limits_note(limits, kNoCgroups);
+    }
 
   private:
     std::shared_ptr<Watched> w_;
     int pid_;
+    std::string limits_note_;
 };
 
 }  // namespace
@@ -99,7 +109,10 @@ Result<std::unique_ptr<Process>> ChildRunner::spawn(const SpawnOptions& options,
     auto watched = std::make_shared<Watched>(io_, std::move(*child), std::move(on_exit), group);
     watched->exit_watch.assign(watch_fd);
     wait_for_exit(watched);
-    return std::unique_ptr<Process>(std::make_unique<ChildHandle>(std::move(watched)));
+    auto note = options.cgroup_limits
+                    ? config::unenforced_limits_note(*options.cgroup_limits, kNoCgroups)
+                    : std::string();
+    return std::unique_ptr<Process>(std::make_unique<ChildHandle>(std::move(watched), note));
 }
 
 }  // namespace jaild::sandbox

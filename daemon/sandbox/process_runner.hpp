@@ -5,8 +5,11 @@
 // each jail in a cgroup or systemd unit of its own takes SpawnOptions::jail for it.
 #pragma once
 
+#include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
+#include <string>
 
 #include <boost/asio/io_context.hpp>
 
@@ -14,6 +17,14 @@
 #include "sandbox/child_process.hpp"
 
 namespace jaild::sandbox {
+
+// What a runner can measure of a jail's sandbox (its cgroup); nullopt: not measurable.
+struct ResourceUsage {
+    std::optional<std::uint64_t> memory_bytes;  // memory.current
+    std::optional<std::uint64_t> cpu_usec;      // cpu.stat usage_usec
+    std::optional<std::uint64_t> tasks;         // pids.current
+    std::optional<std::uint64_t> oom_kills;     // memory.events oom_kill
+};
 
 // A process started by a ProcessRunner. Destroying it before its exit was reported kills it
 // (its whole process group, if it leads one: SpawnOptions::new_session) and reaps it; its
@@ -27,6 +38,19 @@ class Process {
     // To its process group (the process and everything it started that stayed in the group);
     // only for processes started with new_session. Nothing once its exit was reported.
     virtual void signal_group(int sig) = 0;
+
+    // For a jail's sandbox (SpawnOptions::cgroup_limits); the defaults suit a runner without
+    // cgroups of its own.
+    // Its resource use now, read from its cgroup when asked (cheap: a few small files).
+    virtual ResourceUsage usage() { return {}; }
+    // Limits it runs without although they are configured, and why; "" if all are enforced.
+    virtual std::string limits_note() const { return {}; }
+    // The limits changed (a reload): applied to the running process where the runner can;
+    // failures are logged by the runner.
+    virtual void update_limits(const config::CgroupLimits& limits) { (void)limits; }
+    // Why it ended when the runner knows better than its wait status ("killed by the
+    // kernel's OOM killer at memory_max 512M"); "" otherwise. Read in the exit handler.
+    virtual std::string exit_note() const { return {}; }
 };
 
 // Runs on the loop once the process has exited and was reaped, with its wait status

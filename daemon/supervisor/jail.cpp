@@ -101,6 +101,14 @@ void Jail::added(bool held_down) {
 void Jail::reconfigure(config::JailConfig next, bool held_down) {
     const bool was_removed = machine_.removing();
     machine_.keep();
+    // Only its cgroup limits changed: applied to the running sandbox's scope, no restart.
+    if (!was_removed && !pending_ && firejail_ && config::equal_but_cgroup_limits(config_, next)) {
+        config_ = std::move(next);
+        firejail_->update_limits(config_.limits.cgroup);
+        log::jail_logger(config_.name)
+            ->info("jail '{}': limits changed; applied in place (no restart)", config_.name);
+        return changed("limits changed");
+    }
     if (machine_.up()) {
         pending_ = std::move(next);  // taken at the next start
         machine_.want_restart();
@@ -188,6 +196,15 @@ JailStatus Jail::status() const {
     }
     if (m.state() == State::unprovisioned) s.fix = "jailctl provision " + config_.name;
     s.dropped_lines = output_limit_.dropped_total();
+    s.oom_kills = oom_kills_past_;
+    if (firejail_) {
+        auto usage = firejail_->usage();  // a few small cgroup files, read per request
+        s.memory_bytes = usage.memory_bytes;
+        s.cpu_usec = usage.cpu_usec;
+        s.tasks = usage.tasks;
+        s.oom_kills += usage.oom_kills.value_or(0);
+        s.limits_note = firejail_->limits_note();
+    }
     return s;
 }
 
@@ -202,6 +219,16 @@ metrics::JailFigures Jail::figures() const {
     f.health_checks = health_checks_;
     f.health_check_failures = health_check_failures_;
     f.last_health_check_seconds = last_health_check_seconds_;
+    // A limit counts as enforced while the jail runs in a cgroup (usage is measured) and the
+    // runner's note does not name it.
+    if (f.status.memory_bytes) {
+        const auto& limits = config_.limits.cgroup;
+        auto enforced = [&f](std::string_view name) {
+            return f.status.limits_note.find(name) == std::string::npos;
+        };
+        if (limits.memory_max && enforced("memory_max")) f.memory_max_bytes = limits.memory_max;
+        if (limits.tasks_max && enforced("tasks_max")) f.tasks_max = limits.tasks_max;
+    }
     return f;
 }
 

@@ -173,6 +173,7 @@ class Jail : public std::enable_shared_from_this<Jail> {
     std::uint64_t health_checks_ = 0, health_check_failures_ = 0;
     std::optional<TimePoint> health_check_started_;
     std::optional<double> last_health_check_seconds_;
+    std::uint64_t oom_kills_past_ = 0;  // in its runs that ended (the current one: its scope)
 };
 
 }  // namespace jaild::supervisor

@@ -89,6 +89,7 @@ void Jail::launch() {
     spawn_options.stderr_fd = err_write.get();
     spawn_options.new_session = true;  // a Ctrl-C at jaild's terminal must not hit the jails
     spawn_options.jail = config_.name;
+    spawn_options.cgroup_limits = config_.limits.cgroup;
     auto process = ctx_.runner.spawn(spawn_options, [this](int status) { on_exit(status); });
     if (!process) {
         logger->error("cannot start jail '{}': {}", config_.name, process.error().message);
@@ -102,6 +103,11 @@ void Jail::launch() {
     start_output(std::move(err_read), "stderr");
     machine_.spawned(ctx_.time.now());
     logger->info("jail '{}' started (firejail pid {})", config_.name, pid);
+    // Never silently: limits in jaild.json that this run goes without (status shows it too).
+    if (auto note = firejail_->limits_note(); !note.empty()) {
+        logger->warn("jail '{}': {} (jails.{}.limits in jaild.json; see jaild.json(5))",
+                     config_.name, note, config_.name);
+    }
     if (config_.health.kind != config::HealthConfig::Kind::none) {
         schedule_health(std::min(config_.health.interval, Millis(200)));
     }

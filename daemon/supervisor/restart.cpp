@@ -7,7 +7,14 @@
 
 namespace jaild::supervisor {
 
+namespace {
+constexpr std::string_view kOomNote = "killed by the kernel's OOM killer";
+}
+
 void Jail::on_exit(int firejail_status) {
+    // What the runner knows of the run: why it ended (OOM, no scope), its OOM kills.
+    const std::string note = firejail_ ? firejail_->exit_note() : std::string();
+    if (firejail_) oom_kills_past_ += firejail_->usage().oom_kills.value_or(0);
     firejail_.reset();
     stop_timer_->cancel();
     cancel_health();
@@ -19,6 +26,18 @@ void Jail::on_exit(int firejail_status) {
     main_.reset();
     last_wait_status_ = wait_status;
     auto description = sandbox::describe_exit(wait_status);
+    // An OOM kill explains the status; a sandbox that never got its scope has no status
+    // worth showing (jaild's SIGKILL at the gate).
+    if (note.rfind(kOomNote, 0) == 0)
+        description = note + " (" + description + ")";
+    else if (!note.empty())
+        description = note;
+    if (note.rfind(kOomNote, 0) == 0) {
+        ctx_.publish({{"type", "oom"},
+                      {"jail", config_.name},
+                      {"message", note},
+                      {"time_us", realtime_us()}});
+    }
     bool success = sandbox::exit_status(wait_status) == 0;
     auto logger = log::jail_logger(config_.name);
     if (machine_.state() == State::stopping)

@@ -80,3 +80,26 @@ TEST_CASE("table: uptime, log lines and reload summaries") {
     CHECK(format_reload(nlohmann::json{{"added", nlohmann::json::array()}}) == "no changes\n");
     CHECK(format_reload(nlohmann::json::object()) == "no changes\n");
 }
+
+TEST_CASE("table: usage columns only when a jail has cgroup figures; notes for OOM and limits") {
+    auto jails = sample();
+    CHECK(format_status_table(jails, false).find("MEM") == std::string::npos);
+    jails[0].memory_bytes = 12ULL << 20;
+    jails[0].cpu_usec = 4'200'000;
+    jails[0].tasks = 17;
+    jails[0].oom_kills = 2;
+    jails[0].limits_note = "memory_max not enforced: no memory controller for jaild.slice";
+    auto t = format_status_table(jails, false);
+    CHECK(t.find("HEALTH   MEM  CPU   TASKS\n") != std::string::npos);
+    CHECK(t.find("healthy  12M  4.2s  17\n") != std::string::npos);
+    CHECK(t.find("none     -    -     -\n") != std::string::npos);
+    CHECK(t.find("www: 2 process(es) killed by the kernel's OOM killer") != std::string::npos);
+    CHECK(t.find("limits:") == std::string::npos);  // the detail view only
+    auto d = format_status_table({jails[0]}, false, true);
+    CHECK(d.find("www: limits: memory_max not enforced: no memory controller") !=
+          std::string::npos);
+    CHECK(d.find("www: usage: memory 12M, CPU 4.2s, tasks 17\n") != std::string::npos);
+    CHECK(format_bytes_short(1536ULL << 20) == "1.5G");
+    CHECK(format_bytes_short(512) == "512B");
+    CHECK(format_cpu_time(3'723'000'000) == "1h2m");
+}

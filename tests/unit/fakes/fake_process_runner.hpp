@@ -26,6 +26,12 @@ class FakeProcessRunner final : public sandbox::ProcessRunner {
         std::string jail;
         bool new_session = false;
         int pass_fd = -1;
+        int gate_fd = -1;  // SpawnOptions::gate_fd (the descriptor number at spawn)
+        std::optional<config::CgroupLimits> cgroup_limits;
+        std::vector<config::CgroupLimits> limits_updates;  // update_limits(), in order
+        // What the Process reports (a test sets them): a cgroup runner's figures and notes.
+        sandbox::ResourceUsage usage;
+        std::string limits_note, exit_note;
         std::vector<int> signals;        // signal(), in order
         std::vector<int> group_signals;  // signal_group(), in order
         bool running = true;             // until exit() or the handle is destroyed
@@ -53,6 +59,8 @@ class FakeProcessRunner final : public sandbox::ProcessRunner {
         s->jail = o.jail;
         s->new_session = o.new_session;
         s->pass_fd = o.pass_fd;
+        s->gate_fd = o.gate_fd;
+        s->cgroup_limits = o.cgroup_limits;
         s->on_exit = std::move(on_exit);
         spawned_.push_back(s);
         if (on_spawn) on_spawn(*s, o);
@@ -109,6 +117,12 @@ class FakeProcessRunner final : public sandbox::ProcessRunner {
         }
         void signal_group(int sig) override {
             if (s_->running) s_->group_signals.push_back(sig);
+        }
+        sandbox::ResourceUsage usage() override { return s_->usage; }
+        std::string limits_note() const override { return s_->limits_note; }
+        std::string exit_note() const override { return s_->exit_note; }
+        void update_limits(const config::CgroupLimits& limits) override {
+            s_->limits_updates.push_back(limits);
         }
 
       private:

@@ -193,3 +193,33 @@ TEST_CASE("http: responses carry their length and close the connection") {
     CHECK(http_response(405, "Method Not Allowed", "text/plain", "").find("Allow: GET") !=
           std::string::npos);
 }
+
+TEST_CASE("jail metrics: cgroup figures only where measured") {
+    auto www = running_www();
+    www.status.memory_bytes = 1048576;
+    www.status.cpu_usec = 2'500'000;
+    www.status.tasks = 12;
+    www.status.oom_kills = 1;
+    www.memory_max_bytes = 536870912;
+    www.tasks_max = 4096;
+    JailFigures db;  // no cgroup (no systemd): no samples
+    db.status.name = "db";
+    db.status.state = "running";
+    ExpositionWriter w;
+    write_jail_metrics(w, {www, db});
+    const auto lines = lines_of(w.text());
+    auto has = [&](const std::string& l) {
+        return std::find(lines.begin(), lines.end(), l) != lines.end();
+    };
+    CHECK(has("jaild_jail_memory_bytes{jail=\"www\"} 1048576"));
+    CHECK(has("jaild_jail_cpu_seconds_total{jail=\"www\"} 2.5"));
+    CHECK(has("jaild_jail_tasks{jail=\"www\"} 12"));
+    CHECK(has("jaild_jail_oom_kills_total{jail=\"www\"} 1"));
+    CHECK(has("jaild_jail_memory_max_bytes{jail=\"www\"} 536870912"));
+    CHECK(has("jaild_jail_tasks_max{jail=\"www\"} 4096"));
+    CHECK(std::none_of(lines.begin(), lines.end(), [](const std::string& l) {
+        return l.find("{jail=\"db\"}") != std::string::npos &&
+               (l.rfind("jaild_jail_memory", 0) == 0 || l.rfind("jaild_jail_tasks", 0) == 0 ||
+                l.rfind("jaild_jail_cpu", 0) == 0 || l.rfind("jaild_jail_oom", 0) == 0);
+    }));
+}

@@ -1,0 +1,52 @@
+// ScopeRunner: the ProcessRunner jaild uses with systemd as PID 1. A jail's sandbox
+// (SpawnOptions::cgroup_limits set) runs in a transient scope of its own, jaild-JAIL.scope in
+// jaild.slice, carrying the jail's limits:
+//   1. the child is started gated (SpawnOptions::gate_fd): it waits before exec, so firejail
+//      cannot fork before it is in its scope;
+//   2. the scope is requested with the child's PID (Manager::start_scope);
+//   3. once systemd's job is done the gate is released and firejail execs, in the scope.
+// If the scope cannot be made, the child is killed before it ran anything and its exit
+// carries the reason (Process::exit_note()): the jail fails its start and backs off like
+// any failed start; it never runs without its limits.
+// Joins and exec health checks (cgroup_limits unset) stay plain children of jaild, in
+// jaild.service's cgroup: they are jaild's own short-lived helpers, bounded by timeouts.
+// An OOM kill during a run (the scope's memory.events oom_kill grew, watched with inotify)
+// is the exit's reason: "killed by the kernel's OOM killer at memory_max 512M".
+// Single-threaded, on the loop; `children`, `manager` and `io` outlive the runner and its
+// processes.
+#pragma once
+
+#include <string>
+
+#include <boost/asio/io_context.hpp>
+
+#include "sandbox/process_runner.hpp"
+#include "systemd/cgroup_usage.hpp"
+#include "systemd/manager.hpp"
+
+namespace jaild::systemd {
+
+class ScopeRunner final : public sandbox::ProcessRunner {
+  public:
+    // `cgroup_root`: where cgroupfs is mounted (tests give a directory of fixture files).
+    ScopeRunner(sandbox::ProcessRunner& children, Manager& manager, boost::asio::io_context& io,
+                std::string cgroup_root = std::string(kCgroupRoot))
+        : children_(children), manager_(manager), io_(io), cgroup_root_(std::move(cgroup_root)) {}
+
+    Result<std::unique_ptr<sandbox::Process>> spawn(const sandbox::SpawnOptions& options,
+                                                    sandbox::ExitHandler on_exit) override;
+
+  private:
+    sandbox::ProcessRunner& children_;
+    Manager& manager_;
+    boost::asio::io_context& io_;
+    std::string cgroup_root_;
+};
+
+// The limits of `limits` whose controller is not in the scope's cgroup.controllers
+// ("memory cpu pids ..."): "memory_max not enforced: no memory controller for jaild.slice"
+// (systemd in a container gets none on some hosts); "" if all are enforced.
+std::string missing_controllers_note(const config::CgroupLimits& limits,
+                                     std::string_view controllers);
+
+}  // namespace jaild::systemd
