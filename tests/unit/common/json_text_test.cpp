@@ -93,3 +93,26 @@ TEST_CASE("json text: a response written in place is encode_result's line") {
         CHECK(line == protocol::encode_result(id, json{{"text", "x"}}));
     }
 }
+
+TEST_CASE("json text: many jails with long strings (the buffer grows) are nlohmann's") {
+    std::vector<JailStatus> jails;
+    for (int i = 0; i < 200; ++i) {
+        JailStatus s;
+        s.name = "jail-" + std::to_string(i);
+        s.state = "running";
+        s.health = "healthy";
+        s.address = "10.213.0." + std::to_string(i % 250);
+        s.ports = std::vector<int>(static_cast<std::size_t>(i % 7), 8000 + i);
+        s.uptime_ms = i * 1000;
+        // Escapes at every position the writer treats apart: none, some, all, the nlohmann path.
+        s.last_error = std::string(static_cast<std::size_t>(i) * 13, i % 3 ? 'x' : '"');
+        s.last_exit = i % 5 ? "exited with status 1" : "tab\there \"quoted\" back\\slash\n";
+        if (i % 11 == 0) s.fix = "caf\xc3\xa9 \x01";
+        jails.push_back(s);
+    }
+    for (const std::string& prefix : {std::string(), std::string(5000, 'p')}) {
+        std::string out = prefix;
+        append_json(out, jails);
+        CHECK(out == prefix + dumped(json(jails)));
+    }
+}
