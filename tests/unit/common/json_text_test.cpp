@@ -116,3 +116,26 @@ TEST_CASE("json text: many jails with long strings (the buffer grows) are nlohma
         CHECK(out == prefix + dumped(json(jails)));
     }
 }
+
+TEST_CASE("json text: long strings, escapes at every offset of a 16-byte block, are nlohmann's") {
+    // The writer classifies 16 bytes at a time: escapes and bytes for nlohmann at every
+    // position of a block, across blocks, and in the tail.
+    for (std::size_t len : {15u, 16u, 17u, 31u, 32u, 33u, 100u, 1000u}) {
+        for (std::size_t at = 0; at < len; ++at) {
+            for (char special : {'"', '\\', '\n', '\t', '\x01', '\x7f', '\xc3'}) {
+                std::string s(len, 'a');
+                s[at] = special;
+                if (at + 5 < len) s[at + 5] = '\n';
+                std::string out = "x";
+                append_json_string(out, s);
+                INFO("len " << len << " at " << at << " byte " << int(special));
+                REQUIRE(out == "x" + dumped(json(s)));
+            }
+        }
+    }
+    std::string text;  // an exposition-like text: many short runs between escapes
+    for (int i = 0; i < 2000; ++i) text += "jaild_jail_up{jail=\"m" + std::to_string(i) + "\"} 1\n";
+    std::string out;
+    append_json_string(out, text);
+    CHECK(out == dumped(json(text)));
+}
