@@ -1,6 +1,7 @@
 #include "jaild/json_text.hpp"
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cstring>
 #include <type_traits>
@@ -21,14 +22,25 @@ std::string nlohmann_string(std::string_view s) {
 }
 
 // Quote, backslash, newline and tab: the escapes nlohmann writes as two characters.
-bool two_char_escape(char c) {
+constexpr bool two_char_escape(char c) {
     return c == '"' || c == '\\' || c == '\n' || c == '\t';
 }
 // Other control bytes, DEL, UTF-8 and invalid bytes: nlohmann writes those.
-bool for_nlohmann(char c) {
+constexpr bool for_nlohmann(char c) {
     const auto u = static_cast<unsigned char>(c);
     return (u < 0x20 && c != '\n' && c != '\t') || u > 0x7e;
 }
+
+// Per byte, the same two classes: kEscape, kNlohmann or 0 (printable ASCII, as is).
+constexpr unsigned char kEscape = 1, kNlohmann = 2;
+constexpr auto kKind = [] {
+    std::array<unsigned char, 256> t{};
+    for (unsigned c = 0; c < 256; ++c)
+        t[c] = two_char_escape(static_cast<char>(c)) ? kEscape
+               : for_nlohmann(static_cast<char>(c))  ? kNlohmann
+                                                     : 0;
+    return t;
+}();
 
 #if defined(__SSE2__)
 // 16 bytes at a time (the metrics text answered over the API is ~60 KB with 50 jails: one
@@ -65,11 +77,14 @@ std::size_t count_escapes(std::string_view s) {
         escapes += static_cast<std::size_t>(__builtin_popcount(m.escape));
     }
 #endif
+    // The tail, and the short strings of a status: without a branch on the data.
+    unsigned other = 0;
     for (; i < s.size(); ++i) {
-        if (for_nlohmann(s[i])) return kNeedsNlohmann;
-        escapes += two_char_escape(s[i]);
+        const unsigned char kind = kKind[static_cast<unsigned char>(s[i])];
+        escapes += kind & kEscape;
+        other |= kind & kNlohmann;
     }
-    return escapes;
+    return other ? kNeedsNlohmann : escapes;
 }
 
 // Copies n bytes of a run between escapes, most of them a few bytes long: with one 16-byte
