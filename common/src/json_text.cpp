@@ -91,7 +91,7 @@ std::size_t count_escapes(std::string_view s) {
 // move when the source has 16 bytes left (the destination has kSlack bytes of room past
 // what it keeps), else memcpy.
 constexpr std::size_t kSlack = 16;
-void copy_run(char* to, const char* from, std::size_t n, const char* end) {
+void copy_run(char* to, const char* from, std::size_t n, [[maybe_unused]] const char* end) {
 #if defined(__SSE2__)
     if (n <= 16 && end - from >= 16) {
         _mm_storeu_si128(reinterpret_cast<__m128i*>(to),
@@ -132,9 +132,11 @@ char* write_escaped(char* p, std::string_view s) {
 // exactly what was written once the TextOut is gone.
 class TextOut {
   public:
-    explicit TextOut(std::string& out) : out_(out), p_(nullptr), end_(nullptr) {
+    // `expected`: the room made at once (more is made as needed); the string's spare
+    // capacity is used as well.
+    TextOut(std::string& out, std::size_t expected) : out_(out), p_(nullptr), end_(nullptr) {
         const std::size_t used = out.size();
-        out.resize(std::max(out.capacity(), used + 1024));
+        out.resize(std::max(out.capacity(), used + expected));
         p_ = out.data() + used;
         end_ = out.data() + out.size();
     }
@@ -293,17 +295,20 @@ void write(TextOut& t, const JailStatus& s) {
 }  // namespace
 
 void append_json_string(std::string& out, std::string_view s) {
-    TextOut t(out);
+    TextOut t(out, s.size() + 2);
     t.string(s);
 }
 
 void append_json_int(std::string& out, std::int64_t v) {
-    TextOut t(out);
+    TextOut t(out, 24);
     t.number(v);
 }
 
+// ~400 bytes per jail (more with long errors or a confinement: the text grows then).
+constexpr std::size_t kJailText = 400;
+
 void append_json(std::string& out, const JailStatus& s) {
-    TextOut t(out);
+    TextOut t(out, kJailText);
     write(t, s);
 }
 
@@ -315,7 +320,7 @@ std::string begin_result_text(const nlohmann::json& id) {
 }
 
 void append_json(std::string& out, const std::vector<JailStatus>& jails) {
-    TextOut t(out);
+    TextOut t(out, jails.size() * kJailText + 2);
     t.ch('[');
     for (std::size_t i = 0; i < jails.size(); ++i) {
         if (i) t.ch(',');
