@@ -172,6 +172,7 @@ class TextOut {
             lit("false");
     }
     void string(std::string_view s) {
+        if (s.empty()) return lit("\"\"");  // half the strings of a running jail's status
         const std::size_t escapes = count_escapes(s);
         if (escapes == kNeedsNlohmann) return raw(nlohmann_string(s));
         room(s.size() + escapes + 2 + (escapes ? kSlack : 0));
