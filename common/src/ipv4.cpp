@@ -6,9 +6,15 @@ namespace jaild {
 
 namespace {
 
+// Into one buffer: `status` and every metrics scrape print each jail's address.
 std::string dotted(std::uint32_t v) {
-    return std::to_string(v >> 24) + "." + std::to_string((v >> 16) & 0xff) + "." +
-           std::to_string((v >> 8) & 0xff) + "." + std::to_string(v & 0xff);
+    char buf[16];
+    char* p = buf;
+    for (int shift = 24; shift >= 0; shift -= 8) {
+        p = std::to_chars(p, buf + sizeof buf, (v >> shift) & 0xff).ptr;
+        if (shift) *p++ = '.';
+    }
+    return std::string(buf, p);
 }
 
 }  // namespace

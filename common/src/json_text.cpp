@@ -1,157 +1,316 @@
 #include "jaild/json_text.hpp"
 
+#include <algorithm>
+#include <array>
 #include <charconv>
+#include <cstring>
 #include <type_traits>
 
 #include <nlohmann/json.hpp>
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace jaild {
 
 namespace {
 
-// Printable ASCII, and the escapes nlohmann writes as two characters: anything else (other
-// control bytes, UTF-8, invalid bytes) goes through nlohmann itself.
-bool simple(std::string_view s) {
-    for (char c : s)
-        if ((c < 0x20 && c != '\n' && c != '\t') || c > 0x7e) return false;
-    return true;
+std::string nlohmann_string(std::string_view s) {
+    return nlohmann::json(std::string(s))
+        .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-template <class T>
-void append_int_list(std::string& out, const std::vector<T>& v) {
-    out += '[';
-    for (std::size_t i = 0; i < v.size(); ++i) {
-        if (i) out += ',';
-        append_json_int(out, v[i]);
+// Quote, backslash, newline and tab: the escapes nlohmann writes as two characters.
+constexpr bool two_char_escape(char c) {
+    return c == '"' || c == '\\' || c == '\n' || c == '\t';
+}
+// Other control bytes, DEL, UTF-8 and invalid bytes: nlohmann writes those.
+constexpr bool for_nlohmann(char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return (u < 0x20 && c != '\n' && c != '\t') || u > 0x7e;
+}
+
+// Per byte, the same two classes: kEscape, kNlohmann or 0 (printable ASCII, as is).
+constexpr unsigned char kEscape = 1, kNlohmann = 2;
+constexpr auto kKind = [] {
+    std::array<unsigned char, 256> t{};
+    for (unsigned c = 0; c < 256; ++c)
+        t[c] = two_char_escape(static_cast<char>(c)) ? kEscape
+               : for_nlohmann(static_cast<char>(c))  ? kNlohmann
+                                                     : 0;
+    return t;
+}();
+
+#if defined(__SSE2__)
+// 16 bytes at a time (the metrics text answered over the API is ~60 KB with 50 jails: one
+// byte at a time it cost ~100 us per answer). Bit i of each mask is byte i.
+struct Masks {
+    unsigned escape;
+    unsigned nlohmann;
+};
+Masks classify16(const char* p) {
+    const __m128i v = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    const __m128i nl = _mm_cmpeq_epi8(v, _mm_set1_epi8('\n'));
+    const __m128i tab = _mm_cmpeq_epi8(v, _mm_set1_epi8('\t'));
+    const __m128i esc = _mm_or_si128(
+        _mm_or_si128(_mm_cmpeq_epi8(v, _mm_set1_epi8('"')), _mm_cmpeq_epi8(v, _mm_set1_epi8('\\'))),
+        _mm_or_si128(nl, tab));
+    // Signed: bytes >= 0x80 are negative, so "< 0x20" catches them too.
+    const __m128i low = _mm_cmplt_epi8(v, _mm_set1_epi8(0x20));
+    const __m128i del = _mm_cmpeq_epi8(v, _mm_set1_epi8(0x7f));
+    const __m128i other = _mm_or_si128(_mm_andnot_si128(_mm_or_si128(nl, tab), low), del);
+    return {static_cast<unsigned>(_mm_movemask_epi8(esc)),
+            static_cast<unsigned>(_mm_movemask_epi8(other))};
+}
+#endif
+
+constexpr std::size_t kNeedsNlohmann = static_cast<std::size_t>(-1);
+
+// How many two-character escapes `s` needs, or kNeedsNlohmann.
+std::size_t count_escapes(std::string_view s) {
+    std::size_t escapes = 0, i = 0;
+#if defined(__SSE2__)
+    for (; i + 16 <= s.size(); i += 16) {
+        const Masks m = classify16(s.data() + i);
+        if (m.nlohmann) return kNeedsNlohmann;
+        escapes += static_cast<std::size_t>(__builtin_popcount(m.escape));
     }
-    out += ']';
-}
-
-void append_string_list(std::string& out, const std::vector<std::string>& v) {
-    out += '[';
-    for (std::size_t i = 0; i < v.size(); ++i) {
-        if (i) out += ',';
-        append_json_string(out, v[i]);
+#endif
+    // The tail, and the short strings of a status: without a branch on the data.
+    unsigned other = 0;
+    for (; i < s.size(); ++i) {
+        const unsigned char kind = kKind[static_cast<unsigned char>(s[i])];
+        escapes += kind & kEscape;
+        other |= kind & kNlohmann;
     }
-    out += ']';
+    return other ? kNeedsNlohmann : escapes;
 }
 
-template <class T>
-void append_optional(std::string& out, const std::optional<T>& v) {
-    if (!v) {
-        out += "null";
-    } else if constexpr (std::is_unsigned_v<T>) {
-        char buf[24];
-        auto r = std::to_chars(buf, buf + sizeof buf, *v);
-        out.append(buf, r.ptr);
-    } else {
-        append_json_int(out, *v);
+// Copies n bytes of a run between escapes, most of them a few bytes long: with one 16-byte
+// move when the source has 16 bytes left (the destination has kSlack bytes of room past
+// what it keeps), else memcpy.
+constexpr std::size_t kSlack = 16;
+void copy_run(char* to, const char* from, std::size_t n, [[maybe_unused]] const char* end) {
+#if defined(__SSE2__)
+    if (n <= 16 && end - from >= 16) {
+        _mm_storeu_si128(reinterpret_cast<__m128i*>(to),
+                         _mm_loadu_si128(reinterpret_cast<const __m128i*>(from)));
+        return;
     }
+#endif
+    std::memcpy(to, from, n);
 }
 
-// A literal such as `,"name":` in one append (its length known at compile time).
-template <std::size_t N>
-void lit(std::string& out, const char (&s)[N]) {
-    out.append(s, N - 1);
+// `s` without its quotes, escaped (count_escapes(s) said it may be): runs between escapes
+// copied whole. Returns the end of what it wrote.
+char* write_escaped(char* p, std::string_view s) {
+    std::size_t start = 0, i = 0;
+    auto escape_at = [&](std::size_t k) {
+        copy_run(p, s.data() + start, k - start, s.data() + s.size());
+        p += k - start;
+        const char c = s[k];
+        *p++ = '\\';
+        *p++ = c == '\n' ? 'n' : c == '\t' ? 't' : c;
+        start = k + 1;
+    };
+#if defined(__SSE2__)
+    for (; i + 16 <= s.size(); i += 16) {
+        for (unsigned m = classify16(s.data() + i).escape; m; m &= m - 1)
+            escape_at(i + static_cast<std::size_t>(__builtin_ctz(m)));
+    }
+#endif
+    for (; i < s.size(); ++i)
+        if (two_char_escape(s[i])) escape_at(i);
+    std::memcpy(p, s.data() + start, s.size() - start);
+    return p + (s.size() - start);
+}
+
+// Writes into `out` past its end through a pointer: every piece checks the room left with
+// one inline comparison and grows the string (out of line) only when it must, instead of a
+// std::string::append call per piece (~23 fields, ~70 pieces per jail). The string holds
+// exactly what was written once the TextOut is gone.
+class TextOut {
+  public:
+    // `expected`: the room made at once (more is made as needed); the string's spare
+    // capacity is used as well.
+    TextOut(std::string& out, std::size_t expected) : out_(out), p_(nullptr), end_(nullptr) {
+        const std::size_t used = out.size();
+        out.resize(std::max(out.capacity(), used + expected));
+        p_ = out.data() + used;
+        end_ = out.data() + out.size();
+    }
+    ~TextOut() { out_.resize(static_cast<std::size_t>(p_ - out_.data())); }
+    TextOut(const TextOut&) = delete;
+    TextOut& operator=(const TextOut&) = delete;
+
+    // A literal such as `,"name":` (its length known at compile time: an inline copy).
+    template <std::size_t N>
+    void lit(const char (&s)[N]) {
+        room(N - 1);
+        std::memcpy(p_, s, N - 1);
+        p_ += N - 1;
+    }
+    void ch(char c) {
+        room(1);
+        *p_++ = c;
+    }
+    void raw(std::string_view s) {
+        room(s.size());
+        std::memcpy(p_, s.data(), s.size());
+        p_ += s.size();
+    }
+    template <class T>
+    void number(T v) {
+        room(24);
+        p_ = std::to_chars(p_, p_ + 24, v).ptr;
+    }
+    void boolean(bool b) {
+        if (b)
+            lit("true");
+        else
+            lit("false");
+    }
+    void string(std::string_view s) {
+        if (s.empty()) return lit("\"\"");  // half the strings of a running jail's status
+        const std::size_t escapes = count_escapes(s);
+        if (escapes == kNeedsNlohmann) return raw(nlohmann_string(s));
+        room(s.size() + escapes + 2 + (escapes ? kSlack : 0));
+        char* p = p_;
+        *p++ = '"';
+        if (escapes == 0) {
+            std::memcpy(p, s.data(), s.size());
+            p += s.size();
+        } else {
+            p = write_escaped(p, s);
+        }
+        *p++ = '"';
+        p_ = p;
+    }
+    template <class T>
+    void optional(const std::optional<T>& v) {
+        if (v)
+            number(*v);
+        else
+            lit("null");
+    }
+    template <class T>
+    void int_list(const std::vector<T>& v) {
+        ch('[');
+        for (std::size_t i = 0; i < v.size(); ++i) {
+            if (i) ch(',');
+            number(v[i]);
+        }
+        ch(']');
+    }
+    void string_list(const std::vector<std::string>& v) {
+        ch('[');
+        for (std::size_t i = 0; i < v.size(); ++i) {
+            if (i) ch(',');
+            string(v[i]);
+        }
+        ch(']');
+    }
+
+  private:
+    void room(std::size_t n) {
+        if (static_cast<std::size_t>(end_ - p_) < n) grow(n);
+    }
+    // Out of line: rare.
+    [[gnu::noinline]] void grow(std::size_t n) {
+        const std::size_t used = static_cast<std::size_t>(p_ - out_.data());
+        out_.resize(std::max(2 * out_.size(), used + n + 1024));
+        p_ = out_.data() + used;
+        end_ = out_.data() + out_.size();
+    }
+
+    std::string& out_;
+    char* p_;
+    char* end_;
+};
+
+// Keys in the order nlohmann's std::map keeps them (sorted), as to_json (jail_status.cpp)
+// writes them.
+void write(TextOut& t, const JailStatus& s) {
+    t.lit("{\"address\":");
+    t.string(s.address);
+    t.lit(",\"admin_restarts\":");
+    t.number(s.admin_restarts);
+    if (s.confinement) {
+        const auto& c = *s.confinement;
+        t.lit(",\"confinement\":{\"bounding\":");
+        t.string_list(c.bounding);
+        t.lit(",\"capabilities\":");
+        t.string_list(c.capabilities);
+        t.lit(",\"no_new_privs\":");
+        t.boolean(c.no_new_privs);
+        t.lit(",\"seccomp\":");
+        t.string(c.seccomp);
+        t.lit(",\"seccomp_filters\":");
+        t.number(c.seccomp_filters);
+        t.ch('}');
+    }
+    t.lit(",\"cpu_usec\":");
+    t.optional(s.cpu_usec);
+    t.lit(",\"dropped_lines\":");
+    t.number(s.dropped_lines);
+    t.lit(",\"fix\":");
+    t.string(s.fix);
+    t.lit(",\"health\":");
+    t.string(s.health);
+    t.lit(",\"held_down\":");
+    t.boolean(s.held_down);
+    t.lit(",\"last_error\":");
+    t.string(s.last_error);
+    t.lit(",\"last_error_age_ms\":");
+    t.optional(s.last_error_age_ms);
+    t.lit(",\"last_exit\":");
+    t.string(s.last_exit);
+    t.lit(",\"limits_note\":");
+    t.string(s.limits_note);
+    t.lit(",\"main_pid\":");
+    t.optional(s.main_pid);
+    t.lit(",\"memory_bytes\":");
+    t.optional(s.memory_bytes);
+    t.lit(",\"name\":");
+    t.string(s.name);
+    t.lit(",\"next_retry_ms\":");
+    t.optional(s.next_retry_ms);
+    t.lit(",\"oom_kills\":");
+    t.number(s.oom_kills);
+    t.lit(",\"pid\":");
+    t.optional(s.pid);
+    t.lit(",\"ports\":");
+    t.int_list(s.ports);
+    t.lit(",\"restarts\":");
+    t.number(s.restarts);
+    t.lit(",\"state\":");
+    t.string(s.state);
+    t.lit(",\"tasks\":");
+    t.optional(s.tasks);
+    t.lit(",\"uptime_ms\":");
+    t.optional(s.uptime_ms);
+    t.ch('}');
 }
 
 }  // namespace
 
 void append_json_string(std::string& out, std::string_view s) {
-    if (simple(s)) {
-        out += '"';
-        std::size_t start = 0;
-        for (std::size_t i = 0; i < s.size(); ++i) {
-            const char c = s[i];
-            const char* esc = c == '"'    ? "\\\""
-                              : c == '\\' ? "\\\\"
-                              : c == '\n' ? "\\n"
-                              : c == '\t' ? "\\t"
-                                          : nullptr;
-            if (!esc) continue;
-            out.append(s.data() + start, i - start);
-            out.append(esc, 2);
-            start = i + 1;
-        }
-        out.append(s.data() + start, s.size() - start);
-        out += '"';
-        return;
-    }
-    out += nlohmann::json(std::string(s))
-               .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+    TextOut t(out, s.size() + 2);
+    t.string(s);
 }
 
 void append_json_int(std::string& out, std::int64_t v) {
-    char buf[24];
-    auto r = std::to_chars(buf, buf + sizeof buf, v);
-    out.append(buf, r.ptr);
+    TextOut t(out, 24);
+    t.number(v);
 }
 
-// Keys in the order nlohmann's std::map keeps them (sorted), as to_json (jail_status.cpp)
-// writes them.
+// ~400 bytes per jail (more with long errors or a confinement: the text grows then).
+constexpr std::size_t kJailText = 400;
+
 void append_json(std::string& out, const JailStatus& s) {
-    out += '{';
-    lit(out, "\"address\":");
-    append_json_string(out, s.address);
-    lit(out, ",\"admin_restarts\":");
-    append_json_int(out, s.admin_restarts);
-    if (s.confinement) {
-        const auto& c = *s.confinement;
-        lit(out, ",\"confinement\":");
-        out += '{';
-        lit(out, "\"bounding\":");
-        append_string_list(out, c.bounding);
-        lit(out, ",\"capabilities\":");
-        append_string_list(out, c.capabilities);
-        lit(out, ",\"no_new_privs\":");
-        out += c.no_new_privs ? "true" : "false";
-        lit(out, ",\"seccomp\":");
-        append_json_string(out, c.seccomp);
-        lit(out, ",\"seccomp_filters\":");
-        append_json_int(out, c.seccomp_filters);
-        out += '}';
-    }
-    lit(out, ",\"cpu_usec\":");
-    append_optional(out, s.cpu_usec);
-    lit(out, ",\"dropped_lines\":");
-    out += std::to_string(s.dropped_lines);
-    lit(out, ",\"fix\":");
-    append_json_string(out, s.fix);
-    lit(out, ",\"health\":");
-    append_json_string(out, s.health);
-    lit(out, ",\"held_down\":");
-    out += s.held_down ? "true" : "false";
-    lit(out, ",\"last_error\":");
-    append_json_string(out, s.last_error);
-    lit(out, ",\"last_error_age_ms\":");
-    append_optional(out, s.last_error_age_ms);
-    lit(out, ",\"last_exit\":");
-    append_json_string(out, s.last_exit);
-    lit(out, ",\"limits_note\":");
-    append_json_string(out, s.limits_note);
-    lit(out, ",\"main_pid\":");
-    append_optional(out, s.main_pid);
-    lit(out, ",\"memory_bytes\":");
-    append_optional(out, s.memory_bytes);
-    lit(out, ",\"name\":");
-    append_json_string(out, s.name);
-    lit(out, ",\"next_retry_ms\":");
-    append_optional(out, s.next_retry_ms);
-    lit(out, ",\"oom_kills\":");
-    out += std::to_string(s.oom_kills);
-    lit(out, ",\"pid\":");
-    append_optional(out, s.pid);
-    lit(out, ",\"ports\":");
-    append_int_list(out, s.ports);
-    lit(out, ",\"restarts\":");
-    append_json_int(out, s.restarts);
-    lit(out, ",\"state\":");
-    append_json_string(out, s.state);
-    lit(out, ",\"tasks\":");
-    append_optional(out, s.tasks);
-    lit(out, ",\"uptime_ms\":");
-    append_optional(out, s.uptime_ms);
-    out += '}';
+    TextOut t(out, kJailText);
+    write(t, s);
 }
 
 std::string begin_result_text(const nlohmann::json& id) {
@@ -162,12 +321,13 @@ std::string begin_result_text(const nlohmann::json& id) {
 }
 
 void append_json(std::string& out, const std::vector<JailStatus>& jails) {
-    out += '[';
+    TextOut t(out, jails.size() * kJailText + 2);
+    t.ch('[');
     for (std::size_t i = 0; i < jails.size(); ++i) {
-        if (i) out += ',';
-        append_json(out, jails[i]);
+        if (i) t.ch(',');
+        write(t, jails[i]);
     }
-    out += ']';
+    t.ch(']');
 }
 
 }  // namespace jaild

@@ -2,28 +2,49 @@
 
 #include <charconv>
 #include <cmath>
+#include <cstring>
 
 namespace jaild::metrics {
 
 namespace {
 
-void append_value(std::string& out, double v) {
-    if (std::isnan(v)) {
-        out += "NaN";
-        return;
-    }
-    if (std::isinf(v)) {
-        out += v > 0 ? "+Inf" : "-Inf";
-        return;
-    }
-    char buf[64];
-    std::to_chars_result r;
+// Room a sample value may take (the longest double is 24 characters).
+constexpr std::size_t kValueRoom = 32;
+
+char* put(char* p, std::string_view s) {
+    std::memcpy(p, s.data(), s.size());
+    return p + s.size();
+}
+
+// Writes at most kValueRoom characters.
+char* put_value(char* p, double v) {
+    if (std::isnan(v)) return put(p, "NaN");
+    if (std::isinf(v)) return put(p, v > 0 ? "+Inf" : "-Inf");
     // Integral values up to 2^53 exactly as integers (counters, codes, bytes).
     if (std::trunc(v) == v && std::fabs(v) <= 9007199254740992.0)
-        r = std::to_chars(buf, buf + sizeof buf, static_cast<std::int64_t>(v));
-    else
-        r = std::to_chars(buf, buf + sizeof buf, v);
-    out.append(buf, r.ptr);
+        return std::to_chars(p, p + kValueRoom, static_cast<std::int64_t>(v)).ptr;
+    return std::to_chars(p, p + kValueRoom, v).ptr;
+}
+
+// A label value, escaped: at most twice its length.
+char* put_escaped(char* p, std::string_view v) {
+    for (char c : v) {
+        if (c == '\\' || c == '"') {
+            *p++ = '\\';
+            *p++ = c;
+        } else if (c == '\n') {
+            *p++ = '\\';
+            *p++ = 'n';
+        } else {
+            *p++ = c;
+        }
+    }
+    return p;
+}
+
+void append_value(std::string& out, double v) {
+    char buf[kValueRoom];
+    out.append(buf, put_value(buf, v));
 }
 
 void append_escaped(std::string& out, std::string_view v, bool quote) {
@@ -90,28 +111,43 @@ void ExpositionWriter::family(std::string_view name, Type type, std::string_view
     out_ += '\n';
 }
 
+// One line is written through a pointer into room made for it at once (its longest
+// possible length), then trimmed: a scrape writes ~20 lines per jail, and a std::string
+// append per piece (and one per character of a label value) was most of its cost.
 void ExpositionWriter::line(std::string_view suffix, const Label* labels, std::size_t n,
                             const Label* extra, double value) {
-    out_ += name_;
-    out_ += suffix;
+    std::size_t most = name_.size() + suffix.size() + kValueRoom + 4;
+    for (std::size_t i = 0; i < n; ++i)
+        most += labels[i].name.size() + 2 * labels[i].value.size() + 4;
+    if (extra) most += extra->name.size() + 2 * extra->value.size() + 4;
+    const std::size_t start = out_.size();
+    out_.resize(start + most);
+    char* p = out_.data() + start;
+    p = put(p, name_);
+    p = put(p, suffix);
     if (n > 0 || extra) {
-        out_ += '{';
-        bool first = true;
-        auto put = [&](const Label& l) {
-            if (!first) out_ += ',';
-            first = false;
-            out_ += l.name;
-            out_ += "=\"";
-            append_escaped(out_, l.value, true);
-            out_ += '"';
+        *p++ = '{';
+        auto label = [&p](const Label& l) {
+            p = put(p, l.name);
+            *p++ = '=';
+            *p++ = '"';
+            p = put_escaped(p, l.value);
+            *p++ = '"';
         };
-        for (std::size_t i = 0; i < n; ++i) put(labels[i]);
-        if (extra) put(*extra);
-        out_ += '}';
+        for (std::size_t i = 0; i < n; ++i) {
+            if (i) *p++ = ',';
+            label(labels[i]);
+        }
+        if (extra) {
+            if (n > 0) *p++ = ',';
+            label(*extra);
+        }
+        *p++ = '}';
     }
-    out_ += ' ';
-    append_value(out_, value);
-    out_ += '\n';
+    *p++ = ' ';
+    p = put_value(p, value);
+    *p++ = '\n';
+    out_.resize(static_cast<std::size_t>(p - out_.data()));
 }
 
 void ExpositionWriter::sample(std::initializer_list<Label> labels, double value) {

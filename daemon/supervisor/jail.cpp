@@ -163,6 +163,10 @@ void Jail::changed(const std::string& message) {
 }
 
 JailStatus Jail::status() const {
+    return status(ctx_.time.now());
+}
+
+JailStatus Jail::status(TimePoint now) const {
     JailStatus s;
     const auto& m = machine_;
     s.name = config_.name;
@@ -179,7 +183,6 @@ JailStatus Jail::status() const {
     }
     s.address = config_.address.str();
     s.ports = config_.publish;
-    auto now = ctx_.time.now();
     if (m.started_at() && m.state() != State::stopped) {
         s.uptime_ms = std::chrono::duration_cast<Millis>(now - *m.started_at()).count();
     }

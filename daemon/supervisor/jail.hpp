@@ -72,6 +72,8 @@ class Jail : public std::enable_shared_from_this<Jail> {
     const JailMachine& machine() const { return machine_; }
     log::LogBuffer& logs() { return logs_; }
     JailStatus status() const;
+    // The same at `now`: a status of all jails reads the clock once.
+    JailStatus status(TimePoint now) const;
     std::optional<Confinement> confinement() const;
     // status() plus what only the metrics show (last exit as code/signal, health checks).
     metrics::JailFigures figures() const;

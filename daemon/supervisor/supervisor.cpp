@@ -197,7 +197,8 @@ Result<std::vector<JailStatus>> Supervisor::status(const std::optional<std::stri
         return out;
     }
     out.reserve(jails_.size());
-    for (const auto& [n, jail] : jails_) out.push_back(jail->status());
+    const TimePoint now = services_.time.now();
+    for (const auto& [n, jail] : jails_) out.push_back(jail->status(now));
     return out;
 }
 

@@ -19,6 +19,13 @@ TEST_CASE("parse_ipv4 accepts dotted quads and rejects the rest") {
     }
 }
 
+TEST_CASE("Ipv4Address prints as the dotted quad it was parsed from") {
+    for (auto text : {"0.0.0.0", "255.255.255.255", "10.213.0.2", "1.22.133.4", "100.0.99.9"}) {
+        INFO(text);
+        CHECK(parse_ipv4(text)->str() == text);
+    }
+}
+
 TEST_CASE("Ipv4Cidr knows its network and broadcast") {
     auto c = parse_ipv4_cidr("10.213.0.1/24");
     REQUIRE(c.ok());

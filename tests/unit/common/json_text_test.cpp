@@ -93,3 +93,49 @@ TEST_CASE("json text: a response written in place is encode_result's line") {
         CHECK(line == protocol::encode_result(id, json{{"text", "x"}}));
     }
 }
+
+TEST_CASE("json text: many jails with long strings (the buffer grows) are nlohmann's") {
+    std::vector<JailStatus> jails;
+    for (int i = 0; i < 200; ++i) {
+        JailStatus s;
+        s.name = "jail-" + std::to_string(i);
+        s.state = "running";
+        s.health = "healthy";
+        s.address = "10.213.0." + std::to_string(i % 250);
+        s.ports = std::vector<int>(static_cast<std::size_t>(i % 7), 8000 + i);
+        s.uptime_ms = i * 1000;
+        // Escapes at every position the writer treats apart: none, some, all, the nlohmann path.
+        s.last_error = std::string(static_cast<std::size_t>(i) * 13, i % 3 ? 'x' : '"');
+        s.last_exit = i % 5 ? "exited with status 1" : "tab\there \"quoted\" back\\slash\n";
+        if (i % 11 == 0) s.fix = "caf\xc3\xa9 \x01";
+        jails.push_back(s);
+    }
+    for (const std::string& prefix : {std::string(), std::string(5000, 'p')}) {
+        std::string out = prefix;
+        append_json(out, jails);
+        CHECK(out == prefix + dumped(json(jails)));
+    }
+}
+
+TEST_CASE("json text: long strings, escapes at every offset of a 16-byte block, are nlohmann's") {
+    // The writer classifies 16 bytes at a time: escapes and bytes for nlohmann at every
+    // position of a block, across blocks, and in the tail.
+    for (std::size_t len : {15u, 16u, 17u, 31u, 32u, 33u, 100u, 1000u}) {
+        for (std::size_t at = 0; at < len; ++at) {
+            for (char special : {'"', '\\', '\n', '\t', '\x01', '\x7f', '\xc3'}) {
+                std::string s(len, 'a');
+                s[at] = special;
+                if (at + 5 < len) s[at + 5] = '\n';
+                std::string out = "x";
+                append_json_string(out, s);
+                INFO("len " << len << " at " << at << " byte " << int(special));
+                REQUIRE(out == "x" + dumped(json(s)));
+            }
+        }
+    }
+    std::string text;  // an exposition-like text: many short runs between escapes
+    for (int i = 0; i < 2000; ++i) text += "jaild_jail_up{jail=\"m" + std::to_string(i) + "\"} 1\n";
+    std::string out;
+    append_json_string(out, text);
+    CHECK(out == dumped(json(text)));
+}
