@@ -317,7 +317,10 @@ fi
 # A steady load from the world (one new connection every 20 ms through the DNAT of port 80) runs
 # across each of them: 0 failed requests, the same sandbox and main PIDs, www's output still
 # reaching the journal.
-pids_of() { ctl --json status "$@" | jq -r '[.jails[] | "\(.name)=\(.pid)/\(.main_pid)"] | join(" ")'; }
+pids_of() {  # JAIL...: "NAME=PID/MAIN_PID ..." of these jails
+  ctl --json status | jq -r --arg names "$*" \
+    '[.jails[] | select(.name as $n | $names | split(" ") | index($n)) | "\(.name)=\(.pid)/\(.main_pid)"] | join(" ")'
+}
 last_tick() { in_ct journalctl -u jaild "JAIL=$WWW" JAIL_STREAM=stdout -o cat | sed -n 's/^www-tick-//p' | sort -n | tail -n 1; }
 tick_after() { local n; n=$(last_tick); [[ -n $n ]] && ((n > $1)); }
 jaild_back() {  # OLD_MAIN_PID
