@@ -49,7 +49,7 @@ struct Options {
     std::string config = paths::kConfig;
     std::string socket = paths::kSocket;
     std::string state_dir = paths::kStateDir;
-    std::string cache_dir;  // "" = STATE_DIR/cache
+    std::string cache_dir;                 // "" = STATE_DIR/cache
     std::string run_dir = paths::kRunDir;  // state.json for live restore
     std::string firejail = paths::kFirejail;
     std::string firejail_config = paths::kFirejailConfig;
@@ -159,7 +159,8 @@ int serve(const Options& options, config::Config config) {
         state.firewall_fingerprint = (*network)->firewall_fingerprint();
         if (auto r = supervisor::write_run_state(options.run_dir, state); !r) {
             if (!state_write_failed)
-                spdlog::error("{}; a restarted jaild cannot adopt the running jails", r.error().message);
+                spdlog::error("{}; a restarted jaild cannot adopt the running jails",
+                              r.error().message);
             state_write_failed = true;
         } else {
             state_write_failed = false;
@@ -279,9 +280,11 @@ int serve(const Options& options, config::Config config) {
                         auto job = systemd::own_job_type(std::chrono::milliseconds(3000));
                         boost::asio::post(io, [&, job = std::move(job)] {
                             std::optional<std::string> type;
-                            if (job) type = *job;
-                            else spdlog::warn("cannot ask systemd which job is pending on jaild: {}",
-                                              job.error().message);
+                            if (job)
+                                type = *job;
+                            else
+                                spdlog::warn("cannot ask systemd which job is pending on jaild: {}",
+                                             job.error().message);
                             auto mode = systemd::on_term(type);
                             spdlog::info("SIGTERM: {}", systemd::describe(mode, type));
                             if (mode == systemd::OnTerm::detach) return detach();

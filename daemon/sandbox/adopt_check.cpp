@@ -48,8 +48,8 @@ std::optional<long> parse_real_uid(std::string_view status) {
     std::size_t pos = 0;
     while (pos < status.size()) {
         auto end = status.find('\n', pos);
-        auto line = status.substr(pos, end == std::string_view::npos ? status.size() - pos
-                                                                      : end - pos);
+        auto line =
+            status.substr(pos, end == std::string_view::npos ? status.size() - pos : end - pos);
         if (line.substr(0, 4) == "Uid:") {
             auto v = line.substr(4);
             v.remove_prefix(std::min(v.find_first_not_of(" \t"), v.size()));
@@ -65,13 +65,12 @@ std::optional<long> parse_real_uid(std::string_view status) {
 }
 
 bool in_jail_scope(std::string_view cgroup, std::string_view jail) {
-    const std::string suffix =
-        "/" + std::string(systemd::kSlice) + "/" + systemd::scope_name(jail);
+    const std::string suffix = "/" + std::string(systemd::kSlice) + "/" + systemd::scope_name(jail);
     std::size_t pos = 0;
     while (pos < cgroup.size()) {
         auto end = cgroup.find('\n', pos);
-        auto line = cgroup.substr(pos, end == std::string_view::npos ? cgroup.size() - pos
-                                                                      : end - pos);
+        auto line =
+            cgroup.substr(pos, end == std::string_view::npos ? cgroup.size() - pos : end - pos);
         if (line.substr(0, 3) == "0::" && line.size() >= suffix.size() &&
             line.substr(line.size() - suffix.size()) == suffix)
             return true;

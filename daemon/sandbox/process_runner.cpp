@@ -125,7 +125,8 @@ class AdoptedHandle final : public Process {
     AdoptedHandle(std::shared_ptr<AdoptedWatch> w, int pid, std::uint64_t start)
         : w_(std::move(w)), pid_(pid), start_time_(start) {}
     ~AdoptedHandle() override {
-        if (!w_->ended && w_->pidfd) ::syscall(SYS_pidfd_send_signal, w_->pidfd.get(), SIGKILL, nullptr, 0);
+        if (!w_->ended && w_->pidfd)
+            ::syscall(SYS_pidfd_send_signal, w_->pidfd.get(), SIGKILL, nullptr, 0);
         w_->on_end = nullptr;
         boost::system::error_code ignored;
         w_->watch.close(ignored);
@@ -157,8 +158,8 @@ class AdoptedHandle final : public Process {
 }  // namespace
 
 Result<std::unique_ptr<Process>> ChildRunner::adopt(const AdoptSpec& spec, EndHandler on_end) {
-    const std::string what = "sandbox of jail '" + spec.jail + "' (firejail pid " +
-                             std::to_string(spec.pid) + ")";
+    const std::string what =
+        "sandbox of jail '" + spec.jail + "' (firejail pid " + std::to_string(spec.pid) + ")";
     if (spec.pid <= 0 || spec.start_time == 0) return make_error(what + ": nothing recorded");
     UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, spec.pid, 0)));
     if (!pidfd) return make_error(what + " is gone");

@@ -7,8 +7,8 @@
 
 #include <cstdint>
 #include <functional>
-#include <string>
 #include <memory>
+#include <string>
 
 #include <boost/asio/io_context.hpp>
 

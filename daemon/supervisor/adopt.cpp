@@ -36,8 +36,8 @@ std::string output_fd_name(const std::string& jail, const std::string& stream, i
 
 std::string sandbox_hash(const config::JailConfig& jail, const std::string& firejail) {
     std::string text;
-    for (const auto& arg :
-         sandbox::launch_argv(jail, sandbox::LaunchSpec{firejail, jail.name, net::netns_name(jail.name)}))
+    for (const auto& arg : sandbox::launch_argv(
+             jail, sandbox::LaunchSpec{firejail, jail.name, net::netns_name(jail.name)}))
         text += arg + '\0';
     text += jail.address.str();
     return fnv1a_hex(text);
@@ -65,10 +65,10 @@ JailRecord Jail::record() const {
 }
 
 void Jail::carry_over(const JailRecord& record) {
-    machine_.carry_over(JailMachine::Carried{record.restarts, record.admin_restarts,
-                                             record.consecutive_failures, record.last_exit,
-                                             record.last_error},
-                        ctx_.time.now());
+    machine_.carry_over(
+        JailMachine::Carried{record.restarts, record.admin_restarts, record.consecutive_failures,
+                             record.last_exit, record.last_error},
+        ctx_.time.now());
 }
 
 Result<void> Jail::adopt(const JailRecord& record, std::map<std::string, UniqueFd>& stored) {
@@ -95,9 +95,10 @@ Result<void> Jail::adopt(const JailRecord& record, std::map<std::string, UniqueF
         stored.erase(it);
     }
     machine_.spawned(ctx_.time.now());
-    logger->info("jail '{}' adopted: its sandbox kept running while jaild was away (firejail pid {}{})",
-                 config_.name, pid,
-                 output_.empty() ? "; its output pipes were lost with the earlier jaild" : "");
+    logger->info(
+        "jail '{}' adopted: its sandbox kept running while jaild was away (firejail pid {}{})",
+        config_.name, pid,
+        output_.empty() ? "; its output pipes were lost with the earlier jaild" : "");
     if (config_.health.kind != config::HealthConfig::Kind::none)
         schedule_health(std::min(config_.health.interval, Millis(200)));
     changed("adopted, firejail pid " + std::to_string(pid));
@@ -115,13 +116,13 @@ void Jail::lost_while_away(const std::string& why) {
 
 void Jail::resume_retry(const JailRecord& record) {
     const auto now = ctx_.time.now();
-    auto in = std::chrono::microseconds(std::max<std::int64_t>(0, *record.retry_at_us - realtime_us()));
-    machine_.resume_retry(record.state == "failed",
-                          now + std::chrono::duration_cast<Millis>(in));
+    auto in =
+        std::chrono::microseconds(std::max<std::int64_t>(0, *record.retry_at_us - realtime_us()));
+    machine_.resume_retry(record.state == "failed", now + std::chrono::duration_cast<Millis>(in));
     retry_timer_->start_at(*machine_.retry_at(), [this] { retry_due(); });
     log::jail_logger(config_.name)
-        ->info("jail '{}' was {} when jaild restarted; next try in {}", config_.name,
-               record.state, format_duration(std::chrono::duration_cast<Millis>(in)));
+        ->info("jail '{}' was {} when jaild restarted; next try in {}", config_.name, record.state,
+               format_duration(std::chrono::duration_cast<Millis>(in)));
     changed("");
 }
 

@@ -183,7 +183,7 @@ class Jail : public std::enable_shared_from_this<Jail> {
     std::unique_ptr<sandbox::Process> firejail_;  // while the sandbox runs
     MainProcess main_;
     std::vector<std::unique_ptr<log::PipeReader>> output_;
-    std::vector<std::string> stored_fds_;  // this run's names in systemd's fd store
+    std::vector<std::string> stored_fds_;                  // this run's names in systemd's fd store
     std::unique_ptr<Timer> retry_timer_;                   // backoff / crash-loop cool-down
     std::unique_ptr<Timer> stop_timer_;                    // SIGTERM then SIGKILL escalation
     std::unique_ptr<Timer> health_timer_;                  // next health check

@@ -100,7 +100,8 @@ void Jail::launch() {
     output_.clear();
     // Into systemd's fd store (sd_notify FDSTORE=1): a restarted jaild reads on from there.
     if (ctx_.store_fd) {
-        for (auto [fd, stream] : {std::pair{out_read.get(), "stdout"}, {err_read.get(), "stderr"}}) {
+        for (auto [fd, stream] :
+             {std::pair{out_read.get(), "stdout"}, {err_read.get(), "stderr"}}) {
             stored_fds_.push_back(output_fd_name(config_.name, stream, pid));
             ctx_.store_fd(stored_fds_.back(), fd);
         }

@@ -68,8 +68,8 @@ JailRecord parse_record(const nlohmann::json& j, const std::string& where) {
         throw std::runtime_error(where + " has a negative PID or counter");
     if (r.firejail_pid > 0 && r.firejail_start == 0)
         throw std::runtime_error(where + " has a firejail_pid without its start time");
-    if (r.last_exit.size() > kMaxText || r.last_error.size() > kMaxText ||
-        r.state.size() > 32 || r.config_hash.size() > 64)
+    if (r.last_exit.size() > kMaxText || r.last_error.size() > kMaxText || r.state.size() > 32 ||
+        r.config_hash.size() > 64)
         throw std::runtime_error(where + " has an overlong text field");
     return r;
 }
@@ -153,7 +153,8 @@ Result<std::optional<RunState>> read_run_state(const std::string& run_dir, unsig
         return make_error("cannot open " + path + ": " + errno_text(errno));
     }
     struct stat st {};
-    if (::fstat(fd.get(), &st) != 0) return make_error("cannot stat " + path + ": " + errno_text(errno));
+    if (::fstat(fd.get(), &st) != 0)
+        return make_error("cannot stat " + path + ": " + errno_text(errno));
     if (!S_ISREG(st.st_mode) || st.st_uid != owner || (st.st_mode & 077))
         return make_error(path + " is not a regular file of root's with mode 0600; ignoring it");
     if (static_cast<std::size_t>(st.st_size) > kMaxFileSize)

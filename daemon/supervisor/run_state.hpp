@@ -23,9 +23,9 @@ struct JailRecord {
     std::string name;
     // The state when it was written: "running", "backoff", "failed", "stopped", ...
     std::string state;
-    int firejail_pid = 0;                 // 0 = no sandbox running
-    std::uint64_t firejail_start = 0;     // /proc/PID/stat field 22 (clock ticks since boot)
-    int main_pid = 0;                     // the jail's command (informational)
+    int firejail_pid = 0;              // 0 = no sandbox running
+    std::uint64_t firejail_start = 0;  // /proc/PID/stat field 22 (clock ticks since boot)
+    int main_pid = 0;                  // the jail's command (informational)
     int restarts = 0, admin_restarts = 0, consecutive_failures = 0;
     bool held_down = false;
     // backoff/failed: when the next try is due, as wall-clock microseconds (steady_clock

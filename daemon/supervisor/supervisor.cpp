@@ -122,10 +122,10 @@ void Supervisor::restore_all(const RunState& state, std::map<std::string, Unique
             auto adopted = jail->adopt(*rec, stored);
             if (adopted) {
                 if (held) {
-                    spdlog::info("jail '{}' was shut down with 'jailctl shutdown': stopping it", name);
+                    spdlog::info("jail '{}' was shut down with 'jailctl shutdown': stopping it",
+                                 name);
                     jail->hold_down();
-                } else if (rec->config_hash !=
-                           sandbox_hash(jail->config(), options_.firejail)) {
+                } else if (rec->config_hash != sandbox_hash(jail->config(), options_.firejail)) {
                     spdlog::info(
                         "jail '{}': its configuration changed while jaild was away; restarting "
                         "it with the new one",

@@ -116,7 +116,7 @@ class Supervisor final : public api::Control {
     void advance_stops();
     void finish_removal(const std::string& name);
     void publish(const nlohmann::json& event);
-    void save_state();      // soon (posted)
+    void save_state();  // soon (posted)
     void save_state_now();
 
     boost::asio::io_context& io_;

@@ -36,8 +36,8 @@ Result<PassedFds> take_passed_fds() {
         std::free(names);
     }
     if (sockets > 1)
-        return make_error("systemd passed " + std::to_string(sockets) + " sockets (" + socket_names +
-                          "); jaild.socket must list exactly one ListenStream=");
+        return make_error("systemd passed " + std::to_string(sockets) + " sockets (" +
+                          socket_names + "); jaild.socket must list exactly one ListenStream=");
     return out;
 }
 

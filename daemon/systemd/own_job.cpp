@@ -38,7 +38,7 @@ OnTerm on_term(const std::optional<std::string>& job_type) {
 }
 
 std::string describe(OnTerm mode, const std::optional<std::string>& job_type) {
-    std::string job = !job_type ? "no answer from systemd"
+    std::string job = !job_type           ? "no answer from systemd"
                       : job_type->empty() ? "no job pending on jaild's unit"
                                           : "a '" + *job_type + "' job is pending";
     return mode == OnTerm::detach
@@ -59,8 +59,7 @@ Result<std::string> own_job_type(std::chrono::milliseconds timeout) {
     if (int r = sd_bus_open_system(&raw_bus); r < 0)
         return make_error(std::string("sd_bus_open_system: ") + std::strerror(-r));
     std::unique_ptr<sd_bus, BusUnref> bus(raw_bus);
-    sd_bus_set_method_call_timeout(bus.get(),
-                                   static_cast<std::uint64_t>(timeout.count()) * 1000);
+    sd_bus_set_method_call_timeout(bus.get(), static_cast<std::uint64_t>(timeout.count()) * 1000);
     char* raw_path = nullptr;
     if (int r = sd_bus_path_encode("/org/freedesktop/systemd1/unit", unit.get(), &raw_path); r < 0)
         return make_error(std::string("sd_bus_path_encode: ") + std::strerror(-r));
@@ -68,9 +67,9 @@ Result<std::string> own_job_type(std::chrono::milliseconds timeout) {
 
     BusError error;
     sd_bus_message* raw_reply = nullptr;
-    int r = sd_bus_get_property(bus.get(), "org.freedesktop.systemd1", path.get(),
-                                "org.freedesktop.systemd1.Unit", "Job", &error.e, &raw_reply,
-                                "(uo)");
+    int r =
+        sd_bus_get_property(bus.get(), "org.freedesktop.systemd1", path.get(),
+                            "org.freedesktop.systemd1.Unit", "Job", &error.e, &raw_reply, "(uo)");
     if (r < 0) return make_error(bus_failure("reading the Job of jaild's unit", r, error.e));
     std::unique_ptr<sd_bus_message, decltype(&sd_bus_message_unref)> reply(raw_reply,
                                                                            sd_bus_message_unref);

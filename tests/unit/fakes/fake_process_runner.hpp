@@ -34,7 +34,7 @@ class FakeProcessRunner final : public sandbox::ProcessRunner {
         bool adopted = false;            // taken over with adopt()
         std::uint64_t start_time = 0;
         sandbox::ExitHandler on_exit;
-        sandbox::EndHandler on_end;      // adopted: ends without a wait status
+        sandbox::EndHandler on_end;  // adopted: ends without a wait status
     };
 
     // Sandboxes "an earlier jaild" left running, by PID with their start time: adopt()
@@ -46,7 +46,8 @@ class FakeProcessRunner final : public sandbox::ProcessRunner {
                                                     sandbox::EndHandler on_end) override {
         adopt_calls.push_back(spec);
         auto it = adoptable.find(spec.pid);
-        if (it == adoptable.end()) return make_error("firejail pid " + std::to_string(spec.pid) + " is gone");
+        if (it == adoptable.end())
+            return make_error("firejail pid " + std::to_string(spec.pid) + " is gone");
         if (it->second != spec.start_time)
             return make_error("another process has its PID now (start time differs)");
         adoptable.erase(it);

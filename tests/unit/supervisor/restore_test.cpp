@@ -36,8 +36,8 @@ struct Generation {
         };
         options.remove_fd = [this](const std::string& name) { removed_fds.push_back(name); };
         sup = std::make_unique<supervisor::Supervisor>(
-            io, make_config(jails), supervisor::SupervisorServices{runner, time, sandboxes, network},
-            options);
+            io, make_config(jails),
+            supervisor::SupervisorServices{runner, time, sandboxes, network}, options);
     }
     ~Generation() { sup.reset(); }
     std::shared_ptr<Spawned> firejail(const std::string& jail) const {

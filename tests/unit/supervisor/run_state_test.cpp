@@ -111,8 +111,9 @@ TEST_CASE("the state file is written atomically, 0600, and read only if it is th
 
 TEST_CASE("a sandbox's start time, uid and scope are read from /proc's texts") {
     // comm may hold spaces and parentheses: fields count from the last ')'.
-    std::string stat = "4242 (fire (jail) x) S 1 4242 4242 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 "
-                       "987654 1000 100";
+    std::string stat =
+        "4242 (fire (jail) x) S 1 4242 4242 0 -1 4194560 100 0 0 0 1 2 0 0 20 0 1 0 "
+        "987654 1000 100";
     CHECK(sandbox::parse_start_time(stat) == 987654u);
     CHECK_FALSE(sandbox::parse_start_time("4242 (x) S 1 2").has_value());
     CHECK(sandbox::parse_real_uid("Name:\tfirejail\nUid:\t0\t0\t0\t0\n") == 0);

@@ -14,9 +14,9 @@ TEST_CASE("a pending restart job detaches; a stop job stops") {
 }
 
 TEST_CASE("when jaild cannot tell, it stops every jail") {
-    CHECK(on_term(std::nullopt) == OnTerm::stop);            // the bus did not answer
-    CHECK(on_term(std::string()) == OnTerm::stop);           // no job: systemctl kill, kill -TERM
-    CHECK(on_term(std::string("start")) == OnTerm::stop);    // nothing a restart queues
+    CHECK(on_term(std::nullopt) == OnTerm::stop);          // the bus did not answer
+    CHECK(on_term(std::string()) == OnTerm::stop);         // no job: systemctl kill, kill -TERM
+    CHECK(on_term(std::string("start")) == OnTerm::stop);  // nothing a restart queues
     CHECK(on_term(std::string("reload")) == OnTerm::stop);
     CHECK(on_term(std::string("verify-active")) == OnTerm::stop);
     CHECK(jaild::systemd::describe(OnTerm::stop, std::nullopt).find("no answer") !=
