@@ -4,6 +4,7 @@
 #include <signal.h>
 #include <sys/stat.h>
 #include <systemd/sd-daemon.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <memory>
@@ -29,6 +30,7 @@
 #include "net/br_netfilter.hpp"
 #include "net/links.hpp"
 #include "net/network.hpp"
+#include "sandbox/adopt_check.hpp"
 #include "sandbox/hardening.hpp"
 #include "sandbox/inspector.hpp"
 #include "sandbox/preflight.hpp"
@@ -95,6 +97,20 @@ Result<void> open_api(api::ApiServer& server, const std::string& socket_path, in
         ::chmod(dir.c_str(), 0755);
     }
     return server.listen();
+}
+
+// A jail whose sandbox is in jaild's own cgroup (jails not in scopes of their own, e.g. no
+// scope runner) would be killed by systemd once jaild exits (KillMode=mixed): detaching
+// would trade an orderly stop for a SIGKILL. nullopt: none is; else the first such jail.
+std::optional<std::string> jail_in_own_cgroup(const std::vector<supervisor::JailRecord>& jails) {
+    auto own = sandbox::read_process_facts(static_cast<int>(::getpid()));
+    if (!own) return std::nullopt;
+    for (const auto& r : jails) {
+        if (r.firejail_pid <= 0) continue;
+        auto facts = sandbox::read_process_facts(r.firejail_pid);
+        if (facts && facts->cgroup == own->cgroup) return r.name;
+    }
+    return std::nullopt;
 }
 
 // What an earlier jaild left in RUN_DIR (live restore); nothing if it is unusable.
@@ -287,7 +303,15 @@ int serve(const Options& options, config::Config config) {
                                              job.error().message);
                             auto mode = systemd::on_term(type);
                             spdlog::info("SIGTERM: {}", systemd::describe(mode, type));
-                            if (mode == systemd::OnTerm::detach) return detach();
+                            if (mode == systemd::OnTerm::detach) {
+                                auto shared = jail_in_own_cgroup(supervisor.records());
+                                if (!shared) return detach();
+                                spdlog::warn(
+                                    "jail '{}' runs in jaild's own cgroup, where systemd would "
+                                    "kill it once jaild exits; stopping every jail in order "
+                                    "instead of leaving them running",
+                                    *shared);
+                            }
                             stop_everything();
                         });
                     });
