@@ -9,7 +9,8 @@
 #   sudo tests/integration/harness/run-in-world bench/adopt.sh
 #
 # Environment: JAILD_TEST_BUILD_DIR (daemon/jaild, client/jailctl), ADOPT_BENCH_REPS (default 5),
-# ADOPT_BENCH_COUNTS (default "2 50"), ADOPT_BENCH_OUT (file for the rows; default stdout only).
+# ADOPT_BENCH_COUNTS (default "2 50"), ADOPT_BENCH_OUT (file for the rows; default stdout only),
+# ADOPT_BENCH_LOG (a file to copy jaild's log to at the end, for its timestamps).
 # Prints one row per figure: jails, measurement, median ms, min-max, n; and adopted/fresh ratios.
 # Resolution: `jailctl status` is polled back to back (one exec of jailctl per try, ~2-3 ms).
 set -euo pipefail
@@ -106,3 +107,4 @@ for n in $COUNTS; do
   printf '%s jails\tadopted/fresh, all running\t%s\n' "$n" \
     "$(awk -v a="$(median "adopted${n}_all")" -v f="$(median "fresh${n}_all")" 'BEGIN { printf "%.2f", a / f }')" | tee -a "$OUT"
 done
+[[ -z ${ADOPT_BENCH_LOG:-} ]] || cp "$JAILD_LOG" "$ADOPT_BENCH_LOG"
