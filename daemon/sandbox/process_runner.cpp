@@ -158,6 +158,11 @@ class AdoptedHandle final : public Process {
 }  // namespace
 
 Result<std::unique_ptr<Process>> ChildRunner::adopt(const AdoptSpec& spec, EndHandler on_end) {
+    return adopt_sandbox(io_, spec, std::move(on_end), false);
+}
+
+Result<std::unique_ptr<Process>> adopt_sandbox(asio::io_context& io, const AdoptSpec& spec,
+                                               EndHandler on_end, bool require_scope) {
     const std::string what =
         "sandbox of jail '" + spec.jail + "' (firejail pid " + std::to_string(spec.pid) + ")";
     if (spec.pid <= 0 || spec.start_time == 0) return make_error(what + ": nothing recorded");
@@ -167,13 +172,13 @@ Result<std::unique_ptr<Process>> ChildRunner::adopt(const AdoptSpec& spec, EndHa
     // it exited in between, which the poll below catches.
     auto facts = read_process_facts(spec.pid);
     if (!facts) return make_error(what + " is gone");
-    auto why = judge_sandbox(*facts, spec.start_time, spec.jail, false);
+    auto why = judge_sandbox(*facts, spec.start_time, spec.jail, require_scope);
     if (!why.empty()) return make_error(what + " is not the recorded one: " + why);
     pollfd p{pidfd.get(), POLLIN, 0};
     if (::poll(&p, 1, 0) != 0) return make_error(what + " is gone");
     int watch_fd = ::fcntl(pidfd.get(), F_DUPFD_CLOEXEC, 3);
     if (watch_fd < 0) return make_error("cannot watch " + what + ": " + std::strerror(errno));
-    auto watched = std::make_shared<AdoptedWatch>(io_, std::move(pidfd), std::move(on_end));
+    auto watched = std::make_shared<AdoptedWatch>(io, std::move(pidfd), std::move(on_end));
     watched->watch.assign(watch_fd);
     std::weak_ptr<AdoptedWatch> weak = watched;
     watched->watch.async_wait(asio::posix::stream_descriptor::wait_read,

@@ -68,6 +68,12 @@ class ProcessRunner {
     }
 };
 
+// The adoption every runner can share: a pidfd on spec.pid, the checks of
+// sandbox/adopt_check.hpp (with `require_scope`: in the jail's systemd scope too), then its end
+// watched through the pidfd on `io`. A runner that starts jails in scopes calls it with true.
+Result<std::unique_ptr<Process>> adopt_sandbox(boost::asio::io_context& io, const AdoptSpec& spec,
+                                               EndHandler on_end, bool require_scope);
+
 // Children of jaild (ChildProcess), their exits watched through pidfds on `io`.
 class ChildRunner final : public ProcessRunner {
   public:
