@@ -129,7 +129,7 @@ TEST_CASE("restore: the same sandboxes are adopted with their counters, nothing 
     }
 }
 
-TEST_CASE("restore: a recorded PID whose start time differs is not adopted; the jail restarts") {
+TEST_CASE("restore: a recorded PID whose start time differs is not adopted and the jail restarts") {
     Generation first(two_jails());
     first.sup->start_all();
     first.sup->detach();
@@ -206,7 +206,7 @@ TEST_CASE("restore: a jail whose configuration changed is adopted, then restarte
     CHECK(second.firejail("db")->signals.empty());
 }
 
-TEST_CASE("restore: a jail backing off keeps its next try; an unrecorded jail starts") {
+TEST_CASE("restore: a jail backing off keeps its next try and an unrecorded jail starts") {
     Generation first(two_jails());
     first.sup->start_all();
     first.runner.exit(first.firejail("www"), FakeProcessRunner::exited(1));

@@ -7,7 +7,7 @@
 using jaild::systemd::on_term;
 using jaild::systemd::OnTerm;
 
-TEST_CASE("a pending restart job detaches; a stop job stops") {
+TEST_CASE("a pending restart job detaches and a stop job stops") {
     CHECK(on_term(std::string("restart")) == OnTerm::detach);
     CHECK(on_term(std::string("try-restart")) == OnTerm::detach);
     CHECK(on_term(std::string("stop")) == OnTerm::stop);
