@@ -4,12 +4,16 @@
 #include <signal.h>
 #include <sys/stat.h>
 #include <systemd/sd-daemon.h>
+#include <unistd.h>
 
 #include <filesystem>
 #include <memory>
+#include <optional>
+#include <thread>
 
 #include <CLI/CLI.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 
@@ -26,12 +30,16 @@
 #include "net/br_netfilter.hpp"
 #include "net/links.hpp"
 #include "net/network.hpp"
+#include "sandbox/adopt_check.hpp"
 #include "sandbox/hardening.hpp"
 #include "sandbox/inspector.hpp"
 #include "sandbox/preflight.hpp"
 #include "sandbox/process_runner.hpp"
 #include "sandbox/process_tree.hpp"
+#include "supervisor/run_state.hpp"
 #include "supervisor/supervisor.hpp"
+#include "systemd/fd_store.hpp"
+#include "systemd/own_job.hpp"
 #include "systemd/scope_runner.hpp"
 #include "systemd/sd_bus_manager.hpp"
 #include "systemd/unit_names.hpp"
@@ -46,7 +54,8 @@ struct Options {
     std::string config = paths::kConfig;
     std::string socket = paths::kSocket;
     std::string state_dir = paths::kStateDir;
-    std::string cache_dir;  // "" = STATE_DIR/cache
+    std::string cache_dir;                 // "" = STATE_DIR/cache
+    std::string run_dir = paths::kRunDir;  // state.json for live restore
     std::string firejail = paths::kFirejail;
     std::string firejail_config = paths::kFirejailConfig;
     std::string log_level = "info";
@@ -78,14 +87,10 @@ void keep_heap_small() {
 }
 
 // The API socket: handed over by systemd (jaild.socket) or created here.
-Result<void> open_api(api::ApiServer& server, const std::string& socket_path) {
-    int n = sd_listen_fds(1);
-    if (n > 1)
-        return make_error("systemd passed " + std::to_string(n) +
-                          " sockets; jaild.socket must list exactly one ListenStream=");
-    if (n == 1) {
+Result<void> open_api(api::ApiServer& server, const std::string& socket_path, int passed) {
+    if (passed >= 0) {
         spdlog::info("serving the API on the socket passed by systemd");
-        return server.adopt(SD_LISTEN_FDS_START);
+        return server.adopt(passed);
     }
     std::error_code ec;
     auto dir = std::filesystem::path(socket_path).parent_path();
@@ -97,11 +102,42 @@ Result<void> open_api(api::ApiServer& server, const std::string& socket_path) {
     return server.listen();
 }
 
+// A jail whose sandbox is in jaild's own cgroup (jails not in scopes of their own, e.g. no
+// scope runner) would be killed by systemd once jaild exits (KillMode=mixed): detaching
+// would trade an orderly stop for a SIGKILL. nullopt: none is; else the first such jail.
+std::optional<std::string> jail_in_own_cgroup(const std::vector<supervisor::JailRecord>& jails) {
+    auto own = sandbox::read_process_facts(static_cast<int>(::getpid()));
+    if (!own) return std::nullopt;
+    for (const auto& r : jails) {
+        if (r.firejail_pid <= 0) continue;
+        auto facts = sandbox::read_process_facts(r.firejail_pid);
+        if (facts && facts->cgroup == own->cgroup) return r.name;
+    }
+    return std::nullopt;
+}
+
+// What an earlier jaild left in RUN_DIR (live restore); nothing if it is unusable.
+std::optional<supervisor::RunState> inherited_state(const std::string& run_dir) {
+    auto state = supervisor::read_run_state(run_dir);
+    if (!state) {
+        spdlog::warn("not adopting any jail: {}", state.error().message);
+        return std::nullopt;
+    }
+    return std::move(*state);
+}
+
 int serve(const Options& options, config::Config config) {
     boost::asio::io_context io;
     ::signal(SIGPIPE, SIG_IGN);
     boost::asio::signal_set signals(io, SIGTERM, SIGINT, SIGHUP);
     Notifier notifier(io);
+    const bool under_systemd = systemd::running_under_systemd();
+    auto passed = systemd::take_passed_fds();
+    if (!passed) {
+        spdlog::critical("{}", passed.error().message);
+        return 1;
+    }
+    auto inherited = inherited_state(options.run_dir);
 
     // A crashed jaild may have left sandboxes of jails that are no longer configured; their
     // network namespaces show which (Network::create removes those namespaces). Configured
@@ -116,7 +152,12 @@ int serve(const Options& options, config::Config config) {
             ::kill(pid, SIGKILL);
         }
     }
-    auto network = net::Network::create(io, config);
+    net::NetworkInheritance network_inheritance;
+    if (inherited) {
+        network_inheritance.bridge_created_by_jaild = inherited->bridge_created_by_jaild;
+        network_inheritance.firewall_fingerprint = inherited->firewall_fingerprint;
+    }
+    auto network = net::Network::create(io, config, network_inheritance);
     if (!network) {
         spdlog::critical("cannot set up the network: {}", network.error().message);
         return 1;
@@ -141,6 +182,25 @@ int serve(const Options& options, config::Config config) {
     supervisor_options.state_dir = options.state_dir;
     supervisor_options.cache_dir = options.cache_dir;
     supervisor_options.load_config = [path = options.config] { return config::load_config(path); };
+    bool state_write_failed = false;
+    supervisor_options.save_state = [&](const std::vector<supervisor::JailRecord>& records) {
+        supervisor::RunState state;
+        state.jails = records;
+        state.bridge_created_by_jaild = (*network)->bridge_created_by_us();
+        state.firewall_fingerprint = (*network)->firewall_fingerprint();
+        if (auto r = supervisor::write_run_state(options.run_dir, state); !r) {
+            if (!state_write_failed)
+                spdlog::error("{}; a restarted jaild cannot adopt the running jails",
+                              r.error().message);
+            state_write_failed = true;
+        } else {
+            state_write_failed = false;
+        }
+    };
+    if (under_systemd) {
+        supervisor_options.store_fd = systemd::store_fd;
+        supervisor_options.remove_fd = systemd::remove_stored_fd;
+    }
     supervisor::Supervisor supervisor(io, std::move(config), {runner, time, sandboxes, **network},
                                       supervisor_options);
 
@@ -157,7 +217,7 @@ int serve(const Options& options, config::Config config) {
         host_checks.run([done = std::move(done)](const HostReport& r) { done(r); });
     };
     api::ApiServer api(io, supervisor, server_options);
-    if (auto r = open_api(api, options.socket); !r) {
+    if (auto r = open_api(api, options.socket, passed->api_socket); !r) {
         spdlog::critical("cannot serve the API on {}: {}", options.socket, r.error().message);
         (*network)->shutdown();
         return 1;
@@ -196,7 +256,10 @@ int serve(const Options& options, config::Config config) {
     }
 
     supervisor.on_change([&] { notifier.status(supervisor.status_line()); });
-    supervisor.start_all();
+    if (inherited)
+        supervisor.restore_all(*inherited, std::move(passed->stored));
+    else
+        supervisor.start_all();
     host_checks.run([&host_checks](const HostReport& report) {
         log_host_report(report, host_checks.last_duration());
         host_checks.set_config(std::nullopt);  // from now on: the file, as a reload would read it
@@ -208,6 +271,30 @@ int serve(const Options& options, config::Config config) {
                  supervisor.config().jails.size(), options.socket);
 
     bool stopping = false;
+    // Every jail stopped, the network torn down: nothing is left to adopt.
+    auto stop_everything = [&] {
+        notifier.stopping();
+        supervisor.stop_all([&] {
+            metrics_http.close();
+            api.close();
+            (*network)->shutdown();
+            ::unlink((options.run_dir + "/state.json").c_str());
+            spdlog::info("all jails stopped; jaild exits");
+            io.stop();
+        });
+    };
+    // systemctl restart (and the package's upgrade): the jails, the network and the output
+    // pipes (in systemd's fd store) stay; the next jaild adopts them.
+    auto detach = [&] {
+        notifier.stopping();
+        supervisor.detach();
+        metrics_http.close();
+        api.close();
+        spdlog::info("jaild exits; its jails keep running for the next jaild to adopt");
+        io.stop();
+    };
+    // The question to systemd can block (D-Bus): asked on a thread of its own, bounded.
+    std::thread job_query;
     std::function<void()> wait_signal = [&] {
         signals.async_wait([&](const boost::system::error_code& ec, int sig) {
             if (ec) return;
@@ -219,15 +306,34 @@ int serve(const Options& options, config::Config config) {
                 notifier.status(supervisor.status_line());
             } else if (!stopping) {
                 stopping = true;
-                spdlog::info("{}: stopping all jails", sig == SIGTERM ? "SIGTERM" : "SIGINT");
-                notifier.stopping();
-                supervisor.stop_all([&] {
-                    metrics_http.close();
-                    api.close();
-                    (*network)->shutdown();
-                    spdlog::info("all jails stopped; jaild exits");
-                    io.stop();
-                });
+                if (sig == SIGTERM && under_systemd) {
+                    job_query = std::thread([&] {
+                        auto job = systemd::own_job_type(std::chrono::milliseconds(3000));
+                        boost::asio::post(io, [&, job = std::move(job)] {
+                            std::optional<std::string> type;
+                            if (job)
+                                type = *job;
+                            else
+                                spdlog::warn("cannot ask systemd which job is pending on jaild: {}",
+                                             job.error().message);
+                            auto mode = systemd::on_term(type);
+                            spdlog::info("SIGTERM: {}", systemd::describe(mode, type));
+                            if (mode == systemd::OnTerm::detach) {
+                                auto shared = jail_in_own_cgroup(supervisor.records());
+                                if (!shared) return detach();
+                                spdlog::warn(
+                                    "jail '{}' runs in jaild's own cgroup, where systemd would "
+                                    "kill it once jaild exits; stopping every jail in order "
+                                    "instead of leaving them running",
+                                    *shared);
+                            }
+                            stop_everything();
+                        });
+                    });
+                } else {
+                    spdlog::info("{}: stopping all jails", sig == SIGTERM ? "SIGTERM" : "SIGINT");
+                    stop_everything();
+                }
             } else {
                 spdlog::info("already stopping; waiting for the jails' stop timeouts");
             }
@@ -236,6 +342,7 @@ int serve(const Options& options, config::Config config) {
     };
     wait_signal();
     io.run();
+    if (job_query.joinable()) job_query.join();
     return 0;
 }
 
@@ -252,6 +359,9 @@ int run_daemon(int argc, char** argv) {
                    "API socket path (ignored under socket activation)")
         ->capture_default_str();
     app.add_option("--state-dir", options.state_dir, "where jaild keeps its state")
+        ->capture_default_str();
+    app.add_option("--run-dir", options.run_dir,
+                   "where jaild keeps what a restarted jaild needs to adopt the running jails")
         ->capture_default_str();
     app.add_option("--cache-dir", options.cache_dir,
                    "where provisioning keeps debootstrapped bases (default: STATE_DIR/cache)");

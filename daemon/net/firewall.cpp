@@ -80,8 +80,29 @@ Result<std::string> Firewall::list_tables() {
     return *inet + *bridge;
 }
 
+namespace {
+const std::string kFingerprintSeparator = "\n-- listing --\n";
+}
+
+std::string Firewall::applied_fingerprint() const {
+    if (last_listing_.empty()) return "";
+    return last_render_ + kFingerprintSeparator + last_listing_;
+}
+
+bool Firewall::keep_if_unchanged(const std::string& fingerprint, const config::Config& config) {
+    if (fingerprint.empty() || dry_run_) return false;
+    auto render = render_ruleset(config, options_);
+    if (fingerprint.rfind(render + kFingerprintSeparator, 0) != 0) return false;
+    auto listing = list_tables();
+    if (!listing || render + kFingerprintSeparator + *listing != fingerprint) return false;
+    last_render_ = std::move(render);
+    last_listing_ = std::move(*listing);
+    return true;
+}
+
 Result<void> Firewall::apply(const config::Config& config) {
-    auto r = command(render_ruleset(config, options_));
+    auto rendered = render_ruleset(config, options_);
+    auto r = command(rendered);
     if (!r) {
         return make_error("applying nftables tables " + kTable + " and " + kBridgeTable +
                           " (bridge " + config.bridge.name + ") failed: " + r.error().message);
@@ -93,6 +114,7 @@ Result<void> Firewall::apply(const config::Config& config) {
                           " were applied but cannot be listed: " + listing.error().message);
     }
     last_listing_ = std::move(*listing);
+    last_render_ = std::move(rendered);
     return {};
 }
 

@@ -38,6 +38,12 @@ class Firewall {
     // false if a table is missing or its listing differs from the one after our last
     // apply (someone flushed/edited it). An error only if nft itself cannot be queried.
     Result<bool> table_matches_last_apply();
+    // Live restore: what identifies the last apply (the rendered ruleset and the kernel's
+    // stateless listing of both tables after it); "" before any apply.
+    std::string applied_fingerprint() const;
+    // Adopts the tables as they are if they are exactly what `fingerprint` says and `config`
+    // renders the same ruleset: nothing is applied; true. Else false (apply() then).
+    bool keep_if_unchanged(const std::string& fingerprint, const config::Config& config);
     // Deletes `table inet jaild` and `table bridge jaild` if present.
     Result<void> remove();
 
@@ -59,6 +65,7 @@ class Firewall {
     Result<std::string> list_tables();  // inet, then bridge; stateless
 
     bool dry_run_ = false;
+    std::string last_render_;   // the ruleset of our last apply
     std::string last_listing_;  // list_tables() right after our last apply
     RenderOptions options_;
 };

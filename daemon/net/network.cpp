@@ -78,7 +78,8 @@ Network::~Network() {
 }
 
 Result<std::unique_ptr<Network>> Network::create(boost::asio::io_context& io,
-                                                 const config::Config& config) {
+                                                 const config::Config& config,
+                                                 const NetworkInheritance& earlier) {
     // Jail-to-jail isolation rests on br_netfilter: refuse before changing anything.
     if (auto r = require_br_netfilter(); !r) return r.error();
     auto bridge = ensure_bridge(config.bridge);
@@ -116,18 +117,28 @@ Result<std::unique_ptr<Network>> Network::create(boost::asio::io_context& io,
             kIpForward, *forward, config.bridge.name);
     }
 
-    if (stale_table)
+    if (stale_table && fw->keep_if_unchanged(earlier.firewall_fingerprint, config)) {
         spdlog::info(
-            "network: replacing the existing nftables table inet {} (left by an earlier jaild)",
+            "network: kept nftables tables inet {0} and bridge {0} as the earlier jaild left them "
+            "(unchanged)",
             kTableName);
-    if (auto r = fw->apply(config); !r) return r.error();
-    spdlog::info("network: nftables tables inet {0} and bridge {0} applied ({1} jails)", kTableName,
-                 config.jails.size());
+    } else {
+        if (stale_table)
+            spdlog::info(
+                "network: replacing the existing nftables table inet {} (left by an earlier "
+                "jaild) in one transaction",
+                kTableName);
+        if (auto r = fw->apply(config); !r) return r.error();
+        spdlog::info("network: nftables tables inet {0} and bridge {0} applied ({1} jails)",
+                     kTableName, config.jails.size());
+    }
     for (const auto& line : describe_publishing(config))
         spdlog::info("network: publishing {}", line);
 
     std::unique_ptr<Network> net(new Network(io, config, std::move(*fw)));
     net->bridge_state_ = *bridge;
+    // A bridge the earlier jaild created is ours to remove at the final stop.
+    net->bridge_state_.created_by_us = bridge->created_by_us || earlier.bridge_created_by_jaild;
     net->previous_ip_forward_ = before;
 
     for (const auto& stale : stale_jail_netns()) {

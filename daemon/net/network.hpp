@@ -18,6 +18,16 @@
 
 namespace jaild::net {
 
+// What an earlier jaild left (live restore, supervisor/run_state.hpp): whether it created the
+// bridge (so the final stop removes it), and the stateless listing of its tables after its
+// last apply. Tables that still list exactly so are kept as they are: no transaction, same
+// handles and counters. Otherwise they are replaced in one transaction (the ruleset deletes
+// and adds the tables atomically; conntrack keeps established connections and their NAT).
+struct NetworkInheritance {
+    bool bridge_created_by_jaild = false;
+    std::string firewall_fingerprint;
+};
+
 // Created once by the supervisor; lives on the daemon's io_context (single thread). The
 // destructor stops watching but does NOT tear anything down, so a crashed or restarted jaild
 // keeps its jails reachable; shutdown() is the explicit teardown.
@@ -28,7 +38,11 @@ class Network final : public JailNetwork {
     // whether other forwarding is dropped), the tables inet + bridge jaild (replacing stale
     // ones), removal of netns/veths of jails not in the config, then the watchers.
     static Result<std::unique_ptr<Network>> create(boost::asio::io_context& io,
-                                                   const config::Config& config);
+                                                   const config::Config& config,
+                                                   const NetworkInheritance& inherited = {});
+    // For the next jaild (live restore).
+    bool bridge_created_by_us() const { return bridge_state_.created_by_us; }
+    std::string firewall_fingerprint() const { return firewall_.applied_fingerprint(); }
 
     Result<void> ensure_jail(const config::JailConfig& jail);  // before each start
     Result<void> remove_jail(const std::string& jail);         // jail removed from the config

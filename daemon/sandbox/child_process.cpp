@@ -214,6 +214,11 @@ bool ChildProcess::signal(int sig) const {
     return pidfd_send_signal(pidfd_.get(), sig) == 0;
 }
 
+void ChildProcess::abandon() {
+    pid_ = -1;
+    pidfd_.reset();
+}
+
 void ChildProcess::kill_and_reap() {
     if (pid_ <= 0) return;
     signal(SIGKILL);

@@ -69,6 +69,9 @@ class ChildProcess {
     bool signal(int sig) const;
     // SIGKILL and wait: only for teardown paths.
     void kill_and_reap();
+    // Forgets the child without killing it (jaild detaches for a restart and leaves its jails
+    // running): it is reparented when jaild exits.
+    void abandon();
 
   private:
     int pid_ = -1;

@@ -1,13 +1,18 @@
 #include "sandbox/process_runner.hpp"
 
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <cstring>
 
 #include <boost/asio/posix/stream_descriptor.hpp>
 #include <boost/asio/steady_timer.hpp>
+
+#include "sandbox/adopt_check.hpp"
 
 namespace jaild::sandbox {
 
@@ -69,6 +74,10 @@ void wait_for_exit(const std::shared_ptr<Watched>& watched) {
                                    });
 }
 
+std::uint64_t start_time_of(int pid) {
+    return read_start_time(pid).value_or(0);
+}
+
 class ChildHandle final : public Process {
   public:
     ChildHandle(std::shared_ptr<Watched> w, std::string limits_note)
@@ -88,14 +97,112 @@ class ChildHandle final : public Process {
     void update_limits(const config::CgroupLimits& limits) override {
         limits_note_ = config::unenforced_limits_note(limits, kNoCgroups);
     }
+    // Read when first asked (only a jail's firejail is), while the child is not reaped yet
+    // (until then its PID cannot be reused).
+    std::uint64_t start_time() const override {
+        if (start_time_ == 0 && w_->child.valid()) start_time_ = start_time_of(pid_);
+        return start_time_;
+    }
+    void release() override {
+        w_->on_exit = nullptr;
+        boost::system::error_code ignored;
+        w_->exit_watch.close(ignored);
+        w_->retry.cancel();
+        w_->child.abandon();
+    }
 
   private:
     std::shared_ptr<Watched> w_;
     int pid_;
     std::string limits_note_;
+    mutable std::uint64_t start_time_ = 0;
+};
+
+// A sandbox of an earlier jaild: watched through a pidfd it holds, never waited for (its
+// parent is whoever reaps orphans). Destroying the handle while it runs kills it (SIGKILL
+// through the pidfd), like a child's.
+struct AdoptedWatch {
+    AdoptedWatch(asio::io_context& io, UniqueFd fd, EndHandler h)
+        : pidfd(std::move(fd)), watch(io), on_end(std::move(h)) {}
+    UniqueFd pidfd;
+    asio::posix::stream_descriptor watch;  // on a dup of the pidfd
+    EndHandler on_end;
+    bool ended = false;
+};
+
+class AdoptedHandle final : public Process {
+  public:
+    AdoptedHandle(std::shared_ptr<AdoptedWatch> w, int pid, std::uint64_t start)
+        : w_(std::move(w)), pid_(pid), start_time_(start) {}
+    ~AdoptedHandle() override {
+        if (!w_->ended && w_->pidfd)
+            ::syscall(SYS_pidfd_send_signal, w_->pidfd.get(), SIGKILL, nullptr, 0);
+        w_->on_end = nullptr;
+        boost::system::error_code ignored;
+        w_->watch.close(ignored);
+    }
+    int pid() const override { return pid_; }
+    bool signal(int sig) override {
+        return !w_->ended && w_->pidfd &&
+               ::syscall(SYS_pidfd_send_signal, w_->pidfd.get(), sig, nullptr, 0) == 0;
+    }
+    // firejail leads its own session (SpawnOptions::new_session at its spawn).
+    void signal_group(int sig) override {
+        if (!w_->ended) ::kill(-pid_, sig);
+    }
+    std::uint64_t start_time() const override { return start_time_; }
+    void release() override {
+        w_->on_end = nullptr;
+        w_->ended = true;
+        boost::system::error_code ignored;
+        w_->watch.close(ignored);
+        w_->pidfd.reset();
+    }
+
+  private:
+    std::shared_ptr<AdoptedWatch> w_;
+    int pid_;
+    std::uint64_t start_time_;
 };
 
 }  // namespace
+
+Result<std::unique_ptr<Process>> ChildRunner::adopt(const AdoptSpec& spec, EndHandler on_end) {
+    return adopt_sandbox(io_, spec, std::move(on_end), false);
+}
+
+Result<std::unique_ptr<Process>> adopt_sandbox(asio::io_context& io, const AdoptSpec& spec,
+                                               EndHandler on_end, bool require_scope) {
+    const std::string what =
+        "sandbox of jail '" + spec.jail + "' (firejail pid " + std::to_string(spec.pid) + ")";
+    if (spec.pid <= 0 || spec.start_time == 0) return make_error(what + ": nothing recorded");
+    UniqueFd pidfd(static_cast<int>(::syscall(SYS_pidfd_open, spec.pid, 0)));
+    if (!pidfd) return make_error(what + " is gone");
+    // Read after the pidfd was opened: the facts are of the process the pidfd holds, unless
+    // it exited in between, which the poll below catches.
+    auto facts = read_process_facts(spec.pid);
+    if (!facts) return make_error(what + " is gone");
+    auto why = judge_sandbox(*facts, spec.start_time, spec.jail, require_scope);
+    if (!why.empty()) return make_error(what + " is not the recorded one: " + why);
+    pollfd p{pidfd.get(), POLLIN, 0};
+    if (::poll(&p, 1, 0) != 0) return make_error(what + " is gone");
+    int watch_fd = ::fcntl(pidfd.get(), F_DUPFD_CLOEXEC, 3);
+    if (watch_fd < 0) return make_error("cannot watch " + what + ": " + std::strerror(errno));
+    auto watched = std::make_shared<AdoptedWatch>(io, std::move(pidfd), std::move(on_end));
+    watched->watch.assign(watch_fd);
+    std::weak_ptr<AdoptedWatch> weak = watched;
+    watched->watch.async_wait(asio::posix::stream_descriptor::wait_read,
+                              [weak](const boost::system::error_code& ec) {
+                                  auto self = weak.lock();
+                                  if (!self || ec || self->ended) return;
+                                  self->ended = true;
+                                  auto handler = std::move(self->on_end);
+                                  self->on_end = nullptr;
+                                  if (handler) handler();
+                              });
+    return std::unique_ptr<Process>(
+        std::make_unique<AdoptedHandle>(std::move(watched), spec.pid, spec.start_time));
+}
 
 Result<std::unique_ptr<Process>> ChildRunner::spawn(const SpawnOptions& options,
                                                     ExitHandler on_exit) {

@@ -51,11 +51,30 @@ class Process {
     // Why it ended when the runner knows better than its wait status ("killed by the
     // kernel's OOM killer at memory_max 512M"); "" otherwise. Read in the exit handler.
     virtual std::string exit_note() const { return {}; }
+
+    // Its start time (/proc/PID/stat field 22), read while jaild held its pidfd: with the PID,
+    // what identifies this process to a later jaild (live restore). 0 if unknown.
+    virtual std::uint64_t start_time() const { return 0; }
+    // jaild leaves it running (it detaches for a restart of its own): the handle forgets the
+    // process instead of killing it, and its exit handler never runs.
+    virtual void release() {}
 };
 
 // Runs on the loop once the process has exited and was reaped, with its wait status
 // (exit_status() and describe_exit() read it). It may destroy the Process.
 using ExitHandler = std::function<void(int wait_status)>;
+// An adopted process is not jaild's child: its end is seen through its pidfd, with no wait
+// status. Runs on the loop; it may destroy the Process.
+using EndHandler = std::function<void()>;
+
+// A sandbox an earlier jaild started and recorded (live restore): its PID and start time.
+struct AdoptSpec {
+    int pid = 0;
+    std::uint64_t start_time = 0;
+    std::string jail;
+    // The jail's configured cgroup limits (a runner with scopes reports against them).
+    std::optional<config::CgroupLimits> cgroup_limits = {};
+};
 
 class ProcessRunner {
   public:
@@ -64,7 +83,21 @@ class ProcessRunner {
     // program; a program that started and then failed is a process whose handler reports it.
     virtual Result<std::unique_ptr<Process>> spawn(const SpawnOptions& options,
                                                    ExitHandler on_exit) = 0;
+    // Takes over a running sandbox an earlier jaild started, once it is proven to be that one
+    // (sandbox/adopt_check.hpp: pidfd, start time, real uid 0, firejail, the jail's scope
+    // where jails run in scopes). An error says why not; the process is then left alone.
+    virtual Result<std::unique_ptr<Process>> adopt(const AdoptSpec& spec, EndHandler on_end) {
+        (void)spec;
+        (void)on_end;
+        return make_error("this process runner cannot adopt running sandboxes");
+    }
 };
+
+// The adoption every runner can share: a pidfd on spec.pid, the checks of
+// sandbox/adopt_check.hpp (with `require_scope`: in the jail's systemd scope too), then its end
+// watched through the pidfd on `io`. A runner that starts jails in scopes calls it with true.
+Result<std::unique_ptr<Process>> adopt_sandbox(boost::asio::io_context& io, const AdoptSpec& spec,
+                                               EndHandler on_end, bool require_scope);
 
 // Children of jaild (ChildProcess), their exits watched through pidfds on `io`.
 class ChildRunner final : public ProcessRunner {
@@ -72,6 +105,9 @@ class ChildRunner final : public ProcessRunner {
     explicit ChildRunner(boost::asio::io_context& io) : io_(io) {}
     Result<std::unique_ptr<Process>> spawn(const SpawnOptions& options,
                                            ExitHandler on_exit) override;
+    // Checks start time, uid and program (not the cgroup: ChildRunner's jails are not in
+    // scopes of their own).
+    Result<std::unique_ptr<Process>> adopt(const AdoptSpec& spec, EndHandler on_end) override;
 
   private:
     boost::asio::io_context& io_;

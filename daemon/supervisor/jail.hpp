@@ -16,6 +16,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -37,6 +38,7 @@
 #include "supervisor/clock.hpp"
 #include "supervisor/jail_machine.hpp"
 #include "supervisor/main_process.hpp"
+#include "supervisor/run_state.hpp"
 
 namespace jaild::supervisor {
 
@@ -58,7 +60,18 @@ struct JailContext {
     std::function<void(Jail&)> changed;
     // jaild's state directory ("" = the default), where provisioning records its builds.
     std::string state_dir;
+    // systemd's file-descriptor store (live restore): the read ends of a run's output pipes
+    // are kept there under a name (output_fd_name) while it runs, so that a restarted jaild
+    // reads on where this one stopped. Empty: no store (not under systemd; unit tests).
+    std::function<void(const std::string& name, int fd)> store_fd = {};
+    std::function<void(const std::string& name)> remove_fd = {};
 };
+
+// "out.www.stdout.1234": the store's name of a run's output pipe (jail, stream, firejail pid).
+std::string output_fd_name(const std::string& jail, const std::string& stream, int firejail_pid);
+// What the sandbox of a jail depends on (its firejail arguments and address): a jail whose
+// hash differs from the recorded one runs with an older configuration.
+std::string sandbox_hash(const config::JailConfig& jail, const std::string& firejail);
 
 class Jail : public std::enable_shared_from_this<Jail> {
   public:
@@ -94,6 +107,21 @@ class Jail : public std::enable_shared_from_this<Jail> {
     void remove();
     bool has_pending_config() const;
 
+    // adopt.cpp: live restore (supervisor/run_state.hpp).
+    JailRecord record() const;
+    // What the earlier jaild counted (restarts, failures, last exit and error).
+    void carry_over(const JailRecord& record);
+    // Takes over the recorded running sandbox if the runner proves it is that one; its output
+    // pipes' read ends come from `stored` (taken out of it). An error says why not.
+    Result<void> adopt(const JailRecord& record, std::map<std::string, UniqueFd>& stored);
+    // Its recorded sandbox is gone (or was not ours): it ended while jaild was away, and the
+    // restart policy decides, as for any unexpected end. `why` for the log.
+    void lost_while_away(const std::string& why);
+    // It was backing off / cooling down: the next try at the recorded instant.
+    void resume_retry(const JailRecord& record);
+    // jaild leaves for a restart of its own: the sandbox keeps running, unwatched.
+    void detach();
+
     // launch.cpp: the machine is ready to spawn and the jail's dependencies serve.
     void spawn();
     // stop.cpp: sends the stop signal and arms the escalation.
@@ -110,6 +138,9 @@ class Jail : public std::enable_shared_from_this<Jail> {
     void report_dropped();
     // restart.cpp
     void on_exit(int firejail_status);
+    void on_end_adopted();  // no wait status: not jaild's child
+    void ended(std::optional<int> firejail_status);
+    void forget_stored_output();
     void apply_outcome(const ExitOutcome& outcome);
     void retry_due();
     // health.cpp
@@ -154,6 +185,7 @@ class Jail : public std::enable_shared_from_this<Jail> {
     std::unique_ptr<sandbox::Process> firejail_;  // while the sandbox runs
     MainProcess main_;
     std::vector<std::unique_ptr<log::PipeReader>> output_;
+    std::vector<std::string> stored_fds_;                  // this run's names in systemd's fd store
     std::unique_ptr<Timer> retry_timer_;                   // backoff / crash-loop cool-down
     std::unique_ptr<Timer> stop_timer_;                    // SIGTERM then SIGKILL escalation
     std::unique_ptr<Timer> health_timer_;                  // next health check

@@ -126,6 +126,19 @@ void JailMachine::spawned(TimePoint now) {
         health_config_.kind == config::HealthConfig::Kind::none ? Health::none : Health::starting;
 }
 
+void JailMachine::carry_over(const Carried& c, TimePoint now) {
+    restarts_ = c.restarts;
+    admin_restarts_ = c.admin_restarts;
+    consecutive_failures_ = c.consecutive_failures;
+    last_exit_ = c.last_exit;
+    if (!c.last_error.empty()) set_error(c.last_error, now);
+}
+
+void JailMachine::resume_retry(bool failed, TimePoint retry_at) {
+    state_ = failed ? State::failed : State::backoff;
+    retry_at_ = retry_at;
+}
+
 ExitOutcome JailMachine::spawn_failed(const std::string& error, TimePoint now) {
     last_exit_.clear();
     return fail(error, now);

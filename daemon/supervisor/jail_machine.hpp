@@ -85,6 +85,16 @@ class JailMachine {
     bool removing() const { return removing_; }
     bool removal_due() const { return removing_ && state_ == State::stopped && !clearing_; }
     void spawned(TimePoint now);
+    // Live restore: what an earlier jaild counted for this jail (restarts, admin restarts,
+    // the failures that set the backoff, the last exit and error) carries over.
+    struct Carried {
+        int restarts = 0, admin_restarts = 0, consecutive_failures = 0;
+        std::string last_exit, last_error;
+    };
+    void carry_over(const Carried& carried, TimePoint now);
+    // It was backing off (or cooling down after a crash loop) when that jaild left: the
+    // next try stays due at `retry_at` (now or later). `failed`: the cool-down.
+    void resume_retry(bool failed, TimePoint retry_at);
     // Spawning failed (firejail missing, netns error, ...): counts as a failure.
     ExitOutcome spawn_failed(const std::string& error, TimePoint now);
     // Spawning failed because jaild itself ran out of a resource (descriptors, memory,

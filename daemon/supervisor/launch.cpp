@@ -99,6 +99,14 @@ void Jail::launch() {
     const int pid = firejail_->pid();
     main_.track(pid);
     output_.clear();
+    // Into systemd's fd store (sd_notify FDSTORE=1): a restarted jaild reads on from there.
+    if (ctx_.store_fd) {
+        for (auto [fd, stream] :
+             {std::pair{out_read.get(), "stdout"}, {err_read.get(), "stderr"}}) {
+            stored_fds_.push_back(output_fd_name(config_.name, stream, pid));
+            ctx_.store_fd(stored_fds_.back(), fd);
+        }
+    }
     start_output(std::move(out_read), "stdout");
     start_output(std::move(err_read), "stderr");
     machine_.spawned(ctx_.time.now());

@@ -36,7 +36,9 @@ Supervisor::Supervisor(asio::io_context& io, config::Config config, SupervisorSe
                options_.log_lines,
                [this](nlohmann::json event) { publish(event); },
                [this](Jail& jail) { jail_changed(jail); },
-               options_.state_dir},
+               options_.state_dir,
+               options_.store_fd,
+               options_.remove_fd},
       held_down_(options_.state_dir) {
     for (const auto& [name, jail_config] : config_.jails) add_jail(jail_config);
 }
@@ -75,7 +77,98 @@ void Supervisor::jail_changed(Jail& jail) {
     }
     advance_stops();
     schedule();
+    save_state();
     if (change_callback_) change_callback_();
+}
+
+std::vector<JailRecord> Supervisor::records() const {
+    std::vector<JailRecord> out;
+    out.reserve(jails_.size());
+    for (const auto& [name, jail] : jails_) {
+        out.push_back(jail->record());
+        out.back().held_down = out.back().held_down || held_down_.contains(name);
+    }
+    return out;
+}
+
+// Once per turn of the loop, however many jails changed in it (50 adoptions at start).
+void Supervisor::save_state() {
+    if (!options_.save_state || detached_ || save_pending_) return;
+    save_pending_ = true;
+    asio::post(io_, [this, alive = std::weak_ptr<bool>(alive_)] {
+        if (alive.expired()) return;
+        save_pending_ = false;
+        save_state_now();
+    });
+}
+
+void Supervisor::save_state_now() {
+    if (options_.save_state && !detached_) options_.save_state(records());
+}
+
+void Supervisor::restore_all(const RunState& state, std::map<std::string, UniqueFd> stored) {
+    scheduling_paused_ = true;  // adoptions first: a dependency adopted counts as serving
+    std::vector<std::shared_ptr<Jail>> to_start;
+    for (auto& [name, jail] : jails_) {
+        const JailRecord* rec = state.find(name);
+        if (!rec) {
+            to_start.push_back(jail);
+            continue;
+        }
+        jail->carry_over(*rec);
+        // `jailctl shutdown` (persisted in STATE_DIR) or `jailctl stop` (only in the record).
+        const bool held = held_down_.contains(name) || rec->held_down;
+        if (rec->firejail_pid > 0) {
+            auto adopted = jail->adopt(*rec, stored);
+            if (adopted) {
+                if (held) {
+                    spdlog::info("jail '{}' was shut down with 'jailctl shutdown': stopping it",
+                                 name);
+                    jail->hold_down();
+                } else if (rec->config_hash != sandbox_hash(jail->config(), options_.firejail)) {
+                    spdlog::info(
+                        "jail '{}': its configuration changed while jaild was away; restarting "
+                        "it with the new one",
+                        name);
+                    jail->restart(api::Wait{}, nullptr);
+                }
+                continue;
+            }
+            if (!held) {
+                jail->lost_while_away(adopted.error().message);
+                continue;
+            }
+        }
+        if (held) {
+            jail->hold_down();
+            continue;
+        }
+        if ((rec->state == "backoff" || rec->state == "failed") && rec->retry_at_us) {
+            jail->resume_retry(*rec);
+            continue;
+        }
+        to_start.push_back(jail);
+    }
+    for (auto& [name, fd] : stored) {
+        if (options_.remove_fd) options_.remove_fd(name);
+    }
+    scheduling_paused_ = false;
+    for (auto& jail : to_start) {
+        if (held_down_.contains(jail->name())) {
+            jail->hold_down();
+            continue;
+        }
+        jail->bring_up();
+    }
+    advance_stops();
+    schedule();
+    save_state();
+}
+
+void Supervisor::detach() {
+    save_state_now();
+    detached_ = true;
+    for (auto& [name, jail] : jails_) jail->detach();
 }
 
 // Spawns every waiting jail whose dependencies serve. Independent jails start together.
@@ -127,6 +220,7 @@ void Supervisor::finish_removal(const std::string& name) {
     publish({{"type", "removed"}, {"jail", name}, {"time_us", realtime_us()}});
     jails_.erase(name);
     spdlog::info("jail '{}' removed", name);
+    save_state();
 }
 
 void Supervisor::publish(const nlohmann::json& event) {

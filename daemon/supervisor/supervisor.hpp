@@ -36,6 +36,11 @@ struct SupervisorOptions {
     std::function<config::LoadResult()> load_config;  // what `reload` reads
     std::size_t log_lines = 1000;                     // kept per jail for `logs`
     std::string cache_dir;  // provisioning's debootstrap base cache ("" = STATE_DIR/cache)
+    // Live restore: called with every jail's record after every change that matters (the
+    // daemon writes RUN_DIR/state.json), and systemd's fd store (JailContext).
+    std::function<void(const std::vector<JailRecord>&)> save_state;
+    std::function<void(const std::string& name, int fd)> store_fd;
+    std::function<void(const std::string& name)> remove_fd;
 };
 
 // The seams: the daemon passes the real ones (sandbox::ChildRunner, AsioTimeSource,
@@ -57,6 +62,16 @@ class Supervisor final : public api::Control {
 
     // Starts every jail that is not held down, in dependency order.
     void start_all();
+    // Instead of start_all, when an earlier jaild left `state` (live restore): each jail keeps
+    // its counters; its recorded sandbox, if the runner proves it is that one, is adopted
+    // (and restarted at once if its configuration changed meanwhile); a recorded sandbox that
+    // is gone, or is not ours, ended while jaild was away (the restart policy decides); a
+    // jail that was backing off keeps its next try; held-down jails stay down. `stored`: the
+    // fds systemd kept (output pipes by name); those no jail takes are dropped from the store.
+    void restore_all(const RunState& state, std::map<std::string, UniqueFd> stored);
+    // jaild leaves for a restart of its own: every sandbox keeps running, the state is saved.
+    void detach();
+    std::vector<JailRecord> records() const;
     // Stops every jail, dependents before their dependencies; `done` runs when all are down.
     void stop_all(std::function<void()> done);
     // One line for systemd's STATUS=, e.g. "2/2 jails running, 2 healthy".
@@ -101,6 +116,8 @@ class Supervisor final : public api::Control {
     void advance_stops();
     void finish_removal(const std::string& name);
     void publish(const nlohmann::json& event);
+    void save_state();  // soon (posted)
+    void save_state_now();
 
     boost::asio::io_context& io_;
     config::Config config_;
@@ -115,6 +132,9 @@ class Supervisor final : public api::Control {
     std::function<void()> change_callback_;
     std::function<void()> all_stopped_;  // stop_all in progress
     bool stopping_all_ = false;
+    bool detached_ = false;  // detach(): nothing is saved any more
+    bool save_pending_ = false;
+    std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // for posted saves
     bool scheduling_paused_ = false;                      // while a reload applies its changes
     std::unique_ptr<log::JournalReader> journal_reader_;  // `logs` under journald, off the loop
     std::shared_ptr<Provisioning> provisioning_;          // made at the first `provision`

@@ -64,6 +64,10 @@ struct ScopeState : std::enable_shared_from_this<ScopeState> {
             if (child) child->signal(SIGKILL);
         }
         gate.reset();
+        settled();
+    }
+    // In its scope: from here on its cgroup is read.
+    void settled() {
         in_scope = true;
         watch_oom();
         oom_before = read_oom_kills(dir);
@@ -123,6 +127,12 @@ class ScopeProcess final : public sandbox::Process {
     int pid() const override { return s_->child->pid(); }
     bool signal(int sig) override { return s_->child->signal(sig); }
     void signal_group(int sig) override { s_->child->signal_group(sig); }
+    std::uint64_t start_time() const override { return s_->child->start_time(); }
+    // jaild detaches (live restore): the sandbox and its scope stay.
+    void release() override {
+        s_->oom_watch.reset();
+        s_->child->release();
+    }
     sandbox::ResourceUsage usage() override {
         if (!s_->in_scope) return {};
         auto u = read_usage(s_->dir);
@@ -211,6 +221,25 @@ Result<std::unique_ptr<sandbox::Process>> ScopeRunner::spawn(const sandbox::Spaw
             else
                 s->failed(r.error().message);
         });
+    return std::unique_ptr<sandbox::Process>(std::make_unique<ScopeProcess>(std::move(state)));
+}
+
+Result<std::unique_ptr<sandbox::Process>> ScopeRunner::adopt(const sandbox::AdoptSpec& spec,
+                                                             sandbox::EndHandler on_end) {
+    auto state = std::make_shared<ScopeState>(
+        spec.jail, scope_name(spec.jail), scope_cgroup_dir(cgroup_root_, spec.jail),
+        spec.cgroup_limits.value_or(config::CgroupLimits{}), manager_, io_);
+    std::weak_ptr<ScopeState> weak = state;
+    auto adopted = sandbox::adopt_sandbox(
+        io_, spec,
+        [weak, on_end = std::move(on_end)] {
+            if (auto s = weak.lock()) s->exited();
+            on_end();
+        },
+        /*require_scope=*/true);
+    if (!adopted) return adopted.error();
+    state->child = std::move(*adopted);
+    state->settled();  // OOM kills from here on; those before the adoption are not known
     return std::unique_ptr<sandbox::Process>(std::make_unique<ScopeProcess>(std::move(state)));
 }
 

@@ -35,6 +35,11 @@ class ScopeRunner final : public sandbox::ProcessRunner {
 
     Result<std::unique_ptr<sandbox::Process>> spawn(const sandbox::SpawnOptions& options,
                                                     sandbox::ExitHandler on_exit) override;
+    // A sandbox of an earlier jaild (live restore), proven to be in the jail's scope
+    // (sandbox::adopt_sandbox with require_scope); its usage, limits and OOM kills as a
+    // spawned one's from then on.
+    Result<std::unique_ptr<sandbox::Process>> adopt(const sandbox::AdoptSpec& spec,
+                                                    sandbox::EndHandler on_end) override;
 
   private:
     sandbox::ProcessRunner& children_;

@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # kill -9 of jaild (1) while its jails run, (2) in the middle of starting jails, (3) in the
-# middle of a reload, (4) followed by a configuration without one of the running jails; each time a new jaild must clean up or adopt what the dead one left
+# middle of a reload, (4) followed by a configuration without one of the running jails; each
+# time a new jaild must clean up or adopt what the dead one left
 # (sandboxes, /run/netns entries, veths, the nftables table) so that every configured jail
 # runs exactly once, jails no longer configured are gone, and nothing is duplicated.
 set -euo pipefail
@@ -31,13 +32,22 @@ all_good() {
   [[ $(nft_table_count) == 1 ]] || fail "expected one nft table inet jaild, found $(nft_table_count)"
 }
 
-log "--- 1. kill -9 while jails run"
+log "--- 1. kill -9 while jails run: the new jaild adopts them (live restore)"
 start_jaild "$JAILD_CONFIG"
 all_good "$A:80" "$B:8080" "$C:8081"
 links_before=$(links_list)
 rules_before=$(nft_rule_count)
 old_pids=("$(status_of "$A" pid)" "$(status_of "$B" pid)" "$(status_of "$C" pid)")
 kill9_jaild
+restart_jaild "$JAILD_CONFIG"
+all_good "$A:80" "$B:8080" "$C:8081"
+[[ "$(status_of "$A" pid) $(status_of "$B" pid) $(status_of "$C" pid)" == "${old_pids[*]}" ]] ||
+  fail "the jails were not adopted: pids ${old_pids[*]} became $(status_of "$A" pid) $(status_of "$B" pid) $(status_of "$C" pid)"
+[[ $(links_list) == "$links_before" ]] || fail "links differ after adoption: '$links_before' -> '$(links_list)'"
+
+log "--- 1b. kill -9, and the new jaild has no state to adopt from: the sandboxes are leftovers"
+kill9_jaild
+rm -f "$JAILD_RUN_DIR/state.json"
 restart_jaild "$JAILD_CONFIG"
 all_good "$A:80" "$B:8080" "$C:8081"
 for p in "${old_pids[@]}"; do

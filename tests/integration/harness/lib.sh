@@ -16,6 +16,8 @@ JAILD_HARNESS_DIR=$JAILD_SOURCE_DIR/tests/integration/harness
 JAILD_LOG=$JAILD_TEST_DIR/jaild.log
 JAILD_SOCKET=$JAILD_TEST_DIR/jaild.sock
 JAILD_STATE_DIR=$JAILD_TEST_DIR/state
+# jaild's live-restore state (state.json); never the host's /run/jaild.
+JAILD_RUN_DIR=$JAILD_TEST_DIR/run
 JAILD_PID=
 JAILD_TEST_CACHE=/var/tmp/jaild-test-cache
 _jaild_deferred=()
@@ -150,7 +152,8 @@ start_jaild() {
   [[ -z $JAILD_PID ]] || fail "start_jaild: jaild already started (pid $JAILD_PID); stop_jaild first"
   mkdir -p "$JAILD_STATE_DIR"
   log "starting jaild --config $config"
-  "$binary" --config "$config" --socket "$JAILD_SOCKET" --state-dir "$JAILD_STATE_DIR" "$@" \
+  "$binary" --config "$config" --socket "$JAILD_SOCKET" --state-dir "$JAILD_STATE_DIR" \
+    --run-dir "$JAILD_RUN_DIR" "$@" \
     >>"$JAILD_LOG" 2>&1 &
   JAILD_PID=$!
   local deadline=$((SECONDS + 10))

@@ -36,8 +36,36 @@ class FakeProcessRunner final : public sandbox::ProcessRunner {
         std::vector<int> group_signals;  // signal_group(), in order
         bool running = true;             // until exit() or the handle is destroyed
         bool dropped = false;            // the handle was destroyed while running (killed)
+        bool released = false;           // release(): left running (jaild detached)
+        bool adopted = false;            // taken over with adopt()
+        std::uint64_t start_time = 0;
         sandbox::ExitHandler on_exit;
+        sandbox::EndHandler on_end;  // adopted: ends without a wait status
     };
+
+    // Sandboxes "an earlier jaild" left running, by PID with their start time: adopt()
+    // succeeds for exactly these (and only once each).
+    std::map<int, std::uint64_t> adoptable;
+    std::vector<sandbox::AdoptSpec> adopt_calls;
+
+    Result<std::unique_ptr<sandbox::Process>> adopt(const sandbox::AdoptSpec& spec,
+                                                    sandbox::EndHandler on_end) override {
+        adopt_calls.push_back(spec);
+        auto it = adoptable.find(spec.pid);
+        if (it == adoptable.end())
+            return make_error("firejail pid " + std::to_string(spec.pid) + " is gone");
+        if (it->second != spec.start_time)
+            return make_error("another process has its PID now (start time differs)");
+        adoptable.erase(it);
+        auto s = std::make_shared<Spawned>();
+        s->pid = spec.pid;
+        s->jail = spec.jail;
+        s->adopted = true;
+        s->start_time = spec.start_time;
+        s->on_end = std::move(on_end);
+        spawned_.push_back(s);
+        return std::unique_ptr<sandbox::Process>(std::make_unique<Handle>(s));
+    }
 
     // The next spawn fails with this message (once).
     std::optional<std::string> fail_next;
@@ -61,6 +89,7 @@ class FakeProcessRunner final : public sandbox::ProcessRunner {
         s->pass_fd = o.pass_fd;
         s->gate_fd = o.gate_fd;
         s->cgroup_limits = o.cgroup_limits;
+        s->start_time = 500000 + static_cast<std::uint64_t>(s->pid);
         s->on_exit = std::move(on_exit);
         spawned_.push_back(s);
         if (on_spawn) on_spawn(*s, o);
@@ -68,6 +97,8 @@ class FakeProcessRunner final : public sandbox::ProcessRunner {
     }
 
     const std::vector<std::shared_ptr<Spawned>>& spawned() const { return spawned_; }
+    // PIDs of later spawns start here (a second "jaild" must not reuse the first one's).
+    void start_pids_at(int pid) { next_pid_ = pid; }
     std::vector<std::shared_ptr<Spawned>> running() const {
         std::vector<std::shared_ptr<Spawned>> out;
         for (const auto& s : spawned_)
@@ -91,6 +122,12 @@ class FakeProcessRunner final : public sandbox::ProcessRunner {
     void exit(const std::shared_ptr<Spawned>& s, int wait_status) {
         if (!s || !s->running) return;
         s->running = false;
+        if (s->adopted) {
+            auto end = std::move(s->on_end);
+            s->on_end = nullptr;
+            if (end) end();
+            return;
+        }
         auto handler = std::move(s->on_exit);
         s->on_exit = nullptr;
         if (handler) handler(wait_status);
@@ -108,8 +145,16 @@ class FakeProcessRunner final : public sandbox::ProcessRunner {
                 s_->dropped = true;
             }
             s_->on_exit = nullptr;
+            s_->on_end = nullptr;
         }
         int pid() const override { return s_->pid; }
+        std::uint64_t start_time() const override { return s_->start_time; }
+        void release() override {
+            s_->released = true;
+            s_->on_exit = nullptr;
+            s_->on_end = nullptr;
+            s_->running = false;  // no longer jaild's to report on
+        }
         bool signal(int sig) override {
             if (!s_->running) return false;
             s_->signals.push_back(sig);
