@@ -3,6 +3,7 @@
 #include <malloc.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <systemd/sd-daemon.h>
 #include <unistd.h>
 
@@ -149,7 +150,8 @@ int serve(const Options& options, config::Config config) {
                 "a sandbox named '{}' (firejail pid {}) was left by an earlier jaild and "
                 "that jail is no longer configured; killing it",
                 stale, pid);
-            ::kill(pid, SIGKILL);
+            if (auto pidfd = sandbox::open_sandbox_named(pid, stale))
+                ::syscall(SYS_pidfd_send_signal, pidfd.get(), SIGKILL, nullptr, 0);
         }
     }
     net::NetworkInheritance network_inheritance;
@@ -320,12 +322,23 @@ int serve(const Options& options, config::Config config) {
                             spdlog::info("SIGTERM: {}", systemd::describe(mode, type));
                             if (mode == systemd::OnTerm::detach) {
                                 auto shared = jail_in_own_cgroup(supervisor.records());
-                                if (!shared) return detach();
-                                spdlog::warn(
-                                    "jail '{}' runs in jaild's own cgroup, where systemd would "
-                                    "kill it once jaild exits; stopping every jail in order "
-                                    "instead of leaving them running",
-                                    *shared);
+                                // The next jaild would refuse an invalid file (exit 78) and
+                                // leave the jails running with nobody supervising them.
+                                auto next = config::load_config(options.config);
+                                if (!shared && next.ok()) return detach();
+                                if (shared)
+                                    spdlog::warn(
+                                        "jail '{}' runs in jaild's own cgroup, where systemd "
+                                        "would kill it once jaild exits; stopping every jail in "
+                                        "order instead of leaving them running",
+                                        *shared);
+                                else
+                                    spdlog::error(
+                                        "{} is invalid ({}): the next jaild would not start and "
+                                        "nothing would supervise the jails; stopping every jail "
+                                        "in order instead of leaving them running (jaild "
+                                        "--check-config lists the problems)",
+                                        options.config, next.issues.front().str());
                             }
                             stop_everything();
                         });

@@ -65,15 +65,16 @@ std::optional<long> parse_real_uid(std::string_view status) {
 }
 
 bool in_jail_scope(std::string_view cgroup, std::string_view jail) {
-    const std::string suffix = "/" + std::string(systemd::kSlice) + "/" + systemd::scope_name(jail);
+    // The whole path from the root of jaild's cgroup namespace: a user's own systemd may
+    // create a .../jaild.slice/jaild-JAIL.scope of its own under user@UID.service.
+    const std::string wanted =
+        "0::/" + std::string(systemd::kSlice) + "/" + systemd::scope_name(jail);
     std::size_t pos = 0;
     while (pos < cgroup.size()) {
         auto end = cgroup.find('\n', pos);
         auto line =
             cgroup.substr(pos, end == std::string_view::npos ? cgroup.size() - pos : end - pos);
-        if (line.substr(0, 3) == "0::" && line.size() >= suffix.size() &&
-            line.substr(line.size() - suffix.size()) == suffix)
-            return true;
+        if (line == wanted) return true;
         if (end == std::string_view::npos) break;
         pos = end + 1;
     }

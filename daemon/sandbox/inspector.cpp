@@ -25,6 +25,17 @@ UniqueFd open_pidfd(int pid) {
 
 }  // namespace
 
+UniqueFd open_sandbox_named(int pid, const std::string& name, const std::string& run_dir) {
+    UniqueFd pidfd = open_pidfd(pid);
+    if (!pidfd) return {};
+    // The list was read before the pidfd was opened: the PID may have been reused since.
+    // Listed again now, it names the process the pidfd holds (or one that took its PID
+    // before the pidfd was opened and is itself such a sandbox).
+    for (int p : live_sandboxes_named(name, run_dir))
+        if (p == pid) return pidfd;
+    return {};
+}
+
 bool FirejailInspector::path_exists(const std::string& path) {
     struct stat st {};
     return ::lstat(path.c_str(), &st) == 0 || errno != ENOENT;
@@ -51,7 +62,7 @@ std::size_t FirejailInspector::end_leftovers(const std::string& name, std::funct
             "a sandbox named '{}' is still running (firejail pid {}), left by an "
             "earlier jaild; killing it before starting the jail",
             name, pid);
-        UniqueFd pidfd = open_pidfd(pid);
+        UniqueFd pidfd = open_sandbox_named(pid, name, run_dir_);
         if (!pidfd) {  // already gone
             asio::post(io_, one_ended);
             continue;

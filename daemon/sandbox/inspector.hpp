@@ -44,6 +44,11 @@ class SandboxInspector {
     virtual std::size_t end_leftovers(const std::string& name, std::function<void()> done) = 0;
 };
 
+// A pidfd on firejail process `pid` if it is (still, once the pidfd is open) a live sandbox
+// root started under `name` (live_sandboxes_named); an empty fd otherwise.
+UniqueFd open_sandbox_named(int pid, const std::string& name,
+                            const std::string& run_dir = "/run/firejail");
+
 // /proc and /run/firejail, with exits watched through pidfds on `io`.
 class FirejailInspector final : public SandboxInspector {
   public:

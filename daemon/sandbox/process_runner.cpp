@@ -132,8 +132,9 @@ struct AdoptedWatch {
 
 class AdoptedHandle final : public Process {
   public:
-    AdoptedHandle(std::shared_ptr<AdoptedWatch> w, int pid, std::uint64_t start)
-        : w_(std::move(w)), pid_(pid), start_time_(start) {}
+    AdoptedHandle(std::shared_ptr<AdoptedWatch> w, int pid, std::uint64_t start,
+                  std::string limits_note)
+        : w_(std::move(w)), pid_(pid), start_time_(start), limits_note_(std::move(limits_note)) {}
     ~AdoptedHandle() override {
         if (!w_->ended && w_->pidfd)
             ::syscall(SYS_pidfd_send_signal, w_->pidfd.get(), SIGKILL, nullptr, 0);
@@ -151,6 +152,10 @@ class AdoptedHandle final : public Process {
         if (!w_->ended) ::kill(-pid_, sig);
     }
     std::uint64_t start_time() const override { return start_time_; }
+    std::string limits_note() const override { return limits_note_; }
+    void update_limits(const config::CgroupLimits& limits) override {
+        limits_note_ = config::unenforced_limits_note(limits, kNoCgroups);
+    }
     void release() override {
         w_->on_end = nullptr;
         w_->ended = true;
@@ -163,6 +168,7 @@ class AdoptedHandle final : public Process {
     std::shared_ptr<AdoptedWatch> w_;
     int pid_;
     std::uint64_t start_time_;
+    std::string limits_note_;
 };
 
 }  // namespace
@@ -200,8 +206,10 @@ Result<std::unique_ptr<Process>> adopt_sandbox(asio::io_context& io, const Adopt
                                   self->on_end = nullptr;
                                   if (handler) handler();
                               });
-    return std::unique_ptr<Process>(
-        std::make_unique<AdoptedHandle>(std::move(watched), spec.pid, spec.start_time));
+    return std::unique_ptr<Process>(std::make_unique<AdoptedHandle>(
+        std::move(watched), spec.pid, spec.start_time,
+        config::unenforced_limits_note(spec.cgroup_limits.value_or(config::CgroupLimits{}),
+                                       kNoCgroups)));
 }
 
 Result<std::unique_ptr<Process>> ChildRunner::spawn(const SpawnOptions& options,

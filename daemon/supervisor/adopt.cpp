@@ -83,6 +83,9 @@ Result<void> Jail::adopt(const JailRecord& record, std::map<std::string, UniqueF
         logger->error("jail '{}': checking the network of the adopted sandbox: {}", config_.name,
                       netns.error().message);
     firejail_ = std::move(*process);
+    // The limits may have changed while jaild was away (an edited jaild.json, an upgrade's
+    // defaults): the running scope gets the configured ones, as a reload would give them.
+    firejail_->update_limits(config_.limits.cgroup);
     const int pid = firejail_->pid();
     main_.track(pid);
     output_.clear();

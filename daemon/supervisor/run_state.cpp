@@ -10,6 +10,7 @@
 #include <nlohmann/json.hpp>
 
 #include "config/names.hpp"
+#include "jaild/jail_status.hpp"
 #include "jaild/unique_fd.hpp"
 
 namespace jaild::supervisor {
@@ -41,6 +42,17 @@ void read_field(const nlohmann::json& j, const char* key, T& out, const std::str
     }
 }
 
+// A jail's exit or error text (it may quote the jail's output) as valid UTF-8 of at most
+// kMaxText bytes, cut at a character boundary: what is written is what reads back.
+std::string clipped(std::string_view text) {
+    std::string s = sanitize_utf8(text);
+    if (s.size() <= kMaxText) return s;
+    std::size_t end = kMaxText;
+    while (end > 0 && (static_cast<unsigned char>(s[end]) & 0xC0) == 0x80) --end;
+    s.resize(end);
+    return s;
+}
+
 JailRecord parse_record(const nlohmann::json& j, const std::string& where) {
     if (!j.is_object()) throw std::runtime_error(where + " is not an object");
     JailRecord r;
@@ -68,9 +80,11 @@ JailRecord parse_record(const nlohmann::json& j, const std::string& where) {
         throw std::runtime_error(where + " has a negative PID or counter");
     if (r.firejail_pid > 0 && r.firejail_start == 0)
         throw std::runtime_error(where + " has a firejail_pid without its start time");
-    if (r.last_exit.size() > kMaxText || r.last_error.size() > kMaxText || r.state.size() > 32 ||
-        r.config_hash.size() > 64)
+    if (r.state.size() > 32 || r.config_hash.size() > 64)
         throw std::runtime_error(where + " has an overlong text field");
+    // Only shown to the admin: an overlong one is cut, not a reason to adopt nothing.
+    r.last_exit = clipped(r.last_exit);
+    r.last_error = clipped(r.last_error);
     return r;
 }
 
@@ -95,8 +109,8 @@ std::string render_run_state(const RunState& state) {
                             {"consecutive_failures", r.consecutive_failures},
                             {"held_down", r.held_down},
                             {"retry_at_us", nullptr},
-                            {"last_exit", r.last_exit},
-                            {"last_error", r.last_error},
+                            {"last_exit", clipped(r.last_exit)},
+                            {"last_error", clipped(r.last_error)},
                             {"config_hash", r.config_hash}};
         if (r.retry_at_us) j["retry_at_us"] = *r.retry_at_us;
         jails.push_back(std::move(j));

@@ -77,6 +77,18 @@ TEST_CASE("a tampered or mismatching record makes the whole state unusable") {
     CHECK_FALSE(supervisor::parse_run_state("{").ok());
 }
 
+TEST_CASE("an overlong or invalid exit text is cut on writing, and reads back") {
+    auto state = sample();
+    state.jails[0].last_error = std::string(5000, 'x') + "\xc3\xa9";
+    state.jails[0].last_exit = std::string(3000, '\xff');  // invalid UTF-8 from a jail's output
+    auto parsed = supervisor::parse_run_state(supervisor::render_run_state(state));
+    REQUIRE(parsed.ok());
+    CHECK(parsed->jails[0].last_error == std::string(4096, 'x'));
+    CHECK(parsed->jails[0].last_exit.size() <= 4096);
+    CHECK(parsed->jails[0].last_exit.rfind("\xef\xbf\xbd", 0) == 0);  // U+FFFD, cut whole
+    CHECK(parsed->jails[0].last_exit.size() % 3 == 0);
+}
+
 TEST_CASE("the state file is written atomically, 0600, and read only if it is the owner's own") {
     testing::TempDir dir;
     const auto run = dir.str() + "/run";
@@ -122,6 +134,9 @@ TEST_CASE("a sandbox's start time, uid and scope are read from /proc's texts") {
     CHECK_FALSE(sandbox::in_jail_scope("0::/jaild.slice/jaild-www.scope\n", "ww"));
     CHECK_FALSE(sandbox::in_jail_scope("0::/system.slice/jaild.service\n", "www"));
     CHECK_FALSE(sandbox::in_jail_scope("1:name=x:/jaild.slice/jaild-www.scope\n", "www"));
+    // A user's own systemd can make a scope of that name under its user@UID.service.
+    CHECK_FALSE(sandbox::in_jail_scope(
+        "0::/user.slice/user-1000.slice/user@1000.service/jaild.slice/jaild-www.scope\n", "www"));
 }
 
 TEST_CASE("only the recorded root firejail in its scope passes as the jail's sandbox") {
