@@ -266,7 +266,7 @@ expect_prop "$scope" CPUWeight 50
 expect_prop "$scope" CPUQuotaPerSecUSec 500ms
 expect_prop "$scope" IOWeight 40
 pid=$(www_pid)
-cgroup=$(in_ct cat "/proc/$pid/cgroup")
+cgroup=$(in_ct cat "/proc/$pid/cgroup" | grep '^0::')  # the unified hierarchy's line
 [[ $cgroup == "0::/jaild.slice/$scope" ]] || fail "www's firejail (pid $pid) is in cgroup '$cgroup', not in $scope"
 for j in "$APP" "$EXTRA"; do expect_prop "jaild-$j.scope" ActiveState active; done
 log "scopes: $(in_ct systemctl list-units --no-legend 'jaild-*.scope' | awk '{print $1}' | tr '\n' ' ')"
