@@ -7,12 +7,14 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <chrono>
 #include <cstring>
 #include <optional>
 #include <sstream>
 #include <vector>
 
 #include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include "jaild/unique_fd.hpp"
 #include "log/logging.hpp"
@@ -21,6 +23,9 @@
 namespace jaild::systemd {
 
 namespace {
+
+constexpr std::string_view kUnitExists = "org.freedesktop.systemd1.UnitExists";
+constexpr int kUnitExistsRetries = 13;  // 50 ms, 100 ms ... 650 ms: 4.55 s in all
 
 std::optional<std::string> read_controllers(const std::string& dir) {
     UniqueFd fd(::open((dir + "/cgroup.controllers").c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
@@ -46,6 +51,9 @@ struct ScopeState : std::enable_shared_from_this<ScopeState> {
     bool in_scope = false;
     std::optional<std::uint64_t> oom_before, oom_seen;
     std::string limits_note, exit_note;
+    ScopeRequest request;
+    int unit_exists_retries = 0;
+    std::unique_ptr<boost::asio::steady_timer> retry;
 
     ScopeState(std::string j, std::string u, std::string d, config::CgroupLimits l, Manager& m,
                boost::asio::io_context& context)
@@ -104,6 +112,29 @@ struct ScopeState : std::enable_shared_from_this<ScopeState> {
         if (!limits_note.empty()) {
             log::jail_logger(jail)->warn("jail '{}': {}", jail, limits_note);
         }
+    }
+    // The jail's previous scope may still be there for a moment after its last process
+    // ended (systemd notices an emptied cgroup asynchronously, then collects the unit): a
+    // start right after a stop meets "UnitExists". Tried again for up to ~5 s meanwhile,
+    // the child waiting at its gate.
+    void request_scope() {
+        std::weak_ptr<ScopeState> weak = weak_from_this();
+        manager.start_scope(request, [weak](Result<void> r) {
+            auto s = weak.lock();
+            if (!s) return;
+            if (r) return s->entered();
+            if (r.error().message.find(kUnitExists) != std::string::npos &&
+                s->unit_exists_retries < kUnitExistsRetries) {
+                ++s->unit_exists_retries;
+                if (!s->retry) s->retry = std::make_unique<boost::asio::steady_timer>(s->io);
+                s->retry->expires_after(std::chrono::milliseconds(50 * s->unit_exists_retries));
+                s->retry->async_wait([weak](const boost::system::error_code& ec) {
+                    if (auto again = weak.lock(); again && !ec) again->request_scope();
+                });
+                return;
+            }
+            s->failed(r.error().message);
+        });
     }
     // Logged by the supervisor, as the reason the run ended.
     void failed(const std::string& why) {
@@ -211,16 +242,9 @@ Result<std::unique_ptr<sandbox::Process>> ScopeRunner::spawn(const sandbox::Spaw
     });
     if (!child) return child.error();
     state->child = std::move(*child);
-    manager_.start_scope(
-        ScopeRequest{state->unit, options.jail, state->child->pid(), *options.cgroup_limits},
-        [weak](Result<void> r) {
-            auto s = weak.lock();
-            if (!s) return;
-            if (r)
-                s->entered();
-            else
-                s->failed(r.error().message);
-        });
+    state->request =
+        ScopeRequest{state->unit, options.jail, state->child->pid(), *options.cgroup_limits};
+    state->request_scope();
     return std::unique_ptr<sandbox::Process>(std::make_unique<ScopeProcess>(std::move(state)));
 }
 
