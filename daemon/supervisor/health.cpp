@@ -56,9 +56,12 @@ void Jail::exec_probe() {
     options->new_session = true;
     auto process = ctx_.runner.spawn(*options, [this](int status) {
         health_deadline_->cancel();
+        // The runner's reason, if it has one ("not run: it could not be moved into the
+        // jail's scope ..."): it says more than "killed by SIGKILL".
+        const std::string note = probe_process_ ? probe_process_->exit_note() : std::string();
         probe_process_.reset();
-        health_done(sandbox::exit_status(status) == 0,
-                    "health command " + sandbox::describe_exit(status));
+        health_done(sandbox::exit_status(status) == 0 && note.empty(),
+                    "health command " + (note.empty() ? sandbox::describe_exit(status) : note));
     });
     if (!process) {
         health_deadline_->cancel();

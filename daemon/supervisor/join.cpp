@@ -75,9 +75,16 @@ Result<api::JoinStarted> Supervisor::join(const std::string& name, api::JoinRequ
     auto pid = std::make_shared<int>(0);
     auto process = services_.runner.spawn(
         spawn_options, [this, pid, name, on_exit = std::move(on_exit)](int status) {
-            log::jail_logger(name)->info("join into jail '{}' ended: {}", name,
-                                         sandbox::describe_exit(status));
             auto ended = joins_.extract(*pid);  // destroyed after the call, not during it
+            // The runner's reason, if it has one: the join was killed before it ran anything
+            // ("not run: it could not be moved into the jail's scope ...").
+            const std::string note = ended ? ended.mapped()->exit_note() : std::string();
+            if (note.empty()) {
+                log::jail_logger(name)->info("join into jail '{}' ended: {}", name,
+                                             sandbox::describe_exit(status));
+            } else {
+                log::jail_logger(name)->error("join into jail '{}' failed: {}", name, note);
+            }
             on_exit(sandbox::exit_status(status));
         });
     if (!process) return process.error();

@@ -15,10 +15,10 @@
 
 namespace jaild::systemd {
 
-// One property of a unit as D-Bus carries it: "s", "t", "as" or "au".
+// One property of a unit as D-Bus carries it: "s", "t", "as", "au" or "b".
 struct Property {
     using Value = std::variant<std::string, std::uint64_t, std::vector<std::string>,
-                               std::vector<std::uint32_t>>;
+                               std::vector<std::uint32_t>, bool>;
     std::string name;
     Value value;
     bool operator==(const Property&) const = default;
@@ -44,6 +44,10 @@ class Manager {
     // SetUnitProperties (runtime) of a running scope: its limits change in place.
     virtual void set_limits(const std::string& unit, const config::CgroupLimits& limits,
                             Done done) = 0;
+    // AttachProcessesToUnit(unit, "", [pid]): moves `pid` into the running unit's own cgroup
+    // (systemd refuses it for units without Delegate=yes and for inactive ones). `done` runs
+    // once systemd has answered: on success the PID is in the unit's cgroup.
+    virtual void attach_process(const std::string& unit, int pid, Done done) = 0;
 };
 
 }  // namespace jaild::systemd

@@ -23,6 +23,7 @@ std::vector<Property> scope_properties(const ScopeRequest& request, bool with_oo
         {"PIDs", std::vector<std::uint32_t>{static_cast<std::uint32_t>(request.pid)}},
         {"CollectMode", std::string("inactive-or-failed")},
         {"Before", std::vector<std::string>{"jaild.service"}},
+        {"Delegate", true},
     };
     if (with_oom_policy) p.push_back({"OOMPolicy", std::string("continue")});
     for (auto& limit : limit_properties(request.limits)) p.push_back(std::move(limit));

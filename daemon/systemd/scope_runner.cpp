@@ -194,6 +194,45 @@ class ScopeProcess final : public sandbox::Process {
     std::shared_ptr<ScopeState> s_;
 };
 
+// A process of a jail that is not its sandbox (a join, an exec health check): started gated,
+// moved into the jail's scope, then let go. The Manager's answer and the child's exit find
+// it through weak pointers (the Process may be gone first).
+struct HelperState {
+    std::string unit;
+    UniqueFd gate;  // the write end, until the child is in the jail's scope
+    std::unique_ptr<sandbox::Process> child;
+    std::string exit_note;
+
+    void attached() {
+        char byte = 1;
+        if (::write(gate.get(), &byte, 1) != 1) {
+            fail("cannot release it into " + unit + ": write: " + std::strerror(errno));
+            return;
+        }
+        gate.reset();
+    }
+    // Killed at its gate: it never ran anything, and never outside the jail's scope.
+    void fail(const std::string& why) {
+        exit_note = "not run: it could not be moved into the jail's scope " + unit + ": " + why;
+        gate.reset();
+        if (child) child->signal(SIGKILL);
+    }
+};
+
+class HelperProcess final : public sandbox::Process {
+  public:
+    explicit HelperProcess(std::shared_ptr<HelperState> s) : s_(std::move(s)) {}
+    int pid() const override { return s_->child->pid(); }
+    bool signal(int sig) override { return s_->child->signal(sig); }
+    void signal_group(int sig) override { s_->child->signal_group(sig); }
+    std::uint64_t start_time() const override { return s_->child->start_time(); }
+    void release() override { s_->child->release(); }
+    std::string exit_note() const override { return s_->exit_note; }
+
+  private:
+    std::shared_ptr<HelperState> s_;
+};
+
 }  // namespace
 
 std::string missing_controllers_note(const config::CgroupLimits& limits,
@@ -222,9 +261,8 @@ std::string missing_controllers_note(const config::CgroupLimits& limits,
 
 Result<std::unique_ptr<sandbox::Process>> ScopeRunner::spawn(const sandbox::SpawnOptions& options,
                                                              sandbox::ExitHandler on_exit) {
-    if (!options.cgroup_limits || options.jail.empty()) {
-        return children_.spawn(options, std::move(on_exit));
-    }
+    if (options.jail.empty()) return children_.spawn(options, std::move(on_exit));
+    if (!options.cgroup_limits) return spawn_helper(options, std::move(on_exit));
     int gate[2];
     if (::pipe2(gate, O_CLOEXEC) != 0)
         return make_error(std::string("pipe2: ") + std::strerror(errno));
@@ -246,6 +284,32 @@ Result<std::unique_ptr<sandbox::Process>> ScopeRunner::spawn(const sandbox::Spaw
         ScopeRequest{state->unit, options.jail, state->child->pid(), *options.cgroup_limits};
     state->request_scope();
     return std::unique_ptr<sandbox::Process>(std::make_unique<ScopeProcess>(std::move(state)));
+}
+
+Result<std::unique_ptr<sandbox::Process>> ScopeRunner::spawn_helper(
+    const sandbox::SpawnOptions& options, sandbox::ExitHandler on_exit) {
+    int gate[2];
+    if (::pipe2(gate, O_CLOEXEC) != 0)
+        return make_error(std::string("pipe2: ") + std::strerror(errno));
+    UniqueFd gate_read(gate[0]);
+    auto state = std::make_shared<HelperState>();
+    state->unit = scope_name(options.jail);
+    state->gate.reset(gate[1]);
+    auto gated = options;
+    gated.gate_fd = gate_read.get();
+    auto child = children_.spawn(gated, std::move(on_exit));
+    if (!child) return child.error();
+    state->child = std::move(*child);
+    std::weak_ptr<HelperState> weak = state;
+    manager_.attach_process(state->unit, state->child->pid(), [weak](Result<void> r) {
+        auto s = weak.lock();
+        if (!s) return;  // the Process is gone: the child was killed and reaped with it
+        if (r)
+            s->attached();
+        else
+            s->fail(r.error().message);
+    });
+    return std::unique_ptr<sandbox::Process>(std::make_unique<HelperProcess>(std::move(state)));
 }
 
 Result<std::unique_ptr<sandbox::Process>> ScopeRunner::adopt(const sandbox::AdoptSpec& spec,

@@ -8,8 +8,30 @@
 // If the scope cannot be made, the child is killed before it ran anything and its exit
 // carries the reason (Process::exit_note()): the jail fails its start and backs off like
 // any failed start; it never runs without its limits.
-// Joins and exec health checks (cgroup_limits unset) stay plain children of jaild, in
-// jaild.service's cgroup: they are jaild's own short-lived helpers, bounded by timeouts.
+// Joins and exec health checks of a jail (SpawnOptions::jail set, cgroup_limits unset) run
+// in the jail's scope too: they execute the jail's own binaries (firejail --join enters its
+// namespaces and chroot), which jail root can replace with a fork bomb or a memory hog. In
+// jaild.service's cgroup that would fill the unit's TasksMax (jaild's own clone() and every
+// other jail's checks fail) or be OOM-killed inside the unit. So such a helper is started
+// gated, moved into the running scope with AttachProcessesToUnit(jaild-JAIL.scope, "", [pid]),
+// and only then let go; if systemd refuses (the jail's scope is gone, or was created by a
+// jaild without Delegate=yes), the helper is killed at its gate and its exit_note() says why
+// (the check fails with it, the join ends with it). It never runs outside the scope. It
+// shares the jail's limits: a jail that used up its tasks_max or memory_max fails its own
+// checks, which is the jail's problem, not the host's.
+// systemd moves processes into a running unit only if the unit is delegated ("Process
+// migration not available on non-delegated units", systemd 252's
+// method_attach_processes_to_unit; a subcgroup argument needs delegation as well), so the
+// scopes are created with Delegate=yes. What that changes: systemd stops managing the
+// cgroups *below* the scope (it creates none there anyway; the jail's processes stay in the
+// scope's own cgroup) and enables the scope's controllers for it; the limits (MemoryMax,
+// TasksMax, ...) are still the scope's and bound everything inside it, sub-cgroups included;
+// SetUnitProperties still changes them. A delegated cgroup is not writable by anyone new:
+// there is no User= to chown it to, and the jail cannot reach cgroupfs at all (firejail's
+// chroot has no /sys/fs/cgroup, and jail root lacks CAP_SYS_ADMIN to mount one under the
+// default profile). Writing cgroup.procs from jaild instead would bypass systemd, the single
+// writer of its tree.
+// Spawns without a jail (provisioning steps: debootstrap, apt) stay plain children of jaild.
 // An OOM kill during a run (the scope's memory.events oom_kill grew, watched with inotify)
 // is the exit's reason: "killed by the kernel's OOM killer at memory_max 512M".
 // Single-threaded, on the loop; `children`, `manager` and `io` outlive the runner and its
@@ -42,6 +64,9 @@ class ScopeRunner final : public sandbox::ProcessRunner {
                                                     sandbox::EndHandler on_end) override;
 
   private:
+    Result<std::unique_ptr<sandbox::Process>> spawn_helper(const sandbox::SpawnOptions& options,
+                                                           sandbox::ExitHandler on_exit);
+
     sandbox::ProcessRunner& children_;
     Manager& manager_;
     boost::asio::io_context& io_;

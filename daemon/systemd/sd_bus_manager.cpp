@@ -41,6 +41,8 @@ int append_property(sd_bus_message* m, const Property& p) {
         return sd_bus_message_append(m, "(sv)", name, "s", s->c_str());
     if (auto* n = std::get_if<std::uint64_t>(&p.value))
         return sd_bus_message_append(m, "(sv)", name, "t", *n);
+    if (auto* b = std::get_if<bool>(&p.value))
+        return sd_bus_message_append(m, "(sv)", name, "b", static_cast<int>(*b));
     int r = sd_bus_message_open_container(m, 'r', "sv");
     if (r >= 0) r = sd_bus_message_append(m, "s", name);
     if (auto* strings = std::get_if<std::vector<std::string>>(&p.value)) {
@@ -239,6 +241,22 @@ struct SdBusManager::Impl : std::enable_shared_from_this<Impl> {
              "SetUnitProperties");
     }
 
+    void attach(const std::string& unit, int pid, Done done) {
+        if (auto c = connect(); !c) return post(std::move(done), c.error());
+        sd_bus_message* raw = nullptr;
+        int r = sd_bus_message_new_method_call(bus, &raw, kDestination, kPath, kInterface,
+                                               "AttachProcessesToUnit");
+        Message m(raw);
+        if (r >= 0) r = sd_bus_message_append(m.get(), "ss", unit.c_str(), "");
+        if (r >= 0) r = sd_bus_message_append(m.get(), "au", 1, static_cast<std::uint32_t>(pid));
+        if (r < 0) {
+            return post(std::move(done), make_error("cannot build AttachProcessesToUnit of " +
+                                                    unit + ": " + errno_text(r)));
+        }
+        send(std::move(m), new_call(unit, std::move(done)), &Impl::on_attach_reply,
+             "AttachProcessesToUnit");
+    }
+
     // The call's entry, taken out of `calls`; nullptr if it was failed meanwhile.
     static std::unique_ptr<Call> take(void* userdata) {
         auto* call = static_cast<Call*>(userdata);
@@ -262,6 +280,19 @@ struct SdBusManager::Impl : std::enable_shared_from_this<Impl> {
         if (sd_bus_message_is_method_error(reply, nullptr)) {
             self->post(std::move(call->done), make_error("systemd refused to change " + call->unit +
                                                          ": " + error_of(reply)));
+        } else {
+            self->post(std::move(call->done), Result<void>());
+        }
+        return 0;
+    }
+
+    static int on_attach_reply(sd_bus_message* reply, void* userdata, sd_bus_error*) {
+        auto call = take(userdata);
+        if (!call) return 0;
+        Impl* self = call->self;
+        if (sd_bus_message_is_method_error(reply, nullptr)) {
+            self->post(std::move(call->done), make_error("systemd refused to move it into " +
+                                                         call->unit + ": " + error_of(reply)));
         } else {
             self->post(std::move(call->done), Result<void>());
         }
@@ -352,6 +383,10 @@ void SdBusManager::start_scope(const ScopeRequest& request, Done done) {
 void SdBusManager::set_limits(const std::string& unit, const config::CgroupLimits& limits,
                               Done done) {
     impl_->set_limits(unit, limits, std::move(done));
+}
+
+void SdBusManager::attach_process(const std::string& unit, int pid, Done done) {
+    impl_->attach(unit, pid, std::move(done));
 }
 
 }  // namespace jaild::systemd

@@ -29,6 +29,7 @@ class SdBusManager final : public Manager {
     void start_scope(const ScopeRequest& request, Done done) override;
     void set_limits(const std::string& unit, const config::CgroupLimits& limits,
                     Done done) override;
+    void attach_process(const std::string& unit, int pid, Done done) override;
 
     struct Impl;  // sd-bus callbacks reach it through their userdata
 

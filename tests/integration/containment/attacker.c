@@ -200,6 +200,12 @@ static void kernel_and_processes(const char* host_pid) {
     check("mount-tmpfs", mount("none", "/tmp", "tmpfs", 0, NULL), "mount tmpfs");
     check("mount-proc", mount("proc", "/mnt", "proc", 0, NULL), "mount proc");
     check("remount-root-rw", mount(NULL, "/", NULL, MS_REMOUNT | MS_BIND, NULL), "remount /");
+    /* The jails' scopes are Delegate=yes (joins and checks are moved into them): the jail must
+     * not reach cgroupfs, neither by mounting it nor through a /sys/fs/cgroup it was given. */
+    check("mount-cgroup2", mount("cgroup2", "/mnt", "cgroup2", 0, NULL), "mount cgroup2");
+    int cg = open("/sys/fs/cgroup/cgroup.procs", O_WRONLY | O_CLOEXEC);
+    check("cgroupfs-write", cg, "open /sys/fs/cgroup/cgroup.procs for writing");
+    if (cg >= 0) close(cg);
     check("unshare-userns", unshare(CLONE_NEWUSER), "unshare(CLONE_NEWUSER)");
     check("unshare-mountns", unshare(CLONE_NEWNS), "unshare(CLONE_NEWNS)");
     int fd = open("/dev/null", O_RDONLY);

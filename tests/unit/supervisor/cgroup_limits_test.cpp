@@ -90,3 +90,30 @@ TEST_CASE("cgroup limits: status shows the running sandbox's usage and limits no
     CHECK(s.tasks == 7);
     CHECK(s.limits_note == "tasks_max not enforced: no systemd");
 }
+
+TEST_CASE("cgroup limits: a check the runner could not place fails with the runner's reason") {
+    SupervisorWorld w(json{{"db", jail_json(3, {{"health",
+                                                 {{"exec", {"/usr/bin/pg_isready"}},
+                                                  {"interval", "100ms"},
+                                                  {"timeout", "50ms"},
+                                                  {"start_period", "0s"},
+                                                  {"retries", 1},
+                                                  {"restart_unhealthy", false}}}})}});
+    w.sandboxes.mains_found = true;
+    w.supervisor->start_all();
+    w.advance(100ms);  // the first check, one interval after the start: it counts
+    std::shared_ptr<Spawned> check;
+    for (const auto& s : w.runner.spawned())
+        if (s->jail == "db" && s->argv.back() == "/usr/bin/pg_isready") check = s;
+    REQUIRE(check);
+    CHECK_FALSE(check->cgroup_limits);  // the jail's scope is the runner's business
+    check->exit_note =
+        "not run: it could not be moved into the jail's scope jaild-db.scope: "
+        "Unit is not active, refusing.";
+    w.runner.exit(check, FakeProcessRunner::killed(SIGKILL));
+    auto s = w.status("db");
+    CHECK(s.health == "unhealthy");
+    CHECK_THAT(s.last_error, Catch::Contains("health command not run: it could not be moved "
+                                             "into the jail's scope jaild-db.scope") &&
+                                 Catch::Contains("Unit is not active"));
+}

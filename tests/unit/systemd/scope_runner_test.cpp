@@ -117,15 +117,84 @@ TEST_CASE("scope runner: a scope that cannot be made fails the start with the re
                    Catch::Contains("Unit already exists"));
 }
 
-TEST_CASE("scope runner: joins and checks are plain children") {
+namespace {
+
+// A join or an exec health check of jail www: its spawn has the jail, not its limits.
+std::unique_ptr<sandbox::Process> spawn_helper(World& w) {
+    sandbox::SpawnOptions o;
+    o.argv = {"/usr/bin/firejail", "--join=1", "--", "/usr/bin/pg_isready"};
+    o.jail = "www";
+    auto p = w.runner.spawn(o, [&w](int status) { w.exit_status = status; });
+    REQUIRE(p.ok());
+    return std::move(*p);
+}
+
+}  // namespace
+
+TEST_CASE("scope runner: a join or check is gated and let go only once it is in the jail's scope") {
+    World w;
+    auto p = spawn_helper(w);
+    CHECK(w.manager.starts.empty());  // no scope of its own: the jail's
+    auto child = w.children.spawned().back();
+    CHECK(child->gate_fd >= 0);
+    CHECK_FALSE(child->cgroup_limits);
+    REQUIRE(w.manager.attaches.size() == 1);
+    CHECK(w.manager.attaches[0].unit == "jaild-www.scope");
+    CHECK(w.manager.attaches[0].pid == p->pid());
+    REQUIRE(w.gate);
+    CHECK_FALSE(w.gate_byte());  // still at its gate: not in the scope yet
+    w.manager.finish_attach(0);
+    CHECK(w.gate_byte() == char{1});
+    CHECK(child->signals.empty());
+    w.children.exit(child, FakeProcessRunner::exited(0));
+    REQUIRE(w.exit_status);
+    CHECK(p->exit_note().empty());
+}
+
+TEST_CASE("scope runner: a join or check systemd will not move is killed at its gate, with why") {
+    World w;
+    auto p = spawn_helper(w);
+    REQUIRE(w.manager.attaches.size() == 1);
+    w.manager.fail_attach(0,
+                          "systemd refused to move it into jaild-www.scope: Process migration "
+                          "not available on non-delegated units.");
+    auto child = w.children.spawned().back();
+    CHECK(child->signals == std::vector<int>{SIGKILL});  // never ran anything
+    CHECK(w.gate_byte() == '\0');                        // no byte: the gate closed
+    w.children.exit(child, FakeProcessRunner::killed(SIGKILL));
+    REQUIRE(w.exit_status);
+    CHECK_THAT(p->exit_note(),
+               Catch::StartsWith("not run: it could not be moved into the jail's scope "
+                                 "jaild-www.scope: ") &&
+                   Catch::Contains("non-delegated"));
+}
+
+TEST_CASE("scope runner: a join or check dropped before systemd answered is not let go later") {
+    World w;
+    auto p = spawn_helper(w);
+    auto child = w.children.spawned().back();
+    p.reset();  // the check's timeout: killed and reaped
+    CHECK(child->dropped);
+    w.manager.finish_attach(0);  // late answer: nothing to release, no crash
+    CHECK(w.gate_byte() == '\0');
+}
+
+TEST_CASE("scope runner: a spawn without a jail (provisioning) stays a plain child") {
     World w;
     sandbox::SpawnOptions o;
-    o.argv = {"/usr/bin/firejail", "--join=1"};
-    o.jail = "www";
+    o.argv = {"/usr/sbin/debootstrap", "bookworm", "/srv/jails/www"};
     auto p = w.runner.spawn(o, [](int) {});
     REQUIRE(p.ok());
     CHECK(w.manager.starts.empty());
+    CHECK(w.manager.attaches.empty());
     CHECK(w.children.spawned().back()->gate_fd == -1);
+}
+
+TEST_CASE("scope runner: the jail's scope is delegated, so that systemd moves its helpers in") {
+    systemd::ScopeRequest r{"jaild-www.scope", "www", 42, {}};
+    auto props = systemd::scope_properties(r, true);
+    CHECK(std::find(props.begin(), props.end(), systemd::Property{"Delegate", true}) !=
+          props.end());
 }
 
 TEST_CASE("scope runner: an OOM kill during the run is the reason it ended") {
