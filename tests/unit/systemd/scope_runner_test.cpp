@@ -117,6 +117,23 @@ TEST_CASE("scope runner: a scope that cannot be made fails the start with the re
                    Catch::Contains("Unit already exists"));
 }
 
+TEST_CASE("scope runner: the jail's previous scope not yet collected (UnitExists) is waited for") {
+    World w;
+    auto p = w.spawn(config::CgroupLimits{});
+    w.manager.fail_start(0,
+                         "systemd refused to start jaild-www.scope: Unit jaild-www.scope was "
+                         "already loaded or has a fragment file. "
+                         "(org.freedesktop.systemd1.UnitExists)");
+    CHECK(w.children.spawned().back()->signals.empty());  // still at its gate, not killed
+    CHECK_FALSE(w.gate_byte());
+    w.io.run_one_for(std::chrono::seconds(2));  // the first retry comes after 50 ms
+    REQUIRE(w.manager.starts.size() == 2);
+    CHECK(w.manager.starts[1].request.pid == w.children.spawned().back()->pid);
+    w.manager.finish_start(1);
+    CHECK(w.gate_byte() == char{1});
+    CHECK(p->exit_note().empty());
+}
+
 namespace {
 
 // A join or an exec health check of jail www: its spawn has the jail, not its limits.
