@@ -26,11 +26,6 @@ mkdir -p "$SAMPLES"
 
 BASE_ROOT=$JAILD_TEST_DIR/roots/base
 make_busybox_root "$BASE_ROOT" bench
-root_for() {
-  local dir=$JAILD_TEST_DIR/roots/$1
-  [[ -d $dir ]] || cp -a "$BASE_ROOT" "$dir"
-  printf '%s' "$dir"
-}
 sleep_jail() {  # sleep_jail NAME INDEX
   printf '"%s": {"root": "%s", "address": "10.213.0.%s", "profile": "none",
     "command": ["/bin/sleep", "100000"]}' "$1" "$(root_for "$1")" $(($2 + 2))

@@ -26,11 +26,6 @@ METRICS_PORT=9688
 
 BASE_ROOT=$JAILD_TEST_DIR/roots/base
 make_busybox_root "$BASE_ROOT" bench
-root_for() {
-  local dir=$JAILD_TEST_DIR/roots/$1
-  [[ -d $dir ]] || cp -a "$BASE_ROOT" "$dir"
-  printf '%s' "$dir"
-}
 web_jail() {  # web_jail NAME ADDRESS: a busybox httpd jail publishing port 80
   printf '"%s": {"root": "%s", "address": "%s", "profile": "none", "host_access": [80], "publish": [%s],
     "command": ["/bin/httpd", "-f", "-p", "%s:80", "-h", "/www"]}' \

@@ -15,12 +15,8 @@ source "$JAILD_SOURCE_DIR/tests/integration/harness/lib.sh"
 REPS=${RSS_PROBE_REPS:-3}
 LOADGEN=$JAILD_TEST_BUILD_DIR/bench/jaild_bench_loadgen
 ID=$JAILD_TEST_ID
-make_busybox_root "$JAILD_TEST_DIR/roots/base" rss
-root_for() {
-  local dir=$JAILD_TEST_DIR/roots/$1
-  [[ -d $dir ]] || cp -a "$JAILD_TEST_DIR/roots/base" "$dir"
-  printf '%s' "$dir"
-}
+BASE_ROOT=$JAILD_TEST_DIR/roots/base
+make_busybox_root "$BASE_ROOT" rss
 RESTART_JSON='"restart": {"policy": "always", "backoff_initial": "100ms", "reset_after": "300ms", "crash_loop_limit": 1000}'
 web_jail() {  # same as bench/world.sh
   printf '"%s": {"root": "%s", "address": "%s", "profile": "none", "host_access": [80], %s %s,

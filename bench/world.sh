@@ -77,11 +77,6 @@ measure() {  # measure KEY CMD...: runs a probe printing one number and samples 
 BASE_ROOT=$JAILD_TEST_DIR/roots/base
 make_busybox_root "$BASE_ROOT" bench
 cp "$KAHTTPD" "$BASE_ROOT/bin/kahttpd"  # figure 5's keep-alive server (static)
-root_for() {  # root_for NAME: a busybox root of its own
-  local dir=$JAILD_TEST_DIR/roots/$1
-  [[ -d $dir ]] || cp -a "$BASE_ROOT" "$dir"
-  printf '%s' "$dir"
-}
 RESTART_JSON='"restart": {"policy": "always", "backoff_initial": "100ms", "reset_after": "300ms", "crash_loop_limit": 1000}'
 BACKOFF_MS=100
 web_jail() {  # web_jail NAME ADDRESS [PUBLISH_JSON]: one jail member of "jails"

@@ -31,6 +31,14 @@ write_config() {
   mv "$file.tmp" "$file"
 }
 
+# root_for NAME: $JAILD_TEST_DIR/roots/NAME, a copy of the root at $BASE_ROOT (which the caller
+# made, e.g. with make_busybox_root, once); prints its path. The benchmarks' many jails.
+root_for() {
+  local dir=$JAILD_TEST_DIR/roots/$1
+  [[ -d $dir ]] || cp -a "$BASE_ROOT" "$dir"
+  printf '%s' "$dir"
+}
+
 # jail_root NAME [INDEX_TEXT]: a fresh busybox root $JAILD_TEST_DIR/roots/NAME (see
 # make_busybox_root; INDEX_TEXT defaults to NAME); prints its path.
 jail_root() {

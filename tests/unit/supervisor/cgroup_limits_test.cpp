@@ -9,16 +9,6 @@ using namespace jaild;
 using namespace jaild::testing;
 using namespace std::chrono_literals;
 
-namespace {
-
-config::LoadResult loaded(const json& jails) {
-    config::LoadResult r;
-    r.config = make_config(jails);
-    return r;
-}
-
-}  // namespace
-
 TEST_CASE("cgroup limits: the sandbox's spawn carries them; joins and checks do not") {
     SupervisorWorld w(json{{"www", jail_json(2, {{"limits", {{"memory_max", "512M"}}}})}});
     w.supervisor->start_all();

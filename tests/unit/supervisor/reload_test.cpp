@@ -8,16 +8,6 @@ using namespace jaild;
 using namespace jaild::testing;
 using namespace std::chrono_literals;
 
-namespace {
-
-config::LoadResult loaded(const json& jails) {
-    config::LoadResult r;
-    r.config = make_config(jails);
-    return r;
-}
-
-}  // namespace
-
 TEST_CASE("reload: unchanged untouched, changed restarted, removed stopped, added started") {
     json before{{"same", jail_json(2)}, {"changed", jail_json(3)}, {"gone", jail_json(4)}};
     json after{{"same", jail_json(2)},

@@ -39,6 +39,13 @@ inline config::Config make_config(const json& jails) {
     return loaded.config;
 }
 
+// What a reload reads: a valid file with these jails.
+inline config::LoadResult loaded(const json& jails) {
+    config::LoadResult r;
+    r.config = make_config(jails);
+    return r;
+}
+
 class SupervisorWorld {
   public:
     explicit SupervisorWorld(const json& jails, std::function<config::LoadResult()> reload = {}) {
