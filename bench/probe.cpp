@@ -17,6 +17,10 @@
 //       is gone: time from the kill.
 //   wait-accept TIMEOUT ADDR:PORT...
 //       waits until every ADDR:PORT accepts TCP: time from the call.
+//   wait-status SOCKET TIMEOUT T0_NS
+//       connects to jaild's API socket and asks `status` every 0.2 ms until an answer comes:
+//       time from T0_NS (CLOCK_REALTIME nanoseconds, e.g. `date +%s%N` taken just before
+//       jaild was started) to that answer.
 //   repeat N -- CMD...
 //       runs CMD N times (stdout/stderr to /dev/null), prints each run's wall time.
 //   cpu -- CMD...
@@ -39,6 +43,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <ctime>
 #include <string>
 #include <vector>
 
@@ -286,6 +291,41 @@ int cpu(int argc, char** argv) {
     return 0;
 }
 
+// One `status` on a new connection: true once jaild answers it with a result.
+bool status_answered(const std::string& socket_path, Clock::time_point deadline) {
+    int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0) die(std::string("socket: ") + std::strerror(errno));
+    sockaddr_un sa{};
+    sa.sun_family = AF_UNIX;
+    std::snprintf(sa.sun_path, sizeof sa.sun_path, "%s", socket_path.c_str());
+    if (::connect(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) {
+        ::close(fd);
+        return false;  // not listening yet
+    }
+    write_all(fd, R"({"jsonrpc":"2.0","id":1,"method":"status","params":{}})"
+                  "\n");
+    auto answer = nlohmann::json::parse(read_line(fd, deadline), nullptr, false);
+    ::close(fd);
+    return !answer.is_discarded() && answer.contains("result");
+}
+
+int wait_status(int argc, char** argv) {
+    if (argc != 5) die("usage: wait-status SOCKET TIMEOUT T0_NS");
+    std::string socket_path = argv[2];
+    auto timeout = std::chrono::duration<double>(std::atof(argv[3]));
+    const long long t0_ns = std::atoll(argv[4]);
+    auto deadline = Clock::now() + std::chrono::duration_cast<Clock::duration>(timeout);
+    while (!status_answered(socket_path, deadline)) {
+        if (Clock::now() > deadline) die("no answer to status before the timeout", 2);
+        ::usleep(200);
+    }
+    timespec now{};
+    ::clock_gettime(CLOCK_REALTIME, &now);
+    const long long now_ns = static_cast<long long>(now.tv_sec) * 1'000'000'000LL + now.tv_nsec;
+    std::printf("%.3f\n", static_cast<double>(now_ns - t0_ns) / 1e6);
+    return 0;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -295,9 +335,10 @@ int main(int argc, char** argv) {
     if (cmd == "run-accept") return run_accept(argc, argv);
     if (cmd == "kill-wait") return kill_wait(argc, argv);
     if (cmd == "wait-accept") return wait_accept(argc, argv);
+    if (cmd == "wait-status") return wait_status(argc, argv);
     if (cmd == "repeat") return repeat(argc, argv);
     if (cmd == "cpu") return cpu(argc, argv);
     die("usage: jaild_bench_probe "
-        "api-start|kill-accept|run-accept|kill-wait|wait-accept|repeat|cpu ... (see the source's "
+        "api-start|kill-accept|run-accept|kill-wait|wait-accept|wait-status|repeat|cpu ... (see the source's "
         "header)");
 }
