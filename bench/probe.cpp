@@ -339,6 +339,7 @@ int main(int argc, char** argv) {
     if (cmd == "repeat") return repeat(argc, argv);
     if (cmd == "cpu") return cpu(argc, argv);
     die("usage: jaild_bench_probe "
-        "api-start|kill-accept|run-accept|kill-wait|wait-accept|wait-status|repeat|cpu ... (see the source's "
+        "api-start|kill-accept|run-accept|kill-wait|wait-accept|wait-status|repeat|cpu ... (see "
+        "the source's "
         "header)");
 }
