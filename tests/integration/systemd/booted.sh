@@ -236,6 +236,19 @@ in_ct timeout 60 systemctl reload jaild || fail "systemctl reload jaild failed"
 wait_until 20 jails_running "$EXTRA" || fail "reload did not start $EXTRA: $(ctl status 2>&1)"
 [[ $(main_pid) == "$pid" ]] || fail "reload replaced jaild ($pid -> $(main_pid))"
 log "reload applied the change: $EXTRA running, jaild pid $pid kept"
+# An invalid file: `systemctl reload` fails (ExecReload is `jailctl reload`, which waits for
+# jaild's answer), the journal names the field, and the running configuration stays.
+cp "$root/etc/jaild/jaild.json" "$d/jaild.json.good"
+jq '.jails["'"$EXTRA"'"].address = "10.213.0.999"' "$d/jaild.json.good" >"$root/etc/jaild/jaild.json"
+reload_since=$(in_ct date '+%Y-%m-%d %H:%M:%S')
+in_ct timeout 60 systemctl reload jaild 2>/dev/null && fail "systemctl reload jaild accepted an invalid jaild.json"
+in_ct journalctl -u jaild --since "$reload_since" -o cat | grep -F "$EXTRA" | grep -q address \
+  || fail "the failed reload's journal does not name jails.$EXTRA.address: $(in_ct journalctl -u jaild --since "$reload_since" -o cat | tail -n 5)"
+[[ $(in_ct systemctl show -P ActiveState jaild) == active && $(main_pid) == "$pid" ]] \
+  || fail "a refused reload disturbed jaild: $(in_ct systemctl status jaild --no-pager 2>&1 | head -n 5)"
+jails_running "$EXTRA" || fail "a refused reload stopped $EXTRA: $(ctl status 2>&1)"
+cp "$d/jaild.json.good" "$root/etc/jaild/jaild.json"
+log "an invalid jaild.json: systemctl reload failed naming the field, jaild and $EXTRA kept running"
 
 # ---- scopes, limits and usage (issue 16) --------------------------------------------------------
 # www now publishes port 80 on the container's public address, prints a numbered line every
@@ -280,6 +293,12 @@ ctl status "$WWW" | grep -i 'cpu' >/dev/null || fail "jailctl status $WWW shows 
 # A reload that changes only limits applies them to the running scope: same sandbox.
 write_ct_config "$(www_live_json "$(limits_json 128M 32)")" "$app_json" "$extra_json"
 in_ct timeout 60 systemctl reload jaild || fail "systemctl reload jaild (www's limits) failed"
+# The reload answers once jaild has decided; systemd applies the new properties right after
+# (SetUnitProperties, logged "new limits applied").
+limits_applied() {
+  [[ $(prop MemoryMax "$scope") == $((128 << 20)) && $(prop TasksMax "$scope") == 32 ]]
+}
+wait_until 10 limits_applied || true
 expect_prop "$scope" MemoryMax $((128 << 20))
 expect_prop "$scope" TasksMax 32
 [[ $(www_pid) == "$pid" ]] || fail "changing www's limits restarted it (pid $pid -> $(www_pid))"
