@@ -16,10 +16,10 @@
 #include <fstream>
 #include <map>
 #include <memory>
-#include <sstream>
 
 #include "config/load.hpp"
 #include "hostcheck/host_probe.hpp"
+#include "jaild/small_file.hpp"
 #include "jaild/unique_fd.hpp"
 #include "net/br_netfilter.hpp"
 #include "net/firewall.hpp"
@@ -27,14 +27,6 @@
 namespace jaild::hostcheck {
 
 namespace {
-
-std::optional<std::string> read_file(const std::string& path) {
-    std::ifstream in(path);
-    if (!in) return std::nullopt;
-    std::stringstream text;
-    text << in.rdbuf();
-    return text.str();
-}
 
 bool exists(const std::string& path) {
     return ::access(path.c_str(), F_OK) == 0;
@@ -185,7 +177,7 @@ HostFacts SystemProbe::gather(const ProbeOptions& o) const {
     f.firejail_executable = ::access(o.firejail.c_str(), X_OK) == 0;
     if (f.firejail_executable) f.firejail_version = firejail_version_line(o.firejail);
     f.firejail_config_path = o.firejail_config;
-    f.firejail_config_text = read_file(o.firejail_config);
+    f.firejail_config_text = read_small_file(o.firejail_config);
     f.net_namespaces = exists("/proc/self/ns/net");
     f.br_netfilter = exists(net::kBrNetfilterProbe);
     read_ruleset(f);

@@ -1,25 +1,11 @@
 #include "sandbox/adopt_check.hpp"
 
 #include <charconv>
-#include <fstream>
-#include <sstream>
 
+#include "jaild/small_file.hpp"
 #include "systemd/unit_names.hpp"
 
 namespace jaild::sandbox {
-
-namespace {
-
-std::optional<std::string> read_small(const std::string& path) {
-    std::ifstream in(path);
-    if (!in) return std::nullopt;
-    std::ostringstream s;
-    s << in.rdbuf();
-    if (!in && !in.eof()) return std::nullopt;
-    return s.str();
-}
-
-}  // namespace
 
 std::optional<std::uint64_t> parse_start_time(std::string_view stat) {
     const auto close = stat.rfind(')');
@@ -97,17 +83,17 @@ std::string judge_sandbox(const ProcessFacts& facts, std::uint64_t recorded_star
 }
 
 std::optional<std::uint64_t> read_start_time(int pid) {
-    auto stat = read_small("/proc/" + std::to_string(pid) + "/stat");
+    auto stat = read_small_file("/proc/" + std::to_string(pid) + "/stat");
     if (!stat) return std::nullopt;
     return parse_start_time(*stat);
 }
 
 std::optional<ProcessFacts> read_process_facts(int pid) {
     const std::string dir = "/proc/" + std::to_string(pid);
-    auto stat = read_small(dir + "/stat");
-    auto status = read_small(dir + "/status");
-    auto comm = read_small(dir + "/comm");
-    auto cgroup = read_small(dir + "/cgroup");
+    auto stat = read_small_file(dir + "/stat");
+    auto status = read_small_file(dir + "/status");
+    auto comm = read_small_file(dir + "/comm");
+    auto cgroup = read_small_file(dir + "/cgroup");
     if (!stat || !status || !comm) return std::nullopt;
     auto start = parse_start_time(*stat);
     auto uid = parse_real_uid(*status);

@@ -49,6 +49,17 @@ std::optional<SandboxInspector::OpenedMain> FirejailInspector::open_main(int fir
     return opened;
 }
 
+std::optional<SandboxInspector::OpenedMain> FirejailInspector::open_recorded_main(int firejail_pid,
+                                                                                  int main_pid) {
+    auto main = confirm_sandbox_main(firejail_pid, main_pid);
+    if (!main) return std::nullopt;
+    OpenedMain opened{main->main_pid, open_pidfd(main->main_pid), open_pidfd(main->init_pid)};
+    if (!opened.pidfd || !opened.init_pidfd) return std::nullopt;
+    // Opened after the check: still the same process tree (not a PID reused meanwhile)?
+    if (!confirm_sandbox_main(firejail_pid, main_pid)) return std::nullopt;
+    return opened;
+}
+
 std::size_t FirejailInspector::end_leftovers(const std::string& name, std::function<void()> done) {
     auto stale = live_sandboxes_named(name, run_dir_);
     if (stale.empty()) return 0;

@@ -38,6 +38,13 @@ class SandboxInspector {
         UniqueFd init_pidfd;
     };
     virtual std::optional<OpenedMain> open_main(int firejail_pid) = 0;
+    // The same for the command PID an earlier jaild recorded (live restore): confirmed with
+    // two reads of /proc instead of a walk of the process tree; nullopt if it is not (or no
+    // longer) that sandbox's command.
+    virtual std::optional<OpenedMain> open_recorded_main(int firejail_pid, int main_pid) {
+        (void)main_pid;
+        return open_main(firejail_pid);
+    }
     // Kills the sandboxes root started under this name that an earlier jaild left running
     // (firejail would rename the jail's new sandbox); `done` runs on the loop once every one
     // has ended and its name is free. Returns how many there were: 0 = none, `done` never runs.
@@ -63,6 +70,7 @@ class FirejailInspector final : public SandboxInspector {
         return find_sandbox_main(firejail_pid);
     }
     std::optional<OpenedMain> open_main(int firejail_pid) override;
+    std::optional<OpenedMain> open_recorded_main(int firejail_pid, int main_pid) override;
     std::size_t end_leftovers(const std::string& name, std::function<void()> done) override;
 
   private:

@@ -1,5 +1,6 @@
 #include "sandbox/process_tree.hpp"
 
+#include <dirent.h>
 #include <sys/ioctl.h>
 
 #include <algorithm>
@@ -9,18 +10,42 @@
 #include <fstream>
 #include <sstream>
 
+#include "jaild/small_file.hpp"
+
 namespace jaild::sandbox {
 
 namespace fs = std::filesystem;
 
+namespace {
+
+std::string read_proc_file(const std::string& path) {
+    return read_small_file(path).value_or("");
+}
+
+std::string proc_path(int pid, const char* file) {
+    return "/proc/" + std::to_string(pid) + "/" + file;
+}
+
+}  // namespace
+
 std::vector<int> child_pids(int pid) {
     std::vector<int> out;
-    std::error_code ec;
-    for (const auto& task : fs::directory_iterator("/proc/" + std::to_string(pid) + "/task", ec)) {
-        std::ifstream in(task.path() / "children");
-        int child;
-        while (in >> child) out.push_back(child);
+    const std::string tasks = proc_path(pid, "task");
+    DIR* dir = ::opendir(tasks.c_str());
+    if (!dir) return out;
+    while (const dirent* task = ::readdir(dir)) {
+        if (task->d_name[0] == '.') continue;
+        const std::string text = read_proc_file(tasks + "/" + task->d_name + "/children");
+        const char* p = text.data();
+        const char* end = p + text.size();
+        while (p < end) {
+            int child = 0;
+            auto [next, ec] = std::from_chars(p, end, child);
+            if (ec == std::errc()) out.push_back(child);
+            p = next + 1;  // the separating space
+        }
     }
+    ::closedir(dir);
     std::sort(out.begin(), out.end());
     return out;
 }
@@ -28,9 +53,8 @@ std::vector<int> child_pids(int pid) {
 namespace {
 
 std::string comm_of(int pid) {
-    std::ifstream in("/proc/" + std::to_string(pid) + "/comm");
-    std::string comm;
-    std::getline(in, comm);
+    std::string comm = read_proc_file(proc_path(pid, "comm"));
+    if (!comm.empty() && comm.back() == '\n') comm.pop_back();
     return comm;
 }
 
@@ -67,6 +91,16 @@ std::optional<SandboxMain> find_sandbox_main(int firejail_pid) {
     return SandboxMain{sandbox_init.front(), main.front()};
 }
 
+std::optional<SandboxMain> confirm_sandbox_main(int firejail_pid, int main_pid) {
+    if (main_pid <= 0) return std::nullopt;
+    auto main = parse_proc_stat(read_proc_file(proc_path(main_pid, "stat")));
+    if (!main || main->ppid <= 0 || main->state == 'Z' || is_firejail_program(main->comm))
+        return std::nullopt;
+    auto init = parse_proc_stat(read_proc_file(proc_path(main->ppid, "stat")));
+    if (!init || init->ppid != firejail_pid) return std::nullopt;
+    return SandboxMain{main->ppid, main_pid};
+}
+
 std::optional<int> find_main_pid(int firejail_pid) {
     auto found = find_sandbox_main(firejail_pid);
     if (!found) return std::nullopt;
@@ -88,6 +122,13 @@ std::optional<ProcStat> parse_proc_stat(std::string_view text) {
     if (fields.empty() || fields[0].size() != 1) return std::nullopt;
     ProcStat stat;
     stat.state = fields[0][0];
+    if (auto open = text.find(" ("); open != std::string_view::npos && open < close)
+        stat.comm = std::string(text.substr(open + 2, close - open - 2));
+    if (fields.size() > 1) {
+        auto f = fields[1];
+        auto [ptr, ec] = std::from_chars(f.data(), f.data() + f.size(), stat.ppid);
+        if (ec != std::errc() || ptr != f.data() + f.size()) stat.ppid = 0;
+    }
     constexpr std::size_t kExitCode = 52 - 3;
     if (fields.size() > kExitCode) {
         int code = 0;

@@ -24,6 +24,10 @@ struct SandboxMain {
 // name is still "firejail"), or one of firejail's helper programs (fseccomp, fcopy...)
 // running where the command will be.
 std::optional<SandboxMain> find_sandbox_main(int firejail_pid);
+// The same for a command PID an earlier jaild recorded (live restore), without walking the
+// process tree: `main_pid` is still a process whose parent's parent is `firejail_pid` and
+// that is not one of firejail's programs. nullopt otherwise (then find_sandbox_main looks).
+std::optional<SandboxMain> confirm_sandbox_main(int firejail_pid, int main_pid);
 // The jail command's host PID under the given firejail process, if it exists yet.
 std::optional<int> find_main_pid(int firejail_pid);
 
@@ -31,10 +35,13 @@ std::optional<int> find_main_pid(int firejail_pid);
 // it sets it up (/usr/lib/<arch>/firejail/f*), and for firejail itself.
 bool is_firejail_program(std::string_view comm);
 
-// The fields of /proc/PID/stat jaild needs: the state letter and, for a zombie, its wait
-// status (field 52, "exit_code", in waitpid's format). nullopt if the text is malformed.
+// The fields of /proc/PID/stat jaild needs: the command name, the state letter, the parent
+// (0 if unreadable) and, for a zombie, its wait status (field 52, "exit_code", in waitpid's
+// format). nullopt if the text is malformed.
 struct ProcStat {
+    std::string comm;
     char state = '?';
+    int ppid = 0;
     std::optional<int> exit_code;
 };
 std::optional<ProcStat> parse_proc_stat(std::string_view text);

@@ -25,7 +25,9 @@ Jail::Jail(JailContext& context, config::JailConfig config)
       health_timer_(context.time.timer()),
       health_deadline_(context.time.timer()),
       settle_timer_(context.time.timer()),
-      logs_(context.log_lines) {}
+      logs_(context.log_lines) {
+    main_.on_found([this] { ctx_.changed(*this); });  // its PID goes into RUN_DIR/state.json
+}
 
 // A sandbox still running is killed with its firejail process (Process's destructor).
 Jail::~Jail() {

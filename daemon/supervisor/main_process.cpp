@@ -56,6 +56,17 @@ void MainProcess::track(int firejail_pid) {
     look(Millis(1));  // firejail needs a few ms to start the command
 }
 
+void MainProcess::adopt(int firejail_pid, int recorded_main_pid) {
+    reset();
+    state_ = std::make_shared<State>(io_);
+    state_->firejail_pid = firejail_pid;
+    if (recorded_main_pid > 0) {
+        if (auto main = sandboxes_.open_recorded_main(firejail_pid, recorded_main_pid))
+            return found(std::move(*main));
+    }
+    look(Millis(1));
+}
+
 void MainProcess::reset() {
     timer_->cancel();
     state_.reset();
@@ -88,6 +99,7 @@ void MainProcess::look(Millis delay) {
         // itself and the jail learns of it from firejail's exit).
         if (!main) return look(std::min(delay * 2, kFindMax));
         found(std::move(*main));
+        if (on_found_) on_found_();
     });
 }
 

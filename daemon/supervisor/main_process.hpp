@@ -6,6 +6,7 @@
 // and joins and exec health checks enter the jail through its pidfd.
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -28,8 +29,13 @@ class MainProcess {
 
     // Looks for the command under this firejail process: after 1 ms, then 2, 4, ... 500 ms.
     void track(int firejail_pid);
+    // An adopted sandbox (live restore): the command PID the earlier jaild recorded is taken
+    // at once if it is still that sandbox's command, else it is looked for as by track().
+    void adopt(int firejail_pid, int recorded_main_pid);
     // Forgets it (the sandbox has ended).
     void reset();
+    // Called when a look finds the command (so that it is recorded for a restarted jaild).
+    void on_found(std::function<void()> found) { on_found_ = std::move(found); }
 
     // Found and not exited: its host PID and a pidfd on it; else 0 and -1.
     int pid() const;
@@ -52,6 +58,7 @@ class MainProcess {
     std::string jail_;
     std::unique_ptr<Timer> timer_;
     std::shared_ptr<State> state_;  // of the current run; replaced by track() and reset()
+    std::function<void()> on_found_;
 };
 
 }  // namespace jaild::supervisor

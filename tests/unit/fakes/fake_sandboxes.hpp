@@ -45,6 +45,13 @@ class FakeSandboxes final : public sandbox::SandboxInspector {
         write_ends_.emplace_back(ends[1]);
         return OpenedMain{firejail_pid + 500000, UniqueFd(ends[0]), UniqueFd(-1)};
     }
+    // open_recorded_main's calls: firejail pid -> the recorded main pid it was asked about.
+    std::map<int, int> recorded_mains;
+    std::optional<OpenedMain> open_recorded_main(int firejail_pid, int main_pid) override {
+        recorded_mains[firejail_pid] = main_pid;
+        if (main_pid != firejail_pid + 500000) return std::nullopt;
+        return open_main(firejail_pid);
+    }
     std::size_t end_leftovers(const std::string& name, std::function<void()> done) override {
         if (!leftovers.erase(name)) return 0;
         clearing[name] = std::move(done);

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <vector>
 
 #include <catch2/catch.hpp>
 
@@ -106,6 +107,67 @@ TEST_CASE("exited_status reads a grandchild's wait status through its pidfd") {
     ::close(pidfd);
     ::kill(middle, SIGKILL);
     ::waitpid(middle, nullptr, 0);
+    ::close(fds[0]);
+    ::close(fds[1]);
+}
+
+TEST_CASE("parse_proc_stat reads the command name and the parent") {
+    auto s = parse_proc_stat("4242 (my (odd) name) S 4241 4242 4242 0 -1 0");
+    REQUIRE(s);
+    CHECK(s->comm == "my (odd) name");
+    CHECK(s->ppid == 4241);
+    CHECK(s->state == 'S');
+}
+
+// A real tree shaped like a sandbox: "firejail" (a child of the test) -> "init" -> the
+// command (sleep). child_pids walks it; confirm_sandbox_main accepts the recorded command
+// only under that firejail process, and nothing else.
+TEST_CASE("child_pids and confirm_sandbox_main on a real process tree") {
+    int fds[2];
+    REQUIRE(::pipe(fds) == 0);
+    pid_t firejail = ::fork();
+    REQUIRE(firejail >= 0);
+    if (firejail == 0) {
+        pid_t init = ::fork();
+        if (init == 0) {
+            pid_t command = ::fork();
+            if (command == 0) {
+                ::execl("/bin/sleep", "sleep", "30", static_cast<char*>(nullptr));
+                ::_exit(127);
+            }
+            const pid_t both[2] = {::getpid(), command};
+            (void)!::write(fds[1], both, sizeof both);  // one write: both or nothing
+            ::pause();
+            ::_exit(0);
+        }
+        ::pause();
+        ::_exit(0);
+    }
+    pid_t both[2] = {0, 0};
+    REQUIRE(::read(fds[0], both, sizeof both) == sizeof both);
+    const pid_t init = both[0], command = both[1];
+    for (int i = 0; i < 500 && !confirm_sandbox_main(firejail, command); ++i) ::usleep(1000);
+
+    CHECK(child_pids(firejail) == std::vector<int>{init});
+    CHECK(child_pids(init) == std::vector<int>{command});
+    auto found = find_sandbox_main(firejail);
+    REQUIRE(found);
+    CHECK(found->init_pid == init);
+    CHECK(found->main_pid == command);
+    auto confirmed = confirm_sandbox_main(firejail, command);
+    REQUIRE(confirmed);
+    CHECK(confirmed->init_pid == init);
+    CHECK(confirmed->main_pid == command);
+    CHECK_FALSE(confirm_sandbox_main(init, command));   // not under that firejail process
+    CHECK_FALSE(confirm_sandbox_main(firejail, init));  // init is not the command
+    CHECK_FALSE(confirm_sandbox_main(firejail, 0));     // nothing recorded
+    CHECK_FALSE(confirm_sandbox_main(firejail, ::getpid()));
+    ::kill(command, SIGKILL);
+    ::kill(init, SIGKILL);
+    ::kill(firejail, SIGKILL);
+    ::waitpid(firejail, nullptr, 0);
+    CHECK_FALSE(confirm_sandbox_main(firejail, command));  // gone
+    CHECK(child_pids(firejail).empty());
     ::close(fds[0]);
     ::close(fds[1]);
 }
