@@ -89,14 +89,18 @@ std::string Firewall::applied_fingerprint() const {
     return last_render_ + kFingerprintSeparator + last_listing_;
 }
 
-bool Firewall::keep_if_unchanged(const std::string& fingerprint, const config::Config& config) {
+bool Firewall::keep_if_unchanged(const std::string& fingerprint, const config::Config& config,
+                                 const std::string* inet) {
     if (fingerprint.empty() || dry_run_) return false;
     auto render = render_ruleset(config, options_);
     if (fingerprint.rfind(render + kFingerprintSeparator, 0) != 0) return false;
-    auto listing = list_tables();
-    if (!listing || render + kFingerprintSeparator + *listing != fingerprint) return false;
+    Result<std::string> listing =
+        inet ? Result<std::string>(*inet) : command("list table " + kTable, true);
+    if (!listing) return false;
+    auto bridge = command("list table " + kBridgeTable, true);
+    if (!bridge || render + kFingerprintSeparator + *listing + *bridge != fingerprint) return false;
     last_render_ = std::move(render);
-    last_listing_ = std::move(*listing);
+    last_listing_ = *listing + *bridge;
     return true;
 }
 
@@ -118,10 +122,18 @@ Result<void> Firewall::apply(const config::Config& config) {
     return {};
 }
 
+std::string Firewall::inet_table() {
+    return kTable;
+}
+
 std::optional<std::string> Firewall::current_table_comment() {
     auto listing = list_table();
     if (!listing) return std::nullopt;
-    std::istringstream in(*listing);
+    return table_comment_of(*listing);
+}
+
+std::optional<std::string> Firewall::table_comment_of(const std::string& listing) {
+    std::istringstream in(listing);
     std::string line;
     while (std::getline(in, line)) {
         line = trim(line);

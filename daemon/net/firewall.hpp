@@ -33,6 +33,10 @@ class Firewall {
     void set_host_forwarded(bool forwarded) { options_.host_forwarded = forwarded; }
     // The comment of the table as it is in the kernel now; nullopt if no table or no comment.
     std::optional<std::string> current_table_comment();
+    // The same, from a listing of the inet table (inet_listing()).
+    static std::optional<std::string> table_comment_of(const std::string& listing);
+    // The kernel's stateless listing of `table inet jaild`; an error if it does not exist.
+    Result<std::string> inet_listing() { return command("list table " + inet_table(), true); }
     // Runs an nft script as one transaction (used by apply; also by tests).
     Result<void> run(const std::string& script);
     // false if a table is missing or its listing differs from the one after our last
@@ -43,7 +47,9 @@ class Firewall {
     std::string applied_fingerprint() const;
     // Adopts the tables as they are if they are exactly what `fingerprint` says and `config`
     // renders the same ruleset: nothing is applied; true. Else false (apply() then).
-    bool keep_if_unchanged(const std::string& fingerprint, const config::Config& config);
+    // `inet`: inet_listing() just taken, if the caller has it (one listing fewer).
+    bool keep_if_unchanged(const std::string& fingerprint, const config::Config& config,
+                           const std::string* inet = nullptr);
     // Deletes `table inet jaild` and `table bridge jaild` if present.
     Result<void> remove();
 
@@ -63,6 +69,7 @@ class Firewall {
     Result<std::string> command(const std::string& cmd, bool stateless = false);
     Result<std::string> list_table();   // inet only
     Result<std::string> list_tables();  // inet, then bridge; stateless
+    static std::string inet_table();
 
     bool dry_run_ = false;
     std::string last_render_;   // the ruleset of our last apply

@@ -92,13 +92,19 @@ Result<std::unique_ptr<Network>> Network::create(boost::asio::io_context& io,
 
     auto fw = Firewall::open();
     if (!fw) return fw.error();
-    const bool stale_table = fw->run(std::string("list table inet ") + kTableName).ok();
+    // One listing of an existing table serves three questions: is there one (left by an
+    // earlier jaild), what its comment says of ip_forward, and (live restore) whether it is
+    // unchanged.
+    auto existing = fw->inet_listing();
+    const bool stale_table = existing.ok();
     // The ip_forward value from before jaild is kept in the table's comment: a jaild restarted
     // after a crash finds 1 (set by its predecessor) but must restore the original on shutdown.
     auto forward = read_sysctl(kIpForward);
     if (!forward) return forward.error();
     std::string before = *forward;
-    if (auto inherited = ip_forward_from_comment(fw->current_table_comment())) before = *inherited;
+    if (auto inherited = ip_forward_from_comment(stale_table ? Firewall::table_comment_of(*existing)
+                                                             : std::nullopt))
+        before = *inherited;
     fw->set_table_comment(kForwardComment + before + " before jaild started");
     fw->set_host_forwarded(before == "1");
     if (before == "1") {
@@ -117,7 +123,7 @@ Result<std::unique_ptr<Network>> Network::create(boost::asio::io_context& io,
             kIpForward, *forward, config.bridge.name);
     }
 
-    if (stale_table && fw->keep_if_unchanged(earlier.firewall_fingerprint, config)) {
+    if (stale_table && fw->keep_if_unchanged(earlier.firewall_fingerprint, config, &*existing)) {
         spdlog::info(
             "network: kept nftables tables inet {0} and bridge {0} as the earlier jaild left them "
             "(unchanged)",

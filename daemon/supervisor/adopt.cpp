@@ -77,17 +77,13 @@ Result<void> Jail::adopt(const JailRecord& record, std::map<std::string, UniqueF
                                      [this] { on_end_adopted(); });
     if (!process) return process.error();
     auto logger = log::jail_logger(config_.name);
-    // Its namespace and veth are there already; this keeps them watched (and restores a veth
-    // someone deleted meanwhile) without touching a working one.
-    if (auto netns = ctx_.network.prepare(config_); !netns)
-        logger->error("jail '{}': checking the network of the adopted sandbox: {}", config_.name,
-                      netns.error().message);
+    adopted_network_unchecked_ = true;
     firejail_ = std::move(*process);
     // The limits may have changed while jaild was away (an edited jaild.json, an upgrade's
     // defaults): the running scope gets the configured ones, as a reload would give them.
     firejail_->update_limits(config_.limits.cgroup);
     const int pid = firejail_->pid();
-    main_.track(pid);
+    main_.adopt(pid, record.main_pid);
     output_.clear();
     for (const char* stream : {"stdout", "stderr"}) {
         auto name = output_fd_name(config_.name, stream, pid);
@@ -106,6 +102,19 @@ Result<void> Jail::adopt(const JailRecord& record, std::map<std::string, UniqueF
         schedule_health(std::min(config_.health.interval, Millis(200)));
     changed("adopted, firejail pid " + std::to_string(pid));
     return {};
+}
+
+bool Jail::check_adopted_network() {
+    if (!adopted_network_unchecked_) return false;
+    adopted_network_unchecked_ = false;
+    if (!firejail_) return true;  // ended meanwhile: its next start prepares the network
+    // Its namespace and veth are there already; this keeps them watched (and restores a veth
+    // someone deleted meanwhile) without touching a working one.
+    if (auto netns = ctx_.network.prepare(config_); !netns)
+        log::jail_logger(config_.name)
+            ->error("jail '{}': checking the network of the adopted sandbox: {}", config_.name,
+                    netns.error().message);
+    return true;
 }
 
 void Jail::lost_while_away(const std::string& why) {

@@ -114,6 +114,10 @@ class Jail : public std::enable_shared_from_this<Jail> {
     // Takes over the recorded running sandbox if the runner proves it is that one; its output
     // pipes' read ends come from `stored` (taken out of it). An error says why not.
     Result<void> adopt(const JailRecord& record, std::map<std::string, UniqueFd>& stored);
+    // An adopted jail's namespace and veth are there already: checked (and a deleted veth
+    // restored) once the API answers, one jail per turn of the loop (Supervisor::restore_all).
+    // False if there was nothing to check (not adopted, or checked already).
+    bool check_adopted_network();
     // Its recorded sandbox is gone (or was not ours): it ended while jaild was away, and the
     // restart policy decides, as for any unexpected end. `why` for the log.
     void lost_while_away(const std::string& why);
@@ -186,6 +190,7 @@ class Jail : public std::enable_shared_from_this<Jail> {
     MainProcess main_;
     std::vector<std::unique_ptr<log::PipeReader>> output_;
     std::vector<std::string> stored_fds_;                  // this run's names in systemd's fd store
+    bool adopted_network_unchecked_ = false;               // adopt() until check_adopted_network()
     std::unique_ptr<Timer> retry_timer_;                   // backoff / crash-loop cool-down
     std::unique_ptr<Timer> stop_timer_;                    // SIGTERM then SIGKILL escalation
     std::unique_ptr<Timer> health_timer_;                  // next health check

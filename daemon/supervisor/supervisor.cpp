@@ -163,6 +163,18 @@ void Supervisor::restore_all(const RunState& state, std::map<std::string, Unique
     advance_stops();
     schedule();
     save_state();
+    check_adopted_networks();
+}
+
+// Posted one at a time, so that requests (the first `status` after a restart) are answered
+// between them: each check is a few netlink round trips in the host and the jail's namespace.
+void Supervisor::check_adopted_networks() {
+    asio::post(io_, [this, alive = std::weak_ptr<bool>(alive_)] {
+        if (alive.expired() || detached_) return;
+        for (auto& [name, jail] : jails_) {
+            if (jail->check_adopted_network()) return check_adopted_networks();
+        }
+    });
 }
 
 void Supervisor::detach() {

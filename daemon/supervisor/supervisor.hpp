@@ -103,6 +103,8 @@ class Supervisor final : public api::Control {
                                 std::function<void(Result<nlohmann::json>)> done) override;
 
   private:
+    // After restore_all: the adopted jails' networks, one jail per turn of the loop.
+    void check_adopted_networks();
     friend class ProvisionHost;  // provisioning.cpp: the jails as provisioning sees them
     struct Provisioning;
 

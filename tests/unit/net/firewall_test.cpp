@@ -142,3 +142,14 @@ TEST_CASE("firewall: the table comment survives in the kernel and is read back")
         CHECK(*fw->table_matches_last_apply());
     });
 }
+
+TEST_CASE("table_comment_of reads the table's comment from a listing") {
+    const std::string listing =
+        "table inet jaild {\n\tcomment \"ip_forward was 0 before jaild started\"\n"
+        "\tchain forward {\n\t\tcomment \"not this one\"\n\t}\n}\n";
+    CHECK(jaild::net::Firewall::table_comment_of(listing) ==
+          std::optional<std::string>("ip_forward was 0 before jaild started"));
+    CHECK_FALSE(jaild::net::Firewall::table_comment_of(
+        "table inet jaild {\n\tchain forward {\n\t\tcomment \"x\"\n\t}\n}\n"));
+    CHECK_FALSE(jaild::net::Firewall::table_comment_of(""));
+}

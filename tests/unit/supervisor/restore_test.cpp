@@ -110,7 +110,11 @@ TEST_CASE("restore: the same sandboxes are adopted with their counters, nothing 
     CHECK(second.status("db").pid == db_pid);
     CHECK(second.status("www").restarts == 1);
     CHECK(second.status("db").admin_restarts == 1);
-    CHECK(second.network.calls.size() == 2);  // each adopted jail's network checked, kept
+    // Each adopted jail's network is checked (and kept) once the loop turns, one jail per
+    // turn, so that the first requests are answered between the checks.
+    CHECK(second.network.calls.empty());
+    second.advance(Millis(0));
+    CHECK(second.network.calls.size() == 2);
 
     SECTION("an adopted sandbox that ends is restarted by policy, its end reported") {
         second.runner.exit(second.firejail("www"), 0);
@@ -244,4 +248,27 @@ TEST_CASE("restore: stored output pipes no adopted jail claims are dropped from 
     stored.emplace("out.gone.stdout.77", UniqueFd(::dup(p[1])));
     second.sup->restore_all(first.saved, std::move(stored));
     CHECK(second.removed_fds == std::vector<std::string>{"out.gone.stdout.77"});
+}
+
+TEST_CASE("restore: the recorded main process is taken at once and a found one is recorded") {
+    Generation first(two_jails());
+    first.sandboxes.mains_found = true;
+    first.sup->start_all();
+    const int saves_before = first.saves;
+    first.advance(Millis(5));  // the first look, 1 ms after the start, finds the command
+    const int www_pid = first.firejail("www")->pid;
+    REQUIRE(first.status("www").main_pid == www_pid + 500000);
+    // Finding it saved the state: a restarted jaild gets the command's PID from the record.
+    CHECK(first.saves > saves_before);
+    CHECK(first.saved.find("www")->main_pid == www_pid + 500000);
+    first.sup->detach();
+    first.sup.reset();
+
+    Generation second(two_jails(), 2000);
+    second.sandboxes.mains_found = true;
+    first.hand_over_to(second);
+    second.sup->restore_all(first.saved, {});
+    // No look on a timer: the recorded PID is confirmed during the adoption itself.
+    CHECK(second.sandboxes.recorded_mains.at(www_pid) == www_pid + 500000);
+    CHECK(second.status("www").main_pid == www_pid + 500000);
 }
