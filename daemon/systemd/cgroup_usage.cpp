@@ -1,29 +1,13 @@
 #include "systemd/cgroup_usage.hpp"
 
-#include <fcntl.h>
-#include <unistd.h>
-
 #include <charconv>
 
-#include "jaild/unique_fd.hpp"
+#include "jaild/small_file.hpp"
 #include "systemd/unit_names.hpp"
 
 namespace jaild::systemd {
 
 namespace {
-
-std::optional<std::string> read_small(const std::string& path) {
-    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NOFOLLOW));
-    if (!fd) return std::nullopt;
-    std::string text(4096, '\0');
-    ssize_t n;
-    do {
-        n = ::read(fd.get(), text.data(), text.size());
-    } while (n < 0 && errno == EINTR);
-    if (n < 0) return std::nullopt;
-    text.resize(static_cast<std::size_t>(n));
-    return text;
-}
 
 std::optional<std::uint64_t> number(std::string_view s) {
     std::uint64_t n = 0;
@@ -59,15 +43,15 @@ std::optional<std::uint64_t> parse_keyed(std::string_view text, std::string_view
 }
 
 std::optional<std::uint64_t> read_oom_kills(const std::string& dir) {
-    auto text = read_small(dir + "/memory.events");
+    auto text = read_small_file(dir + "/memory.events");
     return text ? parse_keyed(*text, "oom_kill") : std::nullopt;
 }
 
 sandbox::ResourceUsage read_usage(const std::string& dir) {
     sandbox::ResourceUsage u;
-    if (auto t = read_small(dir + "/memory.current")) u.memory_bytes = parse_value(*t);
-    if (auto t = read_small(dir + "/cpu.stat")) u.cpu_usec = parse_keyed(*t, "usage_usec");
-    if (auto t = read_small(dir + "/pids.current")) u.tasks = parse_value(*t);
+    if (auto t = read_small_file(dir + "/memory.current")) u.memory_bytes = parse_value(*t);
+    if (auto t = read_small_file(dir + "/cpu.stat")) u.cpu_usec = parse_keyed(*t, "usage_usec");
+    if (auto t = read_small_file(dir + "/pids.current")) u.tasks = parse_value(*t);
     u.oom_kills = read_oom_kills(dir);
     return u;
 }
