@@ -2,6 +2,7 @@
 
 #include <dirent.h>
 #include <sys/ioctl.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <charconv>
@@ -98,6 +99,15 @@ std::optional<SandboxMain> confirm_sandbox_main(int firejail_pid, int main_pid) 
         return std::nullopt;
     auto init = parse_proc_stat(read_proc_file(proc_path(main->ppid, "stat")));
     if (!init || init->ppid != firejail_pid) return std::nullopt;
+    // Joins enter the command's namespaces: it must be in a PID namespace of its own (the
+    // sandbox's), never one of firejail's helpers on the host's side.
+    auto pid_ns = [](const std::string& path) {
+        char target[64];
+        const ssize_t n = ::readlink(path.c_str(), target, sizeof target);
+        return n > 0 ? std::string(target, static_cast<std::size_t>(n)) : std::string();
+    };
+    const std::string ns = pid_ns(proc_path(main_pid, "ns/pid"));
+    if (ns.empty() || ns == pid_ns("/proc/self/ns/pid")) return std::nullopt;
     return SandboxMain{main->ppid, main_pid};
 }
 

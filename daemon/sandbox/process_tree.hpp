@@ -25,8 +25,9 @@ struct SandboxMain {
 // running where the command will be.
 std::optional<SandboxMain> find_sandbox_main(int firejail_pid);
 // The same for a command PID an earlier jaild recorded (live restore), without walking the
-// process tree: `main_pid` is still a process whose parent's parent is `firejail_pid` and
-// that is not one of firejail's programs. nullopt otherwise (then find_sandbox_main looks).
+// process tree: `main_pid` is still a process whose parent's parent is `firejail_pid`, in a
+// PID namespace other than jaild's (the sandbox's), and not one of firejail's programs.
+// nullopt otherwise (then find_sandbox_main looks).
 std::optional<SandboxMain> confirm_sandbox_main(int firejail_pid, int main_pid);
 // The jail command's host PID under the given firejail process, if it exists yet.
 std::optional<int> find_main_pid(int firejail_pid);

@@ -1,4 +1,5 @@
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <sys/syscall.h>
 #include <sys/utsname.h>
@@ -6,6 +7,8 @@
 #include <unistd.h>
 
 #include <cstdio>
+#include <string>
+#include <utility>
 #include <vector>
 
 #include <catch2/catch.hpp>
@@ -119,55 +122,103 @@ TEST_CASE("parse_proc_stat reads the command name and the parent") {
     CHECK(s->state == 'S');
 }
 
-// A real tree shaped like a sandbox: "firejail" (a child of the test) -> "init" -> the
-// command (sleep). child_pids walks it; confirm_sandbox_main accepts the recorded command
-// only under that firejail process, and nothing else.
-TEST_CASE("child_pids and confirm_sandbox_main on a real process tree") {
-    int fds[2];
-    REQUIRE(::pipe(fds) == 0);
+// A real tree shaped like a sandbox: "firejail" (a child of the test) -> "init" (PID 1 of a
+// new PID namespace, as firejail's sandbox init is) -> the command (sleep). child_pids walks
+// it; confirm_sandbox_main accepts the recorded command only under that firejail process and
+// in a PID namespace other than ours, and nothing else.
+namespace {
+pid_t fork_sandbox_like(bool new_pid_namespace) {
     pid_t firejail = ::fork();
-    REQUIRE(firejail >= 0);
-    if (firejail == 0) {
-        pid_t init = ::fork();
-        if (init == 0) {
-            pid_t command = ::fork();
-            if (command == 0) {
-                ::execl("/bin/sleep", "sleep", "30", static_cast<char*>(nullptr));
-                ::_exit(127);
-            }
-            const pid_t both[2] = {::getpid(), command};
-            (void)!::write(fds[1], both, sizeof both);  // one write: both or nothing
-            ::pause();
-            ::_exit(0);
+    if (firejail != 0) return firejail;
+    if (new_pid_namespace && ::unshare(CLONE_NEWPID) != 0) ::_exit(3);
+    if (::fork() == 0) {  // init
+        if (::fork() == 0) {
+            ::execl("/bin/sleep", "sleep", "30", static_cast<char*>(nullptr));
+            ::_exit(127);
         }
         ::pause();
         ::_exit(0);
     }
-    pid_t both[2] = {0, 0};
-    REQUIRE(::read(fds[0], both, sizeof both) == sizeof both);
-    const pid_t init = both[0], command = both[1];
-    for (int i = 0; i < 500 && !confirm_sandbox_main(firejail, command); ++i) ::usleep(1000);
-
-    CHECK(child_pids(firejail) == std::vector<int>{init});
-    CHECK(child_pids(init) == std::vector<int>{command});
-    auto found = find_sandbox_main(firejail);
-    REQUIRE(found);
-    CHECK(found->init_pid == init);
-    CHECK(found->main_pid == command);
-    auto confirmed = confirm_sandbox_main(firejail, command);
-    REQUIRE(confirmed);
-    CHECK(confirmed->init_pid == init);
-    CHECK(confirmed->main_pid == command);
-    CHECK_FALSE(confirm_sandbox_main(init, command));   // not under that firejail process
-    CHECK_FALSE(confirm_sandbox_main(firejail, init));  // init is not the command
-    CHECK_FALSE(confirm_sandbox_main(firejail, 0));     // nothing recorded
-    CHECK_FALSE(confirm_sandbox_main(firejail, ::getpid()));
-    ::kill(command, SIGKILL);
-    ::kill(init, SIGKILL);
+    ::pause();
+    ::_exit(0);
+}
+// init and the command (host PIDs) once the command runs sleep; {0, 0} after 5 s.
+std::pair<int, int> wait_for_tree(pid_t firejail) {
+    for (int i = 0; i < 5000; ++i) {
+        auto inits = child_pids(firejail);
+        if (!inits.empty()) {
+            auto commands = child_pids(inits.front());
+            if (!commands.empty()) {
+                auto stat = parse_proc_stat([&] {
+                    std::FILE* f = std::fopen(
+                        ("/proc/" + std::to_string(commands.front()) + "/stat").c_str(), "r");
+                    std::string text(512, '\0');
+                    if (f) {
+                        text.resize(std::fread(text.data(), 1, text.size(), f));
+                        std::fclose(f);
+                    }
+                    return text;
+                }());
+                if (stat && stat->comm == "sleep") return {inits.front(), commands.front()};
+            }
+        }
+        ::usleep(1000);
+    }
+    return {0, 0};
+}
+void end_tree(pid_t firejail, int init, int command) {
+    if (command > 0) ::kill(command, SIGKILL);
+    if (init > 0) ::kill(init, SIGKILL);
     ::kill(firejail, SIGKILL);
     ::waitpid(firejail, nullptr, 0);
-    CHECK_FALSE(confirm_sandbox_main(firejail, command));  // gone
-    CHECK(child_pids(firejail).empty());
-    ::close(fds[0]);
-    ::close(fds[1]);
+}
+}  // namespace
+
+TEST_CASE("child_pids and confirm_sandbox_main on a real process tree") {
+    SECTION("the command in a PID namespace of its own: confirmed, and only under its firejail") {
+        pid_t firejail = fork_sandbox_like(true);
+        REQUIRE(firejail > 0);
+        auto [init, command] = wait_for_tree(firejail);
+        if (init == 0) {
+            int status = 0;
+            bool exited = ::waitpid(firejail, &status, WNOHANG) == firejail;
+            end_tree(firejail, 0, 0);
+            if (exited && WIFEXITED(status) && WEXITSTATUS(status) == 3) {
+                WARN(
+                    "SKIPPED: cannot create a PID namespace here (unshare(CLONE_NEWPID) "
+                    "needs root); the same-namespace case below still runs");
+                return;
+            }
+            FAIL("the process tree did not come up within 5 s");
+        }
+        CHECK(child_pids(firejail) == std::vector<int>{init});
+        CHECK(child_pids(init) == std::vector<int>{command});
+        auto found = find_sandbox_main(firejail);
+        REQUIRE(found);
+        CHECK(found->init_pid == init);
+        CHECK(found->main_pid == command);
+        auto confirmed = confirm_sandbox_main(firejail, command);
+        REQUIRE(confirmed);
+        CHECK(confirmed->init_pid == init);
+        CHECK(confirmed->main_pid == command);
+        CHECK_FALSE(confirm_sandbox_main(init, command));   // not under that firejail process
+        CHECK_FALSE(confirm_sandbox_main(firejail, init));  // init is not the command
+        CHECK_FALSE(confirm_sandbox_main(firejail, 0));     // nothing recorded
+        CHECK_FALSE(confirm_sandbox_main(firejail, ::getpid()));
+        end_tree(firejail, init, command);
+        for (int i = 0; i < 500 && confirm_sandbox_main(firejail, command); ++i) ::usleep(1000);
+        CHECK_FALSE(confirm_sandbox_main(firejail, command));  // gone
+        CHECK(child_pids(firejail).empty());
+    }
+    SECTION(
+        "the same shape in jaild's own PID namespace (a helper of firejail's on the "
+        "host's side) is not a sandbox's command") {
+        pid_t firejail = fork_sandbox_like(false);
+        REQUIRE(firejail > 0);
+        auto [init, command] = wait_for_tree(firejail);
+        REQUIRE(init > 0);
+        CHECK(find_sandbox_main(firejail));  // the walk alone cannot tell
+        CHECK_FALSE(confirm_sandbox_main(firejail, command));
+        end_tree(firejail, init, command);
+    }
 }
