@@ -131,18 +131,27 @@ void write_all(int fd, const std::string& data) {
 }
 
 // Reads one response line (blocking, bounded by the deadline).
+// The first line jaild sends on `fd` (a connection that asks one thing and is then closed:
+// what follows the line is dropped). Read in chunks: a status with 50 jails is ~25 KB, and
+// reading it a byte at a time (a poll and a read each) took the probe ~30 ms, more than
+// jaild took to answer.
 std::string read_line(int fd, Clock::time_point deadline) {
-    std::string line;
-    char c;
+    std::string data;
+    char chunk[65536];
     while (true) {
         auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
         pollfd p{fd, POLLIN, 0};
         if (left.count() <= 0 || ::poll(&p, 1, static_cast<int>(left.count())) != 1)
-            die("no answer to start before the timeout", 2);
-        ssize_t n = ::read(fd, &c, 1);
+            die("no answer before the timeout", 2);
+        ssize_t n = ::read(fd, chunk, sizeof chunk);
+        if (n < 0 && errno == EINTR) continue;
         if (n <= 0) die("jaild closed the connection without answering");
-        if (c == '\n') return line;
-        line += c;
+        const auto old_size = data.size();
+        data.append(chunk, static_cast<std::size_t>(n));
+        if (auto nl = data.find('\n', old_size); nl != std::string::npos) {
+            data.resize(nl);
+            return data;
+        }
     }
 }
 
