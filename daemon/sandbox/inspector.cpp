@@ -51,12 +51,14 @@ std::optional<SandboxInspector::OpenedMain> FirejailInspector::open_main(int fir
 
 std::optional<SandboxInspector::OpenedMain> FirejailInspector::open_recorded_main(int firejail_pid,
                                                                                   int main_pid) {
+    // The pidfd first, then the check: the process it holds is the one checked (had it been
+    // replaced by another with its PID in between, the pidfd would read as exited).
+    UniqueFd pidfd = open_pidfd(main_pid);
+    if (!pidfd) return std::nullopt;
     auto main = confirm_sandbox_main(firejail_pid, main_pid);
     if (!main) return std::nullopt;
-    OpenedMain opened{main->main_pid, open_pidfd(main->main_pid), open_pidfd(main->init_pid)};
-    if (!opened.pidfd || !opened.init_pidfd) return std::nullopt;
-    // Opened after the check: still the same process tree (not a PID reused meanwhile)?
-    if (!confirm_sandbox_main(firejail_pid, main_pid)) return std::nullopt;
+    OpenedMain opened{main->main_pid, std::move(pidfd), open_pidfd(main->init_pid)};
+    if (!opened.init_pidfd) return std::nullopt;
     return opened;
 }
 

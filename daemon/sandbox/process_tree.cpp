@@ -106,8 +106,9 @@ std::optional<SandboxMain> confirm_sandbox_main(int firejail_pid, int main_pid) 
         const ssize_t n = ::readlink(path.c_str(), target, sizeof target);
         return n > 0 ? std::string(target, static_cast<std::size_t>(n)) : std::string();
     };
+    static const std::string own_ns = pid_ns("/proc/self/ns/pid");
     const std::string ns = pid_ns(proc_path(main_pid, "ns/pid"));
-    if (ns.empty() || ns == pid_ns("/proc/self/ns/pid")) return std::nullopt;
+    if (ns.empty() || ns == own_ns) return std::nullopt;
     return SandboxMain{main->ppid, main_pid};
 }
 
