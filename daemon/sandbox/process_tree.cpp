@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <sstream>
 
 #include "jaild/small_file.hpp"
@@ -32,9 +33,9 @@ std::string proc_path(int pid, const char* file) {
 std::vector<int> child_pids(int pid) {
     std::vector<int> out;
     const std::string tasks = proc_path(pid, "task");
-    DIR* dir = ::opendir(tasks.c_str());
+    std::unique_ptr<DIR, int (*)(DIR*)> dir(::opendir(tasks.c_str()), ::closedir);
     if (!dir) return out;
-    while (const dirent* task = ::readdir(dir)) {
+    while (const dirent* task = ::readdir(dir.get())) {
         if (task->d_name[0] == '.') continue;
         const std::string text = read_proc_file(tasks + "/" + task->d_name + "/children");
         const char* p = text.data();
@@ -46,7 +47,6 @@ std::vector<int> child_pids(int pid) {
             p = next + 1;  // the separating space
         }
     }
-    ::closedir(dir);
     std::sort(out.begin(), out.end());
     return out;
 }
