@@ -4,6 +4,7 @@
 #include <array>
 #include <charconv>
 #include <cstring>
+#include <stdexcept>
 #include <type_traits>
 
 #include <nlohmann/json.hpp>
@@ -203,6 +204,14 @@ class TextOut {
         }
         ch(']');
     }
+    // A field that JailStatusText leaves out of the text it keeps.
+    template <class T>
+    void dynamic(const std::optional<T>& v) {
+        optional(v);
+    }
+    void dynamic(std::uint64_t v) { number(v); }
+    std::size_t written() const { return static_cast<std::size_t>(p_ - out_.data()); }
+
     void string_list(const std::vector<std::string>& v) {
         ch('[');
         for (std::size_t i = 0; i < v.size(); ++i) {
@@ -229,9 +238,24 @@ class TextOut {
     char* end_;
 };
 
+// Writes the kept text of a JailStatusText: a dynamic field's value is left out, and where it
+// goes is recorded.
+class KeptTextOut : public TextOut {
+  public:
+    using TextOut::TextOut;
+    template <class T>
+    void dynamic(const T&) {
+        cuts.push_back(written());
+    }
+    std::vector<std::size_t> cuts;
+};
+
 // Keys in the order nlohmann's std::map keeps them (sorted), as to_json (jail_status.cpp)
-// writes them.
-void write(TextOut& t, const JailStatus& s) {
+// writes them. `Out` is TextOut (the whole status) or KeptTextOut (JailStatusText): the
+// fields of JailStatusDynamic go through t.dynamic(), in this order, which is the order of
+// JailStatusText::append.
+template <class Out>
+void write(Out& t, const JailStatus& s) {
     t.lit("{\"address\":");
     t.string(s.address);
     t.lit(",\"admin_restarts\":");
@@ -251,9 +275,9 @@ void write(TextOut& t, const JailStatus& s) {
         t.ch('}');
     }
     t.lit(",\"cpu_usec\":");
-    t.optional(s.cpu_usec);
+    t.dynamic(s.cpu_usec);
     t.lit(",\"dropped_lines\":");
-    t.number(s.dropped_lines);
+    t.dynamic(s.dropped_lines);
     t.lit(",\"fix\":");
     t.string(s.fix);
     t.lit(",\"health\":");
@@ -263,23 +287,23 @@ void write(TextOut& t, const JailStatus& s) {
     t.lit(",\"last_error\":");
     t.string(s.last_error);
     t.lit(",\"last_error_age_ms\":");
-    t.optional(s.last_error_age_ms);
+    t.dynamic(s.last_error_age_ms);
     t.lit(",\"last_exit\":");
     t.string(s.last_exit);
     t.lit(",\"limits_note\":");
     t.string(s.limits_note);
     t.lit(",\"main_pid\":");
-    t.optional(s.main_pid);
+    t.dynamic(s.main_pid);
     t.lit(",\"memory_bytes\":");
-    t.optional(s.memory_bytes);
+    t.dynamic(s.memory_bytes);
     t.lit(",\"name\":");
     t.string(s.name);
     t.lit(",\"next_retry_ms\":");
-    t.optional(s.next_retry_ms);
+    t.dynamic(s.next_retry_ms);
     t.lit(",\"oom_kills\":");
-    t.number(s.oom_kills);
+    t.dynamic(s.oom_kills);
     t.lit(",\"pid\":");
-    t.optional(s.pid);
+    t.dynamic(s.pid);
     t.lit(",\"ports\":");
     t.int_list(s.ports);
     t.lit(",\"restarts\":");
@@ -287,9 +311,9 @@ void write(TextOut& t, const JailStatus& s) {
     t.lit(",\"state\":");
     t.string(s.state);
     t.lit(",\"tasks\":");
-    t.optional(s.tasks);
+    t.dynamic(s.tasks);
     t.lit(",\"uptime_ms\":");
-    t.optional(s.uptime_ms);
+    t.dynamic(s.uptime_ms);
     t.ch('}');
 }
 
@@ -328,6 +352,73 @@ void append_json(std::string& out, const std::vector<JailStatus>& jails) {
         write(t, jails[i]);
     }
     t.ch(']');
+}
+
+JailStatusDynamic dynamic_fields(const JailStatus& s) {
+    return {s.cpu_usec,     s.dropped_lines, s.last_error_age_ms, s.main_pid,
+            s.memory_bytes, s.next_retry_ms, s.oom_kills,         s.pid,
+            s.tasks,        s.uptime_ms};
+}
+
+void set_dynamic_fields(JailStatus& s, const JailStatusDynamic& d) {
+    s.cpu_usec = d.cpu_usec;
+    s.dropped_lines = d.dropped_lines;
+    s.last_error_age_ms = d.last_error_age_ms;
+    s.main_pid = d.main_pid;
+    s.memory_bytes = d.memory_bytes;
+    s.next_retry_ms = d.next_retry_ms;
+    s.oom_kills = d.oom_kills;
+    s.pid = d.pid;
+    s.tasks = d.tasks;
+    s.uptime_ms = d.uptime_ms;
+}
+
+JailStatusText::JailStatusText(const JailStatus& s) {
+    std::vector<std::size_t> cuts;
+    {
+        KeptTextOut t(text_, kJailText);
+        write(t, s);
+        cuts = std::move(t.cuts);
+    }
+    text_.shrink_to_fit();
+    // A dynamic field written by write() but missing here (or the reverse) would shift every
+    // value after it: refused at once (the unit tests construct one).
+    if (cuts.size() != kDynamicFields)
+        throw std::logic_error("JailStatusText: write() has " + std::to_string(cuts.size()) +
+                               " dynamic fields, JailStatusDynamic " +
+                               std::to_string(kDynamicFields) + "; make them the same");
+    for (std::size_t i = 0; i < kDynamicFields; ++i) cut_[i] = static_cast<std::uint32_t>(cuts[i]);
+}
+
+// The kept text between the dynamic values, which come in the order write() has them.
+void JailStatusText::append(std::string& out, const JailStatusDynamic& d) const {
+    TextOut t(out, text_.size() + kDynamicFields * 24);
+    std::size_t at = 0;
+    auto piece = [&](std::size_t i) {
+        t.raw(std::string_view(text_).substr(at, cut_[i] - at));
+        at = cut_[i];
+    };
+    piece(0);
+    t.dynamic(d.cpu_usec);
+    piece(1);
+    t.dynamic(d.dropped_lines);
+    piece(2);
+    t.dynamic(d.last_error_age_ms);
+    piece(3);
+    t.dynamic(d.main_pid);
+    piece(4);
+    t.dynamic(d.memory_bytes);
+    piece(5);
+    t.dynamic(d.next_retry_ms);
+    piece(6);
+    t.dynamic(d.oom_kills);
+    piece(7);
+    t.dynamic(d.pid);
+    piece(8);
+    t.dynamic(d.tasks);
+    piece(9);
+    t.dynamic(d.uptime_ms);
+    t.raw(std::string_view(text_).substr(at));
 }
 
 }  // namespace jaild
