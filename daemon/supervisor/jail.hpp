@@ -28,6 +28,7 @@
 #include "api/control.hpp"
 #include "config/config.hpp"
 #include "jaild/jail_status.hpp"
+#include "jaild/json_text.hpp"
 #include "log/log_buffer.hpp"
 #include "log/output_limiter.hpp"
 #include "log/pipe_reader.hpp"
@@ -87,6 +88,9 @@ class Jail : public std::enable_shared_from_this<Jail> {
     JailStatus status() const;
     // The same at `now`: a status of all jails reads the clock once.
     JailStatus status(TimePoint now) const;
+    // status(now) as JSON text (append_json's bytes), from text kept between the jail's
+    // changes: only its dynamic fields (JailStatusDynamic) are rendered per call.
+    void append_status_json(std::string& out, TimePoint now) const;
     std::optional<Confinement> confinement() const;
     // status() plus what only the metrics show (last exit as code/signal, health checks).
     metrics::JailFigures figures() const;
@@ -154,6 +158,11 @@ class Jail : public std::enable_shared_from_this<Jail> {
     void health_done(bool ok, const std::string& detail);
     void cancel_health();
     // jail.cpp
+    JailStatusDynamic dynamic_status(TimePoint now) const;
+    // Everything status() renders besides the dynamic fields, as references: the kept text
+    // is rendered again whenever any of it differs from what it was rendered from.
+    auto status_inputs(const std::string& limits_note) const;
+    struct KeptStatus;
     void changed(const std::string& message);
     void take_pending_config();
     // Wanted up: unless its root is still to be built (then `unprovisioned`).
@@ -208,6 +217,8 @@ class Jail : public std::enable_shared_from_this<Jail> {
     std::optional<TimePoint> health_check_started_;
     std::optional<double> last_health_check_seconds_;
     std::uint64_t oom_kills_past_ = 0;  // in its runs that ended (the current one: its scope)
+    // append_status_json's text and what it was rendered from; a cache, hence mutable.
+    mutable std::unique_ptr<KeptStatus> kept_status_;
 };
 
 }  // namespace jaild::supervisor
