@@ -391,8 +391,8 @@ JailStatusText::JailStatusText(const JailStatus& s) {
 }
 
 // The kept text between the dynamic values, which come in the order write() has them.
-void JailStatusText::append(std::string& out, const JailStatusDynamic& d) const {
-    TextOut t(out, text_.size() + kDynamicFields * 24);
+template <class Out>
+void JailStatusText::complete(Out& t, const JailStatusDynamic& d) const {
     std::size_t at = 0;
     auto piece = [&](std::size_t i) {
         t.raw(std::string_view(text_).substr(at, cut_[i] - at));
@@ -419,6 +419,26 @@ void JailStatusText::append(std::string& out, const JailStatusDynamic& d) const 
     piece(9);
     t.dynamic(d.uptime_ms);
     t.raw(std::string_view(text_).substr(at));
+}
+
+// Room for a kept text's dynamic values: most are short or null (more is made if needed).
+constexpr std::size_t kDynamicRoom = 96;
+
+void JailStatusText::append(std::string& out, const JailStatusDynamic& d) const {
+    TextOut t(out, text_.size() + kDynamicRoom);
+    complete(t, d);
+}
+
+void append_json(std::string& out, const std::vector<KeptJailStatus>& jails) {
+    std::size_t room = 2;
+    for (const auto& j : jails) room += j.text->size() + kDynamicRoom + 1;
+    TextOut t(out, room);
+    t.ch('[');
+    for (std::size_t i = 0; i < jails.size(); ++i) {
+        if (i) t.ch(',');
+        jails[i].text->complete(t, jails[i].dynamic);
+    }
+    t.ch(']');
 }
 
 }  // namespace jaild

@@ -252,14 +252,14 @@ JailStatusDynamic Jail::dynamic_status(TimePoint now) const {
     return d;
 }
 
-void Jail::append_status_json(std::string& out, TimePoint now) const {
+KeptJailStatus Jail::kept_status(TimePoint now) const {
     const std::string limits_note = firejail_ ? firejail_->limits_note() : std::string();
     const auto inputs = status_inputs(limits_note);
     if (!kept_status_ || kept_status_->inputs != inputs) {
         kept_status_ =
             std::make_unique<KeptStatus>(KeptStatus{inputs, JailStatusText(status(now))});
     }
-    kept_status_->text.append(out, dynamic_status(now));
+    return {&kept_status_->text, dynamic_status(now)};
 }
 
 metrics::JailFigures Jail::figures() const {

@@ -88,9 +88,9 @@ class Jail : public std::enable_shared_from_this<Jail> {
     JailStatus status() const;
     // The same at `now`: a status of all jails reads the clock once.
     JailStatus status(TimePoint now) const;
-    // status(now) as JSON text (append_json's bytes), from text kept between the jail's
-    // changes: only its dynamic fields (JailStatusDynamic) are rendered per call.
-    void append_status_json(std::string& out, TimePoint now) const;
+    // status(now) for JSON text (append_json's bytes): its text kept between the jail's changes
+    // (valid until the next call) and the values of its dynamic fields, read now.
+    KeptJailStatus kept_status(TimePoint now) const;
     std::optional<Confinement> confinement() const;
     // status() plus what only the metrics show (last exit as code/signal, health checks).
     metrics::JailFigures figures() const;
@@ -217,7 +217,7 @@ class Jail : public std::enable_shared_from_this<Jail> {
     std::optional<TimePoint> health_check_started_;
     std::optional<double> last_health_check_seconds_;
     std::uint64_t oom_kills_past_ = 0;  // in its runs that ended (the current one: its scope)
-    // append_status_json's text and what it was rendered from; a cache, hence mutable.
+    // kept_status()'s text and what it was rendered from; a cache, hence mutable.
     mutable std::unique_ptr<KeptStatus> kept_status_;
 };
 

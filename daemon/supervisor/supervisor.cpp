@@ -302,14 +302,10 @@ Result<void> Supervisor::append_status_json(const std::optional<std::string>& na
                                             std::string& out) {
     if (name) return Control::append_status_json(name, out);
     const TimePoint now = services_.time.now();
-    out += '[';
-    bool first = true;
-    for (const auto& [n, jail] : jails_) {
-        if (!first) out += ',';
-        first = false;
-        jail->append_status_json(out, now);
-    }
-    out += ']';
+    std::vector<KeptJailStatus> kept;
+    kept.reserve(jails_.size());
+    for (const auto& [n, jail] : jails_) kept.push_back(jail->kept_status(now));
+    append_json(out, kept);
     return Result<void>();
 }
 

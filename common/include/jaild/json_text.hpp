@@ -54,6 +54,8 @@ void set_dynamic_fields(JailStatus& s, const JailStatusDynamic& d);
 // exactly what append_json(out, s) writes for s with its dynamic fields set to d: one writer
 // renders both (json_text.cpp), so a field added to the status is in both, and a dynamic one
 // must be added to JailStatusDynamic (the constructor checks that the count matches).
+struct KeptJailStatus;
+
 class JailStatusText {
   public:
     // The text of everything in `s` but its dynamic fields (their values are ignored).
@@ -64,8 +66,22 @@ class JailStatusText {
     static constexpr std::size_t kDynamicFields = 10;
 
   private:
+    friend void append_json(std::string& out, const std::vector<KeptJailStatus>& jails);
+    template <class Out>
+    void complete(Out& t, const JailStatusDynamic& d) const;
+
     std::string text_;
     std::array<std::uint32_t, kDynamicFields> cut_{};  // where each dynamic value goes
 };
+
+// One jail of a status list from its kept text: the text (owned by the caller, alive for the
+// call) and the values of its dynamic fields.
+struct KeptJailStatus {
+    const JailStatusText* text;
+    JailStatusDynamic dynamic;
+};
+// [...]: what append_json writes for the list, from kept texts, with room made once for all
+// (room made per jail cost a memset of the string's spare capacity each time).
+void append_json(std::string& out, const std::vector<KeptJailStatus>& jails);
 
 }  // namespace jaild

@@ -228,3 +228,29 @@ TEST_CASE("json text: every dynamic field is left out of the kept text") {
         REQUIRE(ta == tb);
     }
 }
+
+TEST_CASE("json text: a status list from kept texts is append_json's list") {
+    std::mt19937 rng(50);
+    for (std::size_t n : {0u, 1u, 2u, 50u}) {
+        std::vector<JailStatus> statuses, kept_from;
+        std::vector<JailStatusText> texts;
+        for (std::size_t i = 0; i < n; ++i) {
+            kept_from.push_back(random_status(rng));
+            statuses.push_back(kept_from.back());
+            set_dynamic_fields(statuses.back(), dynamic_fields(random_status(rng)));
+        }
+        texts.reserve(n);
+        std::vector<KeptJailStatus> kept;
+        for (std::size_t i = 0; i < n; ++i) {
+            texts.emplace_back(kept_from[i]);
+            kept.push_back({&texts.back(), dynamic_fields(statuses[i])});
+        }
+        std::string out = "{\"jails\":";
+        out.reserve(n * 100);  // spare room the writer must not leave in the string
+        append_json(out, kept);
+        std::string expected = "{\"jails\":";
+        append_json(expected, statuses);
+        REQUIRE(out == expected);
+        REQUIRE(out == "{\"jails\":" + dumped(json(statuses)));
+    }
+}

@@ -1,4 +1,4 @@
-// The status text each jail keeps between its changes (Jail::append_status_json) against a
+// The status text each jail keeps between its changes (Jail::kept_status) against a
 // rendering from scratch, through every kind of change a status shows: the kept text must
 // never be stale. (Every other supervisor test checks it too, at each status it reads:
 // SupervisorWorld::check_status_text.)
