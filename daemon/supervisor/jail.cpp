@@ -262,9 +262,9 @@ KeptJailStatus Jail::kept_status(TimePoint now) const {
     return {&kept_status_->text, dynamic_status(now)};
 }
 
-metrics::JailFigures Jail::figures() const {
+metrics::JailFigures Jail::figures(TimePoint now) const {
     metrics::JailFigures f;
-    f.status = status();
+    f.status = status(now);
     if (last_wait_status_) {
         const int w = *last_wait_status_;
         if (WIFEXITED(w)) f.last_exit_code = WEXITSTATUS(w);

@@ -93,7 +93,7 @@ class Jail : public std::enable_shared_from_this<Jail> {
     KeptJailStatus kept_status(TimePoint now) const;
     std::optional<Confinement> confinement() const;
     // status() plus what only the metrics show (last exit as code/signal, health checks).
-    metrics::JailFigures figures() const;
+    metrics::JailFigures figures(TimePoint now) const;
 
     // Requests (jail.cpp). With wait.block, `done` runs once the jail serves (running, and
     // healthy if checked) or is down, or with why it did not within the wait's timeout;

@@ -312,7 +312,8 @@ Result<void> Supervisor::append_status_json(const std::optional<std::string>& na
 std::vector<metrics::JailFigures> Supervisor::figures() const {
     std::vector<metrics::JailFigures> out;
     out.reserve(jails_.size());
-    for (const auto& [n, jail] : jails_) out.push_back(jail->figures());
+    const TimePoint now = services_.time.now();  // once per scrape, not per jail
+    for (const auto& [n, jail] : jails_) out.push_back(jail->figures(now));
     return out;
 }
 
