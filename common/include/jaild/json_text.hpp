@@ -61,7 +61,7 @@ class JailStatusText {
     // The text of everything in `s` but its dynamic fields (their values are ignored).
     explicit JailStatusText(const JailStatus& s);
     void append(std::string& out, const JailStatusDynamic& d) const;
-    std::size_t size() const { return text_.size(); }
+    std::size_t size() const { return size_; }
 
     static constexpr std::size_t kDynamicFields = 10;
 
@@ -70,7 +70,8 @@ class JailStatusText {
     template <class Out>
     void complete(Out& t, const JailStatusDynamic& d) const;
 
-    std::string text_;
+    std::string text_;      // the text, then padding: pieces are copied 32 bytes at a time
+    std::size_t size_ = 0;  // of the text
     std::array<std::uint32_t, kDynamicFields> cut_{};  // where each dynamic value goes
 };
 
