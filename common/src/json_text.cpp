@@ -227,8 +227,12 @@ class TextOut {
     void dynamic(const std::optional<T>& v) {
         optional(v);
     }
-    void dynamic(std::uint64_t v) { number(v); }
-    std::size_t written() const { return static_cast<std::size_t>(p_ - out_.data()); }
+    void dynamic(std::uint64_t v) {
+        number(v);
+    }
+    std::size_t written() const {
+        return static_cast<std::size_t>(p_ - out_.data());
+    }
 
     void string_list(const std::vector<std::string>& v) {
         ch('[');
