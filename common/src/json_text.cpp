@@ -4,6 +4,7 @@
 #include <array>
 #include <charconv>
 #include <cstring>
+#include <stdexcept>
 #include <type_traits>
 
 #include <nlohmann/json.hpp>
@@ -160,6 +161,24 @@ class TextOut {
         std::memcpy(p_, s.data(), s.size());
         p_ += s.size();
     }
+    // A piece of a kept text (most are a key between two dynamic values, ~15 bytes) from a
+    // source with at least kPieceCopy bytes readable at `s`: copied with two 16-byte moves
+    // rather than a call to memcpy.
+    static constexpr std::size_t kPieceCopy = 32;
+    void piece(const char* s, std::size_t n) {
+#if defined(__SSE2__)
+        if (n <= kPieceCopy) {
+            room(kPieceCopy);
+            const auto* from = reinterpret_cast<const __m128i*>(s);
+            auto* to = reinterpret_cast<__m128i*>(p_);
+            _mm_storeu_si128(to, _mm_loadu_si128(from));
+            _mm_storeu_si128(to + 1, _mm_loadu_si128(from + 1));
+            p_ += n;
+            return;
+        }
+#endif
+        raw(std::string_view(s, n));
+    }
     template <class T>
     void number(T v) {
         room(24);
@@ -203,6 +222,18 @@ class TextOut {
         }
         ch(']');
     }
+    // A field that JailStatusText leaves out of the text it keeps.
+    template <class T>
+    void dynamic(const std::optional<T>& v) {
+        optional(v);
+    }
+    void dynamic(std::uint64_t v) {
+        number(v);
+    }
+    std::size_t written() const {
+        return static_cast<std::size_t>(p_ - out_.data());
+    }
+
     void string_list(const std::vector<std::string>& v) {
         ch('[');
         for (std::size_t i = 0; i < v.size(); ++i) {
@@ -229,9 +260,24 @@ class TextOut {
     char* end_;
 };
 
+// Writes the kept text of a JailStatusText: a dynamic field's value is left out, and where it
+// goes is recorded.
+class KeptTextOut : public TextOut {
+  public:
+    using TextOut::TextOut;
+    template <class T>
+    void dynamic(const T&) {
+        cuts.push_back(written());
+    }
+    std::vector<std::size_t> cuts;
+};
+
 // Keys in the order nlohmann's std::map keeps them (sorted), as to_json (jail_status.cpp)
-// writes them.
-void write(TextOut& t, const JailStatus& s) {
+// writes them. `Out` is TextOut (the whole status) or KeptTextOut (JailStatusText): the
+// fields of JailStatusDynamic go through t.dynamic(), in this order, which is the order of
+// JailStatusText::append.
+template <class Out>
+void write(Out& t, const JailStatus& s) {
     t.lit("{\"address\":");
     t.string(s.address);
     t.lit(",\"admin_restarts\":");
@@ -251,9 +297,9 @@ void write(TextOut& t, const JailStatus& s) {
         t.ch('}');
     }
     t.lit(",\"cpu_usec\":");
-    t.optional(s.cpu_usec);
+    t.dynamic(s.cpu_usec);
     t.lit(",\"dropped_lines\":");
-    t.number(s.dropped_lines);
+    t.dynamic(s.dropped_lines);
     t.lit(",\"fix\":");
     t.string(s.fix);
     t.lit(",\"health\":");
@@ -263,23 +309,23 @@ void write(TextOut& t, const JailStatus& s) {
     t.lit(",\"last_error\":");
     t.string(s.last_error);
     t.lit(",\"last_error_age_ms\":");
-    t.optional(s.last_error_age_ms);
+    t.dynamic(s.last_error_age_ms);
     t.lit(",\"last_exit\":");
     t.string(s.last_exit);
     t.lit(",\"limits_note\":");
     t.string(s.limits_note);
     t.lit(",\"main_pid\":");
-    t.optional(s.main_pid);
+    t.dynamic(s.main_pid);
     t.lit(",\"memory_bytes\":");
-    t.optional(s.memory_bytes);
+    t.dynamic(s.memory_bytes);
     t.lit(",\"name\":");
     t.string(s.name);
     t.lit(",\"next_retry_ms\":");
-    t.optional(s.next_retry_ms);
+    t.dynamic(s.next_retry_ms);
     t.lit(",\"oom_kills\":");
-    t.number(s.oom_kills);
+    t.dynamic(s.oom_kills);
     t.lit(",\"pid\":");
-    t.optional(s.pid);
+    t.dynamic(s.pid);
     t.lit(",\"ports\":");
     t.int_list(s.ports);
     t.lit(",\"restarts\":");
@@ -287,9 +333,9 @@ void write(TextOut& t, const JailStatus& s) {
     t.lit(",\"state\":");
     t.string(s.state);
     t.lit(",\"tasks\":");
-    t.optional(s.tasks);
+    t.dynamic(s.tasks);
     t.lit(",\"uptime_ms\":");
-    t.optional(s.uptime_ms);
+    t.dynamic(s.uptime_ms);
     t.ch('}');
 }
 
@@ -326,6 +372,95 @@ void append_json(std::string& out, const std::vector<JailStatus>& jails) {
     for (std::size_t i = 0; i < jails.size(); ++i) {
         if (i) t.ch(',');
         write(t, jails[i]);
+    }
+    t.ch(']');
+}
+
+JailStatusDynamic dynamic_fields(const JailStatus& s) {
+    return {s.cpu_usec,     s.dropped_lines, s.last_error_age_ms, s.main_pid,
+            s.memory_bytes, s.next_retry_ms, s.oom_kills,         s.pid,
+            s.tasks,        s.uptime_ms};
+}
+
+void set_dynamic_fields(JailStatus& s, const JailStatusDynamic& d) {
+    s.cpu_usec = d.cpu_usec;
+    s.dropped_lines = d.dropped_lines;
+    s.last_error_age_ms = d.last_error_age_ms;
+    s.main_pid = d.main_pid;
+    s.memory_bytes = d.memory_bytes;
+    s.next_retry_ms = d.next_retry_ms;
+    s.oom_kills = d.oom_kills;
+    s.pid = d.pid;
+    s.tasks = d.tasks;
+    s.uptime_ms = d.uptime_ms;
+}
+
+JailStatusText::JailStatusText(const JailStatus& s) {
+    std::vector<std::size_t> cuts;
+    {
+        KeptTextOut t(text_, kJailText);
+        write(t, s);
+        cuts = std::move(t.cuts);
+    }
+    size_ = text_.size();
+    text_.append(TextOut::kPieceCopy, ' ');  // what piece() may read past the text's end
+    text_.shrink_to_fit();
+    // A dynamic field written by write() but missing here (or the reverse) would shift every
+    // value after it: refused at once (the unit tests construct one).
+    if (cuts.size() != kDynamicFields)
+        throw std::logic_error("JailStatusText: write() has " + std::to_string(cuts.size()) +
+                               " dynamic fields, JailStatusDynamic " +
+                               std::to_string(kDynamicFields) + "; make them the same");
+    for (std::size_t i = 0; i < kDynamicFields; ++i) cut_[i] = static_cast<std::uint32_t>(cuts[i]);
+}
+
+// The kept text between the dynamic values, which come in the order write() has them.
+template <class Out>
+void JailStatusText::complete(Out& t, const JailStatusDynamic& d) const {
+    std::size_t at = 0;
+    auto piece = [&](std::size_t i) {
+        t.piece(text_.data() + at, cut_[i] - at);
+        at = cut_[i];
+    };
+    piece(0);
+    t.dynamic(d.cpu_usec);
+    piece(1);
+    t.dynamic(d.dropped_lines);
+    piece(2);
+    t.dynamic(d.last_error_age_ms);
+    piece(3);
+    t.dynamic(d.main_pid);
+    piece(4);
+    t.dynamic(d.memory_bytes);
+    piece(5);
+    t.dynamic(d.next_retry_ms);
+    piece(6);
+    t.dynamic(d.oom_kills);
+    piece(7);
+    t.dynamic(d.pid);
+    piece(8);
+    t.dynamic(d.tasks);
+    piece(9);
+    t.dynamic(d.uptime_ms);
+    t.piece(text_.data() + at, size_ - at);
+}
+
+// Room for a kept text's dynamic values: most are short or null (more is made if needed).
+constexpr std::size_t kDynamicRoom = 96;
+
+void JailStatusText::append(std::string& out, const JailStatusDynamic& d) const {
+    TextOut t(out, size_ + kDynamicRoom);
+    complete(t, d);
+}
+
+void append_json(std::string& out, const std::vector<KeptJailStatus>& jails) {
+    std::size_t room = 2;
+    for (const auto& j : jails) room += j.text->size() + kDynamicRoom + 1;
+    TextOut t(out, room);
+    t.ch('[');
+    for (std::size_t i = 0; i < jails.size(); ++i) {
+        if (i) t.ch(',');
+        jails[i].text->complete(t, jails[i].dynamic);
     }
     t.ch(']');
 }

@@ -14,6 +14,7 @@
 #include <nlohmann/json.hpp>
 
 #include "jaild/jail_status.hpp"
+#include "jaild/json_text.hpp"
 #include "jaild/result.hpp"
 #include "jaild/unique_fd.hpp"
 
@@ -81,6 +82,15 @@ class Control {
 
     // All jails (jail empty) or one; an unknown jail is an error naming the known ones.
     virtual Result<std::vector<JailStatus>> status(const std::optional<std::string>& jail) = 0;
+    // The same as JSON text appended to `out` (what append_json writes for status()'s list):
+    // what the API answers. The Supervisor keeps each jail's text between its changes.
+    virtual Result<void> append_status_json(const std::optional<std::string>& jail,
+                                            std::string& out) {
+        auto st = status(jail);
+        if (!st) return st.error();
+        append_json(out, *st);
+        return Result<void>();
+    }
     // start: clears `failed`/held-down and starts (after its dependencies).
     virtual void start(const std::string& jail, Wait wait, Done done) = 0;
     // stop: stops and holds the jail down until `start` (or jaild restarts).

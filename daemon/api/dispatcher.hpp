@@ -102,6 +102,8 @@ class Dispatcher {
     // client cannot queue a whole exposition per pipelined request.
     using Connections = std::set<std::weak_ptr<Outbox>, std::owner_less<std::weak_ptr<Outbox>>>;
     std::shared_ptr<Connections> metrics_in_flight_ = std::make_shared<Connections>();
+    // Room made at once for a status answer: the largest one so far, plus an eighth.
+    std::size_t status_room_ = 1024;
     // Shared: meters in answers still pending when the dispatcher goes hold it weakly.
     std::shared_ptr<ApiStats> stats_ = std::make_shared<ApiStats>();
 };

@@ -26,8 +26,12 @@ char* put_value(char* p, double v) {
     return std::to_chars(p, p + kValueRoom, v).ptr;
 }
 
-// A label value, escaped: at most twice its length.
+// A label value, escaped: at most twice its length. Most values (jail names, ports, states)
+// need no escape: copied at once.
 char* put_escaped(char* p, std::string_view v) {
+    bool plain = true;
+    for (char c : v) plain &= (c != '\\') & (c != '"') & (c != '\n');
+    if (plain) return put(p, v);
     for (char c : v) {
         if (c == '\\' || c == '"') {
             *p++ = '\\';

@@ -6,6 +6,10 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <functional>
+#include <tuple>
+#include <type_traits>
+
 #include "jaild/capabilities.hpp"
 #include "log/logging.hpp"
 #include "provision/provisioner.hpp"
@@ -14,6 +18,36 @@
 #include "sandbox/process_security.hpp"
 
 namespace jaild::supervisor {
+
+// Every input of status()'s fields that are not dynamic ("fix" follows from the state and the
+// name). A field added to status() outside dynamic_status() must be added here, or its kept
+// text goes stale: tests/unit/supervisor/status_text_test.cpp renders jails through every kind
+// of change both ways and compares the bytes.
+auto Jail::status_inputs(const std::string& limits_note) const {
+    const auto& m = machine_;
+    return std::make_tuple(std::cref(config_.name), config_.address, std::cref(config_.publish),
+                           m.state(), m.health(), m.held_down(), m.restarts(), m.admin_restarts(),
+                           std::cref(m.last_exit()), std::cref(m.last_error()),
+                           std::cref(limits_note));
+}
+
+namespace {
+template <class>
+struct Owned;
+template <class... T>
+struct Owned<std::tuple<T...>> {
+    using type = std::tuple<std::remove_cvref_t<T>...>;
+};
+}  // namespace
+
+// The inputs are compared by value on every request (a few integers and short strings)
+// rather than invalidated by a counter bumped where the jail changes: no path that changes
+// a jail (requests, exits, health, reloads, adoption) can forget to.
+struct Jail::KeptStatus {
+    using Inputs = Owned<decltype(std::declval<const Jail&>().status_inputs(std::string()))>::type;
+    Inputs inputs;
+    JailStatusText text;
+};
 
 Jail::Jail(JailContext& context, config::JailConfig config)
     : ctx_(context),
@@ -175,47 +209,64 @@ JailStatus Jail::status(TimePoint now) const {
     s.state = to_string(m.state());
     s.health = to_string(m.health());
     s.held_down = m.held_down();
-    if (firejail_) {
-        s.pid = firejail_->pid();
-        if (main_.pid()) {
-            s.main_pid = main_.pid();
-        } else if (!main_.exited_at()) {  // not found by the watch yet
-            if (auto found = ctx_.sandboxes.find_main(*s.pid)) s.main_pid = found->main_pid;
-        }
-    }
     s.address = config_.address.str();
     s.ports = config_.publish;
-    if (m.started_at() && m.state() != State::stopped) {
-        s.uptime_ms = std::chrono::duration_cast<Millis>(now - *m.started_at()).count();
-    }
     s.restarts = m.restarts();
     s.admin_restarts = m.admin_restarts();
-    if (m.retry_at()) {
-        s.next_retry_ms = std::max<std::int64_t>(
-            0, std::chrono::duration_cast<Millis>(*m.retry_at() - now).count());
-    }
     s.last_exit = m.last_exit();
     s.last_error = m.last_error();
-    if (m.last_error_at()) {
-        s.last_error_age_ms = std::chrono::duration_cast<Millis>(now - *m.last_error_at()).count();
-    }
     if (m.state() == State::unprovisioned) s.fix = "jailctl provision " + config_.name;
-    s.dropped_lines = output_limit_.dropped_total();
-    s.oom_kills = oom_kills_past_;
-    if (firejail_) {
-        auto usage = firejail_->usage();  // a few small cgroup files, read per request
-        s.memory_bytes = usage.memory_bytes;
-        s.cpu_usec = usage.cpu_usec;
-        s.tasks = usage.tasks;
-        s.oom_kills += usage.oom_kills.value_or(0);
-        s.limits_note = firejail_->limits_note();
-    }
+    if (firejail_) s.limits_note = firejail_->limits_note();
+    set_dynamic_fields(s, dynamic_status(now));
     return s;
 }
 
-metrics::JailFigures Jail::figures() const {
+JailStatusDynamic Jail::dynamic_status(TimePoint now) const {
+    JailStatusDynamic d;
+    const auto& m = machine_;
+    if (firejail_) {
+        d.pid = firejail_->pid();
+        if (main_.pid()) {
+            d.main_pid = main_.pid();
+        } else if (!main_.exited_at()) {  // not found by the watch yet
+            if (auto found = ctx_.sandboxes.find_main(*d.pid)) d.main_pid = found->main_pid;
+        }
+    }
+    if (m.started_at() && m.state() != State::stopped) {
+        d.uptime_ms = std::chrono::duration_cast<Millis>(now - *m.started_at()).count();
+    }
+    if (m.retry_at()) {
+        d.next_retry_ms = std::max<std::int64_t>(
+            0, std::chrono::duration_cast<Millis>(*m.retry_at() - now).count());
+    }
+    if (m.last_error_at()) {
+        d.last_error_age_ms = std::chrono::duration_cast<Millis>(now - *m.last_error_at()).count();
+    }
+    d.dropped_lines = output_limit_.dropped_total();
+    d.oom_kills = oom_kills_past_;
+    if (firejail_) {
+        auto usage = firejail_->usage();  // a few small cgroup files, read per request
+        d.memory_bytes = usage.memory_bytes;
+        d.cpu_usec = usage.cpu_usec;
+        d.tasks = usage.tasks;
+        d.oom_kills += usage.oom_kills.value_or(0);
+    }
+    return d;
+}
+
+KeptJailStatus Jail::kept_status(TimePoint now) const {
+    const std::string limits_note = firejail_ ? firejail_->limits_note() : std::string();
+    const auto inputs = status_inputs(limits_note);
+    if (!kept_status_ || kept_status_->inputs != inputs) {
+        kept_status_ =
+            std::make_unique<KeptStatus>(KeptStatus{inputs, JailStatusText(status(now))});
+    }
+    return {&kept_status_->text, dynamic_status(now)};
+}
+
+metrics::JailFigures Jail::figures(TimePoint now) const {
     metrics::JailFigures f;
-    f.status = status();
+    f.status = status(now);
     if (last_wait_status_) {
         const int w = *last_wait_status_;
         if (WIFEXITED(w)) f.last_exit_code = WEXITSTATUS(w);

@@ -28,6 +28,7 @@
 #include "api/control.hpp"
 #include "config/config.hpp"
 #include "jaild/jail_status.hpp"
+#include "jaild/json_text.hpp"
 #include "log/log_buffer.hpp"
 #include "log/output_limiter.hpp"
 #include "log/pipe_reader.hpp"
@@ -87,9 +88,12 @@ class Jail : public std::enable_shared_from_this<Jail> {
     JailStatus status() const;
     // The same at `now`: a status of all jails reads the clock once.
     JailStatus status(TimePoint now) const;
+    // status(now) for JSON text (append_json's bytes): its text kept between the jail's changes
+    // (valid until the next call) and the values of its dynamic fields, read now.
+    KeptJailStatus kept_status(TimePoint now) const;
     std::optional<Confinement> confinement() const;
     // status() plus what only the metrics show (last exit as code/signal, health checks).
-    metrics::JailFigures figures() const;
+    metrics::JailFigures figures(TimePoint now) const;
 
     // Requests (jail.cpp). With wait.block, `done` runs once the jail serves (running, and
     // healthy if checked) or is down, or with why it did not within the wait's timeout;
@@ -158,6 +162,11 @@ class Jail : public std::enable_shared_from_this<Jail> {
     void health_done(bool ok, const std::string& detail);
     void cancel_health();
     // jail.cpp
+    JailStatusDynamic dynamic_status(TimePoint now) const;
+    // Everything status() renders besides the dynamic fields, as references: the kept text
+    // is rendered again whenever any of it differs from what it was rendered from.
+    auto status_inputs(const std::string& limits_note) const;
+    struct KeptStatus;
     void changed(const std::string& message);
     void take_pending_config();
     // Wanted up: unless its root is still to be built (then `unprovisioned`).
@@ -213,6 +222,8 @@ class Jail : public std::enable_shared_from_this<Jail> {
     std::optional<TimePoint> health_check_started_;
     std::optional<double> last_health_check_seconds_;
     std::uint64_t oom_kills_past_ = 0;  // in its runs that ended (the current one: its scope)
+    // kept_status()'s text and what it was rendered from; a cache, hence mutable.
+    mutable std::unique_ptr<KeptStatus> kept_status_;
 };
 
 }  // namespace jaild::supervisor

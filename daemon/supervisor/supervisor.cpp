@@ -308,10 +308,24 @@ Result<std::vector<JailStatus>> Supervisor::status(const std::optional<std::stri
     return out;
 }
 
+// All jails from each one's kept text; one jail through status(): with its confinement, read
+// now.
+Result<void> Supervisor::append_status_json(const std::optional<std::string>& name,
+                                            std::string& out) {
+    if (name) return Control::append_status_json(name, out);
+    const TimePoint now = services_.time.now();
+    std::vector<KeptJailStatus> kept;
+    kept.reserve(jails_.size());
+    for (const auto& [n, jail] : jails_) kept.push_back(jail->kept_status(now));
+    append_json(out, kept);
+    return Result<void>();
+}
+
 std::vector<metrics::JailFigures> Supervisor::figures() const {
     std::vector<metrics::JailFigures> out;
     out.reserve(jails_.size());
-    for (const auto& [n, jail] : jails_) out.push_back(jail->figures());
+    const TimePoint now = services_.time.now();  // once per scrape, not per jail
+    for (const auto& [n, jail] : jails_) out.push_back(jail->figures(now));
     return out;
 }
 

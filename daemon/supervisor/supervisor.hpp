@@ -84,6 +84,8 @@ class Supervisor final : public api::Control {
 
     // api::Control
     Result<std::vector<JailStatus>> status(const std::optional<std::string>& jail) override;
+    Result<void> append_status_json(const std::optional<std::string>& jail,
+                                    std::string& out) override;
     void start(const std::string& jail, api::Wait wait, api::Done done) override;
     void stop(const std::string& jail, api::Wait wait, api::Done done) override;
     void restart(const std::string& jail, api::Wait wait, api::Done done) override;

@@ -1,4 +1,6 @@
 // The status fast path writes the same bytes nlohmann's dump() would (bench figure 6).
+#include <random>
+
 #include <catch2/catch.hpp>
 
 #include "jaild/json_text.hpp"
@@ -138,4 +140,117 @@ TEST_CASE("json text: long strings, escapes at every offset of a 16-byte block, 
     std::string out;
     append_json_string(out, text);
     CHECK(out == dumped(json(text)));
+}
+
+namespace {
+
+// A status with every field drawn from `rng`: strings that need escaping or nlohmann,
+// optionals set or not, a confinement or not.
+JailStatus random_status(std::mt19937& rng) {
+    auto pick = [&rng](int n) { return static_cast<int>(rng() % static_cast<unsigned>(n)); };
+    auto text = [&]() -> std::string {
+        static const char* kTexts[] = {"", "exited with status 1",
+                                       "health check failed: \"GET /\" \\ 503\n",
+                                       "caf\xc3\xa9 \x01 \xff",
+                                       "a long error that needs more room than the usual ~400 "
+                                       "bytes of a jail's text, repeated: "};
+        std::string s = kTexts[pick(5)];
+        if (pick(4) == 0) s.append(static_cast<std::size_t>(pick(600)), 'x');
+        return s;
+    };
+    auto maybe = [&](std::int64_t v) -> std::optional<std::int64_t> {
+        return pick(3) ? std::optional<std::int64_t>(v) : std::nullopt;
+    };
+    auto maybe_u = [&](std::uint64_t v) -> std::optional<std::uint64_t> {
+        return pick(3) ? std::optional<std::uint64_t>(v) : std::nullopt;
+    };
+    JailStatus s;
+    s.name = "jail-" + std::to_string(pick(1000));
+    static const char* kStates[] = {"stopped", "running", "backoff", "failed", "unprovisioned"};
+    s.state = kStates[pick(5)];
+    s.health = pick(2) ? "healthy" : "none";
+    s.held_down = pick(2);
+    if (pick(2)) s.pid = pick(1 << 22);
+    if (pick(2)) s.main_pid = pick(1 << 22);
+    s.address = "10.213.0." + std::to_string(pick(250));
+    s.ports = std::vector<int>(static_cast<std::size_t>(pick(4)), 8000 + pick(100));
+    s.uptime_ms = maybe(pick(1 << 30));
+    s.restarts = pick(100);
+    s.admin_restarts = pick(100);
+    s.next_retry_ms = maybe(pick(100000));
+    s.last_exit = text();
+    s.last_error = text();
+    s.last_error_age_ms = maybe(-pick(10));
+    s.fix = pick(3) ? "" : "jailctl provision " + s.name;
+    s.dropped_lines = pick(2) ? 0 : 18446744073709551615ull - static_cast<unsigned>(pick(9));
+    s.memory_bytes = maybe_u(static_cast<std::uint64_t>(pick(1 << 30)) << 4);
+    s.cpu_usec = maybe_u(static_cast<std::uint64_t>(pick(1 << 30)));
+    s.tasks = maybe_u(static_cast<std::uint64_t>(pick(64)));
+    s.oom_kills = static_cast<std::uint64_t>(pick(3));
+    s.limits_note = pick(2) ? "" : "not enforced: no systemd (memory_max, tasks_max)";
+    if (pick(4) == 0) s.confinement = Confinement{{"chown"}, {"chown", "kill"}, true, "filter", 2};
+    return s;
+}
+
+}  // namespace
+
+TEST_CASE("json text: a kept status text completed with its dynamic fields is append_json's") {
+    std::mt19937 rng(19);
+    for (int i = 0; i < 2000; ++i) {
+        // The text is kept from one status and completed with the dynamic fields of another
+        // of the same jail: what a status request does after the clock moved on.
+        JailStatus kept = random_status(rng);
+        JailStatus now = random_status(rng);
+        JailStatus expected = kept;
+        set_dynamic_fields(expected, dynamic_fields(now));
+        const JailStatusText text(kept);
+        std::string out = i % 2 ? std::string(i % 40, 'p') : std::string();
+        const std::string prefix = out;
+        text.append(out, dynamic_fields(now));
+        INFO("status " << i << ": " << dumped(json(expected)));
+        REQUIRE(out == prefix + dumped(json(expected)));
+        std::string direct = prefix;
+        append_json(direct, expected);
+        REQUIRE(out == direct);
+    }
+}
+
+TEST_CASE("json text: every dynamic field is left out of the kept text") {
+    // Two statuses that differ only in their dynamic fields keep the same text.
+    std::mt19937 rng(7);
+    for (int i = 0; i < 200; ++i) {
+        JailStatus a = random_status(rng);
+        JailStatus b = a;
+        set_dynamic_fields(b, dynamic_fields(random_status(rng)));
+        std::string ta, tb;
+        JailStatusText(a).append(ta, {});
+        JailStatusText(b).append(tb, {});
+        REQUIRE(ta == tb);
+    }
+}
+
+TEST_CASE("json text: a status list from kept texts is append_json's list") {
+    std::mt19937 rng(50);
+    for (std::size_t n : {0u, 1u, 2u, 50u}) {
+        std::vector<JailStatus> statuses, kept_from;
+        std::vector<JailStatusText> texts;
+        for (std::size_t i = 0; i < n; ++i) {
+            kept_from.push_back(random_status(rng));
+            statuses.push_back(kept_from.back());
+            set_dynamic_fields(statuses.back(), dynamic_fields(random_status(rng)));
+        }
+        texts.reserve(n);
+        std::vector<KeptJailStatus> kept;
+        for (std::size_t i = 0; i < n; ++i) {
+            texts.emplace_back(kept_from[i]);
+            kept.push_back({&texts.back(), dynamic_fields(statuses[i])});
+        }
+        std::string out = "{\"jails\":";
+        out.reserve(n * 100);  // spare room the writer must not leave in the string
+        append_json(out, kept);
+        std::string expected = "{\"jails\":";
+        append_json(expected, statuses);
+        REQUIRE(out == expected);
+        REQUIRE(out == "{\"jails\":" + dumped(json(statuses)));
+    }
 }

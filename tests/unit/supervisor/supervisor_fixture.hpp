@@ -14,6 +14,7 @@
 #include "fakes/fake_network.hpp"
 #include "fakes/fake_process_runner.hpp"
 #include "fakes/fake_sandboxes.hpp"
+#include "jaild/json_text.hpp"
 #include "supervisor/supervisor.hpp"
 
 namespace jaild::testing {
@@ -77,11 +78,25 @@ class SupervisorWorld {
         return n;
     }
     JailStatus status(const std::string& jail) {
+        check_status_text();
         auto s = supervisor->status(jail);
         REQUIRE(s.ok());
         return s->front();
     }
     std::string state(const std::string& jail) { return status(jail).state; }
+    // The status answer of all jails as the API writes it, from each jail's kept text, checked
+    // against a rendering from scratch. Every status() a test reads checks it: the text kept
+    // since the last check must have followed whatever the test changed in between.
+    std::string check_status_text() {
+        std::string kept;
+        REQUIRE(supervisor->append_status_json(std::nullopt, kept).ok());
+        auto all = supervisor->status(std::nullopt);
+        REQUIRE(all.ok());
+        std::string fresh;
+        append_json(fresh, *all);
+        REQUIRE(kept == fresh);
+        return kept;
+    }
     // Ends the jail's running firejail process with this wait status.
     void crash(const std::string& jail, int wait_status = FakeProcessRunner::exited(1)) {
         auto f = firejail(jail);
