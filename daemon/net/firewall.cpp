@@ -94,8 +94,7 @@ bool Firewall::keep_if_unchanged(const std::string& fingerprint, const config::C
     if (fingerprint.empty() || dry_run_) return false;
     auto render = render_ruleset(config, options_);
     if (fingerprint.rfind(render + kFingerprintSeparator, 0) != 0) return false;
-    Result<std::string> listing =
-        inet ? Result<std::string>(*inet) : command("list table " + kTable, true);
+    Result<std::string> listing = inet ? Result<std::string>(*inet) : inet_listing();
     if (!listing) return false;
     auto bridge = command("list table " + kBridgeTable, true);
     if (!bridge || render + kFingerprintSeparator + *listing + *bridge != fingerprint) return false;
@@ -122,8 +121,8 @@ Result<void> Firewall::apply(const config::Config& config) {
     return {};
 }
 
-std::string Firewall::inet_table() {
-    return kTable;
+Result<std::string> Firewall::inet_listing() {
+    return command("list table " + kTable, true);
 }
 
 std::optional<std::string> Firewall::current_table_comment() {

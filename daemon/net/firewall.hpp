@@ -36,7 +36,7 @@ class Firewall {
     // The same, from a listing of the inet table (inet_listing()).
     static std::optional<std::string> table_comment_of(const std::string& listing);
     // The kernel's stateless listing of `table inet jaild`; an error if it does not exist.
-    Result<std::string> inet_listing() { return command("list table " + inet_table(), true); }
+    Result<std::string> inet_listing();
     // Runs an nft script as one transaction (used by apply; also by tests).
     Result<void> run(const std::string& script);
     // false if a table is missing or its listing differs from the one after our last
@@ -69,7 +69,6 @@ class Firewall {
     Result<std::string> command(const std::string& cmd, bool stateless = false);
     Result<std::string> list_table();   // inet only
     Result<std::string> list_tables();  // inet, then bridge; stateless
-    static std::string inet_table();
 
     bool dry_run_ = false;
     std::string last_render_;   // the ruleset of our last apply
