@@ -115,6 +115,16 @@ struct ProvisionConfig {
     auto operator<=>(const ProvisionConfig&) const = default;
 };
 
+// A host directory mounted into the jail's root ("volumes"; sandbox/volumes.hpp): data that
+// outlives the root (provision --force, upgrades). Mounted nosuid,nodev in the sandbox's own
+// mount namespace only: the host's mount table never shows it.
+struct VolumeConfig {
+    std::string host;  // absolute, canonical (no ".", "..", "//", trailing '/')
+    std::string path;  // absolute in the jail, canonical, not "/"
+    bool read_only = false;
+    auto operator<=>(const VolumeConfig&) const = default;
+};
+
 struct JailConfig {
     std::string name;
     std::string root;  // absolute path of the chroot
@@ -141,6 +151,7 @@ struct JailConfig {
     std::string hostname;  // defaults to the jail's name
     Limits limits;
     std::optional<ProvisionConfig> provision;
+    std::vector<VolumeConfig> volumes;
     auto operator<=>(const JailConfig&) const = default;
 };
 

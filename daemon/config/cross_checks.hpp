@@ -22,6 +22,10 @@ void check_publishing_is_placed(FieldReader& reader, const std::vector<ParsedJai
 // named after it: its name must not be a pg_hba keyword or reserved PostgreSQL name.
 void check_postgres_names(FieldReader& reader, const std::vector<ParsedJail>& jails);
 
+// Volumes (config.hpp VolumeConfig): a host directory belongs to one jail and lies neither
+// inside nor around any jail's root or another volume; two volumes of a jail do not nest.
+void check_volumes(FieldReader& reader, const std::vector<ParsedJail>& jails);
+
 // The dependency cycles through `after` (jail -> the jails it starts after), each as the
 // list of names along it, first == last: {"db", "www", "db"}. Unknown names are ignored.
 std::vector<std::vector<std::string>> find_after_cycles(

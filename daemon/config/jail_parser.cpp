@@ -289,7 +289,8 @@ ParsedJail parse_jail(FieldReader& reader, const std::string& name, const json& 
                                 "publish",  "accept",  "host_access",  "host_ports",
                                 "after",    "restart", "stop_signal",  "stop_timeout",
                                 "health",   "profile", "capabilities", "firejail_options",
-                                "hostname", "limits",  "provision",    "egress"});
+                                "hostname", "limits",  "provision",    "egress",
+                                "volumes"});
     auto field = [&](std::string_view key) { return FieldReader::member(value, key); };
     auto at = [&](std::string_view key) { return child_path(path, key); };
 
@@ -359,6 +360,7 @@ ParsedJail parse_jail(FieldReader& reader, const std::string& name, const json& 
     if (const json* v = field("provision")) {
         jail.provision = parse_provision(reader, *v, at("provision"));
     }
+    if (const json* v = field("volumes")) jail.volumes = parse_volumes(reader, *v, at("volumes"));
     return parsed;
 }
 

@@ -46,6 +46,10 @@ PublicConfig parse_public(FieldReader& reader, const json& value,
 // "metrics" of the document (metrics_section.cpp): where the Prometheus endpoint listens.
 MetricsConfig parse_metrics(FieldReader& reader, const json& value,
                             const std::optional<Ipv4Cidr>& bridge, const PublicConfig& public_);
+// "volumes" of a jail (volumes.cpp): each entry alone; check_volumes (cross_checks.hpp)
+// compares them with the other jails' roots and volumes.
+std::vector<VolumeConfig> parse_volumes(FieldReader& reader, const json& value,
+                                        const std::string& path);
 std::vector<std::string> parse_firejail_options(FieldReader& reader, const json& value,
                                                 const std::string& path);
 

@@ -179,6 +179,7 @@ void parse_document(FieldReader& reader, const json& root, const LoadOptions& op
     check_after_cycles(reader, parsed);
     check_publishing_is_placed(reader, parsed, config.public_, FieldReader::member(root, "public"));
     check_postgres_names(reader, parsed);
+    check_volumes(reader, parsed);
     if (const json* v = FieldReader::member(root, "metrics"))
         config.metrics = parse_metrics(reader, *v, bridge, config.public_);
     // The roots on disk are not looked at here: a root is the jail's, and what a jail does

@@ -58,8 +58,8 @@ std::string protection_flags(int fd) {
 
 }  // namespace
 
-std::vector<ConfigIssue> check_root_reachable(const std::string& root,
-                                              const std::string& json_path) {
+std::vector<ConfigIssue> check_root_reachable(const std::string& root, const std::string& json_path,
+                                              const std::string& what) {
     std::string base = root;
     while (base.size() > 1 && base.back() == '/') base.pop_back();
     // The directories the kernel walks: those of the real path (a link on the way, such as
@@ -84,7 +84,7 @@ std::vector<ConfigIssue> check_root_reachable(const std::string& root,
                                     : "";
     return {ConfigIssue{
         json_path,
-        "other users of the host can reach the jail's root " + base + ": neither its parent " +
+        "other users of the host can reach " + what + " " + base + ": neither its parent " +
             parent + mode +
             " nor any directory above it is root-owned and closed to group and others, so a "
             "setuid program planted by the jail would give them root; fix: chown root:root " +

@@ -21,9 +21,10 @@ std::vector<ConfigIssue> check_root_directory(const std::string& root,
 // plant a setuid-root program there, and the host filesystem has no nosuid. Required: the
 // root's parent directory or one of its ancestors is owned by root and not searchable by
 // group or others (e.g. /var/lib/jaild/jails 0700). That also covers ROOT.new, ROOT.old and
-// ROOT.previous, which sit next to the root.
-std::vector<ConfigIssue> check_root_reachable(const std::string& root,
-                                              const std::string& json_path);
+// ROOT.previous, which sit next to the root. `what` names the directory in the message (the
+// same rule holds for a volume's host directory, which the jail writes too).
+std::vector<ConfigIssue> check_root_reachable(const std::string& root, const std::string& json_path,
+                                              const std::string& what = "the jail's root");
 
 // The immutable and append-only attributes (chattr +i / +a, FS_IOC_GETFLAGS) on the root
 // directory or on an entry directly in it: the host could neither replace nor remove that

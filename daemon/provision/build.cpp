@@ -263,7 +263,7 @@ void Build::recipe() {
     if (auto r = write_client_pgpass(t_.options.state_dir, t_.host.config(), b_.jail, b_.new_root);
         !r)
         return fail(r.error().message);
-    if (jail->provision->recipe != "postgresql") return swap();
+    if (jail->provision->recipe != "postgresql") return fill_volumes(0);
     database_roles(*jail, context.postgres_version);
 }
 
@@ -271,7 +271,7 @@ void Build::recipe() {
 // network). The statements hold the passwords: they go through a pipe, not a file.
 void Build::database_roles(const config::JailConfig& jail, const std::string& version) {
     auto grants = postgres_grants(jail, t_.host.config());
-    if (grants.empty()) return swap();
+    if (grants.empty()) return fill_volumes(0);
     std::vector<std::string> clients;
     for (auto& g : grants) {
         auto password = database_password(t_.options.state_dir, b_.jail, g.name);
@@ -298,7 +298,7 @@ void Build::database_roles(const config::JailConfig& jail, const std::string& ve
             auto self = alive(weak);
             if (!self) return;
             self->give_clients_passwords(clients);
-            self->swap();
+            self->fill_volumes(0);
         },
         sql_fd.get(), /*fail_on_error_lines=*/true);
 }

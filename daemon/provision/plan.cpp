@@ -139,6 +139,13 @@ nlohmann::json build_inputs(const config::JailConfig& jail, const config::Config
         }
         inputs["accept"] = clients;
     }
+    // A build fills a new (empty) volume from the new root; absent when there are none, so
+    // that the records of jails without volumes stay equal.
+    if (!jail.volumes.empty()) {
+        nlohmann::json volumes = nlohmann::json::array();
+        for (const auto& v : jail.volumes) volumes.push_back({{"host", v.host}, {"path", v.path}});
+        inputs["volumes"] = volumes;
+    }
     return inputs;
 }
 

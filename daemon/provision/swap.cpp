@@ -5,6 +5,7 @@
 // siblings it can prove it made (siblings.hpp).
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <chrono>
 
 #include "config/root_directory.hpp"
@@ -24,8 +25,15 @@ void Build::swap() {
     const auto* jail = t_.host.jail(b_.jail);
     if (!jail) return fail("the jail left the configuration");
     const bool was_up = t_.host.meant_to_run(b_.jail);
-    // A database lives in its root (/var/lib/postgresql): a rebuild must not throw it away.
-    const bool keeps_data = jail->provision && jail->provision->recipe == "postgresql";
+    // A database lives in its root (/var/lib/postgresql) unless a volume holds it: a rebuild
+    // must not throw it away. Nor the replaced root's content under a volume that was new
+    // and filled from the new root in this build (the data may still be in the old root).
+    const bool postgres_in_root =
+        jail->provision && jail->provision->recipe == "postgresql" &&
+        std::none_of(jail->volumes.begin(), jail->volumes.end(), [](const auto& v) {
+            return v.path == "/var/lib/postgresql" || v.path == "/var/lib" || v.path == "/var";
+        });
+    const bool keeps_data = postgres_in_root || filled_volume_;
     std::weak_ptr<Build> weak = weak_from_this();
     t_.host.stop(b_.jail, [weak, was_up, keeps_data](Result<void>) {
         if (auto self = alive(weak)) self->after_stop(was_up, keeps_data);

@@ -39,9 +39,35 @@ struct ChildArgs {
     pid_t parent;
 };
 
-void report_errno(int error_pipe) {
-    int e = errno;
-    if (error_pipe >= 0) (void)!::write(error_pipe, &e, sizeof e);
+// What the child tells spawn() through the error pipe: errno, and which volume failed to
+// mount (index + 1; 0: the exec or a dup failed).
+struct ChildFailure {
+    int error;
+    int volume;
+};
+
+void report_errno(int error_pipe, int volume = 0) {
+    ChildFailure f{errno, volume};
+    if (error_pipe >= 0) (void)!::write(error_pipe, &f, sizeof f);
+}
+
+// For a gated child, whose spawn() has returned long ago: the reason on its stderr, in the
+// jail's log. write() only: no allocation, no stdio.
+void tell_volume_failure(int fd, const VolumeMount& v, int error) {
+    char number[16];
+    int n = 0;
+    unsigned value = static_cast<unsigned>(error);
+    do {
+        number[sizeof number - 1 - n++] = static_cast<char>('0' + value % 10);
+        value /= 10;
+    } while (value != 0 && n < 15);
+    for (const char* piece :
+         {"jaild: cannot mount volume ", v.host.c_str(), " at /", v.relative.c_str(), " (errno "}) {
+        (void)!::write(fd, piece, std::strlen(piece));
+    }
+    (void)!::write(fd, number + sizeof number - n, static_cast<std::size_t>(n));
+    static constexpr char kEnd[] = "); see jaild.json(5) VOLUMES\n";
+    (void)!::write(fd, kEnd, sizeof kEnd - 1);
 }
 
 // A gated child waits for its byte; it dies with jaild meanwhile (PDEATHSIG, checked against
@@ -74,6 +100,18 @@ int exec_child(void* raw) {
     sigemptyset(&none);
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
     if (o.gate_fd >= 0) wait_at_gate(o.gate_fd, a.parent);
+    if (!o.volumes.empty()) {
+        std::size_t failed = 0;
+        if (int e = mount_volumes(o.volumes, &failed); e != 0) {
+            if (a.error_pipe < 0) {
+                tell_volume_failure(o.stderr_fd >= 0 ? o.stderr_fd : a.devnull, o.volumes[failed],
+                                    e);
+            }
+            errno = e;
+            report_errno(a.error_pipe, static_cast<int>(failed) + 1);
+            ::_exit(126);
+        }
+    }
 
     int in = o.stdin_fd >= 0 ? o.stdin_fd : a.devnull;
     int out = o.stdout_fd >= 0 ? o.stdout_fd : a.devnull;
@@ -140,8 +178,9 @@ Result<ChildProcess> ChildProcess::spawn(const SpawnOptions& o) {
     int pidfd = -1;
     // A gated child waits for jaild: it gets a copy of jaild's memory (fork) instead.
     const int share = gated ? 0 : CLONE_VM | CLONE_VFORK;
-    pid_t pid = ::clone(exec_child, stack.data() + stack.size(), share | CLONE_PIDFD | SIGCHLD,
-                        &args, &pidfd);
+    const int mounts = o.volumes.empty() ? 0 : CLONE_NEWNS;
+    pid_t pid = ::clone(exec_child, stack.data() + stack.size(),
+                        share | mounts | CLONE_PIDFD | SIGCHLD, &args, &pidfd);
     int clone_errno = errno;
     ::pthread_sigmask(SIG_SETMASK, &previous, nullptr);
     if (pid < 0) {
@@ -155,14 +194,19 @@ Result<ChildProcess> ChildProcess::spawn(const SpawnOptions& o) {
     child.pidfd_.reset(pidfd);
     if (gated) return child;
     // The child has exec'd or exited by now (CLONE_VFORK): the pipe holds its errno or EOF.
-    int child_errno = 0;
+    ChildFailure failure{};
     ssize_t n;
     do {
-        n = ::read(error_read.get(), &child_errno, sizeof child_errno);
+        n = ::read(error_read.get(), &failure, sizeof failure);
     } while (n < 0 && errno == EINTR);
-    if (n == sizeof child_errno) {
+    if (n == sizeof failure) {
         child.kill_and_reap();
-        return make_error("cannot execute " + o.argv[0] + ": " + std::strerror(child_errno));
+        if (failure.volume > 0 && static_cast<std::size_t>(failure.volume) <= o.volumes.size()) {
+            const auto& v = o.volumes[static_cast<std::size_t>(failure.volume) - 1];
+            return make_error("cannot mount volume " + v.host + " at /" + v.relative +
+                              " in the root " + v.root + ": " + std::strerror(failure.error));
+        }
+        return make_error("cannot execute " + o.argv[0] + ": " + std::strerror(failure.error));
     }
     return child;
 }

@@ -11,6 +11,7 @@
 #include "config/config.hpp"
 #include "jaild/result.hpp"
 #include "jaild/unique_fd.hpp"
+#include "sandbox/volumes.hpp"
 
 namespace jaild::sandbox {
 
@@ -39,6 +40,11 @@ struct SpawnOptions {
     // rather than vfork-cloned (jaild must run on while it waits), and a failed exec shows as
     // exit status 127, not as an error of spawn(). -1: no gate. Not closed by spawn().
     int gate_fd = -1;
+    // Host directories to mount into the jail's root (sandbox/volumes.hpp): the child gets a
+    // mount namespace of its own (CLONE_NEWNS) and mounts them there before exec. A failure
+    // is an error of spawn() naming the volume, or (gated child) exit status 126 with the
+    // reason on the child's stderr.
+    std::vector<VolumeMount> volumes = {};
 };
 
 class ChildProcess {

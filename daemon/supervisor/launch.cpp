@@ -8,6 +8,7 @@
 
 #include "log/logging.hpp"
 #include "sandbox/firejail_args.hpp"
+#include "sandbox/volumes.hpp"
 #include "supervisor/jail.hpp"
 
 namespace jaild::supervisor {
@@ -64,6 +65,12 @@ void Jail::launch() {
         logger->error("cannot start jail '{}': {}", config_.name, why);
         return apply_outcome(machine_.spawn_failed(why, now));
     }
+    // Volumes too: the mount points are in the jail's root, which the jail may have changed.
+    auto volumes = sandbox::prepare_volumes(config_);
+    if (!volumes) {
+        logger->error("cannot start jail '{}': {}", config_.name, volumes.error().message);
+        return apply_outcome(machine_.spawn_failed(volumes.error().message, now));
+    }
     auto netns = ctx_.network.prepare(config_);
     if (!netns) {
         logger->error("cannot prepare the network of jail '{}': {}", config_.name,
@@ -90,6 +97,7 @@ void Jail::launch() {
     spawn_options.new_session = true;  // a Ctrl-C at jaild's terminal must not hit the jails
     spawn_options.jail = config_.name;
     spawn_options.cgroup_limits = config_.limits.cgroup;
+    spawn_options.volumes = std::move(*volumes);
     auto process = ctx_.runner.spawn(spawn_options, [this](int status) { on_exit(status); });
     if (!process) {
         logger->error("cannot start jail '{}': {}", config_.name, process.error().message);

@@ -3,7 +3,8 @@
 # (Apache + psql) from Debian packages, serves Apache's page through the public address,
 # lets www (and only www) reach PostgreSQL, restarts both after kill -9, stops PostgreSQL
 # with a fast shutdown keeping its data, keeps the services' logs in the roots, and a failed
-# provisioning (unknown package) leaves the previous root in place and running.
+# provisioning (unknown package) leaves the previous root in place and running. db's cluster
+# lives in a volume (issue 18): a forced rebuild of db keeps its rows.
 #
 # The debootstrap base is cached in /var/tmp/jaild-test-cache/provision (--cache-dir) to keep
 # reruns short; an empty cache takes the same path (debootstrap runs first, ~1 minute more).
@@ -15,6 +16,7 @@ DB=$JAILD_TEST_ID-db
 WWW_ADDR=10.213.0.2
 DB_ADDR=10.213.0.3
 ROOTS=$JAILD_TEST_DIR/roots
+DATA=$JAILD_TEST_DIR/data  # like /var/lib/jaild/data: the volumes (db's cluster)
 CACHE=/var/tmp/jaild-test-cache/provision
 
 # Until provisioned, the jails are "unprovisioned": not tried, nothing counted, no error.
@@ -29,7 +31,8 @@ deploy_config() {
       "health": {"postgresql": 5432, "interval": "1s", "timeout": "2s", "retries": 30},
       "accept": [{"from": "$WWW", "ports": [5432]}],
       "restart": {"policy": "always", "backoff_initial": "100ms", "backoff_max": "2s", "crash_loop_limit": 1000},
-      "provision": {"packages": ["postgresql"], "recipe": "postgresql"}
+      "provision": {"packages": ["postgresql"], "recipe": "postgresql"},
+      "volumes": [{"host": "$DATA/db", "path": "/var/lib/postgresql"}]
     },
     "$WWW": {
       "root": "$ROOTS/www", "address": "$WWW_ADDR",
@@ -62,6 +65,7 @@ sql_ok() { [[ $(sql 'select 1' 2>/dev/null) == 1 ]]; }
 
 start_mirror_relay
 install -d -m 0700 "$ROOTS"  # like /var/lib/jaild/jails: no other user may reach the roots
+install -d -m 0700 "$DATA"   # the same for the volumes; jaild makes $DATA/db when it provisions db
 mkdir -p "$CACHE"
 deploy_config
 start_jaild "$JAILD_CONFIG" --cache-dir "$CACHE"
@@ -175,14 +179,20 @@ grep -rq "received fast shutdown request" "$ROOTS/db/var/log/postgresql/" ||
   fail "PostgreSQL's log shows no fast shutdown: $(ls -l "$ROOTS/db/var/log/postgresql/")"
 log "fast shutdown logged, data kept"
 
-log "a forced rebuild of db keeps the replaced root, with its database, as db.previous"
+log "a forced rebuild of db keeps its database: the cluster is in a volume"
+[[ -f $DATA/db/15/main/PG_VERSION ]] || fail "db's cluster is not in its volume $DATA/db: $(ls -la "$DATA/db")"
+sql "insert into kept values ('before-rebuild')" >/dev/null
 out=$(jailctl provision --force "$DB" 2>&1) || fail "provision --force $DB failed: $out"
-grep -F "kept as $ROOTS/db.previous" <<<"$out" >/dev/null || fail "jailctl does not name the kept root: $out"
-ls "$ROOTS"/db.previous/var/lib/postgresql/*/main/PG_VERSION >/dev/null ||
-  fail "the replaced root's database cluster is gone: $(ls -la "$ROOTS")"
-[[ ! -e $ROOTS/db.old ]] || fail "db.old left behind"
+[[ ! -e $ROOTS/db.previous ]] || fail "db.previous kept although the database is in a volume: $out"
+[[ ! -e $ROOTS/db.old ]] || wait_until 30 test ! -e "$ROOTS/db.old" || fail "db.old left behind"
 wait_until 60 sql_ok || fail "no SQL round trip after the rebuild of db"
-log "db rebuilt and serving; its previous root and database kept in db.previous"
+[[ $(sql "select string_agg(v, ',' order by v) from kept") == before-rebuild,before-shutdown ]] ||
+  fail "rows written before the rebuild are gone: $(sql 'select * from kept' 2>&1)"
+grep -qF "volume $DATA/db holds data: kept as it is" "$JAILD_LOG" || fail "jaild did not say it kept the volume"
+grep -F " /var/lib/postgresql " "/proc/$(status_of "$DB" main_pid)/mountinfo" | grep -q nosuid ||
+  fail "db's volume is not mounted nosuid in its sandbox"
+! grep -qF "$DATA/db" /proc/self/mountinfo || fail "db's volume shows in the host's mount table"
+log "db rebuilt from scratch; its rows kept in the volume, no db.previous"
 
 [[ -s $ROOTS/www/var/log/apache2/access.log && -s $ROOTS/www/var/log/apache2/error.log ]] ||
   fail "Apache's logs are not on disk: $(ls -l "$ROOTS/www/var/log/apache2/")"
