@@ -73,7 +73,9 @@ void Build::after_stop(bool was_up, bool keeps_data) {
     }
     if (!had_root) return finish(result);
     if (!keeps_data) {
-        t_.removals.remove(b_.jail, b_.old_root, [](bool) {});
+        t_.removals.remove(b_.jail, b_.old_root, [jail = b_.jail, old = b_.old_root](bool ok) {
+            if (ok) log::jail_logger(jail)->info("jail '{}': replaced root {} removed", jail, old);
+        });
         return finish(result);
     }
     keep_previous(std::move(result));
