@@ -85,6 +85,8 @@ void Build::fill_volumes(std::size_t index) {
     const std::string at = "jails." + b_.jail + ".volumes[" + std::to_string(index) + "].host";
     auto state = inspect_host(volume.host, at);
     if (!state) return fail(state.error().message);
+    if (auto real = sandbox::check_real_host_path(volume.host, at); !real)
+        return fail(real.error().message);
     auto reachable = config::check_root_reachable(volume.host, at, "the volume");
     if (!reachable.empty()) return fail(reachable.front().str());
     auto logger = log::jail_logger(b_.jail);

@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdlib>
 #include <cstring>
 
 #include "config/root_directory.hpp"
@@ -66,6 +67,18 @@ Result<void> make_mount_point(int root_fd, const std::string& relative, const st
 
 }  // namespace
 
+Result<void> check_real_host_path(const std::string& host, const std::string& json_path) {
+    char* real = ::realpath(host.c_str(), nullptr);
+    if (real == nullptr)
+        return make_error(json_path + ": cannot resolve " + host + ": " + std::strerror(errno));
+    const std::string resolved = real;
+    std::free(real);
+    if (resolved == host) return {};
+    return make_error(json_path + ": " + host + " leads through a symbolic link to " + resolved +
+                      "; give the real path (\"" + resolved +
+                      "\"), so that no link can move the volume (e.g. into a jail's root)");
+}
+
 int open_beneath(int root_fd, const char* relative) {
     struct open_how how {};
     how.flags = O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC;
@@ -97,6 +110,7 @@ Result<std::vector<VolumeMount>> prepare_volumes(const config::JailConfig& jail)
                 (S_ISLNK(st.st_mode) ? " is a symbolic link" : " is not a directory") +
                 "; give the directory itself");
         }
+        if (auto real = check_real_host_path(v.host, at + ".host"); !real) return real.error();
         auto reachable = config::check_root_reachable(v.host, at + ".host", "the volume");
         if (!reachable.empty()) return make_error(reachable.front().str());
         UniqueFd root_fd(::open(root.c_str(), O_PATH | O_DIRECTORY | O_CLOEXEC));

@@ -37,6 +37,11 @@ struct VolumeMount {
 // fix.
 Result<std::vector<VolumeMount>> prepare_volumes(const config::JailConfig& jail);
 
+// The host directory's path must be its real path: no symbolic link on the way, which could
+// lead into a jail's root (where that jail could swap the directory) or elsewhere than the
+// configuration says. An error naming `json_path` and the real path, if it is not.
+Result<void> check_real_host_path(const std::string& host, const std::string& json_path);
+
 // Opens `relative` below the directory `root_fd`, O_PATH: only plain directories on the way
 // (no symbolic or magic link), never leaving the root. -1 with errno on failure.
 int open_beneath(int root_fd, const char* relative);

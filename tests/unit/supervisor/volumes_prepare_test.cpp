@@ -113,6 +113,14 @@ TEST_CASE("volumes before a start: the host directory must exist, be one, and be
         REQUIRE_FALSE(mounts);
         CHECK_THAT(mounts.error().message, Catch::Contains("is a symbolic link"));
     }
+    SECTION("a link on the way to it") {
+        fs::create_directory_symlink(w.holder, w.holder / "via");
+        w.jail.volumes[0].host = (w.holder / "via" / "data").string();
+        auto mounts = sandbox::prepare_volumes(w.jail);
+        REQUIRE_FALSE(mounts);
+        CHECK_THAT(mounts.error().message,
+                   Catch::Contains("leads through a symbolic link to " + w.data.string()));
+    }
     SECTION("reachable by other users") {
         ::chmod(w.holder.c_str(), 0755);  // and /tmp above it is open too
         auto mounts = sandbox::prepare_volumes(w.jail);
