@@ -5,6 +5,7 @@
 #include <catch2/catch.hpp>
 
 #include <signal.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -384,5 +385,88 @@ TEST_CASE("provision: an ERROR line of postgres --single fails the step even if 
                                          "last output:\n  ERROR:  role \"app\" already exists") !=
           std::string::npos);
     CHECK(w.host.calls.empty());
+    CHECK(!fs::exists(w.root + ".new"));
+}
+
+namespace {
+
+// www of World with a volume for /var/lib/postgresql in DIR/data/db; the new root has a
+// cluster there (what the postgresql package's postinst makes).
+std::string give_volume(World& w) {
+    const std::string host = w.dir.str() + "/data/db";
+    w.host.cfg.jails.at("www").volumes = {{host, "/var/lib/postgresql", false}};
+    write_file(w.base + "/var/lib/postgresql/15/main/PG_VERSION", "15\n");
+    return host;
+}
+
+}  // namespace
+
+TEST_CASE("provision: a volume holding data is kept as it is; no ROOT.previous for its cluster") {
+    World w("postgresql", {"postgresql"});
+    const std::string host = give_volume(w);
+    write_file(host + "/15/main/PG_VERSION", "15\n");
+    write_file(host + "/15/main/rows", "kept rows");
+    w.with_old_root();
+    w.provision();
+    for (int i = 0; i < 4; ++i) w.end_step();
+    if (w.result && !w.result->ok()) FAIL(w.result->error().message);
+    // No fill step: the four steps, then the stop for the swap.
+    CHECK(!w.runner.last_with(host));
+    REQUIRE(w.host.pending_stop);
+    w.host.pending_stop({});
+    w.settle();
+    REQUIRE(w.result);
+    REQUIRE(w.result->ok());
+    CHECK(!(**w.result).contains("previous_root"));
+    auto rm = w.runner.last_with("/bin/rm");
+    REQUIRE(rm);
+    CHECK(rm->argv.back() == w.root + ".old");
+    CHECK(read_file(host + "/15/main/rows") == "kept rows");
+    CHECK(w.steps().back() == "swap");
+    CHECK(std::find(w.steps().begin(), w.steps().end(), "volumes") != w.steps().end());
+}
+
+TEST_CASE("provision: a new volume is made 0700 and filled from the new root; the old root kept") {
+    World w("postgresql", {"postgresql"});
+    const std::string host = give_volume(w);
+    w.with_old_root();
+    w.provision();
+    for (int i = 0; i < 4; ++i) w.end_step();
+    struct stat st {};
+    REQUIRE(::stat((w.dir.str() + "/data").c_str(), &st) == 0);
+    CHECK((st.st_mode & 07777) == 0700);
+    // The fill: the new root's directory copied onto the volume, owner and mode included.
+    CHECK(w.end_step() == std::vector<std::string>{"/bin/cp", "-a", "--reflink=auto", "-T", "--",
+                                                   w.root + ".new/var/lib/postgresql", host});
+    CHECK(read_file(host + "/15/main/PG_VERSION") == "15\n");
+    REQUIRE(w.host.pending_stop);
+    w.host.pending_stop({});
+    w.settle();
+    REQUIRE(w.result);
+    REQUIRE(w.result->ok());
+    // The replaced root may hold the data that was in the root before the volume existed.
+    CHECK((**w.result)["previous_root"] == w.root + ".previous");
+    CHECK(read_file(w.root + ".previous/var/lib/postgresql/data") == "rows");
+}
+
+TEST_CASE("provision: a volume reached through a link, or open to other users, fails the build") {
+    World w("", {"apache2"});
+    const std::string host = give_volume(w);
+    fs::create_directories(host);
+    SECTION("a link on the way") {
+        fs::create_directory_symlink(w.dir.path() / "data", w.dir.path() / "via");
+        w.host.cfg.jails.at("www").volumes[0].host = w.dir.str() + "/via/db";
+    }
+    SECTION("reachable by other users") {
+        ::chmod(w.dir.str().c_str(), 0755);  // /tmp above is open too
+        ::chmod((w.dir.str() + "/data").c_str(), 0755);
+    }
+    w.provision();
+    for (int i = 0; i < 5 && !w.result; ++i) w.end_step();  // 4 steps, then rm of ROOT.new
+    w.settle();
+    REQUIRE(w.result);
+    REQUIRE_FALSE(w.result->ok());
+    CHECK_THAT(w.result->error().message, Catch::Contains("jails.www.volumes[0].host"));
+    CHECK(!w.host.pending_stop);  // never got to the swap
     CHECK(!fs::exists(w.root + ".new"));
 }
