@@ -108,10 +108,20 @@ struct Limits {
     auto operator<=>(const Limits&) const = default;
 };
 
+// The apache recipe's log files (jaild.json(5) provision.logs): each rotated by Apache's
+// rotatelogs when it reaches max_size or a day old, the rotated ones compressed and the
+// newest `keep` of them kept.
+struct LogRotation {
+    std::string max_size = "10M";  // as rotatelogs takes it: a number and K, M or G
+    int keep = 7;
+    auto operator<=>(const LogRotation&) const = default;
+};
+
 struct ProvisionConfig {
     std::string suite;                  // empty: the host's own release
     std::vector<std::string> packages;  // installed into the root by `jailctl provision`
     std::string recipe;                 // "", "apache", "postgresql"
+    LogRotation logs = {};
     auto operator<=>(const ProvisionConfig&) const = default;
 };
 

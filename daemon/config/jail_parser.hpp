@@ -36,6 +36,7 @@ Limits parse_limits(FieldReader& reader, const json& value, const std::string& p
 void read_cgroup_limits(FieldReader& reader, const json& limits, const std::string& path,
                         CgroupLimits& out);
 ProvisionConfig parse_provision(FieldReader& reader, const json& value, const std::string& path);
+LogRotation parse_log_rotation(FieldReader& reader, const json& value, const std::string& path);
 std::vector<std::string> parse_capabilities(FieldReader& reader, const json& value,
                                             const std::string& path);
 // Network sections (egress.cpp).

@@ -215,7 +215,7 @@ Limits parse_limits(FieldReader& reader, const json& value, const std::string& p
 ProvisionConfig parse_provision(FieldReader& reader, const json& value, const std::string& path) {
     ProvisionConfig provision;
     if (!reader.expect_object(value, path)) return provision;
-    reader.reject_unknown_keys(value, path, {"suite", "packages", "recipe"});
+    reader.reject_unknown_keys(value, path, {"suite", "packages", "recipe", "logs"});
     if (const json* v = FieldReader::member(value, "suite")) {
         if (auto suite = reader.string(*v, child_path(path, "suite"))) {
             if (suite->empty() || is_valid_suite_name(*suite)) {
@@ -256,7 +256,42 @@ ProvisionConfig parse_provision(FieldReader& reader, const json& value, const st
             }
         }
     }
+    if (const json* v = FieldReader::member(value, "logs")) {
+        provision.logs = parse_log_rotation(reader, *v, child_path(path, "logs"));
+        if (provision.recipe != "apache") {
+            reader.add(child_path(path, "logs"),
+                       "applies to the \"apache\" recipe's logs only; remove it or use "
+                       "\"recipe\": \"apache\"");
+        }
+    }
     return provision;
+}
+
+LogRotation parse_log_rotation(FieldReader& reader, const json& value, const std::string& path) {
+    LogRotation logs;
+    if (!reader.expect_object(value, path)) return logs;
+    reader.reject_unknown_keys(value, path, {"max_size", "keep"});
+    if (const json* v = FieldReader::member(value, "max_size")) {
+        if (auto size = reader.string(*v, child_path(path, "max_size"))) {
+            const bool digits = size->size() >= 2 && size->size() <= 8 && (*size)[0] != '0' &&
+                                std::all_of(size->begin(), size->end() - 1,
+                                            [](char c) { return c >= '0' && c <= '9'; });
+            const char unit = size->empty() ? '\0' : size->back();
+            if (digits && (unit == 'K' || unit == 'M' || unit == 'G')) {
+                logs.max_size = *size;
+            } else {
+                reader.add(child_path(path, "max_size"),
+                           json_quote(*size) +
+                               " is not a size; give a number and K, M or G, e.g. \"10M\"");
+            }
+        }
+    }
+    if (const json* v = FieldReader::member(value, "keep")) {
+        if (auto keep =
+                reader.integer(*v, child_path(path, "keep"), 1, 1000, "a number of rotated files"))
+            logs.keep = static_cast<int>(*keep);
+    }
+    return logs;
 }
 
 std::vector<std::string> parse_capabilities(FieldReader& reader, const json& value,

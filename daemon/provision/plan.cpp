@@ -138,6 +138,8 @@ nlohmann::json build_inputs(const config::JailConfig& jail, const config::Config
                  {"address", it == config.jails.end() ? "" : it->second.address.str()}});
         }
         inputs["accept"] = clients;
+        if (p.logs != config::LogRotation{})
+            inputs["logs"] = {{"max_size", p.logs.max_size}, {"keep", p.logs.keep}};
     }
     // A build fills a new (empty) volume from the new root; absent when there are none, so
     // that the records of jails without volumes stay equal.

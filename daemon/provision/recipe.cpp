@@ -27,6 +27,48 @@ std::vector<RecipeFile> common_files(const config::JailConfig& jail) {
                  "127.0.0.1\tlocalhost\n" + jail.address.str() + "\t" + hostname_of(jail) + "\n")};
 }
 
+// No cron runs in a jail and nothing rotates its /var/log: Apache's own logs go through its
+// rotatelogs (apache2-utils, a dependency of apache2), run by Apache inside the jail, under the
+// jail's containment. Each log is a link (-L) to the file being written, named by the time it
+// was opened; rotatelogs opens a new one when it reaches max_size or a day (UTC midnight) and
+// then runs kRotatedScript, which compresses the others and keeps the newest `keep`. A restart
+// opens a new file too. Both directives are the server's, so every virtual host without logs
+// of its own (the recipe's are such) writes there; Debian's other_vhosts_access.log is off.
+constexpr const char* kRotatedScript = "/etc/jaild/apache-rotated-log";
+
+std::vector<RecipeFile> apache_log_files(const config::LogRotation& logs) {
+    auto through_rotatelogs = [&](const std::string& name) {
+        return "\"|/usr/bin/rotatelogs -f -L ${APACHE_LOG_DIR}/" + name + " -p " + kRotatedScript +
+               " ${APACHE_LOG_DIR}/" + name + ".%Y%m%d-%H%M%S 86400 " + logs.max_size + "\"";
+    };
+    const std::string conf =
+        "# Written by jaild (recipe \"apache\"; jaild.json(5) provision.logs).\n"
+        "ErrorLog " +
+        through_rotatelogs("error.log") + "\n" + "CustomLog " + through_rotatelogs("access.log") +
+        " combined\n";
+    // rotatelogs runs it with the file it has just opened as $1 (not waiting for it).
+    const std::string script =
+        "#!/bin/sh\n"
+        "# Written by jaild (recipe \"apache\"): rotatelogs -p runs this after opening $1, a new\n"
+        "# log file NAME.TIME: every other NAME.* file is compressed, the newest " +
+        std::to_string(logs.keep) +
+        " compressed\n# ones are kept.\n"
+        "current=$1\n"
+        "base=${current%.*}\n"
+        "for f in \"$base\".*; do\n"
+        "\tcase $f in \"$current\" | *.gz) ;; *) [ -f \"$f\" ] && gzip -f -- \"$f\" ;; esac\n"
+        "done\n"
+        "ls -1t -- \"$base\".*.gz 2>/dev/null | tail -n +" +
+        std::to_string(logs.keep + 1) +
+        " | while read -r f; do rm -f -- \"$f\"; done\n"
+        "exit 0\n";
+    return {file("/etc/apache2/conf-enabled/jaild-logs.conf", conf),
+            file("/etc/apache2/conf-available/other-vhosts-access-log.conf",
+                 "# Emptied by jaild (recipe \"apache\"): every host logs to access.log "
+                 "(conf-enabled/jaild-logs.conf).\n"),
+            directory("/etc/jaild", 0755, ""), file(kRotatedScript, script, 0755)};
+}
+
 std::vector<RecipeFile> apache_files(const config::JailConfig& jail) {
     const std::string addr = jail.address.str();
     std::vector<int> ports = jail.publish;
@@ -49,8 +91,7 @@ std::vector<RecipeFile> apache_files(const config::JailConfig& jail) {
         "\n"
         "\tServerAdmin webmaster@localhost\n"
         "\tDocumentRoot /var/www/html\n"
-        "\tErrorLog ${APACHE_LOG_DIR}/error.log\n"
-        "\tCustomLog ${APACHE_LOG_DIR}/access.log combined\n"
+        "\t# Logs: the server's, through rotatelogs (conf-enabled/jaild-logs.conf).\n"
         "</VirtualHost>\n";
     auto files = common_files(jail);
     files.push_back(file("/etc/apache2/ports.conf", listen));
@@ -61,6 +102,7 @@ std::vector<RecipeFile> apache_files(const config::JailConfig& jail) {
     // firejail mounts a fresh /var/log unless --writable-var-log; on disk the directory is
     // missing after debootstrap + apt, and Apache refuses to start without it.
     files.push_back(directory("/var/log/apache2", 0750, ""));
+    for (auto& f : apache_log_files(jail.provision->logs)) files.push_back(std::move(f));
     return files;
 }
 

@@ -40,7 +40,8 @@ deploy_config() {
       "publish": [80, 443], "after": ["$DB"],
       "health": {"tcp": 80, "interval": "1s"},
       "restart": {"policy": "always", "backoff_initial": "100ms", "backoff_max": "2s", "crash_loop_limit": 1000},
-      "provision": {"packages": ["apache2", "postgresql-client"$extra], "recipe": "apache"}
+      "provision": {"packages": ["apache2", "postgresql-client"$extra], "recipe": "apache",
+                    "logs": {"max_size": "100K", "keep": 3}}
     }
 JSON
 )"
@@ -200,6 +201,24 @@ log "db rebuilt from scratch; its rows kept in the volume, no db.previous"
   fail "Apache's logs are not on disk: $(ls -l "$ROOTS/www/var/log/apache2/")"
 ls "$ROOTS"/db/var/log/postgresql/postgresql-*.log >/dev/null || fail "PostgreSQL's log is not on disk"
 log "Apache's and PostgreSQL's logs are on disk in the roots"
+
+log "a flood of requests: Apache's access log rotates (100K per file, 3 compressed kept)"
+logs=$ROOTS/www/var/log/apache2
+outside curl -s -m 120 "http://$JAILD_PUBLIC_ADDR/?flood=[1-4000]" >/dev/null ||
+  fail "the flood of requests failed"
+rotated() { (( $(ls "$logs"/access.log.*.gz 2>/dev/null | wc -l) >= 1 )); }
+wait_until 20 rotated || fail "no compressed access log after 4000 requests: $(ls -la "$logs")"
+settled() {  # only the file being written is uncompressed; at most 3 compressed kept
+  (( $(ls "$logs"/access.log.*.gz | wc -l) <= 3 &&
+     $(ls "$logs"/access.log.* | grep -vc '\.gz$') == 1 ))
+}
+wait_until 20 settled || fail "the rotated logs are not pruned and compressed: $(ls -la "$logs")"
+total=$(du -cb "$logs"/access.log.* | tail -n 1 | cut -f 1)
+(( $(stat -c %s "$logs/access.log") <= 100 * 1024 + 4096 )) ||
+  fail "the access log being written is over its bound: $(ls -la "$logs")"
+outside curl -s -o /dev/null -m 5 "http://$JAILD_PUBLIC_ADDR/?after-the-flood" || fail "no page after the flood"
+wait_until 10 grep -q "after-the-flood" "$logs/access.log" || fail "Apache does not write to the new access log"
+log "access logs after 4000 requests: $(ls "$logs" | tr '\n' ' ')($total bytes in all); Apache writes on"
 
 log "the attacker inside the real Apache root, through a join"
 # Planted by the host here; in real life the intruder writes it. It runs as root in www with

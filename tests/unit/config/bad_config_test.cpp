@@ -26,6 +26,21 @@ json minimal_jail(const char* address) {
 
 const std::vector<BadCase>& bad_cases() {
     static const std::vector<BadCase> cases{
+        {"log size without a unit",
+         [](json& j) {
+             j["jails"]["www"]["provision"]["logs"] = {{"max_size", "10"}};
+         },
+         "jails.www.provision.logs.max_size", "give a number and K, M or G"},
+        {"log keep out of range",
+         [](json& j) {
+             j["jails"]["www"]["provision"]["logs"] = {{"keep", 0}};
+         },
+         "jails.www.provision.logs.keep", ""},
+        {"logs for a recipe without them",
+         [](json& j) {
+             j["jails"]["db"]["provision"] = {{"recipe", "postgresql"}, {"logs", {{"keep", 3}}}};
+         },
+         "jails.db.provision.logs", "\"apache\" recipe's logs only"},
         {"unknown jail key with suggestion", [](json& j) { j["jails"]["www"]["adress"] = "x"; },
          "jails.www.adress", "unknown key \"adress\"; did you mean \"address\"?"},
         {"unknown top-level key", [](json& j) { j["jail"] = json::object(); }, "jail",

@@ -160,3 +160,32 @@ TEST_CASE("no recipe: no files") {
     REQUIRE(files.ok());
     CHECK(files->empty());
 }
+
+TEST_CASE("apache recipe: every log through rotatelogs, bounded by provision.logs") {
+    auto c = deployment();
+    c.jails.at("www").provision->logs = config::LogRotation{"100K", 3};
+    auto files = recipe_files(c.jails.at("www"), c, {});
+    REQUIRE(files.ok());
+    auto* logs = find(*files, "/etc/apache2/conf-enabled/jaild-logs.conf");
+    REQUIRE(logs);
+    CHECK(logs->content.find("CustomLog \"|/usr/bin/rotatelogs -f -L ${APACHE_LOG_DIR}/access.log "
+                             "-p /etc/jaild/apache-rotated-log ${APACHE_LOG_DIR}/access.log."
+                             "%Y%m%d-%H%M%S 86400 100K\" combined\n") != std::string::npos);
+    CHECK(
+        logs->content.find("ErrorLog \"|/usr/bin/rotatelogs -f -L ${APACHE_LOG_DIR}/error.log ") !=
+        std::string::npos);
+    // No virtual host logs past it, nor does Debian's other_vhosts_access.log.
+    for (const auto& f : *files) {
+        if (f.path == logs->path) continue;
+        INFO(f.path);
+        CHECK(f.content.find("CustomLog") == std::string::npos);
+        CHECK(f.content.find("ErrorLog") == std::string::npos);
+    }
+    REQUIRE(find(*files, "/etc/apache2/conf-available/other-vhosts-access-log.conf"));
+    auto* script = find(*files, "/etc/jaild/apache-rotated-log");
+    REQUIRE(script);
+    CHECK(script->mode == 0755);
+    CHECK(script->content.rfind("#!/bin/sh\n", 0) == 0);
+    CHECK(script->content.find("tail -n +4 ") != std::string::npos);  // keep 3
+    CHECK(script->content.find("gzip -f -- \"$f\"") != std::string::npos);
+}
