@@ -245,8 +245,12 @@ void Build::install() {
             packages.push_back(extra);
     }
     if (packages.empty()) return clean();
-    run("install", in_root_argv(t_.options.firejail, b_.new_root, apt_install_command(packages)),
-        later(&Build::clean));
+    auto argv = in_root_argv(t_.options.firejail, b_.new_root, apt_install_command(packages));
+    // Package scripts that name the machine see the jail's host name, not the host's: ssl-cert
+    // makes the self-signed certificate the jail serves to everyone (its CN).
+    argv.insert(argv.begin() + 1,
+                "--hostname=" + (jail->hostname.empty() ? jail->name : jail->hostname));
+    run("install", std::move(argv), later(&Build::clean));
 }
 
 void Build::clean() {

@@ -55,6 +55,8 @@ rc=0; outside curl -sS -o /dev/null -m 3 "https://$PUBLIC/" 2>"$JAILD_TEST_DIR/v
 [[ $rc == 60 ]] || fail "curl without -k: exit $rc, not 60 (certificate not trusted): $(cat "$JAILD_TEST_DIR/verify.err")"
 subject=$(outside curl -kvsS -o /dev/null -m 3 "https://$PUBLIC/" 2>&1 | sed -n 's/^\*  subject: //p')
 log "certificate subject: $subject (self-signed; curl without -k: exit 60)"
+# Made for the jail: its host name, not the build host's.
+[[ $subject == "CN=$WWW" ]] || fail "the self-signed certificate's subject is '$subject', not CN=$WWW"
 [[ $(stat -c '%a %U' "$ROOTS/www/etc/ssl/private/ssl-cert-snakeoil.key") == "640 root" ]] ||
   fail "the key: $(stat -c '%a %U' "$ROOTS/www/etc/ssl/private/ssl-cert-snakeoil.key")"
 [[ $(outside curl -sS -m 3 -o /dev/null -w '%{http_code}' "http://$PUBLIC/") == 200 ]] || fail "port 80 no longer serves"
