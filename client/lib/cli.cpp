@@ -12,6 +12,7 @@
 #include "lib/commands.hpp"
 #include "lib/join.hpp"
 #include "lib/provision.hpp"
+#include "lib/reload_app.hpp"
 
 namespace jaild::client {
 
@@ -79,6 +80,12 @@ int run_jailctl(int argc, char** argv) {
     }
     auto* reload = app.add_subcommand(
         "reload", "re-read the configuration; prints what changed or every issue");
+    auto* reload_app = app.add_subcommand(
+        "reload-app",
+        "send each jail's reload signal to its service (reload_signal: Apache SIGUSR1, a "
+        "graceful restart; PostgreSQL SIGHUP); no restart, open connections are kept");
+    std::vector<std::string> reload_app_jails;
+    reload_app->add_option("JAIL", reload_app_jails, "jail names")->required();
     auto* logs = app.add_subcommand("logs", "print a jail's output");
     std::string logs_jail;
     int lines = 100;
@@ -160,6 +167,7 @@ int run_jailctl(int argc, char** argv) {
             return run_lifecycle(c, sub->get_name(), lifecycle_jails, options, out);
         }
         if (reload->parsed()) return run_reload(c, out);
+        if (reload_app->parsed()) return run_reload_app(c, reload_app_jails, out);
         if (logs->parsed()) return run_logs(c, logs_jail, lines, follow, out);
         if (events->parsed()) return run_events(c, out);
         if (version->parsed()) return run_version(&c, out);

@@ -98,6 +98,13 @@ class Control {
     virtual void restart(const std::string& jail, Wait wait, Done done) = 0;
     // shutdown: like stop, and the hold survives jaild restarts and reloads.
     virtual void shutdown(const std::string& jail, Wait wait, Done done) = 0;
+    // reload-app: sends the jail's reload signal (config/app_reload.hpp) to its service
+    // (sandbox/reload_target.hpp: the main process, or the one child of a wrapper shell);
+    // answers once it was delivered: {"jail","signal","pid","program"}. Default: refused
+    // (for Controls that do not implement it).
+    virtual Result<nlohmann::json> reload_app(const std::string& jail) {
+        return make_error("reload-app of jail '" + jail + "': this jaild cannot reload an app");
+    }
     // Re-reads the configuration. The result describes what changed. An invalid file is an
     // Errc::invalid_config error whose details are exactly the issues, one each (its message
     // adds a header for the log); a reload refused for another reason (the bridge changed,

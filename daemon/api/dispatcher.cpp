@@ -78,8 +78,8 @@ protocol::RpcError rpc_error_for(const Error& e) {
 
 const std::vector<std::string>& Dispatcher::methods() {
     static const std::vector<std::string> kMethods{
-        "status", "start", "stop",    "restart",   "shutdown", "reload", "logs",
-        "events", "join",  "version", "provision", "doctor",   "metrics"};
+        "status", "start", "stop",    "restart",   "shutdown", "reload",  "logs",
+        "events", "join",  "version", "provision", "doctor",   "metrics", "reload-app"};
     return kMethods;
 }
 
@@ -142,6 +142,8 @@ void Dispatcher::dispatch_method(Call& call, const std::string& m) {
         lifecycle(call, m);
     else if (m == "reload")
         reload(call);
+    else if (m == "reload-app")
+        reload_app(call);
     else if (m == "logs")
         logs(call);
     else if (m == "events")
@@ -218,6 +220,15 @@ void Dispatcher::lifecycle(Call& c, const std::string& method) {
 // error's own code with its message.
 void Dispatcher::reload(Call& c) {
     auto r = control_.reload();
+    if (r) return c.ok(*r);
+    c.fail(r.error());
+}
+
+// Answers once the signal was delivered: to which process, with which signal.
+void Dispatcher::reload_app(Call& c) {
+    auto jail = protocol::require_string(c.params, "jail");
+    if (!jail) return c.fail(ErrorCode::InvalidParams, jail.error().message);
+    auto r = control_.reload_app(*jail);
     if (r) return c.ok(*r);
     c.fail(r.error());
 }

@@ -87,6 +87,7 @@ class Dispatcher {
     void status(Call& c);
     void lifecycle(Call& c, const std::string& method);
     void reload(Call& c);
+    void reload_app(Call& c);
     void logs(Call& c);
     void events(Call& c);
     void join(Call& c);

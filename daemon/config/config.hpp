@@ -135,6 +135,14 @@ struct VolumeConfig {
     auto operator<=>(const VolumeConfig&) const = default;
 };
 
+// "tls" of a jail: the certificate (chain) and key its Apache serves on 443, from host files
+// (e.g. certbot's) that jaild copies into the root (provision/tls_files.hpp).
+struct TlsConfig {
+    std::string certificate;  // absolute host path, PEM
+    std::string key;          // absolute host path, PEM; not readable by other users
+    auto operator<=>(const TlsConfig&) const = default;
+};
+
 struct JailConfig {
     std::string name;
     std::string root;  // absolute path of the chroot
@@ -149,6 +157,9 @@ struct JailConfig {
     std::vector<std::string> after;
     RestartConfig restart;
     int stop_signal = 15;  // SIGTERM
+    // What `jailctl reload-app` sends (config/app_reload.hpp); nullopt: its recipe's.
+    std::optional<int> reload_signal;
+    std::optional<TlsConfig> tls;  // nullopt: a self-signed certificate made for the jail
     Millis stop_timeout{10'000};
     HealthConfig health;
     // "default" (jaild's hardening, sandbox/hardening.hpp), "none" (no hardening), or the

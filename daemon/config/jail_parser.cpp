@@ -3,7 +3,9 @@
 #include <algorithm>
 #include <set>
 
+#include "config/app_reload.hpp"
 #include "config/names.hpp"
+#include "config/tls_section.hpp"
 
 namespace jaild::config {
 
@@ -285,12 +287,12 @@ ParsedJail parse_jail(FieldReader& reader, const std::string& name, const json& 
     }
     if (!reader.expect_object(value, path)) return parsed;
     reader.reject_unknown_keys(value, path,
-                               {"root",     "address", "command",      "environment",
-                                "publish",  "accept",  "host_access",  "host_ports",
-                                "after",    "restart", "stop_signal",  "stop_timeout",
-                                "health",   "profile", "capabilities", "firejail_options",
-                                "hostname", "limits",  "provision",    "egress",
-                                "volumes"});
+                               {"root",          "address", "command",      "environment",
+                                "publish",       "accept",  "host_access",  "host_ports",
+                                "after",         "restart", "stop_signal",  "stop_timeout",
+                                "health",        "profile", "capabilities", "firejail_options",
+                                "hostname",      "limits",  "provision",    "egress",
+                                "reload_signal", "tls",     "volumes"});
     auto field = [&](std::string_view key) { return FieldReader::member(value, key); };
     auto at = [&](std::string_view key) { return child_path(path, key); };
 
@@ -339,6 +341,9 @@ ParsedJail parse_jail(FieldReader& reader, const std::string& name, const json& 
     if (const json* v = field("stop_signal")) {
         jail.stop_signal = parse_stop_signal(reader, *v, at("stop_signal"));
     }
+    if (const json* v = field("reload_signal")) {
+        jail.reload_signal = parse_reload_signal(reader, *v, at("reload_signal"));
+    }
     if (const json* v = field("stop_timeout")) {
         jail.stop_timeout = reader.duration(*v, at("stop_timeout")).value_or(jail.stop_timeout);
     }
@@ -361,6 +366,10 @@ ParsedJail parse_jail(FieldReader& reader, const std::string& name, const json& 
         jail.provision = parse_provision(reader, *v, at("provision"));
     }
     if (const json* v = field("volumes")) jail.volumes = parse_volumes(reader, *v, at("volumes"));
+    if (const json* v = field("tls")) {
+        jail.tls = parse_tls(reader, *v, at("tls"));
+        check_tls_use(reader, jail, at("tls"));
+    }
     return parsed;
 }
 

@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -19,6 +20,7 @@
 #include "provision/root_files.hpp"
 #include "provision/secrets.hpp"
 #include "provision/siblings.hpp"
+#include "provision/tls_files.hpp"
 
 namespace jaild::provision {
 
@@ -237,10 +239,18 @@ void Build::prepare() {
 void Build::install() {
     const auto* jail = t_.host.jail(b_.jail);
     if (!jail || !jail->provision) return fail("the jail left the configuration");
-    const auto& packages = jail->provision->packages;
+    auto packages = jail->provision->packages;
+    for (auto& extra : recipe_packages(*jail)) {
+        if (std::find(packages.begin(), packages.end(), extra) == packages.end())
+            packages.push_back(extra);
+    }
     if (packages.empty()) return clean();
-    run("install", in_root_argv(t_.options.firejail, b_.new_root, apt_install_command(packages)),
-        later(&Build::clean));
+    auto argv = in_root_argv(t_.options.firejail, b_.new_root, apt_install_command(packages));
+    // Package scripts that name the machine see the jail's host name, not the host's: ssl-cert
+    // makes the self-signed certificate the jail serves to everyone (its CN).
+    argv.insert(argv.begin() + 1,
+                "--hostname=" + (jail->hostname.empty() ? jail->name : jail->hostname));
+    run("install", std::move(argv), later(&Build::clean));
 }
 
 void Build::clean() {
@@ -258,6 +268,7 @@ void Build::recipe() {
     auto files = recipe_files(*jail, t_.host.config(), context);
     if (!files) return fail(files.error().message);
     if (auto r = write_recipe_files(b_.new_root, *files); !r) return fail(r.error().message);
+    if (auto r = copy_tls_into_root(b_.new_root, *jail); !r) return fail(r.error().message);
     // A client of a postgresql jail: its password files (the passwords are the ones the
     // database jail has, or gets when it is provisioned).
     if (auto r = write_client_pgpass(t_.options.state_dir, t_.host.config(), b_.jail, b_.new_root);

@@ -4,6 +4,8 @@
 #include <regex>
 #include <sstream>
 
+#include "provision/recipe.hpp"
+
 namespace jaild::provision {
 
 namespace {
@@ -138,6 +140,9 @@ nlohmann::json build_inputs(const config::JailConfig& jail, const config::Config
                  {"address", it == config.jails.end() ? "" : it->second.address.str()}});
         }
         inputs["accept"] = clients;
+        // The recipe's TLS (recipe.hpp): a root built before it has no mod_ssl and no
+        // certificate, so the change shows and --force rebuilds it.
+        if (apache_serves_tls(jail)) inputs["tls"] = jail.tls ? "host files" : "self-signed";
         if (p.logs != config::LogRotation{})
             inputs["logs"] = {{"max_size", p.logs.max_size}, {"keep", p.logs.keep}};
     }

@@ -69,6 +69,40 @@ std::vector<RecipeFile> apache_log_files(const config::LogRotation& logs) {
             directory("/etc/jaild", 0755, ""), file(kRotatedScript, script, 0755)};
 }
 
+std::string apache_virtual_host(const config::JailConfig& jail, int port, bool tls) {
+    std::string host =
+        "<VirtualHost " + jail.address.str() + ":" + std::to_string(port) +
+        ">\n"
+        "\tServerName " +
+        hostname_of(jail) +
+        "\n"
+        "\tServerAdmin webmaster@localhost\n"
+        "\tDocumentRoot /var/www/html\n"
+        "\t# Logs: the server's, through rotatelogs (conf-enabled/jaild-logs.conf).\n";
+    if (tls) {
+        const bool own = jail.tls.has_value();
+        host += std::string("\tSSLEngine on\n") + "\tSSLCertificateFile " +
+                (own ? kJaildCertificateFile : kApacheCertificateFile) +
+                "\n\tSSLCertificateKeyFile " + (own ? kJaildKeyFile : kApacheKeyFile) + "\n";
+    }
+    return host + "</VirtualHost>\n";
+}
+
+// The site: plain HTTP on 80 (or the first published port other than 443), and HTTPS on 443
+// when it is published.
+std::string apache_site(const config::JailConfig& jail, const std::vector<int>& ports) {
+    std::string site = "# Written by jaild (recipe \"apache\").\n";
+    int plain = 0;
+    for (int port : ports) {
+        if (port != 443 && plain == 0) plain = port;
+    }
+    if (std::find(ports.begin(), ports.end(), 80) != ports.end()) plain = 80;
+    if (plain != 0) site += apache_virtual_host(jail, plain, false);
+    if (apache_serves_tls(jail))
+        site += "<IfModule ssl_module>\n" + apache_virtual_host(jail, 443, true) + "</IfModule>\n";
+    return site;
+}
+
 std::vector<RecipeFile> apache_files(const config::JailConfig& jail) {
     const std::string addr = jail.address.str();
     std::vector<int> ports = jail.publish;
@@ -80,25 +114,24 @@ std::vector<RecipeFile> apache_files(const config::JailConfig& jail) {
         if (port == 443) line = "<IfModule ssl_module>\n\t" + line + "</IfModule>\n";
         listen += line;
     }
-    int site_port = std::find(ports.begin(), ports.end(), 80) != ports.end() ? 80 : ports.front();
-    std::string site =
-        "# Written by jaild (recipe \"apache\").\n"
-        "<VirtualHost " +
-        addr + ":" + std::to_string(site_port) +
-        ">\n"
-        "\tServerName " +
-        hostname_of(jail) +
-        "\n"
-        "\tServerAdmin webmaster@localhost\n"
-        "\tDocumentRoot /var/www/html\n"
-        "\t# Logs: the server's, through rotatelogs (conf-enabled/jaild-logs.conf).\n"
-        "</VirtualHost>\n";
     auto files = common_files(jail);
     files.push_back(file("/etc/apache2/ports.conf", listen));
+    if (apache_serves_tls(jail)) {
+        // What `a2enmod ssl` would link, as files that include the module's own (RecipeFile
+        // writes files, not symlinks). mods-enabled/*.load are read before *.conf.
+        files.push_back(file("/etc/apache2/mods-enabled/jaild-ssl.load",
+                             "# Written by jaild (recipe \"apache\"): mod_ssl for port 443.\n"
+                             "Include /etc/apache2/mods-available/socache_shmcb.load\n"
+                             "Include /etc/apache2/mods-available/ssl.load\n"));
+        files.push_back(file("/etc/apache2/mods-enabled/jaild-ssl.conf",
+                             "# Written by jaild (recipe \"apache\").\n"
+                             "Include /etc/apache2/mods-available/ssl.conf\n"));
+    }
     files.push_back(
         file("/etc/apache2/conf-enabled/jaild-servername.conf",
              "# Written by jaild (recipe \"apache\").\nServerName " + hostname_of(jail) + "\n"));
-    files.push_back(file("/etc/apache2/sites-available/000-default.conf", site));
+    files.push_back(
+        file("/etc/apache2/sites-available/000-default.conf", apache_site(jail, ports)));
     // firejail mounts a fresh /var/log unless --writable-var-log; on disk the directory is
     // missing after debootstrap + apt, and Apache refuses to start without it.
     files.push_back(directory("/var/log/apache2", 0750, ""));
@@ -151,6 +184,16 @@ Result<std::vector<RecipeFile>> postgres_files(const config::JailConfig& jail,
 }
 
 }  // namespace
+
+bool apache_serves_tls(const config::JailConfig& jail) {
+    return jail.provision && jail.provision->recipe == "apache" &&
+           std::find(jail.publish.begin(), jail.publish.end(), 443) != jail.publish.end();
+}
+
+std::vector<std::string> recipe_packages(const config::JailConfig& jail) {
+    if (apache_serves_tls(jail) && !jail.tls) return {"ssl-cert"};
+    return {};
+}
 
 std::vector<DatabaseGrant> postgres_grants(const config::JailConfig& jail,
                                            const config::Config& config) {

@@ -70,6 +70,22 @@ std::string pgpass_text(const std::vector<PgpassEntry>& entries);
 std::vector<RecipeFile> pgpass_files(const config::JailConfig& client,
                                      const std::vector<PgpassEntry>& entries);
 
+// TLS of the "apache" recipe: when the jail publishes 443, mod_ssl is enabled and the site
+// also serves HTTPS on 443, with the self-signed "snakeoil" certificate that Debian's
+// ssl-cert package generates for the root when it is installed (its postinst runs
+// make-ssl-cert while the root is built: a key of the jail's own, made in its root). The
+// paths Apache reads:
+inline constexpr const char* kApacheCertificateFile = "/etc/ssl/certs/ssl-cert-snakeoil.pem";
+inline constexpr const char* kApacheKeyFile = "/etc/ssl/private/ssl-cert-snakeoil.key";
+// With "tls" in the jail's configuration, the host's files instead, which jaild copies here
+// (provision/tls_files.hpp):
+inline constexpr const char* kJaildTlsDirectory = "/etc/jaild/tls";
+inline constexpr const char* kJaildCertificateFile = "/etc/jaild/tls/certificate.pem";
+inline constexpr const char* kJaildKeyFile = "/etc/jaild/tls/key.pem";
+bool apache_serves_tls(const config::JailConfig& jail);
+// Packages the recipe needs besides provision.packages ("ssl-cert" for the self-signed TLS).
+std::vector<std::string> recipe_packages(const config::JailConfig& jail);
+
 // The files of the jail's recipe (empty list for recipe ""). An error when a fact the
 // recipe needs is missing (e.g. no PostgreSQL version found).
 Result<std::vector<RecipeFile>> recipe_files(const config::JailConfig& jail,

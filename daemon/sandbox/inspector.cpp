@@ -96,4 +96,10 @@ std::size_t FirejailInspector::end_leftovers(const std::string& name, std::funct
     return stale.size();
 }
 
+Result<ReloadSent> FirejailInspector::send_reload_signal(int main_pid, int main_pidfd, int sig) {
+    ProcProcessAccess access;
+    auto main = ProcProcessAccess::borrow(main_pidfd);
+    return jaild::sandbox::send_reload_signal(main_pid, *main, sig, access);
+}
+
 }  // namespace jaild::sandbox

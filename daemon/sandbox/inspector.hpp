@@ -13,8 +13,10 @@
 #include <boost/asio/io_context.hpp>
 
 #include "config/root_directory.hpp"
+#include "jaild/result.hpp"
 #include "jaild/unique_fd.hpp"
 #include "sandbox/process_tree.hpp"
+#include "sandbox/reload_target.hpp"
 
 namespace jaild::sandbox {
 
@@ -45,6 +47,12 @@ class SandboxInspector {
         (void)main_pid;
         return open_main(firejail_pid);
     }
+    // Sends `sig` to the jail's service under its main process (PID `main_pid`, held by
+    // `main_pidfd`, which stays the caller's): sandbox/reload_target.hpp. Default: refused.
+    virtual Result<ReloadSent> send_reload_signal(int main_pid, int main_pidfd, int sig) {
+        (void)main_pid, (void)main_pidfd, (void)sig;
+        return make_error("this sandbox inspector cannot signal processes");
+    }
     // Kills the sandboxes root started under this name that an earlier jaild left running
     // (firejail would rename the jail's new sandbox); `done` runs on the loop once every one
     // has ended and its name is free. Returns how many there were: 0 = none, `done` never runs.
@@ -72,6 +80,7 @@ class FirejailInspector final : public SandboxInspector {
     std::optional<OpenedMain> open_main(int firejail_pid) override;
     std::optional<OpenedMain> open_recorded_main(int firejail_pid, int main_pid) override;
     std::size_t end_leftovers(const std::string& name, std::function<void()> done) override;
+    Result<ReloadSent> send_reload_signal(int main_pid, int main_pidfd, int sig) override;
 
   private:
     boost::asio::io_context& io_;

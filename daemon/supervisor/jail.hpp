@@ -134,6 +134,8 @@ class Jail : public std::enable_shared_from_this<Jail> {
     void spawn();
     // stop.cpp: sends the stop signal and arms the escalation.
     void signal_stop();
+    // reload_app.cpp: its reload signal to its service, delivered (api::Control::reload_app).
+    Result<nlohmann::json> reload_app();
     // How to run `command` inside the running jail with no more privilege than its main
     // process (sandbox/enter.hpp); the options borrow the main process's pidfd.
     Result<sandbox::SpawnOptions> enter_options(const std::vector<std::string>& command) const;

@@ -164,6 +164,7 @@ void Supervisor::restore_all(const RunState& state, std::map<std::string, Unique
     schedule();
     save_state();
     check_adopted_networks();
+    refresh_tls();
 }
 
 // Posted one at a time, so that requests (the first `status` after a restart) are answered
@@ -255,6 +256,7 @@ void Supervisor::start_all() {
         jail->bring_up();
     }
     schedule();
+    refresh_tls();
 }
 
 void Supervisor::stop_all(std::function<void()> done) {

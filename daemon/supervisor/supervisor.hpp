@@ -90,7 +90,8 @@ class Supervisor final : public api::Control {
     void stop(const std::string& jail, api::Wait wait, api::Done done) override;
     void restart(const std::string& jail, api::Wait wait, api::Done done) override;
     void shutdown(const std::string& jail, api::Wait wait, api::Done done) override;
-    Result<nlohmann::json> reload() override;  // reload.cpp
+    Result<nlohmann::json> reload() override;                             // reload.cpp
+    Result<nlohmann::json> reload_app(const std::string& jail) override;  // reload_app.cpp
     Result<std::vector<LogLine>> logs(const std::string& jail, std::size_t n) override;
     void logs_async(const std::string& jail, std::size_t n,
                     std::function<void(Result<std::vector<LogLine>>)> done) override;
@@ -107,6 +108,9 @@ class Supervisor final : public api::Control {
   private:
     // After restore_all: the adopted jails' networks, one jail per turn of the loop.
     void check_adopted_networks();
+    // tls_refresh.cpp: host certificates copied into the roots of jails with "tls"; re-armed
+    // every minute while some jail has one.
+    void refresh_tls();
     friend class ProvisionHost;  // provisioning.cpp: the jails as provisioning sees them
     struct Provisioning;
 
@@ -142,6 +146,8 @@ class Supervisor final : public api::Control {
     bool scheduling_paused_ = false;                      // while a reload applies its changes
     std::unique_ptr<log::JournalReader> journal_reader_;  // `logs` under journald, off the loop
     std::shared_ptr<Provisioning> provisioning_;          // made at the first `provision`
+    std::unique_ptr<Timer> tls_timer_;                    // refresh_tls(), while needed
+    std::map<std::string, std::string> tls_errors_;       // the last one logged, per jail
 };
 
 }  // namespace jaild::supervisor
