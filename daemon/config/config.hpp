@@ -115,6 +115,18 @@ struct ProvisionConfig {
     auto operator<=>(const ProvisionConfig&) const = default;
 };
 
+// "backup" of a jail (postgresql recipe only): where `jailctl backup` writes and, with a
+// schedule, how often jaild takes one itself and how many it keeps (daemon/backup/).
+struct BackupConfig {
+    static constexpr std::uint64_t kDefaultMaxSize = 10ULL << 30;  // 10 GiB
+    std::string dir;                // absolute; "" = STATE_DIR/backups/JAIL
+    std::optional<Millis> schedule;  // nullopt: no scheduled backups
+    int keep = 7;                   // scheduled and manual backups kept in `dir`
+    std::uint64_t max_size = kDefaultMaxSize;  // of a dump's output, uncompressed
+    Millis timeout{6 * 3600 * 1000};          // of one dump
+    auto operator<=>(const BackupConfig&) const = default;
+};
+
 struct JailConfig {
     std::string name;
     std::string root;  // absolute path of the chroot
@@ -141,6 +153,7 @@ struct JailConfig {
     std::string hostname;  // defaults to the jail's name
     Limits limits;
     std::optional<ProvisionConfig> provision;
+    std::optional<BackupConfig> backup;
     auto operator<=>(const JailConfig&) const = default;
 };
 

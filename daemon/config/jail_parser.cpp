@@ -289,7 +289,8 @@ ParsedJail parse_jail(FieldReader& reader, const std::string& name, const json& 
                                 "publish",  "accept",  "host_access",  "host_ports",
                                 "after",    "restart", "stop_signal",  "stop_timeout",
                                 "health",   "profile", "capabilities", "firejail_options",
-                                "hostname", "limits",  "provision",    "egress"});
+                                "hostname", "limits",  "provision",    "egress",
+                                "backup"});
     auto field = [&](std::string_view key) { return FieldReader::member(value, key); };
     auto at = [&](std::string_view key) { return child_path(path, key); };
 
@@ -358,6 +359,9 @@ ParsedJail parse_jail(FieldReader& reader, const std::string& name, const json& 
     if (const json* v = field("limits")) jail.limits = parse_limits(reader, *v, at("limits"));
     if (const json* v = field("provision")) {
         jail.provision = parse_provision(reader, *v, at("provision"));
+    }
+    if (const json* v = field("backup")) {
+        jail.backup = parse_backup(reader, *v, at("backup"), jail.provision);
     }
     return parsed;
 }

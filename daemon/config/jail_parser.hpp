@@ -36,6 +36,9 @@ Limits parse_limits(FieldReader& reader, const json& value, const std::string& p
 void read_cgroup_limits(FieldReader& reader, const json& limits, const std::string& path,
                         CgroupLimits& out);
 ProvisionConfig parse_provision(FieldReader& reader, const json& value, const std::string& path);
+// "backup" (backup_section.cpp); `provision`: the jail's, for its recipe.
+BackupConfig parse_backup(FieldReader& reader, const json& value, const std::string& path,
+                          const std::optional<ProvisionConfig>& provision);
 std::vector<std::string> parse_capabilities(FieldReader& reader, const json& value,
                                             const std::string& path);
 // Network sections (egress.cpp).
