@@ -58,7 +58,9 @@ std::optional<SystemTime> parse_backup_name(const std::string& jail, std::string
     return when;
 }
 
-std::string partial_name(const std::string& name) { return "." + name + ".partial"; }
+std::string partial_name(const std::string& name) {
+    return "." + name + ".partial";
+}
 
 namespace {
 
@@ -97,8 +99,8 @@ std::string checksum_line(const std::string& hex, const std::string& name) {
 
 Result<std::string> parse_checksum_file(std::string_view text, const std::string& name) {
     const std::string how = "expected one line \"SHA256  " + name +
-                            "\" as sha256sum writes it; make it with: sha256sum " + name +
-                            " > " + name + std::string(kChecksumSuffix);
+                            "\" as sha256sum writes it; make it with: sha256sum " + name + " > " +
+                            name + std::string(kChecksumSuffix);
     if (!text.empty() && text.back() == '\n') text.remove_suffix(1);
     if (text.find('\n') != std::string_view::npos)
         return make_error("the checksum file has more than one line; " + how);

@@ -21,8 +21,8 @@ namespace {
 constexpr const char* kSetpriv = "/usr/bin/setpriv";
 
 std::vector<std::string> as_postgres(std::vector<std::string> command) {
-    std::vector<std::string> argv{kSetpriv, "--reuid=postgres", "--regid=postgres",
-                                  "--init-groups", "--"};
+    std::vector<std::string> argv{kSetpriv, "--reuid=postgres", "--regid=postgres", "--init-groups",
+                                  "--"};
     argv.insert(argv.end(), command.begin(), command.end());
     return argv;
 }
@@ -72,7 +72,9 @@ Backups::Backups(boost::asio::io_context& io, sandbox::ProcessRunner& runner, Ba
                  std::string state_dir)
     : io_(io), runner_(runner), host_(host), state_dir_(std::move(state_dir)) {}
 
-Backups::~Backups() { *alive_ = false; }
+Backups::~Backups() {
+    *alive_ = false;
+}
 
 std::optional<SystemTime> Backups::last_good(const std::string& jail) const {
     auto it = last_good_.find(jail);
@@ -86,8 +88,9 @@ Result<void> Backups::check_jail(const std::string& jail) const {
     const std::string recipe = config->provision ? config->provision->recipe : std::string();
     if (recipe != "postgresql")
         return make_error(Errc::invalid_argument,
-                          "jail '" + jail + "' cannot be backed up: backups dump PostgreSQL and "
-                          "need the \"postgresql\" recipe; its recipe is " +
+                          "jail '" + jail +
+                              "' cannot be backed up: backups dump PostgreSQL and "
+                              "need the \"postgresql\" recipe; its recipe is " +
                               (recipe.empty() ? std::string("none") : "\"" + recipe + "\""));
     if (jobs_.contains(jail))
         return make_error(Errc::busy, "a backup or restore of jail '" + jail +
@@ -148,10 +151,10 @@ std::function<void()> Backups::backup(const std::string& jail, const std::string
                 host_.output(jail, r.error().message);
                 for (const auto& l : r.error().details) host_.output(jail, "  " + l);
             } else {
-                const std::string line =
-                    "backup of jail '" + jail + "' written: " + r->path + " (" +
-                    std::to_string(r->file_bytes) + " bytes, " + std::to_string(r->dumped_bytes) +
-                    " bytes of SQL, in " + seconds(r->elapsed) + ", sha256 " + r->sha256 + ")";
+                const std::string line = "backup of jail '" + jail + "' written: " + r->path +
+                                         " (" + std::to_string(r->file_bytes) + " bytes, " +
+                                         std::to_string(r->dumped_bytes) + " bytes of SQL, in " +
+                                         seconds(r->elapsed) + ", sha256 " + r->sha256 + ")";
                 log::jail_logger(jail)->info("{}", line);
                 host_.output(jail, line);
                 const SystemTime now = std::chrono::system_clock::now();
@@ -160,11 +163,11 @@ std::function<void()> Backups::backup(const std::string& jail, const std::string
                 if (retention) apply_retention(jail, dir_fd, keep);
             }
             Result<json> answer = r ? Result<json>(json{{"jail", jail},
-                                                         {"file", r->path},
-                                                         {"bytes", r->file_bytes},
-                                                         {"dumped_bytes", r->dumped_bytes},
-                                                         {"sha256", r->sha256},
-                                                         {"elapsed_ms", r->elapsed.count()}})
+                                                        {"file", r->path},
+                                                        {"bytes", r->file_bytes},
+                                                        {"dumped_bytes", r->dumped_bytes},
+                                                        {"sha256", r->sha256},
+                                                        {"elapsed_ms", r->elapsed.count()}})
                                     : Result<json>(r.error());
             auto keep_done = done;
             job_over(jail, id);  // destroys the Dump: `done` was moved out first
@@ -272,8 +275,8 @@ void Backups::apply_retention(const std::string& jail, int dir_fd, int keep) {
         // unlinkat removes a link itself, never what it points to.
         ::unlinkat(dir_fd, old.c_str(), 0);
         ::unlinkat(dir_fd, (old + std::string(kChecksumSuffix)).c_str(), 0);
-        log::jail_logger(jail)->info("backup of jail '{}' removed by retention (keep {}): {}",
-                                     jail, keep, old);
+        log::jail_logger(jail)->info("backup of jail '{}' removed by retention (keep {}): {}", jail,
+                                     keep, old);
     }
 }
 
@@ -328,9 +331,10 @@ void Backups::scheduled_run(const std::string& jail) {
     const Interval interval = it->second->interval;
     const auto retry = [this, jail, interval](const std::string& why) {
         const Interval delay = retry_delay(interval);
-        log::jail_logger(jail)->warn("scheduled backup of jail '{}' not taken: {}; trying again "
-                                     "in {} s",
-                                     jail, why, delay.count() / 1000);
+        log::jail_logger(jail)->warn(
+            "scheduled backup of jail '{}' not taken: {}; trying again "
+            "in {} s",
+            jail, why, delay.count() / 1000);
         arm(jail, std::chrono::system_clock::now() + delay);
     };
     if (jobs_.contains(jail)) return retry("a backup or restore of it is running");

@@ -15,7 +15,8 @@ constexpr std::size_t kOutChunk = 64 * 1024;
 constexpr int kGzipWindow = 15 + 16;  // 16: a gzip header and trailer instead of zlib's
 
 std::string zlib_message(const z_stream& z, int rc) {
-    return std::string("zlib error ") + std::to_string(rc) + (z.msg ? std::string(": ") + z.msg : "");
+    return std::string("zlib error ") + std::to_string(rc) +
+           (z.msg ? std::string(": ") + z.msg : "");
 }
 
 Bytef* input(std::string_view in) {
@@ -30,9 +31,13 @@ Sha256::Sha256() : ctx_(EVP_MD_CTX_new()) {
         throw std::runtime_error("libcrypto: cannot initialise SHA-256");
 }
 
-Sha256::~Sha256() { EVP_MD_CTX_free(ctx_); }
+Sha256::~Sha256() {
+    EVP_MD_CTX_free(ctx_);
+}
 
-void Sha256::update(std::string_view data) { EVP_DigestUpdate(ctx_, data.data(), data.size()); }
+void Sha256::update(std::string_view data) {
+    EVP_DigestUpdate(ctx_, data.data(), data.size());
+}
 
 std::string Sha256::hex_digest() {
     unsigned char md[EVP_MAX_MD_SIZE];
@@ -46,7 +51,9 @@ GzipEncoder::GzipEncoder(int level) : z_(std::make_unique<z_stream>()) {
         throw std::runtime_error("zlib: deflateInit2 failed (out of memory)");
 }
 
-GzipEncoder::~GzipEncoder() { deflateEnd(z_.get()); }
+GzipEncoder::~GzipEncoder() {
+    deflateEnd(z_.get());
+}
 
 Result<void> GzipEncoder::run(std::string_view in, int flush, std::string& out) {
     z_->next_in = input(in);
@@ -61,8 +68,7 @@ Result<void> GzipEncoder::run(std::string_view in, int flush, std::string& out) 
         if (rc == Z_STREAM_END) return Result<void>();
         if (rc != Z_OK && rc != Z_BUF_ERROR) return make_error(zlib_message(*z_, rc));
         // More output is pending while the buffer came back full.
-        if (z_->avail_out != 0 && z_->avail_in == 0 && flush == Z_NO_FLUSH)
-            return Result<void>();
+        if (z_->avail_out != 0 && z_->avail_in == 0 && flush == Z_NO_FLUSH) return Result<void>();
     }
 }
 
@@ -70,14 +76,18 @@ Result<void> GzipEncoder::feed(std::string_view in, std::string& out) {
     return run(in, Z_NO_FLUSH, out);
 }
 
-Result<void> GzipEncoder::finish(std::string& out) { return run({}, Z_FINISH, out); }
+Result<void> GzipEncoder::finish(std::string& out) {
+    return run({}, Z_FINISH, out);
+}
 
 GzipDecoder::GzipDecoder() : z_(std::make_unique<z_stream>()) {
     if (inflateInit2(z_.get(), kGzipWindow) != Z_OK)
         throw std::runtime_error("zlib: inflateInit2 failed (out of memory)");
 }
 
-GzipDecoder::~GzipDecoder() { inflateEnd(z_.get()); }
+GzipDecoder::~GzipDecoder() {
+    inflateEnd(z_.get());
+}
 
 Result<void> GzipDecoder::feed(std::string_view in, std::string& out) {
     if (finished_) {

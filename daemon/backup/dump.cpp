@@ -222,18 +222,18 @@ Result<DumpResult> Dump::complete() {
     auto& d = *p_;
     const std::string what = "pg_dumpall in jail '" + d.request.jail + "'";
     auto failed = [&](const std::string& why) {
-        return make_error(Errc::failed,
-                          "backup of jail '" + d.request.jail + "' failed: " + why +
-                              "; no backup was written" +
-                              (d.tail.lines().empty() ? std::string()
-                                                      : "; its last output is below"),
-                          d.tail.lines());
+        return make_error(
+            Errc::failed,
+            "backup of jail '" + d.request.jail + "' failed: " + why + "; no backup was written" +
+                (d.tail.lines().empty() ? std::string() : "; its last output is below"),
+            d.tail.lines());
     };
     if (!d.failure.empty()) return failed(what + ": " + d.failure);
     if (sandbox::exit_status(d.wait_status) != 0)
         return failed(what + " " + sandbox::describe_exit(d.wait_status));
     d.compressed.clear();
-    if (auto fin = d.gzip.finish(d.compressed); !fin) return failed("compressing: " + fin.error().message);
+    if (auto fin = d.gzip.finish(d.compressed); !fin)
+        return failed("compressing: " + fin.error().message);
     d.sha.update(d.compressed);
     const std::string partial_path = d.request.dir_path + "/" + d.partial;
     if (auto w = write_all(d.file.get(), d.compressed, partial_path); !w)

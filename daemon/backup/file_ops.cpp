@@ -12,7 +12,9 @@ namespace jaild::backup {
 
 namespace {
 
-std::string errno_text(int err) { return std::strerror(err); }
+std::string errno_text(int err) {
+    return std::strerror(err);
+}
 
 Result<void> make_dirs(const std::string& path) {
     // Each missing component, 0700: a backup holds every database's contents.
@@ -21,8 +23,9 @@ Result<void> make_dirs(const std::string& path) {
         const std::string part = path.substr(0, at);
         if (::mkdir(part.c_str(), 0700) != 0 && errno != EEXIST)
             return make_error("cannot create the backup directory " + part + ": " +
-                              errno_text(errno) + "; create it (root-owned, mode 0700) or choose "
-                                                  "another directory");
+                              errno_text(errno) +
+                              "; create it (root-owned, mode 0700) or choose "
+                              "another directory");
     }
     return Result<void>();
 }
@@ -42,8 +45,7 @@ Result<UniqueFd> open_backup_dir(const std::string& path) {
                                : ""));
     }
     struct stat st {};
-    if (::fstat(dir.get(), &st) != 0)
-        return make_error("fstat " + path + ": " + errno_text(errno));
+    if (::fstat(dir.get(), &st) != 0) return make_error("fstat " + path + ": " + errno_text(errno));
     if (st.st_uid != 0)
         return make_error("the backup directory " + path + " is owned by uid " +
                           std::to_string(st.st_uid) +
@@ -51,8 +53,7 @@ Result<UniqueFd> open_backup_dir(const std::string& path) {
                           "chown root:root " +
                           path);
     if ((st.st_mode & 077) != 0)
-        return make_error("the backup directory " + path +
-                          " is open to group or others (mode " +
+        return make_error("the backup directory " + path + " is open to group or others (mode " +
                           std::to_string((st.st_mode >> 6) & 7) +
                           std::to_string((st.st_mode >> 3) & 7) + std::to_string(st.st_mode & 7) +
                           "): backups hold every database's contents; fix: chmod 700 " + path);
@@ -62,8 +63,8 @@ Result<UniqueFd> open_backup_dir(const std::string& path) {
 Result<UniqueFd> create_new_file(int dir, const std::string& name) {
     if (::unlinkat(dir, name.c_str(), 0) != 0 && errno != ENOENT)
         return make_error("cannot remove the leftover " + name + ": " + errno_text(errno));
-    UniqueFd fd(::openat(dir, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                         0600));
+    UniqueFd fd(
+        ::openat(dir, name.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600));
     if (!fd) return make_error("cannot create " + name + ": " + errno_text(errno));
     return fd;
 }
@@ -83,7 +84,8 @@ Result<void> write_all(int fd, std::string_view data, const std::string& what) {
 Result<std::vector<std::string>> list_regular_files(int dir) {
     // A descriptor of its own: closedir() closes it, and reading moves its offset.
     int copy = ::openat(dir, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (copy < 0) return make_error(std::string("cannot read the backup directory: ") + errno_text(errno));
+    if (copy < 0)
+        return make_error(std::string("cannot read the backup directory: ") + errno_text(errno));
     DIR* d = ::fdopendir(copy);
     if (!d) {
         ::close(copy);
@@ -105,7 +107,8 @@ Result<std::vector<std::string>> list_regular_files(int dir) {
 
 Result<UniqueFd> open_regular_file(const std::string& path) {
     if (path.empty() || path[0] != '/')
-        return make_error("\"" + path + "\" is not an absolute path (jailctl resolves a relative one)");
+        return make_error("\"" + path +
+                          "\" is not an absolute path (jailctl resolves a relative one)");
     UniqueFd fd(::open(path.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY));
     if (!fd) {
         const int err = errno;

@@ -7,8 +7,8 @@
 #include <cerrno>
 #include <cstring>
 
-#include <boost/asio/post.hpp>
 #include <boost/asio/posix/stream_descriptor.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/write.hpp>
 
 #include "backup/backup_files.hpp"
@@ -25,7 +25,9 @@ constexpr std::size_t kHashChunk = 1024 * 1024;
 constexpr std::size_t kReadChunk = 64 * 1024;
 constexpr std::size_t kChecksumFileLimit = 4096;
 
-std::string basename_of(const std::string& path) { return path.substr(path.rfind('/') + 1); }
+std::string basename_of(const std::string& path) {
+    return path.substr(path.rfind('/') + 1);
+}
 
 Result<std::size_t> read_some(int fd, char* buf, std::size_t n, const std::string& path) {
     for (;;) {
@@ -40,7 +42,11 @@ Result<std::size_t> read_some(int fd, char* buf, std::size_t n, const std::strin
 struct Restore::Private {
     Private(boost::asio::io_context& io_, sandbox::ProcessRunner& runner_, RestoreRequest r,
             Progress p, Done d)
-        : io(io_), runner(runner_), request(std::move(r)), progress(std::move(p)), done(std::move(d)) {}
+        : io(io_),
+          runner(runner_),
+          request(std::move(r)),
+          progress(std::move(p)),
+          done(std::move(d)) {}
     boost::asio::io_context& io;
     sandbox::ProcessRunner& runner;
     RestoreRequest request;
@@ -134,9 +140,11 @@ void Restore::run_psql() {
     auto spawn = d.request.spawn();
     if (!spawn) return end(spawn.error());
     int in[2], out[2];
-    if (::pipe2(in, O_CLOEXEC) != 0) return end(make_error(std::string("pipe2: ") + strerror(errno)));
+    if (::pipe2(in, O_CLOEXEC) != 0)
+        return end(make_error(std::string("pipe2: ") + strerror(errno)));
     UniqueFd in_read(in[0]), in_write(in[1]);
-    if (::pipe2(out, O_CLOEXEC) != 0) return end(make_error(std::string("pipe2: ") + strerror(errno)));
+    if (::pipe2(out, O_CLOEXEC) != 0)
+        return end(make_error(std::string("pipe2: ") + strerror(errno)));
     UniqueFd out_read(out[0]), out_write(out[1]);
     auto options = *spawn;
     options.stdin_fd = in_read.get();
@@ -219,9 +227,10 @@ void Restore::one_end_done() {
     auto& d = *p_;
     const std::string what = "psql in jail '" + d.request.jail + "'";
     if (!d.failure.empty())
-        return end(make_error(Errc::failed, "restore into jail '" + d.request.jail +
-                                                "' stopped half-way: " + d.failure,
-                              d.tail.lines()));
+        return end(
+            make_error(Errc::failed,
+                       "restore into jail '" + d.request.jail + "' stopped half-way: " + d.failure,
+                       d.tail.lines()));
     if (sandbox::exit_status(d.wait_status) != 0)
         return end(make_error(Errc::failed,
                               "restore into jail '" + d.request.jail + "' failed: " + what + " " +
@@ -229,8 +238,9 @@ void Restore::one_end_done() {
                                   "; its last output is below",
                               d.tail.lines()));
     if (!d.gzip.finished())
-        return end(make_error(Errc::failed, "restore into jail '" + d.request.jail + "' failed: " +
-                                                what + " ended before all of the SQL was sent",
+        return end(make_error(Errc::failed,
+                              "restore into jail '" + d.request.jail + "' failed: " + what +
+                                  " ended before all of the SQL was sent",
                               d.tail.lines()));
     RestoreResult r;
     r.path = d.request.path;

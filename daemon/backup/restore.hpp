@@ -39,8 +39,8 @@ struct RestoreRequest {
 struct RestoreResult {
     std::string path;
     std::uint64_t sql_bytes = 0;
-    std::uint64_t errors = 0;          // psql's ERROR: lines
-    std::vector<std::string> output;   // psql's last lines
+    std::uint64_t errors = 0;         // psql's ERROR: lines
+    std::vector<std::string> output;  // psql's last lines
     std::chrono::milliseconds elapsed{0};
 };
 

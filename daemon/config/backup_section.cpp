@@ -68,11 +68,12 @@ BackupConfig parse_backup(FieldReader& reader, const json& value, const std::str
     reader.reject_unknown_keys(value, path, {"dir", "schedule", "keep", "max_size", "timeout"});
     const std::string recipe = provision ? provision->recipe : std::string();
     if (recipe != "postgresql") {
-        reader.add(path, "backups dump PostgreSQL (pg_dumpall) and need the \"postgresql\" "
-                         "recipe; this jail's recipe is " +
-                             (recipe.empty() ? std::string("none") : json_quote(recipe)) +
-                             "; remove \"backup\" or set \"provision\": {\"recipe\": "
-                             "\"postgresql\"}");
+        reader.add(path,
+                   "backups dump PostgreSQL (pg_dumpall) and need the \"postgresql\" "
+                   "recipe; this jail's recipe is " +
+                       (recipe.empty() ? std::string("none") : json_quote(recipe)) +
+                       "; remove \"backup\" or set \"provision\": {\"recipe\": "
+                       "\"postgresql\"}");
     }
     if (const json* v = FieldReader::member(value, "dir")) {
         const std::string at = child_path(path, "dir");

@@ -119,11 +119,11 @@ struct ProvisionConfig {
 // schedule, how often jaild takes one itself and how many it keeps (daemon/backup/).
 struct BackupConfig {
     static constexpr std::uint64_t kDefaultMaxSize = 10ULL << 30;  // 10 GiB
-    std::string dir;                // absolute; "" = STATE_DIR/backups/JAIL
-    std::optional<Millis> schedule;  // nullopt: no scheduled backups
-    int keep = 7;                   // scheduled and manual backups kept in `dir`
+    std::string dir;                           // absolute; "" = STATE_DIR/backups/JAIL
+    std::optional<Millis> schedule;            // nullopt: no scheduled backups
+    int keep = 7;                              // scheduled and manual backups kept in `dir`
     std::uint64_t max_size = kDefaultMaxSize;  // of a dump's output, uncompressed
-    Millis timeout{6 * 3600 * 1000};          // of one dump
+    Millis timeout{6 * 3600 * 1000};           // of one dump
     auto operator<=>(const BackupConfig&) const = default;
 };
 

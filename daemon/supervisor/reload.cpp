@@ -68,6 +68,7 @@ Result<nlohmann::json> Supervisor::reload() {
                  changes["added"].size(), changes["changed"].size(), changes["removed"].size(),
                  changes["unchanged"].size());
     schedule();
+    configure_backups();
     return changes;
 }
 

@@ -103,6 +103,13 @@ class Supervisor final : public api::Control {
     api::Subscription provision(const std::string& jail, bool force, bool if_configured,
                                 std::function<void(const nlohmann::json&)> on_progress,
                                 std::function<void(Result<nlohmann::json>)> done) override;
+    // backups.cpp (the work itself: daemon/backup/backups.hpp)
+    api::Subscription backup(const std::string& jail, const std::string& to_dir,
+                             std::function<void(const nlohmann::json&)> on_progress,
+                             std::function<void(Result<nlohmann::json>)> done) override;
+    api::Subscription restore(const std::string& jail, const std::string& file,
+                              std::function<void(const nlohmann::json&)> on_progress,
+                              std::function<void(Result<nlohmann::json>)> done) override;
 
   private:
     // After restore_all: the adopted jails' networks, one jail per turn of the loop.
@@ -142,6 +149,11 @@ class Supervisor final : public api::Control {
     bool scheduling_paused_ = false;                      // while a reload applies its changes
     std::unique_ptr<log::JournalReader> journal_reader_;  // `logs` under journald, off the loop
     std::shared_ptr<Provisioning> provisioning_;          // made at the first `provision`
+    // backups.cpp: scheduled backups armed (again) after start_all, restore_all and reloads.
+    friend class JailsForBackups;
+    struct BackupWork;
+    void configure_backups();
+    std::shared_ptr<BackupWork> backups_;  // made at the first use
 };
 
 }  // namespace jaild::supervisor

@@ -68,10 +68,10 @@ TEST_CASE("checksum files are in sha256sum's format") {
 
 TEST_CASE("the next scheduled backup is an interval after the last good one") {
     const auto now = at(1'000'000);
-    CHECK(next_run(std::nullopt, now, 1h) == now);                // none yet: at once
-    CHECK(next_run(now - 10min, now, 1h) == now + 50min);        // due later
-    CHECK(next_run(now - 3h, now, 1h) == now);                   // overdue: at once
-    CHECK(next_run(now + 2h, now, 1h) == now + 1h);              // clock set back
+    CHECK(next_run(std::nullopt, now, 1h) == now);         // none yet: at once
+    CHECK(next_run(now - 10min, now, 1h) == now + 50min);  // due later
+    CHECK(next_run(now - 3h, now, 1h) == now);             // overdue: at once
+    CHECK(next_run(now + 2h, now, 1h) == now + 1h);        // clock set back
     CHECK(retry_delay(24h) == 5min);
     CHECK(retry_delay(10min) == 1min);
     CHECK(retry_delay(20s) == 10s);

@@ -30,8 +30,7 @@ std::string gunzip(const std::string& in, std::size_t chunk, bool* finished = nu
 
 TEST_CASE("SHA-256 of known inputs") {
     Sha256 empty;
-    CHECK(empty.hex_digest() ==
-          "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+    CHECK(empty.hex_digest() == "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
     Sha256 abc;
     abc.update("a");
     abc.update("bc");
