@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <ostream>
 
+#include "jaild/printable.hpp"
 #include "lib/provision.hpp"
 
 namespace jaild::client {
@@ -42,7 +43,19 @@ int run_job(Connection& c, const std::string& method, const std::string& jail, c
             continue;
         }
         auto& resp = std::get<protocol::Response>(*m);
-        if (resp.error) return report_error(*resp.error, method + " " + jail, o);
+        if (resp.error) {
+            int status = report_error(*resp.error, method + " " + jail, o);
+            // The dump's or psql's last lines (written in the jail: made terminal-safe).
+            const auto& data = resp.error->data;
+            const json output = data.is_object() ? data.value("output", json::array()) : json();
+            if (output.is_array() && !output.empty()) {
+                o.err << "jailctl: last output of " << method << " in " << jail << ":\n";
+                for (const auto& line : output)
+                    if (line.is_string())
+                        o.err << "  " << printable(line.get<std::string>()) << "\n";
+            }
+            return status;
+        }
         if (o.json)
             o.out << resp.result->dump() << "\n";
         else
@@ -73,7 +86,7 @@ std::string describe_restore(const json& r) {
                 " error(s); some are expected (the role psql runs as cannot be dropped or "
                 "created again); its last lines:\n";
         for (const auto& l : r.value("output", json::array()))
-            if (l.is_string()) text += "  " + l.get<std::string>() + "\n";
+            if (l.is_string()) text += "  " + printable(l.get<std::string>()) + "\n";
     }
     return text;
 }

@@ -143,8 +143,7 @@ std::function<void()> Backups::backup(const std::string& jail, const std::string
                               {"detail", detail},
                               {"elapsed_ms", millis_since(started)}});
         },
-        [this, alive, jail, id, dir_fd, keep, retention,
-         done = std::move(done)](Result<DumpResult> r) {
+        [this, alive, jail, id, dir_fd, keep, retention, done](Result<DumpResult> r) {
             if (!alive.lock()) return;
             if (!r) {
                 log::jail_logger(jail)->error("{}", r.error().message);
@@ -212,7 +211,7 @@ std::function<void()> Backups::restore(const std::string& jail, const std::strin
                               {"detail", detail},
                               {"elapsed_ms", millis_since(started)}});
         },
-        [this, alive, jail, id, done = std::move(done)](Result<RestoreResult> r) {
+        [this, alive, jail, id, done](Result<RestoreResult> r) {
             if (!alive.lock()) return;
             Result<json> answer = r.ok() ? Result<json>(json{{"jail", jail},
                                                              {"file", r->path},
