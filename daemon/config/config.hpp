@@ -177,7 +177,8 @@ struct Config {
 
 std::string to_string(RestartPolicy p);
 
-// Equal but for limits.cgroup: what a reload may change in a running jail without a restart.
+// Equal but for limits.cgroup and backup: what a reload may change in a running jail without
+// a restart.
 bool equal_but_cgroup_limits(const JailConfig& a, const JailConfig& b);
 
 }  // namespace jaild::config

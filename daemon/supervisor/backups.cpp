@@ -11,15 +11,16 @@ class JailsForBackups final : public backup::BackupHost {
   public:
     explicit JailsForBackups(Supervisor& sup) : sup_(sup) {}
 
+    // The configuration jaild runs with now (a reload's, even for a jail that still runs with
+    // its previous one until its restart): backups are not part of the sandbox.
     std::vector<const config::JailConfig*> jails() const override {
         std::vector<const config::JailConfig*> out;
-        for (const auto& [name, jail] : sup_.jails_)
-            if (!jail->machine().removing()) out.push_back(&jail->config());
+        for (const auto& [name, jail] : sup_.config_.jails) out.push_back(&jail);
         return out;
     }
     const config::JailConfig* jail(const std::string& name) const override {
-        auto jail = sup_.find(name);
-        return jail ? &jail->config() : nullptr;
+        auto it = sup_.config_.jails.find(name);
+        return it == sup_.config_.jails.end() ? nullptr : &it->second;
     }
     Result<sandbox::SpawnOptions> enter_options(
         const std::string& name, const std::vector<std::string>& command) const override {

@@ -190,13 +190,17 @@ if out=$(timeout 60 "$JAILD_TEST_BUILD_DIR/client/jailctl" --socket "$JAILD_SOCK
 fi
 grep -q "size bound of 8388608 bytes" <<<"$out" || fail "the size bound is not named: $out"
 [[ $(count_backups) == "$before" && $(leftovers) == 0 ]] || fail "the endless dump left a file: $(ls -la "$BACKUPS")"
-wait_until 10 bash -c '! pgrep -f ENDLESS-OUTPUT-FROM-THE-JAIL >/dev/null' || fail "the endless dump still runs"
+# [J]: the pattern does not match pgrep's own command line.
+endless_gone() { ! pgrep -f 'ENDLESS-OUTPUT-FROM-THE-[J]AIL' >/dev/null; }
+wait_until 10 endless_gone || fail "the endless dump still runs: $(pgrep -af 'ENDLESS-OUTPUT-FROM-THE-[J]AIL')"
 log "stopped at the bound, no file, no process left"
 mv -f "$PGD.real" "$PGD"
 
 log "a schedule: backups taken by jaild, keep 2, retried while the jail is stopped"
+restarts_before=$(status_of "$DB" admin_restarts)
 db_config 10s
 jailctl reload >/dev/null
+[[ $(status_of "$DB" admin_restarts) == "$restarts_before" ]] || fail "a change of \"backup\" restarted db"
 written_before=$(log_count "backup of jail '$DB' written")
 wait_until 60 bash -c "(( \$(grep -c \"backup of jail '$DB' written\" '$JAILD_LOG') >= $written_before + 2 ))" ||
   fail "no two scheduled backups within 60 s: $(tail -5 "$JAILD_LOG")"

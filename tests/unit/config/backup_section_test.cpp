@@ -97,3 +97,17 @@ TEST_CASE("backup: only for a jail with the postgresql recipe") {
     CHECK_THAT(issue.message, Catch::Contains("\"postgresql\" recipe") &&
                                   Catch::Contains("\"apache\"") && Catch::Contains("remove"));
 }
+
+TEST_CASE("backup: a change of it alone needs no restart of the jail") {
+    auto before = parse_pure(with_backup(json::object()));
+    auto after = parse_pure(with_backup({{"schedule", "daily"}, {"keep", 3}}));
+    REQUIRE(before.ok());
+    REQUIRE(after.ok());
+    const auto& a = before.config.jails.at("db");
+    const auto& b = after.config.jails.at("db");
+    CHECK(a != b);
+    CHECK(equal_but_cgroup_limits(a, b));
+    auto moved = after.config.jails.at("db");
+    moved.stop_signal = 9;
+    CHECK_FALSE(equal_but_cgroup_limits(a, moved));
+}
