@@ -26,9 +26,8 @@ TEST_CASE("backup and restore results as jailctl prints them") {
                                 {"errors", 0},
                                 {"elapsed_ms", 300}}) ==
           "db: restored /b/x.sql.gz (100 B of SQL, 0.3s)\n");
-    auto with_errors = describe_restore(json{{"jail", "db"},
-                                             {"errors", 2},
-                                             {"output", {"ERROR:  current user cannot be dropped"}}});
+    auto with_errors = describe_restore(json{
+        {"jail", "db"}, {"errors", 2}, {"output", {"ERROR:  current user cannot be dropped"}}});
     CHECK_THAT(with_errors, Catch::Contains("psql reported 2 error(s)") &&
                                 Catch::Contains("  ERROR:  current user cannot be dropped\n"));
 }

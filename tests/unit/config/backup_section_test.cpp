@@ -6,8 +6,8 @@
 
 using namespace jaild::config;
 using namespace jaild::config::test;
-using nlohmann::json;
 using jaild::Millis;
+using nlohmann::json;
 
 namespace {
 
