@@ -45,9 +45,9 @@ std::vector<std::string> dump_command() {
 }
 
 std::vector<std::string> restore_command() {
-    // -X: no ~/.psqlrc of the jail's; -q: only errors are printed; "postgres": a database the
-    // dump does not drop.
-    return as_postgres({"/usr/bin/psql", "-X", "-q", "-d", "postgres"});
+    // -X: no ~/.psqlrc of the jail's; -q and -o /dev/null: only errors and notices are printed
+    // (the dump's SELECTs print rows); "postgres": a database the dump does not drop.
+    return as_postgres({"/usr/bin/psql", "-X", "-q", "-o", "/dev/null", "-d", "postgres"});
 }
 
 std::string backup_dir(const config::JailConfig& jail, const std::string& state_dir) {
