@@ -9,6 +9,7 @@
 
 #include "jaild/paths.hpp"
 #include "jaild/version.hpp"
+#include "lib/backup.hpp"
 #include "lib/commands.hpp"
 #include "lib/join.hpp"
 #include "lib/provision.hpp"
@@ -118,6 +119,23 @@ int run_jailctl(int argc, char** argv) {
                         "rebuild even when up to date or when the configuration changed (a "
                         "postgresql jail's replaced root, database included, is kept as "
                         "ROOT.previous)");
+    auto* backup = app.add_subcommand(
+        "backup",
+        "dump every database of a postgresql jail (pg_dumpall inside the jail) into a new "
+        "gzip file with a .sha256 beside it, with progress");
+    std::string backup_jail, backup_to;
+    backup->add_option("JAIL", backup_jail, "jail name")->required();
+    backup->add_option("--to", backup_to,
+                       "directory to write to (default: the jail's \"backup\" dir, "
+                       "/var/lib/jaild/backups/JAIL); created 0700, must be root's and closed "
+                       "to others");
+    auto* restore = app.add_subcommand(
+        "restore",
+        "load a backup back into a postgresql jail (psql inside the jail) after checking it "
+        "against FILE.sha256; every database in it is dropped and recreated");
+    std::string restore_jail, restore_file;
+    restore->add_option("JAIL", restore_jail, "jail name")->required();
+    restore->add_option("FILE", restore_file, "the backup (.sql.gz) file")->required();
     auto* doctor = app.add_subcommand(
         "doctor",
         "check the host's prerequisites (firejail, kernel, other firewalls, systemd, disk, the "
@@ -174,6 +192,8 @@ int run_jailctl(int argc, char** argv) {
         if (doctor->parsed()) return run_doctor(c, out);
         if (metrics->parsed()) return run_metrics(c, out);
         if (join->parsed()) return run_join(c, join_jail, join_command, out);
+        if (backup->parsed()) return run_backup(c, backup_jail, backup_to, out);
+        if (restore->parsed()) return run_restore(c, restore_jail, restore_file, out);
         if (provision->parsed())
             return run_provision(c, provision_jails, provision_all, provision_force,
                                  ::isatty(STDOUT_FILENO) != 0, out);

@@ -152,6 +152,9 @@ std::string format_status_table(const std::vector<JailStatus>& jails, bool color
                      format_cpu_time(j.cpu_usec) + ", tasks " +
                      (j.tasks ? std::to_string(*j.tasks) : std::string("-")) + "\n";
         }
+        if (j.last_backup_age_ms) {  // postgresql jails (jailctl backup, backup.schedule)
+            notes += j.name + ": last backup " + format_uptime(j.last_backup_age_ms) + " ago\n";
+        }
         if (j.dropped_lines > 0) {  // over the jail's limits.output_* (jaild.json(5))
             notes += j.name + ": " + std::to_string(j.dropped_lines) +
                      " output lines dropped (over its output limit)\n";

@@ -32,6 +32,7 @@ void to_json(nlohmann::json& j, const JailStatus& s) {
     j["fix"] = s.fix;
     j["dropped_lines"] = s.dropped_lines;
     put_optional(j, "last_error_age_ms", s.last_error_age_ms);
+    put_optional(j, "last_backup_age_ms", s.last_backup_age_ms);
     put_optional(j, "memory_bytes", s.memory_bytes);
     put_optional(j, "cpu_usec", s.cpu_usec);
     put_optional(j, "tasks", s.tasks);
@@ -65,6 +66,7 @@ void from_json(const nlohmann::json& j, JailStatus& s) {
     s.fix = j.value("fix", "");
     s.dropped_lines = j.value("dropped_lines", std::uint64_t{0});
     get_optional(j, "last_error_age_ms", s.last_error_age_ms);
+    get_optional(j, "last_backup_age_ms", s.last_backup_age_ms);
     get_optional(j, "memory_bytes", s.memory_bytes);
     get_optional(j, "cpu_usec", s.cpu_usec);
     get_optional(j, "tasks", s.tasks);

@@ -306,6 +306,8 @@ void write(Out& t, const JailStatus& s) {
     t.string(s.health);
     t.lit(",\"held_down\":");
     t.boolean(s.held_down);
+    t.lit(",\"last_backup_age_ms\":");
+    t.dynamic(s.last_backup_age_ms);
     t.lit(",\"last_error\":");
     t.string(s.last_error);
     t.lit(",\"last_error_age_ms\":");
@@ -377,14 +379,15 @@ void append_json(std::string& out, const std::vector<JailStatus>& jails) {
 }
 
 JailStatusDynamic dynamic_fields(const JailStatus& s) {
-    return {s.cpu_usec,     s.dropped_lines, s.last_error_age_ms, s.main_pid,
-            s.memory_bytes, s.next_retry_ms, s.oom_kills,         s.pid,
-            s.tasks,        s.uptime_ms};
+    return {s.cpu_usec, s.dropped_lines, s.last_backup_age_ms, s.last_error_age_ms,
+            s.main_pid, s.memory_bytes,  s.next_retry_ms,      s.oom_kills,
+            s.pid,      s.tasks,         s.uptime_ms};
 }
 
 void set_dynamic_fields(JailStatus& s, const JailStatusDynamic& d) {
     s.cpu_usec = d.cpu_usec;
     s.dropped_lines = d.dropped_lines;
+    s.last_backup_age_ms = d.last_backup_age_ms;
     s.last_error_age_ms = d.last_error_age_ms;
     s.main_pid = d.main_pid;
     s.memory_bytes = d.memory_bytes;
@@ -427,20 +430,22 @@ void JailStatusText::complete(Out& t, const JailStatusDynamic& d) const {
     piece(1);
     t.dynamic(d.dropped_lines);
     piece(2);
-    t.dynamic(d.last_error_age_ms);
+    t.dynamic(d.last_backup_age_ms);
     piece(3);
-    t.dynamic(d.main_pid);
+    t.dynamic(d.last_error_age_ms);
     piece(4);
-    t.dynamic(d.memory_bytes);
+    t.dynamic(d.main_pid);
     piece(5);
-    t.dynamic(d.next_retry_ms);
+    t.dynamic(d.memory_bytes);
     piece(6);
-    t.dynamic(d.oom_kills);
+    t.dynamic(d.next_retry_ms);
     piece(7);
-    t.dynamic(d.pid);
+    t.dynamic(d.oom_kills);
     piece(8);
-    t.dynamic(d.tasks);
+    t.dynamic(d.pid);
     piece(9);
+    t.dynamic(d.tasks);
+    piece(10);
     t.dynamic(d.uptime_ms);
     t.piece(text_.data() + at, size_ - at);
 }

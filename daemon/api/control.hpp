@@ -138,6 +138,24 @@ class Control {
     virtual Subscription provision(const std::string& jail, bool force, bool if_configured,
                                    std::function<void(const nlohmann::json& progress)> on_progress,
                                    std::function<void(Result<nlohmann::json>)> done) = 0;
+    // Backups of a postgresql jail (daemon/backup/backups.hpp): pg_dumpall inside the jail
+    // into a new file in `to_dir` ("" = the jail's backup directory); restore loads `file`
+    // (absolute, with FILE.sha256 beside it) back through psql inside the jail. Progress and
+    // the end as for provision; dropping the Subscription cancels. The defaults refuse.
+    virtual Subscription backup(const std::string& jail, const std::string& to_dir,
+                                std::function<void(const nlohmann::json& progress)> on_progress,
+                                std::function<void(Result<nlohmann::json>)> done) {
+        (void)jail, (void)to_dir, (void)on_progress;
+        done(make_error("this jaild cannot take backups"));
+        return {};
+    }
+    virtual Subscription restore(const std::string& jail, const std::string& file,
+                                 std::function<void(const nlohmann::json& progress)> on_progress,
+                                 std::function<void(Result<nlohmann::json>)> done) {
+        (void)jail, (void)file, (void)on_progress;
+        done(make_error("this jaild cannot restore backups"));
+        return {};
+    }
 };
 
 }  // namespace jaild::api

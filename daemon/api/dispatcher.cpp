@@ -78,8 +78,8 @@ protocol::RpcError rpc_error_for(const Error& e) {
 
 const std::vector<std::string>& Dispatcher::methods() {
     static const std::vector<std::string> kMethods{
-        "status", "start", "stop",    "restart",   "shutdown", "reload",  "logs",
-        "events", "join",  "version", "provision", "doctor",   "metrics", "reload-app"};
+        "status", "start",   "stop",      "restart", "shutdown", "reload",     "logs",   "events",
+        "join",   "version", "provision", "doctor",  "metrics",  "reload-app", "backup", "restore"};
     return kMethods;
 }
 
@@ -156,6 +156,8 @@ void Dispatcher::dispatch_method(Call& call, const std::string& m) {
         doctor(call);
     else if (m == "metrics")
         metrics(call);
+    else if (m == "backup" || m == "restore")
+        backup_or_restore(call, m);
     else
         version(call);
 }
@@ -368,6 +370,47 @@ void Dispatcher::provision(Call& c) {
             else
                 out->respond(protocol::encode_error(id, rpc_error_for(r.error())), {});
         });
+    c.out->keep(std::move(sub));
+}
+
+// backup {"jail", "to"?} and restore {"jail", "file"}: like provision, "progress"
+// notifications until the one response; a client that disconnects cancels.
+void Dispatcher::backup_or_restore(Call& c, const std::string& method) {
+    auto jail = protocol::require_string(c.params, "jail");
+    if (!jail) return c.fail(ErrorCode::InvalidParams, jail.error().message);
+    const bool backup = method == "backup";
+    auto path = backup ? protocol::optional_string(c.params, "to")
+                       : Result<std::optional<std::string>>(std::nullopt);
+    if (!path) return c.fail(ErrorCode::InvalidParams, path.error().message);
+    std::string where;
+    if (backup) {
+        where = path->value_or("");
+    } else {
+        auto file = protocol::require_string(c.params, "file");
+        if (!file) return c.fail(ErrorCode::InvalidParams, file.error().message);
+        where = *file;
+    }
+    // jaild resolves nothing relative to its own working directory: jailctl sends absolute
+    // paths.
+    if ((!where.empty() || !backup) && (where.empty() || where[0] != '/'))
+        return c.fail(ErrorCode::InvalidParams, std::string(backup ? "\"to\"" : "\"file\"") +
+                                                    " must be an absolute path, got \"" + where +
+                                                    "\"");
+    std::weak_ptr<Outbox> weak = c.out;
+    auto progress = [weak](const json& p) {
+        if (auto out = weak.lock()) out->stream(protocol::encode_notification({"progress", p}));
+    };
+    auto done = [weak, id = c.id, meter = c.meter](Result<json> r) {
+        meter(r ? "ok" : "error");
+        auto out = weak.lock();
+        if (!out) return;
+        if (r)
+            out->respond(protocol::encode_result(id, *r), {});
+        else
+            out->respond(protocol::encode_error(id, rpc_error_for(r.error())), {});
+    };
+    auto sub = backup ? control_.backup(*jail, where, progress, done)
+                      : control_.restore(*jail, where, progress, done);
     c.out->keep(std::move(sub));
 }
 

@@ -92,6 +92,7 @@ class Dispatcher {
     void events(Call& c);
     void join(Call& c);
     void provision(Call& c);
+    void backup_or_restore(Call& c, const std::string& method);
     void version(Call& c);
     void doctor(Call& c);
     void metrics(Call& c);

@@ -149,6 +149,7 @@ std::string unenforced_limits_note(const CgroupLimits& limits, std::string_view 
 bool equal_but_cgroup_limits(const JailConfig& a, const JailConfig& b) {
     JailConfig b_with_a_limits = b;
     b_with_a_limits.limits.cgroup = a.limits.cgroup;
+    b_with_a_limits.backup = a.backup;  // jaild's own business, nothing of the sandbox
     return a == b_with_a_limits;
 }
 

@@ -143,6 +143,18 @@ struct TlsConfig {
     auto operator<=>(const TlsConfig&) const = default;
 };
 
+// "backup" of a jail (postgresql recipe only): where `jailctl backup` writes and, with a
+// schedule, how often jaild takes one itself and how many it keeps (daemon/backup/).
+struct BackupConfig {
+    static constexpr std::uint64_t kDefaultMaxSize = 10ULL << 30;  // 10 GiB
+    std::string dir;                           // absolute; "" = STATE_DIR/backups/JAIL
+    std::optional<Millis> schedule;            // nullopt: no scheduled backups
+    int keep = 7;                              // scheduled and manual backups kept in `dir`
+    std::uint64_t max_size = kDefaultMaxSize;  // of a dump's output, uncompressed
+    Millis timeout{6 * 3600 * 1000};           // of one dump
+    auto operator<=>(const BackupConfig&) const = default;
+};
+
 struct JailConfig {
     std::string name;
     std::string root;  // absolute path of the chroot
@@ -173,6 +185,7 @@ struct JailConfig {
     Limits limits;
     std::optional<ProvisionConfig> provision;
     std::vector<VolumeConfig> volumes;
+    std::optional<BackupConfig> backup;
     auto operator<=>(const JailConfig&) const = default;
 };
 
@@ -196,7 +209,8 @@ struct Config {
 
 std::string to_string(RestartPolicy p);
 
-// Equal but for limits.cgroup: what a reload may change in a running jail without a restart.
+// Equal but for limits.cgroup and backup: what a reload may change in a running jail without
+// a restart.
 bool equal_but_cgroup_limits(const JailConfig& a, const JailConfig& b);
 
 }  // namespace jaild::config

@@ -292,7 +292,7 @@ ParsedJail parse_jail(FieldReader& reader, const std::string& name, const json& 
                                 "after",         "restart", "stop_signal",  "stop_timeout",
                                 "health",        "profile", "capabilities", "firejail_options",
                                 "hostname",      "limits",  "provision",    "egress",
-                                "reload_signal", "tls",     "volumes"});
+                                "reload_signal", "tls",     "volumes",      "backup"});
     auto field = [&](std::string_view key) { return FieldReader::member(value, key); };
     auto at = [&](std::string_view key) { return child_path(path, key); };
 
@@ -369,6 +369,9 @@ ParsedJail parse_jail(FieldReader& reader, const std::string& name, const json& 
     if (const json* v = field("tls")) {
         jail.tls = parse_tls(reader, *v, at("tls"));
         check_tls_use(reader, jail, at("tls"));
+    }
+    if (const json* v = field("backup")) {
+        jail.backup = parse_backup(reader, *v, at("backup"), jail.provision);
     }
     return parsed;
 }

@@ -37,6 +37,9 @@ void read_cgroup_limits(FieldReader& reader, const json& limits, const std::stri
                         CgroupLimits& out);
 ProvisionConfig parse_provision(FieldReader& reader, const json& value, const std::string& path);
 LogRotation parse_log_rotation(FieldReader& reader, const json& value, const std::string& path);
+// "backup" (backup_section.cpp); `provision`: the jail's, for its recipe.
+BackupConfig parse_backup(FieldReader& reader, const json& value, const std::string& path,
+                          const std::optional<ProvisionConfig>& provision);
 std::vector<std::string> parse_capabilities(FieldReader& reader, const json& value,
                                             const std::string& path);
 // Network sections (egress.cpp).

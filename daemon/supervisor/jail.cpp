@@ -242,6 +242,9 @@ JailStatusDynamic Jail::dynamic_status(TimePoint now) const {
     if (m.last_error_at()) {
         d.last_error_age_ms = std::chrono::duration_cast<Millis>(now - *m.last_error_at()).count();
     }
+    if (last_backup_us_) {  // wall clock: the backup's time is the one in its file name
+        d.last_backup_age_ms = std::max<std::int64_t>(0, (realtime_us() - *last_backup_us_) / 1000);
+    }
     d.dropped_lines = output_limit_.dropped_total();
     d.oom_kills = oom_kills_past_;
     if (firejail_) {

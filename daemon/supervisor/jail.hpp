@@ -139,6 +139,8 @@ class Jail : public std::enable_shared_from_this<Jail> {
     // How to run `command` inside the running jail with no more privilege than its main
     // process (sandbox/enter.hpp); the options borrow the main process's pidfd.
     Result<sandbox::SpawnOptions> enter_options(const std::vector<std::string>& command) const;
+    // When its last good backup was taken (backups.cpp), for its status; realtime_us().
+    void backed_up(std::int64_t realtime_us) { last_backup_us_ = realtime_us; }
 
   private:
     // launch.cpp
@@ -224,6 +226,7 @@ class Jail : public std::enable_shared_from_this<Jail> {
     std::optional<TimePoint> health_check_started_;
     std::optional<double> last_health_check_seconds_;
     std::uint64_t oom_kills_past_ = 0;  // in its runs that ended (the current one: its scope)
+    std::optional<std::int64_t> last_backup_us_;  // backed_up()
     // kept_status()'s text and what it was rendered from; a cache, hence mutable.
     mutable std::unique_ptr<KeptStatus> kept_status_;
 };

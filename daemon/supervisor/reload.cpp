@@ -69,6 +69,7 @@ Result<nlohmann::json> Supervisor::reload() {
                  changes["unchanged"].size());
     schedule();
     refresh_tls();
+    configure_backups();
     return changes;
 }
 

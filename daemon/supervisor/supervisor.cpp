@@ -45,6 +45,7 @@ Supervisor::Supervisor(asio::io_context& io, config::Config config, SupervisorSe
 
 // Jails still running are killed with their firejail processes.
 Supervisor::~Supervisor() {
+    backups_.reset();  // its jobs and timers first: they call into the jails
     context_.changed = [](Jail&) {};
     context_.publish = [](nlohmann::json) {};
     jails_.clear();
@@ -165,6 +166,7 @@ void Supervisor::restore_all(const RunState& state, std::map<std::string, Unique
     save_state();
     check_adopted_networks();
     refresh_tls();
+    configure_backups();
 }
 
 // Posted one at a time, so that requests (the first `status` after a restart) are answered
@@ -257,6 +259,7 @@ void Supervisor::start_all() {
     }
     schedule();
     refresh_tls();
+    configure_backups();
 }
 
 void Supervisor::stop_all(std::function<void()> done) {

@@ -104,6 +104,13 @@ class Supervisor final : public api::Control {
     api::Subscription provision(const std::string& jail, bool force, bool if_configured,
                                 std::function<void(const nlohmann::json&)> on_progress,
                                 std::function<void(Result<nlohmann::json>)> done) override;
+    // backups.cpp (the work itself: daemon/backup/backups.hpp)
+    api::Subscription backup(const std::string& jail, const std::string& to_dir,
+                             std::function<void(const nlohmann::json&)> on_progress,
+                             std::function<void(Result<nlohmann::json>)> done) override;
+    api::Subscription restore(const std::string& jail, const std::string& file,
+                              std::function<void(const nlohmann::json&)> on_progress,
+                              std::function<void(Result<nlohmann::json>)> done) override;
 
   private:
     // After restore_all: the adopted jails' networks, one jail per turn of the loop.
@@ -148,6 +155,11 @@ class Supervisor final : public api::Control {
     std::shared_ptr<Provisioning> provisioning_;          // made at the first `provision`
     std::unique_ptr<Timer> tls_timer_;                    // refresh_tls(), while needed
     std::map<std::string, std::string> tls_errors_;       // the last one logged, per jail
+    // backups.cpp: scheduled backups armed (again) after start_all, restore_all and reloads.
+    friend class JailsForBackups;
+    struct BackupWork;
+    void configure_backups();
+    std::shared_ptr<BackupWork> backups_;  // made at the first use
 };
 
 }  // namespace jaild::supervisor

@@ -39,6 +39,9 @@ struct JailStatus {
     std::string last_exit;                      // "exited with status 1", "killed by SIGKILL", ""
     std::string last_error;                     // the last failure of a start or a run, ""
     std::optional<std::int64_t> last_error_age_ms;  // how long ago last_error happened
+    // postgresql jails: how long ago the last good backup was taken (`jailctl backup` or the
+    // schedule); nullopt: none known.
+    std::optional<std::int64_t> last_backup_age_ms;
     std::string fix;  // the command that moves the jail on ("jailctl provision www"), ""
     std::uint64_t dropped_lines = 0;  // output lines dropped by jaild's per-jail output limit
     // Usage from the jail's cgroup (its systemd scope); nullopt where it cannot be measured

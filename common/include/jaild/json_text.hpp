@@ -37,6 +37,7 @@ void append_json(std::string& out, const std::vector<JailStatus>& jails);
 struct JailStatusDynamic {
     std::optional<std::uint64_t> cpu_usec;
     std::uint64_t dropped_lines = 0;
+    std::optional<std::int64_t> last_backup_age_ms;
     std::optional<std::int64_t> last_error_age_ms;
     std::optional<int> main_pid;
     std::optional<std::uint64_t> memory_bytes;
@@ -63,7 +64,7 @@ class JailStatusText {
     void append(std::string& out, const JailStatusDynamic& d) const;
     std::size_t size() const { return size_; }
 
-    static constexpr std::size_t kDynamicFields = 10;
+    static constexpr std::size_t kDynamicFields = 11;
 
   private:
     friend void append_json(std::string& out, const std::vector<KeptJailStatus>& jails);

@@ -42,6 +42,7 @@ TEST_CASE("json text: a jail's status is byte for byte nlohmann's") {
     s.last_exit = "killed by SIGKILL";
     s.last_error = "health check failed: connect to 10.213.0.2:80: Connection refused";
     s.last_error_age_ms = 12;
+    s.last_backup_age_ms = 3600000;
     s.fix = "jailctl provision www";
     s.dropped_lines = 18446744073709551615ull;
     s.held_down = true;
@@ -181,6 +182,7 @@ JailStatus random_status(std::mt19937& rng) {
     s.last_exit = text();
     s.last_error = text();
     s.last_error_age_ms = maybe(-pick(10));
+    s.last_backup_age_ms = maybe(pick(100000000));
     s.fix = pick(3) ? "" : "jailctl provision " + s.name;
     s.dropped_lines = pick(2) ? 0 : 18446744073709551615ull - static_cast<unsigned>(pick(9));
     s.memory_bytes = maybe_u(static_cast<std::uint64_t>(pick(1 << 30)) << 4);
