@@ -36,6 +36,13 @@ bool is_host_system_dir(std::string_view host) {
                                       [&](std::string_view tree) { return is_within(host, tree); });
 }
 
+// jaild's own state (database passwords, backups, provisioning records) is no volume; its
+// data/ folder is where volumes go.
+bool is_jaild_state(std::string_view host) {
+    constexpr std::string_view kData = "/var/lib/jaild/data/";
+    return is_within(host, "/var/lib/jaild") && host.substr(0, kData.size()) != kData;
+}
+
 // The path with its trailing '/' removed if it is canonical (absolute, no empty, "." or ".."
 // component); nullopt and an issue otherwise.
 std::optional<std::string> canonical_path(FieldReader& reader, const json& value,
@@ -82,7 +89,13 @@ std::vector<VolumeConfig> parse_volumes(FieldReader& reader, const json& value,
                 canonical_path(reader, *v, child_path(at, "host"), "/var/lib/jaild/data/db");
             ok = ok && host.has_value();
             if (host) volume.host = *host;
-            if (host && is_host_system_dir(*host)) {
+            if (host && is_jaild_state(*host)) {
+                reader.add(child_path(at, "host"),
+                           json_quote(*host) +
+                               " is (in) jaild's own state (passwords, backups, records); put "
+                               "volumes in /var/lib/jaild/data/, e.g. \"/var/lib/jaild/data/db\"");
+                ok = false;
+            } else if (host && is_host_system_dir(*host)) {
                 reader.add(child_path(at, "host"),
                            json_quote(*host) +
                                " is a system directory of the host; the jail's root user could "
@@ -175,6 +188,30 @@ void check_volumes(FieldReader& reader, const std::vector<ParsedJail>& jails) {
                 break;
             }
             if (!clash) seen.push_back({host, jail.config.name, at});
+        }
+    }
+    // A backup directory the jails cannot reach: outside every root and volume (a jail could
+    // plant backups there, delete them, or lead jaild's writes elsewhere with a link).
+    for (const auto& jail : jails) {
+        if (!jail.config.backup || jail.config.backup->dir.empty()) continue;
+        const std::string& dir = jail.config.backup->dir;
+        const std::string at = child_path(child_path(jail.path, "backup"), "dir");
+        std::string reachable_by;
+        for (const auto& other : jails) {
+            std::string root = other.config.root;
+            while (root.size() > 1 && root.back() == '/') root.pop_back();
+            if (!root.empty() && nested(dir, root))
+                reachable_by = "the root of jail " + json_quote(other.config.name);
+        }
+        for (const auto& owner : seen) {
+            if (nested(dir, owner.host))
+                reachable_by = "a volume of jail " + json_quote(owner.jail);
+        }
+        if (!reachable_by.empty()) {
+            reader.add(at, json_quote(dir) + " is, contains or lies in " + reachable_by +
+                               "; keep backups where no jail reaches, e.g. "
+                               "\"/var/lib/jaild/backups/" +
+                               jail.config.name + "\"");
         }
     }
 }

@@ -149,6 +149,15 @@ void Build::end_of_step(const Step::Outcome& outcome, const Next& next, bool fai
 void Build::fail(const std::string& message) {
     if (finished_) return;
     log::jail_logger(b_.jail)->error("provisioning of jail '{}' failed: {}", b_.jail, message);
+    // Failed after the swap stopped the jail (filling a volume, a rename): the old root is in
+    // place, and the jail runs on it again if it was meant to.
+    if (swapping_ && was_up_) {
+        std::string name = b_.jail;
+        t_.host.start(name, [name](Result<void> r) {
+            if (!r)
+                log::jail_logger(name)->warn("after failed provisioning: {}", r.error().message);
+        });
+    }
     auto error = make_error("provisioning of jail '" + b_.jail + "' failed: " + message +
                             (message == "cancelled" ? "" : "; the previous root is unchanged"));
     // The half-built trees go; the jail's root was never touched.
@@ -274,7 +283,7 @@ void Build::recipe() {
     if (auto r = write_client_pgpass(t_.options.state_dir, t_.host.config(), b_.jail, b_.new_root);
         !r)
         return fail(r.error().message);
-    if (jail->provision->recipe != "postgresql") return fill_volumes(0);
+    if (jail->provision->recipe != "postgresql") return swap();
     database_roles(*jail, context.postgres_version);
 }
 
@@ -282,7 +291,7 @@ void Build::recipe() {
 // network). The statements hold the passwords: they go through a pipe, not a file.
 void Build::database_roles(const config::JailConfig& jail, const std::string& version) {
     auto grants = postgres_grants(jail, t_.host.config());
-    if (grants.empty()) return fill_volumes(0);
+    if (grants.empty()) return swap();
     std::vector<std::string> clients;
     for (auto& g : grants) {
         auto password = database_password(t_.options.state_dir, b_.jail, g.name);
@@ -309,7 +318,7 @@ void Build::database_roles(const config::JailConfig& jail, const std::string& ve
             auto self = alive(weak);
             if (!self) return;
             self->give_clients_passwords(clients);
-            self->fill_volumes(0);
+            self->swap();
         },
         sql_fd.get(), /*fail_on_error_lines=*/true);
 }

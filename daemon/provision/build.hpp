@@ -2,8 +2,8 @@
 // steps, in order (build.cpp): debootstrap the suite's base into the cache (once per
 // suite), clean ROOT.new/ROOT.old leftovers, copy the base to ROOT.new, prepare it for apt,
 // apt-get update, install the packages, apt-get clean, write the recipe's files, create the
-// database roles (postgresql recipe with clients), fill the jail's new (empty) volumes from
-// the new root (volume_fill.cpp); then swap it in (swap.cpp). Owned by the
+// database roles (postgresql recipe with clients); then stop the jail, fill its new (empty)
+// volumes from the new root (volume_fill.cpp) and swap the new root in (swap.cpp). Owned by the
 // Provisioner; its callbacks hold it weakly or check `gone_`, so none runs after abandon().
 #pragma once
 
@@ -70,8 +70,10 @@ class Build : public std::enable_shared_from_this<Build> {
     void recipe();
     void database_roles(const config::JailConfig& jail, const std::string& postgres_version);
     void give_clients_passwords(const std::vector<std::string>& clients);
-    // Volumes (volume_fill.cpp), from the index-th on.
+    // Volumes (volume_fill.cpp), from the index-th on, with the jail stopped; then
+    // volumes_filled() (swap.cpp) goes on with the swap.
     void fill_volumes(std::size_t index);
+    void volumes_filled();
     // The swap (swap.cpp)
     void swap();
     void after_stop(bool was_up, bool keeps_data);
@@ -101,6 +103,7 @@ class Build : public std::enable_shared_from_this<Build> {
     std::string step_, detail_;
     std::unique_ptr<Step> running_;
     bool filled_volume_ = false;  // a volume got the new root's content in this build
+    bool was_up_ = false;         // the jail was meant to run when the swap stopped it
     bool cancelled_ = false;
     bool swapping_ = false;
     bool finished_ = false;

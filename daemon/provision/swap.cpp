@@ -1,8 +1,8 @@
-// The swap that ends a build: stop the jail; ROOT -> ROOT.old, ROOT.new -> ROOT; record what
-// was built; start the jail again if it was meant to run; remove ROOT.old in the background,
-// or, for a database (recipe "postgresql", whose data lives in its root), keep it as
-// ROOT.previous. Every rename is renameat2(RENAME_NOREPLACE), and jaild removes only
-// siblings it can prove it made (siblings.hpp).
+// The swap that ends a build: stop the jail; fill its new volumes (volume_fill.cpp); ROOT ->
+// ROOT.old, ROOT.new -> ROOT; record what was built; start the jail again if it was meant to run;
+// remove ROOT.old in the background, or, for a database (recipe "postgresql", whose data lives in
+// its root), keep it as ROOT.previous. Every rename is renameat2(RENAME_NOREPLACE), and jaild
+// removes only siblings it can prove it made (siblings.hpp).
 #include <sys/stat.h>
 
 #include <algorithm>
@@ -22,9 +22,19 @@ void Build::swap() {
     if (cancelled_) return fail("cancelled");
     swapping_ = true;  // from here on a cancel is too late: the root is being replaced
     progress("swap", "");
+    if (!t_.host.jail(b_.jail)) return fail("the jail left the configuration");
+    was_up_ = t_.host.meant_to_run(b_.jail);
+    // The jail stops first: a volume is filled only while no sandbox has it mounted (a
+    // running jail could plant links in it for the copy to write through).
+    std::weak_ptr<Build> weak = weak_from_this();
+    t_.host.stop(b_.jail, [weak](Result<void>) {
+        if (auto self = alive(weak)) self->fill_volumes(0);
+    });
+}
+
+void Build::volumes_filled() {
     const auto* jail = t_.host.jail(b_.jail);
     if (!jail) return fail("the jail left the configuration");
-    const bool was_up = t_.host.meant_to_run(b_.jail);
     // A database lives in its root (/var/lib/postgresql) unless a volume holds it: a rebuild
     // must not throw it away. Nor the replaced root's content under a volume that was new
     // and filled from the new root in this build (the data may still be in the old root).
@@ -33,11 +43,7 @@ void Build::swap() {
         std::none_of(jail->volumes.begin(), jail->volumes.end(), [](const auto& v) {
             return v.path == "/var/lib/postgresql" || v.path == "/var/lib" || v.path == "/var";
         });
-    const bool keeps_data = postgres_in_root || filled_volume_;
-    std::weak_ptr<Build> weak = weak_from_this();
-    t_.host.stop(b_.jail, [weak, was_up, keeps_data](Result<void>) {
-        if (auto self = alive(weak)) self->after_stop(was_up, keeps_data);
-    });
+    after_stop(was_up_, postgres_in_root || filled_volume_);
 }
 
 void Build::after_stop(bool was_up, bool keeps_data) {

@@ -1,11 +1,12 @@
-// The last step of a build before the swap: each volume of the jail (config.hpp VolumeConfig)
-// whose host directory is missing or empty gets the new root's content at its path, the way a
-// new Docker volume gets the image's. A volume that holds anything is kept as it is: that is
-// the point of a volume (a rebuilt or upgraded root never touches the database in it).
+// The first step of the swap, once the jail is stopped: each volume of the jail (config.hpp
+// VolumeConfig) whose host directory is missing or empty gets the new root's content at its path,
+// the way a new Docker volume gets the image's. A volume that holds anything is kept as it is: that
+// is the point of a volume (a rebuilt or upgraded root never touches the database in it).
 //
 // The source is ROOT.new, built by jaild from Debian packages and never run as a jail, and
 // the mount point in it is opened without following links; the target is a directory jaild
-// just found empty (or made). The jail's live root is never read here.
+// just found empty (or made), with the jail stopped: no sandbox has it mounted, so nothing can
+// plant a link in it for cp to write through. The jail's live root is never read here.
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -76,10 +77,9 @@ Result<HostDir> inspect_host(const std::string& host, const std::string& at) {
 }  // namespace
 
 void Build::fill_volumes(std::size_t index) {
-    if (cancelled_) return fail("cancelled");
     const auto* jail = t_.host.jail(b_.jail);
     if (!jail) return fail("the jail left the configuration");
-    if (index >= jail->volumes.size()) return swap();
+    if (index >= jail->volumes.size()) return volumes_filled();
     if (index == 0) progress("volumes", "");
     const auto& volume = jail->volumes[index];
     const std::string at = "jails." + b_.jail + ".volumes[" + std::to_string(index) + "].host";

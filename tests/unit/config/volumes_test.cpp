@@ -89,12 +89,16 @@ TEST_CASE("volumes: two volumes of a jail must not nest") {
 }
 
 TEST_CASE("volumes: a host directory is outside every root and belongs to one jail") {
-    // Inside www's root, around it, and db's own root.
-    for (const char* host :
-         {"/var/lib/jaild/jails/www/srv", "/var/lib/jaild/jails", "/var/lib/jaild/jails/db"}) {
+    // Inside www's root, around it, and db's own root (roots outside /var/lib/jaild here, whose
+    // folders are refused as jaild's state before this check).
+    for (const char* host : {"/srv/jails/www/srv", "/srv/jails", "/srv/jails/db"}) {
         INFO(host);
-        auto r = with_db_volumes(json::array({volume(host, "/srv")}));
-        expect_one(r, "jails.db.volumes[0].host", "keep volumes outside every jail's root");
+        auto j = good_json();
+        j["jails"]["www"]["root"] = "/srv/jails/www";
+        j["jails"]["db"]["root"] = "/srv/jails/db";
+        j["jails"]["db"]["volumes"] = json::array({volume(host, "/srv")});
+        expect_one(parse_pure(j), "jails.db.volumes[0].host",
+                   "keep volumes outside every jail's root");
     }
     // Shared with another jail, or nested in another jail's volume.
     for (const char* host : {"/srv/shared", "/srv/shared/db", "/srv"}) {
@@ -108,4 +112,25 @@ TEST_CASE("volumes: a host directory is outside every root and belongs to one ja
     // Nor twice in one jail.
     auto r = with_db_volumes(json::array({volume("/srv/a", "/srv/x"), volume("/srv/a", "/srv/y")}));
     expect_one(r, "jails.db.volumes[1].host", "belongs to one volume of one jail");
+}
+
+TEST_CASE("volumes: jaild's own state is no volume; backups are kept out of jails' reach") {
+    for (const char* host : {"/var/lib/jaild", "/var/lib/jaild/secrets",
+                             "/var/lib/jaild/backups/db", "/var/lib/jaild/data"}) {
+        INFO(host);
+        expect_one(with_db_volumes(json::array({volume(host, "/srv")})), "jails.db.volumes[0].host",
+                   "jaild's own state");
+    }
+    auto j = good_json();
+    j["jails"]["db"]["provision"] = {{"recipe", "postgresql"}};
+    j["jails"]["db"]["volumes"] = json::array({volume("/var/lib/jaild/data/db", "/srv")});
+    for (const char* dir : {"/var/lib/jaild/data/db/backups", "/var/lib/jaild/jails/www/backups"}) {
+        INFO(dir);
+        j["jails"]["db"]["backup"] = {{"dir", dir}};
+        expect_one(parse_pure(j), "jails.db.backup.dir", "keep backups where no jail reaches");
+    }
+    j["jails"]["db"]["backup"] = {{"dir", "/var/lib/jaild/backups/db"}};
+    auto r = parse_pure(j);
+    INFO(all_issues(r));
+    CHECK(r.issues.empty());
 }

@@ -414,11 +414,11 @@ TEST_CASE("provision: a volume holding data is kept as it is; no ROOT.previous f
     w.provision();
     for (int i = 0; i < 4; ++i) w.end_step();
     if (w.result && !w.result->ok()) FAIL(w.result->error().message);
-    // No fill step: the four steps, then the stop for the swap.
-    CHECK(!w.runner.last_with(host));
     REQUIRE(w.host.pending_stop);
     w.host.pending_stop({});
     w.settle();
+    // No fill step: the four steps, the stop for the swap, the swap.
+    CHECK(!w.runner.last_with(host));
     REQUIRE(w.result);
     REQUIRE(w.result->ok());
     CHECK(!(**w.result).contains("previous_root"));
@@ -436,6 +436,11 @@ TEST_CASE("provision: a new volume is made 0700 and filled from the new root; th
     w.with_old_root();
     w.provision();
     for (int i = 0; i < 4; ++i) w.end_step();
+    // The jail stops first: no sandbox has the volume mounted while it is filled (a running
+    // jail could plant links in it for cp to write through).
+    CHECK(!fs::exists(w.dir.str() + "/data"));
+    REQUIRE(w.host.pending_stop);
+    w.host.pending_stop({});
     struct stat st {};
     REQUIRE(::stat((w.dir.str() + "/data").c_str(), &st) == 0);
     CHECK((st.st_mode & 07777) == 0700);
@@ -443,9 +448,8 @@ TEST_CASE("provision: a new volume is made 0700 and filled from the new root; th
     CHECK(w.end_step() == std::vector<std::string>{"/bin/cp", "-a", "--reflink=auto", "-T", "--",
                                                    w.root + ".new/var/lib/postgresql", host});
     CHECK(read_file(host + "/15/main/PG_VERSION") == "15\n");
-    REQUIRE(w.host.pending_stop);
-    w.host.pending_stop({});
     w.settle();
+    CHECK(w.host.calls == std::vector<std::string>{"stop www", "start www"});
     REQUIRE(w.result);
     REQUIRE(w.result->ok());
     // The replaced root may hold the data that was in the root before the volume existed.
@@ -465,12 +469,17 @@ TEST_CASE("provision: a volume reached through a link, or open to other users, f
         ::chmod(w.dir.str().c_str(), 0755);  // /tmp above is open too
         ::chmod((w.dir.str() + "/data").c_str(), 0755);
     }
+    w.with_old_root();
     w.provision();
-    for (int i = 0; i < 5 && !w.result; ++i) w.end_step();  // 4 steps, then rm of ROOT.new
-    w.settle();
+    for (int i = 0; i < 4; ++i) w.end_step();
+    REQUIRE(w.host.pending_stop);
+    w.host.pending_stop({});
+    w.end_step();  // rm of ROOT.new
     REQUIRE(w.result);
     REQUIRE_FALSE(w.result->ok());
     CHECK_THAT(w.result->error().message, Catch::Contains("jails.www.volumes[0].host"));
-    CHECK(!w.host.pending_stop);  // never got to the swap
+    // Stopped for the swap, started again on the old root.
+    CHECK(w.host.calls == std::vector<std::string>{"stop www", "start www"});
+    CHECK(w.host.root_at_start == std::vector<std::string>{"old"});
     CHECK(!fs::exists(w.root + ".new"));
 }
