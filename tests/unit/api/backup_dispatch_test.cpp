@@ -63,7 +63,7 @@ int code(const json& r) {
 
 }  // namespace
 
-TEST_CASE("backup: progress, then the result; the subscription is kept") {
+TEST_CASE("backup: progress, then the result, the subscription is kept") {
     BackupControl control;
     Dispatcher d{control};
     auto out = std::make_shared<Outbox3>();
@@ -90,7 +90,7 @@ TEST_CASE("backup: a failure carries the dump's last output") {
     CHECK(r["error"]["data"]["output"][0] == "fake pg_dumpall: planted");
 }
 
-TEST_CASE("restore: the file is passed on; progress and result") {
+TEST_CASE("restore: the file is passed on, progress and result") {
     BackupControl control;
     Dispatcher d{control};
     auto out = std::make_shared<Outbox3>();

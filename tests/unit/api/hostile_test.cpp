@@ -272,7 +272,7 @@ TEST_CASE("hostile: a client that never reads its answers is disconnected") {
     CHECK(wait_until([&] { return f.sessions() == 0; }, 5s));
 }
 
-TEST_CASE("hostile: sessions are capped per uid; root is never refused") {
+TEST_CASE("hostile: sessions are capped per uid, root is never refused") {
     if (::geteuid() != 0) {
         WARN("needs root to setuid(65534); skipped");
         return;

@@ -42,7 +42,7 @@ TEST_CASE("provision: progress notifications, then the result") {
     CHECK(out->responses[0]["result"]["status"] == "built");
 }
 
-TEST_CASE("provision: errors carry the message; unknown jail; bad params") {
+TEST_CASE("provision: errors carry the message, unknown jail, bad params") {
     test::FakeControl control;
     control.provision_error = "apt-get install failed: E: Unable to locate package nope";
     Dispatcher d{control};

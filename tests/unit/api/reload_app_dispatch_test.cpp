@@ -57,7 +57,7 @@ TEST_CASE("reload-app: root gets the process the signal went to") {
     CHECK(control.reloaded == std::vector<std::string>{"www"});
 }
 
-TEST_CASE("reload-app: the control group may not, like restart; nor may others") {
+TEST_CASE("reload-app: the control group may not, like restart, nor may others") {
     ReloadAppControl control;
     Dispatcher d{control};
     const Peer member{1000, 1000, 1, {990}};

@@ -81,7 +81,7 @@ TEST_CASE("table: uptime, log lines and reload summaries") {
     CHECK(format_reload(nlohmann::json::object()) == "no changes\n");
 }
 
-TEST_CASE("table: usage columns only when a jail has cgroup figures; notes for OOM and limits") {
+TEST_CASE("table: usage columns only when a jail has cgroup figures, notes for OOM and limits") {
     auto jails = sample();
     CHECK(format_status_table(jails, false).find("MEM") == std::string::npos);
     jails[0].memory_bytes = 12ULL << 20;

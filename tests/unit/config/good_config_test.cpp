@@ -105,7 +105,7 @@ TEST_CASE("network keys: egress.allow, public \"all\" and host_connections") {
 }
 
 TEST_CASE(
-    "public: host connections are not redirected unless chosen; no public needed without publish") {
+    "public: host connections are not redirected unless chosen, no public needed without publish") {
     auto r = parse_pure(good_json());
     REQUIRE(r.ok());
     CHECK_FALSE(r.config.public_.host_connections);

@@ -114,7 +114,7 @@ TEST_CASE("volumes: a host directory is outside every root and belongs to one ja
     expect_one(r, "jails.db.volumes[1].host", "belongs to one volume of one jail");
 }
 
-TEST_CASE("volumes: jaild's own state is no volume; backups are kept out of jails' reach") {
+TEST_CASE("volumes: jaild's own state is no volume, backups are kept out of jails' reach") {
     for (const char* host : {"/var/lib/jaild", "/var/lib/jaild/secrets",
                              "/var/lib/jaild/backups/db", "/var/lib/jaild/data"}) {
         INFO(host);

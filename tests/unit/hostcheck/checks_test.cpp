@@ -66,7 +66,7 @@ TEST_CASE("host checks: firejail missing fails with the package to install") {
     CHECK_THAT(r.fix, Catch::Contains("apt-get install firejail"));
 }
 
-TEST_CASE("host checks: firejail's version: shown; older than tested or unknown warns") {
+TEST_CASE("host checks: firejail's version: shown, older than tested or unknown warns") {
     auto f = healthy_host();
     CHECK_THAT(check_firejail(f).found, Catch::Contains("version 0.9.72"));
     f.firejail_version = "firejail version 0.9.74";
@@ -124,7 +124,7 @@ TEST_CASE("host checks: nftables unusable fails, and the forward check says it w
     CHECK_THAT(check_forward_policy(f).found, Catch::Contains("not checked"));
 }
 
-TEST_CASE("host checks: a kernel refusing jaild's ruleset fails; not tried is a warning") {
+TEST_CASE("host checks: a kernel refusing jaild's ruleset fails, not tried is a warning") {
     auto f = healthy_host();
     CHECK(check_ruleset(f).level == CheckLevel::ok);
     f.ruleset_error = "Error: Could not process rule: No such file or directory";
@@ -150,7 +150,7 @@ TEST_CASE("host checks: a foreign forward drop fails, naming the chain, traffic 
     CHECK_FALSE(run_checks(f).passed());
 }
 
-TEST_CASE("host checks: Docker's drop fails; with jaild0 allowed it passes, naming the rule") {
+TEST_CASE("host checks: Docker's drop fails, with jaild0 allowed it passes, naming the rule") {
     auto f = healthy_host();
     f.ruleset_json = ruleset("docker.json");
     CHECK(check_forward_policy(f).level == CheckLevel::fail);
@@ -163,7 +163,7 @@ TEST_CASE("host checks: Docker's drop fails; with jaild0 allowed it passes, nami
                             Catch::Contains("DOCKER-USER"));
 }
 
-TEST_CASE("host checks: libvirt's forward chains pass; uncertain ones warn") {
+TEST_CASE("host checks: libvirt's forward chains pass, uncertain ones warn") {
     auto f = healthy_host();
     f.ruleset_json = ruleset("libvirt_iptables.json");
     CHECK(check_forward_policy(f).level == CheckLevel::ok);

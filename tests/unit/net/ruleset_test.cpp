@@ -122,7 +122,7 @@ TEST_CASE("ruleset: a jail without published ports gets no DNAT") {
           "ip saddr 10.213.0.3 oifname != \"jaild0\" masquerade");
 }
 
-TEST_CASE("ruleset: one public address; the host's own connections are not redirected by default") {
+TEST_CASE("ruleset: one public address, the host's own connections are not redirected by default") {
     auto c = base_config();
     c.public_.addresses = {ip("198.51.100.1")};
     auto www = jail("www", "10.213.0.2");

@@ -57,7 +57,7 @@ TEST_CASE("apache recipe listens on the jail's address for its published ports")
     CHECK(find(*files, "/etc/hostname")->content == "www\n");
 }
 
-TEST_CASE("apache recipe without published ports listens on 80; hostname wins over the name") {
+TEST_CASE("apache recipe without published ports listens on 80, hostname wins over the name") {
     auto c = deployment();
     auto www = c.jails.at("www");
     www.publish = {};

@@ -9,7 +9,7 @@ using namespace jaild;
 using namespace jaild::testing;
 using namespace std::chrono_literals;
 
-TEST_CASE("cgroup limits: the sandbox's spawn carries them; joins and checks do not") {
+TEST_CASE("cgroup limits: the sandbox's spawn carries them, joins and checks do not") {
     SupervisorWorld w(json{{"www", jail_json(2, {{"limits", {{"memory_max", "512M"}}}})}});
     w.supervisor->start_all();
     auto f = w.firejail("www");

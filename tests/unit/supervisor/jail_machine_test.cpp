@@ -46,7 +46,7 @@ TEST_CASE("backoff doubles from the initial delay up to the cap") {
     CHECK(backoff_delay(r, 50) == 1s);
 }
 
-TEST_CASE("a new machine is stopped; want_up makes it wait for spawning") {
+TEST_CASE("a new machine is stopped, want_up makes it wait for spawning") {
     JailMachine m(restart_config(config::RestartPolicy::always), {});
     CHECK(m.state() == State::stopped);
     CHECK_FALSE(m.ready_to_spawn());

@@ -184,7 +184,7 @@ TEST_CASE("supervisor: a leftover sandbox of the jail's name is ended before the
     CHECK(w.state("www") == "running");
 }
 
-TEST_CASE("supervisor: restart of a running jail stops it and starts it again; the call waits") {
+TEST_CASE("supervisor: restart of a running jail stops it and starts it again, the call waits") {
     SupervisorWorld w(json{{"www", jail_json(2)}});
     w.supervisor->start_all();
     auto first = w.firejail("www");

@@ -47,7 +47,7 @@ void run_until(boost::asio::io_context& io, Pred done,
 
 }  // namespace
 
-TEST_CASE("pipe reader: while full, lines are counted, not delivered; after, delivered again") {
+TEST_CASE("pipe reader: while full, lines are counted, not delivered, after, delivered again") {
     boost::asio::io_context io;
     Pipe pipe;
     log::PipeReader reader(io, std::move(pipe.read_end));

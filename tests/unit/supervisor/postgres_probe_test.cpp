@@ -48,7 +48,7 @@ TEST_CASE("an ErrorResponse is the reason, with its SQLSTATE") {
     CHECK(parse_postgres_reply(e.substr(0, e.size() - 3)).kind == Kind::incomplete);
 }
 
-TEST_CASE("anything else is not PostgreSQL; the server's text is made printable") {
+TEST_CASE("anything else is not PostgreSQL, the server's text is made printable") {
     CHECK(parse_postgres_reply("HTTP/1.1 400 Bad Request\r\n").kind == Kind::invalid);
     auto huge = message('E', std::string(20000, 'x'));
     CHECK(parse_postgres_reply(huge).kind == Kind::invalid);

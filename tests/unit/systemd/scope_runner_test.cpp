@@ -226,7 +226,7 @@ TEST_CASE("scope runner: an OOM kill during the run is the reason it ended") {
     CHECK(p->exit_note() == "killed by the kernel's OOM killer at memory_max 512M");
 }
 
-TEST_CASE("scope runner: no OOM kill, no note; the scope already gone, the last value seen") {
+TEST_CASE("scope runner: no OOM kill, no note, the scope already gone, the last value seen") {
     World w;
     w.write_cgroup("memory.events", "oom 0\noom_kill 0\n");
     auto p = w.spawn(config::CgroupLimits{});
