@@ -54,7 +54,13 @@ JSON
 start_jaild "$JAILD_CONFIG"
 host6=$(ip -6 addr show dev jd0 scope link | sed -n "s/.*inet6 \(fe80::[^/]*\).*/\1/p" | head -n1)
 [[ -n $host6 ]] || host6=fe80::1
-wait_until 20 test -s "$root/www/report-health.txt" || fail "the health check never ran the planted binary"
+# The health check runs every 300 ms and rewrites its report each time: the test reads a copy
+# taken while the report is whole (ends with its ATTEMPTS line), never the file being written.
+whole_health_report() {
+  cp "$root/www/report-health.txt" "$JAILD_TEST_DIR/report-health.txt" 2>/dev/null &&
+    grep -q '^ATTEMPTS' "$JAILD_TEST_DIR/report-health.txt"
+}
+wait_until 20 whole_health_report || fail "the health check never ran the planted binary to its end"
 wait_until 20 grep -q '^ATTEMPTS' "$root/www/report-main.txt" || fail "the main command's attack report is missing"
 
 failures=0
@@ -62,7 +68,7 @@ failures=0
 check_report() {
   local name=$1 file=$2 min=$3 attempts
   log "== $name"
-  grep -E '^(ATTACK|STATUS)' "$file" | sed 's/^/   /'
+  grep -E '^(ATTACK|STATUS)' "$file" | sed 's/^/   /' || true
   attempts=$(grep -c '^ATTACK' "$file" || true)
   ((attempts >= min)) || { log "FAIL: $name: only $attempts attempts reported (expected >= $min)"; failures=$((failures + 1)); }
   if grep -q ': SUCCEEDED' "$file"; then
@@ -71,7 +77,7 @@ check_report() {
   fi
 }
 check_report "as the jail's main command" "$root/www/report-main.txt" 30
-check_report "as an exec health check (planted binary)" "$root/www/report-health.txt" 15
+check_report "as an exec health check (planted binary)" "$JAILD_TEST_DIR/report-health.txt" 15
 
 # Through a join, piped, with the admin's terminal on stdin (the TIOCSTI setup).
 jailctl join "$JAIL" -- /bin/attacker all "$marker" 2222 10.213.0.1 "$host_sleeper" "$host6" >"$JAILD_TEST_DIR/join.txt" 2>&1 || true
