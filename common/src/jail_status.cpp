@@ -42,6 +42,15 @@ void to_json(nlohmann::json& j, const JailStatus& s) {
     put_optional(j, "main_pid", s.main_pid);
     put_optional(j, "uptime_ms", s.uptime_ms);
     put_optional(j, "next_retry_ms", s.next_retry_ms);
+    if (s.updates) {
+        const auto& u = *s.updates;
+        j["updates"] = {
+            {"pending", u.pending}, {"security", u.security}, {"checked_at", u.checked_at}};
+        if (u.last_upgrade)
+            j["updates"]["last_upgrade"] = {{"result", u.last_upgrade->result},
+                                            {"message", u.last_upgrade->message},
+                                            {"at", u.last_upgrade->at}};
+    }
     if (s.confinement) {
         const auto& c = *s.confinement;
         j["confinement"] = {{"capabilities", c.capabilities},
@@ -76,6 +85,16 @@ void from_json(const nlohmann::json& j, JailStatus& s) {
     get_optional(j, "main_pid", s.main_pid);
     get_optional(j, "uptime_ms", s.uptime_ms);
     get_optional(j, "next_retry_ms", s.next_retry_ms);
+    if (auto it = j.find("updates"); it != j.end() && it->is_object()) {
+        UpdatesStatus u;
+        u.pending = it->value("pending", 0);
+        u.security = it->value("security", 0);
+        u.checked_at = it->value("checked_at", std::int64_t{0});
+        if (auto l = it->find("last_upgrade"); l != it->end() && l->is_object())
+            u.last_upgrade = LastUpgrade{l->value("result", ""), l->value("message", ""),
+                                         l->value("at", std::int64_t{0})};
+        s.updates = u;
+    }
     if (auto it = j.find("confinement"); it != j.end() && it->is_object()) {
         Confinement c;
         c.capabilities = it->value("capabilities", std::vector<std::string>{});

@@ -336,6 +336,25 @@ void write(Out& t, const JailStatus& s) {
     t.string(s.state);
     t.lit(",\"tasks\":");
     t.dynamic(s.tasks);
+    if (s.updates) {
+        const auto& u = *s.updates;
+        t.lit(",\"updates\":{\"checked_at\":");
+        t.number(u.checked_at);
+        if (u.last_upgrade) {
+            t.lit(",\"last_upgrade\":{\"at\":");
+            t.number(u.last_upgrade->at);
+            t.lit(",\"message\":");
+            t.string(u.last_upgrade->message);
+            t.lit(",\"result\":");
+            t.string(u.last_upgrade->result);
+            t.ch('}');
+        }
+        t.lit(",\"pending\":");
+        t.number(u.pending);
+        t.lit(",\"security\":");
+        t.number(u.security);
+        t.ch('}');
+    }
     t.lit(",\"uptime_ms\":");
     t.dynamic(s.uptime_ms);
     t.ch('}');

@@ -138,6 +138,17 @@ class Control {
     virtual Subscription provision(const std::string& jail, bool force, bool if_configured,
                                    std::function<void(const nlohmann::json& progress)> on_progress,
                                    std::function<void(Result<nlohmann::json>)> done) = 0;
+    // Package updates of a provisioned jail's root (daemon/provision/updates.hpp): with
+    // `check`, what is pending; otherwise an upgrade of a copy, swapped in, rolled back if the
+    // jail does not serve on it. Progress and the end as for provision. The default refuses.
+    virtual Subscription upgrade(const std::string& jail, bool check, bool security_only,
+                                 bool if_configured,
+                                 std::function<void(const nlohmann::json& progress)> on_progress,
+                                 std::function<void(Result<nlohmann::json>)> done) {
+        (void)jail, (void)check, (void)security_only, (void)if_configured, (void)on_progress;
+        done(make_error("this jaild cannot upgrade jails"));
+        return {};
+    }
     // Backups of a postgresql jail (daemon/backup/backups.hpp): pg_dumpall inside the jail
     // into a new file in `to_dir` ("" = the jail's backup directory); restore loads `file`
     // (absolute, with FILE.sha256 beside it) back through psql inside the jail. Progress and

@@ -78,8 +78,9 @@ protocol::RpcError rpc_error_for(const Error& e) {
 
 const std::vector<std::string>& Dispatcher::methods() {
     static const std::vector<std::string> kMethods{
-        "status", "start",   "stop",      "restart", "shutdown", "reload",     "logs",   "events",
-        "join",   "version", "provision", "doctor",  "metrics",  "reload-app", "backup", "restore"};
+        "status",  "start",      "stop",   "restart", "shutdown",  "reload",
+        "logs",    "events",     "join",   "version", "provision", "doctor",
+        "metrics", "reload-app", "backup", "restore", "upgrade"};
     return kMethods;
 }
 
@@ -93,6 +94,26 @@ void Dispatcher::Call::fail(ErrorCode code, std::string message, json data) cons
     out->respond(
         protocol::encode_error(id, protocol::RpcError{code, std::move(message), std::move(data)}),
         {});
+}
+
+std::function<void(const protocol::json&)> Dispatcher::Call::progress() const {
+    std::weak_ptr<Outbox> weak = out;
+    return [weak](const json& p) {
+        if (auto o = weak.lock()) o->stream(protocol::encode_notification({"progress", p}));
+    };
+}
+
+std::function<void(Result<protocol::json>)> Dispatcher::Call::done() const {
+    std::weak_ptr<Outbox> weak = out;
+    return [weak, id = id, meter = meter](Result<json> r) {
+        meter(r ? "ok" : "error");
+        auto o = weak.lock();
+        if (!o) return;
+        if (r)
+            o->respond(protocol::encode_result(id, *r), {});
+        else
+            o->respond(protocol::encode_error(id, rpc_error_for(r.error())), {});
+    };
 }
 
 void Dispatcher::Call::fail(const Error& e) const {
@@ -150,8 +171,8 @@ void Dispatcher::dispatch_method(Call& call, const std::string& m) {
         events(call);
     else if (m == "join")
         join(call);
-    else if (m == "provision")
-        provision(call);
+    else if (m == "provision" || m == "upgrade")
+        provision(call, m);
     else if (m == "doctor")
         doctor(call);
     else if (m == "metrics")
@@ -347,29 +368,21 @@ void Dispatcher::join(Call& c) {
 
 // Streams "progress" notifications until the one response. The session keeps the build's
 // subscription: a client that disconnects cancels the build.
-void Dispatcher::provision(Call& c) {
+void Dispatcher::provision(Call& c, const std::string& method) {
     auto jail = protocol::require_string(c.params, "jail");
     if (!jail) return c.fail(ErrorCode::InvalidParams, jail.error().message);
-    auto force = protocol::optional_bool(c.params, "force", false);
+    auto flag = [&c](const char* name) { return protocol::optional_bool(c.params, name, false); };
+    const bool upgrade = method == "upgrade";
+    auto force = flag(upgrade ? "check" : "force");
     if (!force) return c.fail(ErrorCode::InvalidParams, force.error().message);
-    auto if_configured = protocol::optional_bool(c.params, "if_configured", false);
+    auto security = upgrade ? flag("security") : Result<bool>(false);
+    if (!security) return c.fail(ErrorCode::InvalidParams, security.error().message);
+    auto if_configured = flag("if_configured");
     if (!if_configured) return c.fail(ErrorCode::InvalidParams, if_configured.error().message);
-    std::weak_ptr<Outbox> weak = c.out;
-    auto sub = control_.provision(
-        *jail, *force, *if_configured,
-        [weak](const json& progress) {
-            if (auto out = weak.lock())
-                out->stream(protocol::encode_notification({"progress", progress}));
-        },
-        [weak, id = c.id, meter = c.meter](Result<json> r) {
-            meter(r ? "ok" : "error");
-            auto out = weak.lock();
-            if (!out) return;
-            if (r)
-                out->respond(protocol::encode_result(id, *r), {});
-            else
-                out->respond(protocol::encode_error(id, rpc_error_for(r.error())), {});
-        });
+    auto progress = c.progress();
+    auto done = c.done();
+    auto sub = upgrade ? control_.upgrade(*jail, *force, *security, *if_configured, progress, done)
+                       : control_.provision(*jail, *force, *if_configured, progress, done);
     c.out->keep(std::move(sub));
 }
 
@@ -396,19 +409,8 @@ void Dispatcher::backup_or_restore(Call& c, const std::string& method) {
         return c.fail(ErrorCode::InvalidParams, std::string(backup ? "\"to\"" : "\"file\"") +
                                                     " must be an absolute path, got \"" + where +
                                                     "\"");
-    std::weak_ptr<Outbox> weak = c.out;
-    auto progress = [weak](const json& p) {
-        if (auto out = weak.lock()) out->stream(protocol::encode_notification({"progress", p}));
-    };
-    auto done = [weak, id = c.id, meter = c.meter](Result<json> r) {
-        meter(r ? "ok" : "error");
-        auto out = weak.lock();
-        if (!out) return;
-        if (r)
-            out->respond(protocol::encode_result(id, *r), {});
-        else
-            out->respond(protocol::encode_error(id, rpc_error_for(r.error())), {});
-    };
+    auto progress = c.progress();
+    auto done = c.done();
     auto sub = backup ? control_.backup(*jail, where, progress, done)
                       : control_.restore(*jail, where, progress, done);
     c.out->keep(std::move(sub));

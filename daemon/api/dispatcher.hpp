@@ -81,6 +81,10 @@ class Dispatcher {
         void ok(const json& result, UniqueFd attach = {}) const;
         void fail(protocol::ErrorCode code, std::string message, json data = nullptr) const;
         void fail(const Error& e) const;
+        // For the long calls (provision, upgrade, backup, restore): "progress" notifications
+        // until the one response, each only while the session lives.
+        std::function<void(const json&)> progress() const;
+        std::function<void(Result<json>)> done() const;
     };
 
     void dispatch_method(Call& c, const std::string& method);
@@ -91,7 +95,7 @@ class Dispatcher {
     void logs(Call& c);
     void events(Call& c);
     void join(Call& c);
-    void provision(Call& c);
+    void provision(Call& c, const std::string& method);  // and upgrade
     void backup_or_restore(Call& c, const std::string& method);
     void version(Call& c);
     void doctor(Call& c);

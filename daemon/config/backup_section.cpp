@@ -11,27 +11,6 @@ namespace jaild::config {
 namespace {
 
 constexpr long long kMaxKeep = 10'000;
-constexpr Millis kMinSchedule{10'000};
-
-std::optional<Millis> parse_schedule(FieldReader& reader, const json& v, const std::string& path) {
-    const std::string how =
-        "use \"hourly\", \"daily\", \"weekly\" or an interval of at least 10s such as \"6h\" "
-        "or \"30m\"";
-    if (!v.is_string()) {
-        reader.add(path, "expected a schedule, got " + describe(v) + "; " + how);
-        return std::nullopt;
-    }
-    const std::string s = v.get<std::string>();
-    if (s == "hourly") return Millis(3'600'000);
-    if (s == "daily") return Millis(86'400'000);
-    if (s == "weekly") return Millis(7 * 86'400'000LL);
-    auto d = parse_duration(s);
-    if (!d || *d < kMinSchedule) {
-        reader.add(path, json_quote(s) + " is not a schedule; " + how);
-        return std::nullopt;
-    }
-    return *d;
-}
 
 std::optional<std::uint64_t> parse_max_size(FieldReader& reader, const json& v,
                                             const std::string& path) {

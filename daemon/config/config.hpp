@@ -199,10 +199,20 @@ struct MetricsConfig {
     auto operator<=>(const MetricsConfig&) const = default;
 };
 
+// "updates": how often jaild looks for pending package updates in the provisioned roots,
+// and which of them it applies by itself (jailctl upgrade, daemon/provision/updates.hpp).
+enum class ApplyUpdates { None, Security, All };
+struct UpdatesConfig {
+    std::optional<Millis> check = Millis(86'400'000);  // nullopt: "never" (jailctl upgrade only)
+    ApplyUpdates apply = ApplyUpdates::None;
+    auto operator<=>(const UpdatesConfig&) const = default;
+};
+
 struct Config {
     BridgeConfig bridge;
     PublicConfig public_;  // "public" in JSON
     MetricsConfig metrics;
+    UpdatesConfig updates;
     std::map<std::string, JailConfig> jails;
     auto operator<=>(const Config&) const = default;
 };

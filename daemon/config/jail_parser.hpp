@@ -50,6 +50,12 @@ PublicConfig parse_public(FieldReader& reader, const json& value,
 // "metrics" of the document (metrics_section.cpp): where the Prometheus endpoint listens.
 MetricsConfig parse_metrics(FieldReader& reader, const json& value,
                             const std::optional<Ipv4Cidr>& bridge, const PublicConfig& public_);
+// "updates" of the document (updates_section.cpp).
+UpdatesConfig parse_updates(FieldReader& reader, const json& value);
+// A schedule: "hourly", "daily", "weekly" or an interval of at least 10s ("6h"); with
+// `allow_never`, also "never" (nullopt, no error).
+std::optional<Millis> parse_schedule(FieldReader& reader, const json& value,
+                                     const std::string& path, bool allow_never = false);
 // "volumes" of a jail (volumes.cpp): each entry alone; check_volumes (cross_checks.hpp)
 // compares them with the other jails' roots and volumes.
 std::vector<VolumeConfig> parse_volumes(FieldReader& reader, const json& value,

@@ -154,7 +154,7 @@ void parse_document(FieldReader& reader, const json& root, const LoadOptions& op
                        describe(root));
         return;
     }
-    reader.reject_unknown_keys(root, "", {"bridge", "public", "jails", "metrics"});
+    reader.reject_unknown_keys(root, "", {"bridge", "public", "jails", "metrics", "updates"});
     std::optional<Ipv4Cidr> bridge;
     if (const json* v = reader.required(root, "", "bridge",
                                         "add e.g. \"bridge\": {\"name\": \"jaild0\", "
@@ -182,6 +182,8 @@ void parse_document(FieldReader& reader, const json& root, const LoadOptions& op
     check_volumes(reader, parsed);
     if (const json* v = FieldReader::member(root, "metrics"))
         config.metrics = parse_metrics(reader, *v, bridge, config.public_);
+    if (const json* v = FieldReader::member(root, "updates"))
+        config.updates = parse_updates(reader, *v);
     // The roots on disk are not looked at here: a root is the jail's, and what a jail does
     // to it must fail that jail's start (Supervisor::launch, config/root_directory.hpp),
     // never the whole configuration (issue 13).

@@ -66,6 +66,7 @@ Build::Build(BuildTools tools, BuildTarget target, Provisioner::Progress on_prog
       on_over_(std::move(on_over)) {}
 
 void Build::start() {
+    if (b_.upgrade) return upgrade_refresh();
     ensure_base();
 }
 
@@ -104,12 +105,14 @@ void Build::progress(const std::string& step, const std::string& detail) {
 }
 
 void Build::on_line(std::string_view line) {
+    if (capturing_ && captured_.size() < 100'000) captured_.emplace_back(line);
+    if (capturing_) return;  // apt-get -s: what it would do, not what happens
     t_.host.output(b_.jail, line);
     if (auto d = progress_detail(line); d && *d != detail_) progress(step_, *d);
 }
 
 void Build::run(const std::string& step, std::vector<std::string> argv, Next next, int stdin_fd,
-                bool fail_on_error_lines) {
+                bool fail_on_error_lines, std::vector<sandbox::VolumeMount> volumes) {
     if (cancelled_) return fail("cancelled");
     progress(step, "");
     std::string cmd;
@@ -119,6 +122,7 @@ void Build::run(const std::string& step, std::vector<std::string> argv, Next nex
     options.argv = std::move(argv);
     options.env = step_environment(b_.proxy);
     options.stdin_fd = stdin_fd;
+    options.volumes = std::move(volumes);
     std::weak_ptr<Build> weak = weak_from_this();
     auto started = Step::start(
         t_.io, t_.runner, std::move(options),
@@ -148,7 +152,11 @@ void Build::end_of_step(const Step::Outcome& outcome, const Next& next, bool fai
 
 void Build::fail(const std::string& message) {
     if (finished_) return;
-    log::jail_logger(b_.jail)->error("provisioning of jail '{}' failed: {}", b_.jail, message);
+    const std::string what = b_.upgrade ? "upgrade" : "provisioning";
+    log::jail_logger(b_.jail)->error("{} of jail '{}' failed: {}", what, b_.jail, message);
+    if (b_.upgrade && !b_.upgrade->check_only && message != "cancelled")
+        t_.host.updates_known(b_.jail,
+                              UpdatesReport{std::nullopt, std::nullopt, "failed", message});
     // Failed after the swap stopped the jail (filling a volume, a rename): the old root is in
     // place, and the jail runs on it again if it was meant to.
     if (swapping_ && was_up_) {
@@ -158,7 +166,7 @@ void Build::fail(const std::string& message) {
                 log::jail_logger(name)->warn("after failed provisioning: {}", r.error().message);
         });
     }
-    auto error = make_error("provisioning of jail '" + b_.jail + "' failed: " + message +
+    auto error = make_error(what + " of jail '" + b_.jail + "' failed: " + message +
                             (message == "cancelled" ? "" : "; the previous root is unchanged"));
     // The half-built trees go; the jail's root was never touched.
     std::weak_ptr<Build> weak = weak_from_this();

@@ -20,6 +20,7 @@
 #include "provision/provisioner.hpp"
 #include "provision/removals.hpp"
 #include "provision/step.hpp"
+#include "provision/updates.hpp"
 
 namespace jaild::provision {
 
@@ -32,6 +33,15 @@ struct BuildTarget {
     std::string record_path;               // STATE/provision/JAIL.json
     nlohmann::json inputs;
     std::optional<std::string> proxy;
+    // An upgrade of the existing root (upgrade.cpp) rather than a build from the base.
+    struct Upgrade {
+        bool check_only = false;     // report what is pending, change nothing
+        bool security_only = false;  // only what comes from a -security suite
+        std::string stage_dir;       // CACHE/updates/SUITE (updates.hpp)
+        std::string status_file;     // CACHE/updates/status/JAIL
+        nlohmann::json record;       // the root's build record, kept as it is
+    };
+    std::optional<Upgrade> upgrade;
 };
 
 // What a build works with; all of it outlives the build's callbacks (see abandon()).
@@ -74,6 +84,22 @@ class Build : public std::enable_shared_from_this<Build> {
     // volumes_filled() (swap.cpp) goes on with the swap.
     void fill_volumes(std::size_t index);
     void volumes_filled();
+    // An upgrade (upgrade.cpp): refresh the lists, see what is pending in the live root, copy
+    // the root, download, upgrade the copy under the jail's containment, then the swap; once
+    // the jail is started on it, keep the replaced root or roll back to it.
+    void upgrade_refresh();
+    void upgrade_check();
+    void upgrade_checked();
+    void upgrade_copy();
+    void upgrade_download();
+    void upgrade_install();
+    void upgrade_installed();
+    void upgrade_swapped(bool was_up, nlohmann::json result);
+    void rollback(const Error& why);
+    void rolled_back(const Error& why, Result<void> started);
+    Result<void> snapshot_status(const std::string& root);
+    nlohmann::json upgrade_summary(const std::string& status) const;
+
     // The swap (swap.cpp)
     void swap();
     void after_stop(bool was_up, bool keeps_data);
@@ -81,7 +107,7 @@ class Build : public std::enable_shared_from_this<Build> {
 
     // Running a step, reporting, ending (build.cpp)
     void run(const std::string& step, std::vector<std::string> argv, Next next, int stdin_fd = -1,
-             bool fail_on_error_lines = false);
+             bool fail_on_error_lines = false, std::vector<sandbox::VolumeMount> volumes = {});
     void end_of_step(const Step::Outcome& outcome, const Next& next, bool fail_on_error_lines);
     void on_line(std::string_view line);
     void progress(const std::string& step, const std::string& detail);
@@ -102,8 +128,11 @@ class Build : public std::enable_shared_from_this<Build> {
     std::string tmp_base_;  // CACHE/base-SUITE.tmp-XXXXXX while debootstrap fills it
     std::string step_, detail_;
     std::unique_ptr<Step> running_;
-    bool filled_volume_ = false;  // a volume got the new root's content in this build
-    bool was_up_ = false;         // the jail was meant to run when the swap stopped it
+    std::vector<std::string> captured_;  // the lines of a step that is read (apt-get -s)
+    bool capturing_ = false;
+    std::vector<PendingPackage> pending_;  // what the upgrade brings
+    bool filled_volume_ = false;           // a volume got the new root's content in this build
+    bool was_up_ = false;                  // the jail was meant to run when the swap stopped it
     bool cancelled_ = false;
     bool swapping_ = false;
     bool finished_ = false;

@@ -178,6 +178,13 @@ std::vector<std::string> debootstrap_argv(const std::string& suite, const std::s
     return {"/usr/sbin/debootstrap", "--variant=minbase", suite, target};
 }
 
+bool postgres_data_in_root(const config::JailConfig& jail) {
+    return jail.provision && jail.provision->recipe == "postgresql" &&
+           std::none_of(jail.volumes.begin(), jail.volumes.end(), [](const auto& v) {
+               return v.path == "/var/lib/postgresql" || v.path == "/var/lib" || v.path == "/var";
+           });
+}
+
 std::vector<std::string> in_root_argv(const std::string& firejail, const std::string& root,
                                       std::vector<std::string> command) {
     // Host network (no --net): apt reaches the mirror or proxy the host uses. --noprofile:

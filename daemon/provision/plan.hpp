@@ -29,6 +29,9 @@ std::string filter_one_line_sources(std::string_view text, std::string_view suit
 // Signed-By paths named in deb822 text or in [signed-by=...] options.
 std::vector<std::string> signed_by_paths(std::string_view text);
 
+// A postgresql jail whose cluster (/var/lib/postgresql) is in its root, not in a volume.
+bool postgres_data_in_root(const config::JailConfig& jail);
+
 // What a build is made from. Equal inputs = up to date.
 nlohmann::json build_inputs(const config::JailConfig& jail, const config::Config& config,
                             const std::string& suite);

@@ -150,3 +150,93 @@ Provisioner::Cancel Provisioner::provision(const std::string& name, bool force, 
 }
 
 }  // namespace jaild::provision
+
+namespace jaild::provision {
+
+Provisioner::Cancel Provisioner::upgrade(const std::string& name, bool check_only,
+                                         bool security_only, bool if_configured,
+                                         Progress on_progress, Done done) {
+    const auto* jail = host_.jail(name);
+    if (!jail) {
+        done(make_error(Errc::no_such_jail, "no jail named '" + name + "'"));
+        return {};
+    }
+    if (!jail->provision) {
+        if (if_configured)
+            done(json{{"jail", name}, {"status", "skipped"}});
+        else
+            done(make_error("jail '" + name +
+                            "' has no \"provision\" section: jaild did not build its root and "
+                            "does not upgrade it; upgrade it the way it was made"));
+        return {};
+    }
+    if (current_) {
+        done(make_error(Errc::busy, "jail '" + current_->jail() +
+                                        "' is being provisioned or upgraded; one runs at a "
+                                        "time, try again when it is done"));
+        return {};
+    }
+    BuildTarget t;
+    t.jail = name;
+    const auto& p = *jail->provision;
+    t.suite = p.suite.empty() ? host_codename() : p.suite;
+    t.root = strip_slashes(jail->root);
+    t.new_root = t.root + ".new";
+    t.old_root = t.root + ".old";
+    t.record_path = record_path(options_.state_dir, name);
+    t.proxy = host_apt_proxy(options_.host_etc);
+    auto record = read_record(t.record_path);
+    std::error_code ec;
+    if (!record || !fs::exists(t.root, ec)) {
+        done(make_error("jail '" + name + "' has no root built by jaild to upgrade; build it: " +
+                        "jailctl provision " + name));
+        return {};
+    }
+    t.inputs = record->value("inputs", json());
+    BuildTarget::Upgrade u;
+    u.check_only = check_only;
+    u.security_only = security_only;
+    u.stage_dir = options_.cache_dir + "/updates/" + t.suite;
+    u.status_file = options_.cache_dir + "/updates/status/" + name;
+    u.record = *record;
+    t.upgrade = u;
+    if (!check_only) {
+        // The copy is taken while the jail runs: a database in the root would be copied torn.
+        if (p.recipe == "postgresql" && postgres_data_in_root(*jail)) {
+            done(make_error("jail '" + name +
+                            "' keeps its database in its root (/var/lib/postgresql), and an "
+                            "upgrade copies the root while the jail runs, which would tear "
+                            "the database; keep the cluster in a volume (\"volumes\": "
+                            "[{\"host\": \"/var/lib/jaild/data/" +
+                            name + "\", \"path\": \"/var/lib/postgresql\"}], see jaild.json(5))"));
+            return {};
+        }
+        auto flags = config::check_root_flags(t.root, "jails." + name + ".root");
+        if (!flags.empty()) {
+            done(make_error("cannot upgrade jail '" + name + "': " + flags.front().message));
+            return {};
+        }
+        for (const auto& sibling : {t.new_root, t.old_root}) {
+            if (auto state = check_sibling(sibling); !state) {
+                done(make_error("cannot upgrade jail '" + name + "': " + state.error().message));
+                return {};
+            }
+        }
+    }
+    log::jail_logger(name)->info("{} jail '{}' (suite {}{})",
+                                 check_only ? "checking updates of" : "upgrading", name, t.suite,
+                                 security_only ? ", security updates only" : "");
+    auto build =
+        std::make_shared<Build>(BuildTools{io_, runner_, host_, *removals_, options_}, std::move(t),
+                                std::move(on_progress), std::move(done), [this, name] {
+                                    if (current_ && current_->jail() == name) current_.reset();
+                                });
+    current_ = build;
+    build->start();
+    std::weak_ptr<Build> weak = build;
+    return [weak] {
+        if (auto b = weak.lock()) b->cancel();
+    };
+}
+
+}  // namespace jaild::provision

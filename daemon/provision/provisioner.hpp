@@ -23,6 +23,13 @@
 
 namespace jaild::provision {
 
+// What jaild learnt of a jail's pending updates (a check), or how its upgrade ended.
+struct UpdatesReport {
+    std::optional<int> pending, security;  // set after a check or an upgrade
+    std::string upgrade_result;            // "", "upgraded", "rolled back", "failed"
+    std::string message;                   // why it was rolled back or failed
+};
+
 // What a build needs from whoever runs the jails (the supervisor; a recording fake in tests).
 class JailHost {
   public:
@@ -38,6 +45,11 @@ class JailHost {
     virtual void start(const std::string& jail, std::function<void(Result<void>)> done) = 0;
     // A line a provisioning step printed: into the jail's log (stream "provision").
     virtual void output(const std::string& jail, std::string_view line) = 0;
+    // What a check or an upgrade found out (status "updates").
+    virtual void updates_known(const std::string& jail, const UpdatesReport& report) {
+        (void)jail;
+        (void)report;
+    }
 };
 
 struct ProvisionerOptions {
@@ -77,6 +89,14 @@ class Provisioner {
     // An unknown jail is the caller's to report (it knows the configured names).
     Cancel provision(const std::string& jail, bool force, bool if_configured, Progress on_progress,
                      Done done);
+    // Upgrades the packages of the jail's existing root (provision/updates.hpp): refreshes the
+    // lists, sees what is pending, and unless `check_only` upgrades a copy of the root under
+    // the jail's containment, swaps it in, and once the jail is started on it either keeps
+    // the replaced root as ROOT.previous or, if it does not serve, rolls back to it. done gets
+    // {"jail","status": "checked"|"up to date"|"upgraded"|"skipped","pending","security",
+    // "packages",...} or an error (a rollback says so and why). Shares the one-build slot.
+    Cancel upgrade(const std::string& jail, bool check_only, bool security_only, bool if_configured,
+                   Progress on_progress, Done done);
 
   private:
     ProvisionerOptions options_;

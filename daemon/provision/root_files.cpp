@@ -218,20 +218,8 @@ std::optional<std::pair<uid_t, gid_t>> user_ids_in_passwd(std::string_view passw
     return std::nullopt;
 }
 
-namespace {
-
-// uid/gid of `user` in the root's /etc/passwd (read without following links, bounded).
-Result<std::pair<uid_t, gid_t>> lookup_user(const std::string& root, const std::string& user) {
-    if (auto passwd = read_file_in_root(root, "/etc/passwd", 4 << 20)) {
-        if (auto ids = user_ids_in_passwd(*passwd, user)) return *ids;
-    }
-    return make_error(
-        "user '" + user + "' is not in " + root +
-        "/etc/passwd; the package that creates it is missing from provision.packages");
-}
-
-Result<void> copy_apt_sources(const std::string& root, const std::string& suite,
-                              const std::string& host_etc) {
+std::vector<std::pair<std::string, std::string>> host_apt_sources(const std::string& suite,
+                                                                  const std::string& host_etc) {
     std::vector<std::pair<std::string, std::string>> kept;  // file name -> text
     if (auto text = read_text(host_etc + "/apt/sources.list")) {
         auto f = filter_one_line_sources(*text, suite);
@@ -249,6 +237,25 @@ Result<void> copy_apt_sources(const std::string& root, const std::string& suite,
             f = filter_one_line_sources(*text, suite);
         if (!f.empty()) kept.emplace_back("host-" + name, f);
     }
+    return kept;
+}
+
+namespace {
+
+// uid/gid of `user` in the root's /etc/passwd (read without following links, bounded).
+Result<std::pair<uid_t, gid_t>> lookup_user(const std::string& root, const std::string& user) {
+    if (auto passwd = read_file_in_root(root, "/etc/passwd", 4 << 20)) {
+        if (auto ids = user_ids_in_passwd(*passwd, user)) return *ids;
+    }
+    return make_error(
+        "user '" + user + "' is not in " + root +
+        "/etc/passwd; the package that creates it is missing from provision.packages");
+}
+
+Result<void> copy_apt_sources(const std::string& root, const std::string& suite,
+                              const std::string& host_etc) {
+    auto kept = host_apt_sources(suite, host_etc);
+    std::error_code ec;
     // Nothing of the host's applies (another suite): keep what debootstrap wrote.
     if (kept.empty()) return {};
     fs::remove(root + "/etc/apt/sources.list", ec);

@@ -24,6 +24,10 @@ namespace jaild::provision {
 // the keyrings those sources name, and /usr/sbin/policy-rc.d (exit 101).
 Result<void> prepare_root(const std::string& root, const std::string& suite,
                           const std::string& host_etc = "/etc");
+// The host's apt sources that apply to `suite` (plan.hpp's filters), as file name -> text
+// ("host-debian.sources"); empty if none applies.
+std::vector<std::pair<std::string, std::string>> host_apt_sources(const std::string& suite,
+                                                                  const std::string& host_etc);
 // Removes policy-rc.d again once the packages are in.
 Result<void> finish_root(const std::string& root);
 

@@ -11,6 +11,7 @@
 #include "config/root_directory.hpp"
 #include "log/logging.hpp"
 #include "provision/build.hpp"
+#include "provision/plan.hpp"
 #include "provision/root_files.hpp"
 #include "provision/siblings.hpp"
 
@@ -38,12 +39,7 @@ void Build::volumes_filled() {
     // A database lives in its root (/var/lib/postgresql) unless a volume holds it: a rebuild
     // must not throw it away. Nor the replaced root's content under a volume that was new
     // and filled from the new root in this build (the data may still be in the old root).
-    const bool postgres_in_root =
-        jail->provision && jail->provision->recipe == "postgresql" &&
-        std::none_of(jail->volumes.begin(), jail->volumes.end(), [](const auto& v) {
-            return v.path == "/var/lib/postgresql" || v.path == "/var/lib" || v.path == "/var";
-        });
-    after_stop(was_up_, postgres_in_root || filled_volume_);
+    after_stop(was_up_, postgres_data_in_root(*jail) || filled_volume_);
 }
 
 void Build::after_stop(bool was_up, bool keeps_data) {
@@ -65,12 +61,18 @@ void Build::after_stop(bool was_up, bool keeps_data) {
     auto when = std::chrono::duration_cast<std::chrono::seconds>(
                     std::chrono::system_clock::now().time_since_epoch())
                     .count();
-    if (auto r = write_record(b_.record_path, json{{"inputs", b_.inputs}, {"built_at", when}}); !r)
+    json record{{"inputs", b_.inputs}, {"built_at", when}};
+    if (b_.upgrade) {  // the same build, upgraded
+        record = b_.upgrade->record;
+        record["upgraded_at"] = when;
+    }
+    if (auto r = write_record(b_.record_path, record); !r)
         log::jail_logger(b_.jail)->error("{}", r.error().message);
     log::jail_logger(b_.jail)->info("jail '{}': new root in place ({}s)", b_.jail,
                                     elapsed_ms() / 1000);
     json result{
         {"jail", b_.jail}, {"status", "built"}, {"elapsed_ms", elapsed_ms()}, {"started", was_up}};
+    if (b_.upgrade) return upgrade_swapped(was_up, upgrade_summary("upgraded"));
     if (was_up) {
         std::string name = b_.jail;
         t_.host.start(name, [name](Result<void> r) {
@@ -91,7 +93,7 @@ void Build::after_stop(bool was_up, bool keeps_data) {
 // the administrator removes it. The build finishes only once it is moved, so that no new
 // build (whose first step clears ROOT.old) starts before.
 void Build::keep_previous(json result) {
-    const std::string previous = b_.root + ".previous";
+    const std::string previous = b_.root + (b_.upgrade ? ".before-upgrade" : ".previous");
     std::weak_ptr<Build> weak = weak_from_this();
     t_.removals.remove(b_.jail, previous, [weak, previous, result](bool ok) mutable {
         auto self = alive(weak);
@@ -105,10 +107,16 @@ void Build::keep_previous(json result) {
                 "jail '{}': cannot move the replaced root to {} ({}); it stays as {}, which "
                 "the next provisioning of this jail removes: move it elsewhere to keep it",
                 b.jail, previous, renamed.error().message, b.old_root);
-        log::jail_logger(b.jail)->warn(
-            "jail '{}': the replaced root, with its database (/var/lib/postgresql), is kept "
-            "as {}; copy what you need from it, then remove it (rm -rf {})",
-            b.jail, kept, kept);
+        if (b.upgrade)
+            log::jail_logger(b.jail)->info(
+                "jail '{}': its root as it was before the upgrade is kept as {}; remove it "
+                "(rm -rf {}) once the upgraded jail serves as it should",
+                b.jail, kept, kept);
+        else
+            log::jail_logger(b.jail)->warn(
+                "jail '{}': the replaced root, with its database (/var/lib/postgresql), is kept "
+                "as {}; copy what you need from it, then remove it (rm -rf {})",
+                b.jail, kept, kept);
         result["previous_root"] = kept;
         self->finish(result);
     });

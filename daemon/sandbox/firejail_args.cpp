@@ -6,21 +6,10 @@
 
 namespace jaild::sandbox {
 
-std::vector<std::string> launch_argv(const config::JailConfig& jail, const LaunchSpec& spec) {
-    std::vector<std::string> argv{
-        spec.firejail,
-        "--name=" + spec.sandbox_name,
-        "--chroot=" + jail.root,
-        "--quiet",
-        // Without these two firejail waits for every process in the sandbox and returns
-        // the status of the last one: a crashed main process would go unnoticed.
-        "--deterministic-shutdown",
-        "--deterministic-exit-code",
-        // Apache stalls for seconds resolving the machine's name without it.
-        "--hostname=" + (jail.hostname.empty() ? jail.name : jail.hostname),
-        "--private",
-    };
-    if (!spec.netns.empty()) argv.push_back("--netns=" + spec.netns);
+namespace {
+
+// What confines the jail's processes: profile, limits, environment, extra options.
+void append_containment(std::vector<std::string>& argv, const config::JailConfig& jail) {
     if (jail.profile == "default") {
         auto hardening = hardening_argv(jail);
         argv.insert(argv.end(), hardening.begin(), hardening.end());
@@ -45,7 +34,47 @@ std::vector<std::string> launch_argv(const config::JailConfig& jail, const Launc
     if (jail.provision && !jail.provision->recipe.empty() &&
         std::find(argv.begin(), argv.end(), "--writable-var-log") == argv.end())
         argv.emplace_back("--writable-var-log");
+}
+
+std::string hostname(const config::JailConfig& jail) {
+    return jail.hostname.empty() ? jail.name : jail.hostname;
+}
+
+}  // namespace
+
+std::vector<std::string> launch_argv(const config::JailConfig& jail, const LaunchSpec& spec) {
+    std::vector<std::string> argv{
+        spec.firejail,
+        "--name=" + spec.sandbox_name,
+        "--chroot=" + jail.root,
+        "--quiet",
+        // Without these two firejail waits for every process in the sandbox and returns
+        // the status of the last one: a crashed main process would go unnoticed.
+        "--deterministic-shutdown",
+        "--deterministic-exit-code",
+        // Apache stalls for seconds resolving the machine's name without it.
+        "--hostname=" + hostname(jail),
+        "--private",
+    };
+    if (!spec.netns.empty()) argv.push_back("--netns=" + spec.netns);
+    append_containment(argv, jail);
     argv.insert(argv.end(), jail.command.begin(), jail.command.end());
+    return argv;
+}
+
+std::vector<std::string> contained_argv(const config::JailConfig& jail, const std::string& firejail,
+                                        const std::string& root,
+                                        const std::vector<std::string>& command) {
+    std::vector<std::string> argv{firejail,
+                                  "--chroot=" + root,
+                                  "--quiet",
+                                  "--deterministic-shutdown",
+                                  "--deterministic-exit-code",
+                                  "--hostname=" + hostname(jail),
+                                  "--private",
+                                  "--net=none"};
+    append_containment(argv, jail);
+    argv.insert(argv.end(), command.begin(), command.end());
     return argv;
 }
 

@@ -20,4 +20,12 @@ struct LaunchSpec {
 // "--" through /bin/bash -c, which a minimal root does not have.
 std::vector<std::string> launch_argv(const config::JailConfig& jail, const LaunchSpec& spec);
 
+// A one-off command under the jail's containment in another copy of its root (an upgrade):
+// the same profile (capabilities, no_new_privs, seccomp), limits, environment and options as
+// its main process, but no network at all (--net=none: only a loopback of its own) and no
+// sandbox name.
+std::vector<std::string> contained_argv(const config::JailConfig& jail, const std::string& firejail,
+                                        const std::string& root,
+                                        const std::vector<std::string>& command);
+
 }  // namespace jaild::sandbox

@@ -28,7 +28,7 @@ auto Jail::status_inputs(const std::string& limits_note) const {
     return std::make_tuple(std::cref(config_.name), config_.address, std::cref(config_.publish),
                            m.state(), m.health(), m.held_down(), m.restarts(), m.admin_restarts(),
                            std::cref(m.last_exit()), std::cref(m.last_error()),
-                           std::cref(limits_note));
+                           std::cref(limits_note), std::cref(updates_));
 }
 
 namespace {
@@ -217,6 +217,7 @@ JailStatus Jail::status(TimePoint now) const {
     s.last_error = m.last_error();
     if (m.state() == State::unprovisioned) s.fix = "jailctl provision " + config_.name;
     if (firejail_) s.limits_note = firejail_->limits_note();
+    s.updates = updates_;
     set_dynamic_fields(s, dynamic_status(now));
     return s;
 }

@@ -141,6 +141,8 @@ class Jail : public std::enable_shared_from_this<Jail> {
     Result<sandbox::SpawnOptions> enter_options(const std::vector<std::string>& command) const;
     // When its last good backup was taken (backups.cpp), for its status; realtime_us().
     void backed_up(std::int64_t realtime_us) { last_backup_us_ = realtime_us; }
+    // What is known of its package updates (status "updates"; supervisor/updates.cpp).
+    void set_updates(std::optional<UpdatesStatus> updates) { updates_ = std::move(updates); }
 
   private:
     // launch.cpp
@@ -227,6 +229,7 @@ class Jail : public std::enable_shared_from_this<Jail> {
     std::optional<double> last_health_check_seconds_;
     std::uint64_t oom_kills_past_ = 0;  // in its runs that ended (the current one: its scope)
     std::optional<std::int64_t> last_backup_us_;  // backed_up()
+    std::optional<UpdatesStatus> updates_;        // set_updates()
     // kept_status()'s text and what it was rendered from; a cache, hence mutable.
     mutable std::unique_ptr<KeptStatus> kept_status_;
 };

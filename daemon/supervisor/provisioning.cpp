@@ -32,6 +32,9 @@ class ProvisionHost final : public provision::JailHost {
             jail->logs().add(LogLine{name, "provision", realtime_us(), std::string(line)});
         }
     }
+    void updates_known(const std::string& name, const provision::UpdatesReport& report) override {
+        sup_.record_updates(name, report);
+    }
 
   private:
     Supervisor& sup_;
@@ -49,6 +52,11 @@ struct Supervisor::Provisioning {
     provision::Provisioner provisioner;
 };
 
+Supervisor::Provisioning& Supervisor::provisioning() {
+    if (!provisioning_) provisioning_ = std::make_shared<Provisioning>(*this);
+    return *provisioning_;
+}
+
 api::Subscription Supervisor::provision(const std::string& name, bool force, bool if_configured,
                                         std::function<void(const nlohmann::json&)> on_progress,
                                         std::function<void(Result<nlohmann::json>)> done) {
@@ -56,9 +64,16 @@ api::Subscription Supervisor::provision(const std::string& name, bool force, boo
         done(unknown_jail(name));
         return {};
     }
-    if (!provisioning_) provisioning_ = std::make_shared<Provisioning>(*this);
-    return api::Subscription(provisioning_->provisioner.provision(
+    return api::Subscription(provisioning().provisioner.provision(
         name, force, if_configured, std::move(on_progress), std::move(done)));
+}
+
+provision::Provisioner::Cancel Supervisor::provisioning_upgrade(
+    const std::string& name, bool check, bool security_only, bool if_configured,
+    std::function<void(const nlohmann::json&)> on_progress,
+    std::function<void(Result<nlohmann::json>)> done) {
+    return provisioning().provisioner.upgrade(name, check, security_only, if_configured,
+                                              std::move(on_progress), std::move(done));
 }
 
 }  // namespace jaild::supervisor

@@ -70,6 +70,7 @@ Result<nlohmann::json> Supervisor::reload() {
     schedule();
     refresh_tls();
     configure_backups();
+    configure_updates();
     return changes;
 }
 

@@ -40,12 +40,15 @@ Supervisor::Supervisor(asio::io_context& io, config::Config config, SupervisorSe
                options_.store_fd,
                options_.remove_fd},
       held_down_(options_.state_dir) {
+    started_at_ = services_.time.now();
+    load_updates();
     for (const auto& [name, jail_config] : config_.jails) add_jail(jail_config);
 }
 
 // Jails still running are killed with their firejail processes.
 Supervisor::~Supervisor() {
     backups_.reset();  // its jobs and timers first: they call into the jails
+    updates_timer_.reset();
     context_.changed = [](Jail&) {};
     context_.publish = [](nlohmann::json) {};
     jails_.clear();
@@ -53,6 +56,7 @@ Supervisor::~Supervisor() {
 
 std::shared_ptr<Jail> Supervisor::add_jail(const config::JailConfig& config) {
     auto jail = std::make_shared<Jail>(context_, config);
+    if (auto u = updates_.find(config.name); u != updates_.end()) jail->set_updates(u->second);
     jails_[config.name] = jail;
     return jail;
 }
@@ -167,6 +171,7 @@ void Supervisor::restore_all(const RunState& state, std::map<std::string, Unique
     check_adopted_networks();
     refresh_tls();
     configure_backups();
+    configure_updates();
 }
 
 // Posted one at a time, so that requests (the first `status` after a restart) are answered
@@ -260,6 +265,7 @@ void Supervisor::start_all() {
     schedule();
     refresh_tls();
     configure_backups();
+    configure_updates();
 }
 
 void Supervisor::stop_all(std::function<void()> done) {

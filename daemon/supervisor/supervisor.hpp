@@ -22,6 +22,7 @@
 #include "log/journal_reader.hpp"
 #include "metrics/jail_metrics.hpp"
 #include "net/jail_network.hpp"
+#include "provision/provisioner.hpp"
 #include "sandbox/inspector.hpp"
 #include "sandbox/process_runner.hpp"
 #include "supervisor/clock.hpp"
@@ -104,6 +105,11 @@ class Supervisor final : public api::Control {
     api::Subscription provision(const std::string& jail, bool force, bool if_configured,
                                 std::function<void(const nlohmann::json&)> on_progress,
                                 std::function<void(Result<nlohmann::json>)> done) override;
+    // updates.cpp: jailctl upgrade (the work itself: daemon/provision/updates.hpp)
+    api::Subscription upgrade(const std::string& jail, bool check, bool security_only,
+                              bool if_configured,
+                              std::function<void(const nlohmann::json&)> on_progress,
+                              std::function<void(Result<nlohmann::json>)> done) override;
     // backups.cpp (the work itself: daemon/backup/backups.hpp)
     api::Subscription backup(const std::string& jail, const std::string& to_dir,
                              std::function<void(const nlohmann::json&)> on_progress,
@@ -120,6 +126,23 @@ class Supervisor final : public api::Control {
     void refresh_tls();
     friend class ProvisionHost;  // provisioning.cpp: the jails as provisioning sees them
     struct Provisioning;
+    Provisioning& provisioning();
+    provision::Provisioner::Cancel provisioning_upgrade(
+        const std::string& jail, bool check, bool security_only, bool if_configured,
+        std::function<void(const nlohmann::json&)> on_progress,
+        std::function<void(Result<nlohmann::json>)> done);
+    // updates.cpp: what checks and upgrades found (kept in STATE_DIR/updates.json), and the
+    // schedule of "updates" (checks, and upgrades if "apply" says so), armed after start_all,
+    // restore_all and reloads.
+    void record_updates(const std::string& jail, const provision::UpdatesReport& report);
+    void load_updates();
+    void configure_updates();
+    void run_due_update();
+    std::map<std::string, UpdatesStatus> updates_;
+    std::unique_ptr<Timer> updates_timer_;
+    TimePoint started_at_{};
+    std::map<std::string, std::int64_t> update_tried_;  // scheduled checks, Unix seconds
+    bool update_running_ = false;
 
     std::shared_ptr<Jail> find(const std::string& name) const;
     Error unknown_jail(const std::string& name) const;

@@ -22,6 +22,22 @@ struct Confinement {
     int seccomp_filters = 0;
 };
 
+// Package updates of a provisioned jail's root (jailctl upgrade; "updates" in jaild.json).
+// Times are Unix seconds, so the status text stays the same between changes.
+struct LastUpgrade {
+    std::string result;   // "upgraded", "rolled back" or "failed"
+    std::string message;  // why it was rolled back or failed ("" when upgraded)
+    std::int64_t at = 0;
+    bool operator==(const LastUpgrade&) const = default;
+};
+struct UpdatesStatus {
+    int pending = 0;   // packages with a newer version in the jail's sources
+    int security = 0;  // of them, from a -security suite
+    std::int64_t checked_at = 0;
+    std::optional<LastUpgrade> last_upgrade;
+    bool operator==(const UpdatesStatus&) const = default;
+};
+
 struct JailStatus {
     std::string name;
     // stopped|unprovisioned|waiting|starting|running|stopping|backoff|failed
@@ -54,6 +70,7 @@ struct JailStatus {
     // systemd"); "" when all are (or none is set).
     std::string limits_note;
     std::optional<Confinement> confinement;  // status of one running jail only
+    std::optional<UpdatesStatus> updates;    // provisioned jails, once checked or upgraded
 };
 
 void to_json(nlohmann::json& j, const JailStatus& s);

@@ -191,6 +191,13 @@ JailStatus random_status(std::mt19937& rng) {
     s.oom_kills = static_cast<std::uint64_t>(pick(3));
     s.limits_note = pick(2) ? "" : "not enforced: no systemd (memory_max, tasks_max)";
     if (pick(4) == 0) s.confinement = Confinement{{"chown"}, {"chown", "kill"}, true, "filter", 2};
+    if (pick(3) == 0) {
+        UpdatesStatus u{pick(500), pick(50), 1'700'000'000 + pick(100000), std::nullopt};
+        if (pick(2))
+            u.last_upgrade =
+                LastUpgrade{pick(2) ? "upgraded" : "rolled back", text(), 1'800'000'000};
+        s.updates = u;
+    }
     return s;
 }
 
