@@ -14,6 +14,7 @@
 #include "lib/join.hpp"
 #include "lib/provision.hpp"
 #include "lib/reload_app.hpp"
+#include "lib/upgrade.hpp"
 
 namespace jaild::client {
 
@@ -119,6 +120,20 @@ int run_jailctl(int argc, char** argv) {
                         "rebuild even when up to date or when the configuration changed (a "
                         "postgresql jail's replaced root, database included, is kept as "
                         "ROOT.previous)");
+    auto* upgrade = app.add_subcommand(
+        "upgrade",
+        "upgrade the packages in jail roots (a copy of the root is upgraded, then swapped in; "
+        "a jail that does not serve on it is rolled back to its previous root), with progress");
+    std::vector<std::string> upgrade_jails;
+    UpgradeOptions upgrade_options;
+    upgrade->add_option("JAIL", upgrade_jails, "jail names");
+    upgrade->add_flag("--all", upgrade_options.all,
+                      "every jail that has a \"provision\" section (others are skipped)");
+    upgrade->add_flag("--check", upgrade_options.check,
+                      "refresh the package lists and list the pending updates; change nothing");
+    upgrade->add_flag("--security", upgrade_options.security,
+                      "apply only security updates (from the *-security suites); other "
+                      "packages stay as they are");
     auto* backup = app.add_subcommand(
         "backup",
         "dump every database of a postgresql jail (pg_dumpall inside the jail) into a new "
@@ -151,6 +166,10 @@ int run_jailctl(int argc, char** argv) {
 
     if (provision->parsed() && provision_all == !provision_jails.empty()) {
         std::cerr << "jailctl: provision: name jails or give --all (not both)\n";
+        return exit_codes::kUsage;
+    }
+    if (upgrade->parsed() && upgrade_options.all == !upgrade_jails.empty()) {
+        std::cerr << "jailctl: upgrade: name jails or give --all (not both)\n";
         return exit_codes::kUsage;
     }
     Output out{std::cout, std::cerr, json, !json && want_color()};
@@ -197,6 +216,10 @@ int run_jailctl(int argc, char** argv) {
         if (provision->parsed())
             return run_provision(c, provision_jails, provision_all, provision_force,
                                  ::isatty(STDOUT_FILENO) != 0, out);
+        if (upgrade->parsed()) {
+            upgrade_options.live = ::isatty(STDOUT_FILENO) != 0;
+            return run_upgrade(c, upgrade_jails, upgrade_options, out);
+        }
         return exit_codes::kUsage;
     };
     int status_code = run_command();

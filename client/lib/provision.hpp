@@ -7,11 +7,9 @@
 #include <vector>
 
 #include "lib/commands.hpp"
+#include "lib/jail_jobs.hpp"
 
 namespace jaild::client {
-
-// "[1m05s] www: install: unpacking apache2" (pure, for the display and its tests).
-std::string format_progress(const protocol::json& progress);
 
 int run_provision(Connection& c, std::vector<std::string> jails, bool all, bool force, bool live,
                   const Output& o);

@@ -15,3 +15,11 @@ TEST_CASE("provision progress line: elapsed time, jail, step, detail") {
               {"jail", "db"}, {"step", "debootstrap"}, {"detail", ""}, {"elapsed_ms", 2'345}}) ==
           "[2.3s] db: debootstrap");
 }
+
+TEST_CASE("provision progress line: a package name from the jail is shown, not obeyed") {
+    CHECK(jaild::client::format_progress(json{{"jail", "www"},
+                                              {"step", "install"},
+                                              {"detail", "unpacking \033[2Japache2\r"},
+                                              {"elapsed_ms", 1'000}}) ==
+          "[1.0s] www: install: unpacking \\x1b[2Japache2\\x0d");
+}
