@@ -159,6 +159,13 @@ Result<void> TreeCopier::copy_content(Level& here) {
 
 Result<void> TreeCopier::copy_entry(Level& here, const std::string& name) {
     const std::string rel = join(here.rel, name);
+    // Every level holds its path: bounded, a deep tree of long names costs no more than
+    // max_depth * PATH_MAX bytes. No path in a Debian root comes near.
+    if (rel.size() >= PATH_MAX) {
+        return make_error(rel.substr(0, 200) + "...: a path longer than " +
+                          std::to_string(PATH_MAX) +
+                          " bytes in the root; remove that tree from the root");
+    }
     // O_PATH opens what is there now without opening it for I/O (no device is touched);
     // everything below works on this inode, never on the name again.
     UniqueFd path(::openat(here.src.get(), name.c_str(), O_PATH | O_NOFOLLOW | O_CLOEXEC));

@@ -289,6 +289,22 @@ TEST_CASE("copy_tree bounds the depth and names the path past the bound") {
     CHECK_THAT(stats.error().message, Catch::StartsWith("a/b/c/d: directories nested deeper"));
 }
 
+TEST_CASE("copy_tree refuses a path longer than PATH_MAX, naming its start") {
+    TempDir src;
+    TempDir dst;
+    const std::string name(250, 'n');
+    UniqueFd dir = open_dir(src.path());
+    for (int i = 0; i < 20; ++i) {  // 20 * 251 bytes: longer than 4096
+        REQUIRE(::mkdirat(dir.get(), name.c_str(), 0755) == 0);
+        dir = UniqueFd(::openat(dir.get(), name.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+        REQUIRE(dir.valid());
+    }
+    auto stats = copy_dirs(src.path(), dst.path());
+    REQUIRE_FALSE(stats.ok());
+    CHECK_THAT(stats.error().message, Catch::StartsWith(std::string(200, 'n') + "...: "));
+    CHECK_THAT(stats.error().message, Catch::Contains("a path longer than 4096 bytes"));
+}
+
 TEST_CASE("copy_tree copies a deep tree holding few descriptors, hard links across levels") {
     TempDir src;
     TempDir dst;
