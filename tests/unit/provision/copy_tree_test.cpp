@@ -5,8 +5,11 @@
 
 #include <fcntl.h>
 #include <linux/capability.h>
+#include <sched.h>
+#include <sys/mount.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
+#include <sys/wait.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -71,6 +74,21 @@ std::string xattr_of(const fs::path& p, const char* name) {
 void set_times(const fs::path& p, time_t atime, time_t mtime) {
     const struct timespec t[2] = {{atime, 123}, {mtime, 456789}};
     REQUIRE(::utimensat(AT_FDCWD, p.c_str(), t, AT_SYMLINK_NOFOLLOW) == 0);
+}
+
+// A POSIX ACL as the kernel stores it in system.posix_acl_*: version 2, then (tag, perm, id)
+// entries sorted by tag: owner rwx, user 1234 r-x, group r-x, mask rwx, other r-x.
+std::string acl_with_user_1234() {
+    struct Entry {
+        std::uint16_t tag, perm;
+        std::uint32_t id;
+    };
+    const std::uint32_t version = 2;
+    const Entry entries[] = {
+        {0x01, 7, ~0u}, {0x02, 5, 1234}, {0x04, 5, ~0u}, {0x10, 7, ~0u}, {0x20, 5, ~0u}};
+    std::string blob(reinterpret_cast<const char*>(&version), sizeof version);
+    blob.append(reinterpret_cast<const char*>(entries), sizeof entries);
+    return blob;
 }
 
 // The times set_times gave.
@@ -165,6 +183,15 @@ TEST_CASE("copy_tree copies files, links, FIFOs and devices with owner, mode, ti
     REQUIRE(::chmod((s / "ping").c_str(), 0755) == 0);
     REQUIRE(::lsetxattr((s / "ping").c_str(), "security.capability", &cap, XATTR_CAPS_SZ_2, 0) ==
             0);
+    // A directory with an access and a default ACL, given after its file was made: the
+    // copy of that file must not inherit one.
+    fs::create_directory(s / "acl");
+    spit(s / "acl/plain", "no acl\n");
+    const std::string acl = acl_with_user_1234();
+    REQUIRE(::lsetxattr((s / "acl").c_str(), "system.posix_acl_access", acl.data(), acl.size(),
+                        0) == 0);
+    REQUIRE(::lsetxattr((s / "acl").c_str(), "system.posix_acl_default", acl.data(), acl.size(),
+                        0) == 0);
     // Times last: on the files, on a link, on a FIFO and on a directory after its content.
     set_times(s / "etc/hostname", 1000000000, 1100000000);
     set_times(s / "suid", 1200000000, 1300000000);
@@ -177,12 +204,12 @@ TEST_CASE("copy_tree copies files, links, FIFOs and devices with owner, mode, ti
     REQUIRE(stats.ok());
     const fs::path d = dst.path();
 
-    CHECK(stats->files == 7);  // hostname empty big sparse linked suid ping
+    CHECK(stats->files == 8);  // hostname empty big sparse linked suid ping plain
     CHECK(stats->hard_links == 1);
-    CHECK(stats->directories == 2);
+    CHECK(stats->directories == 3);
     CHECK(stats->symlinks == 2);
     CHECK(stats->specials == 2);
-    CHECK(stats->bytes == 4 + 300000 + (64 << 20) + 10 + 12 + 3);
+    CHECK(stats->bytes == 4 + 300000 + (64 << 20) + 10 + 12 + 3 + 7);
 
     SECTION("contents") {
         CHECK(slurp(d / "etc/hostname") == "www\n");
@@ -251,6 +278,15 @@ TEST_CASE("copy_tree copies files, links, FIFOs and devices with owner, mode, ti
               xattr_of(s / "ping", "security.capability"));
         CHECK(xattr_of(d / "ping", "security.capability").size() == XATTR_CAPS_SZ_2);
     }
+    SECTION("POSIX ACLs, set on a directory after its content") {
+        CHECK(xattr_of(d / "acl", "system.posix_acl_access") == acl);
+        CHECK(xattr_of(d / "acl", "system.posix_acl_default") == acl);
+        CHECK(xattr_of(d / "acl/plain", "system.posix_acl_access") ==
+              xattr_of(s / "acl/plain", "system.posix_acl_access"));
+        CHECK_THAT(xattr_of(d / "acl/plain", "system.posix_acl_access"),
+                   Catch::StartsWith("<none"));
+        CHECK((lstat_of(d / "acl").st_mode & 07777) == (lstat_of(s / "acl").st_mode & 07777));
+    }
 }
 
 TEST_CASE("copy_tree fails on an entry the destination already holds, naming it") {
@@ -287,6 +323,47 @@ TEST_CASE("copy_tree bounds the depth and names the path past the bound") {
     auto stats = copy_dirs(src.path(), dst.path(), opts);
     REQUIRE_FALSE(stats.ok());
     CHECK_THAT(stats.error().message, Catch::StartsWith("a/b/c/d: directories nested deeper"));
+}
+
+// In a child in a mount namespace of its own (the host's mounts are untouched): a bind mount
+// of a host directory inside the root (same filesystem, so the same st_dev) and a tmpfs.
+TEST_CASE("copy_tree leaves a mount point in the root empty, a bind mount of the same disk too") {
+    TempDir src;
+    TempDir dst;
+    TempDir host;
+    spit(host.path() / "shadow", "SECRET of the host\n");
+    fs::create_directory(src.path() / "bound");
+    fs::create_directory(src.path() / "tmp");
+    spit(src.path() / "kept", "jail\n");
+    pid_t pid = ::fork();
+    REQUIRE(pid >= 0);
+    if (pid == 0) {
+        // No other thread runs in the test process now: the child may allocate.
+        if (::unshare(CLONE_NEWNS) != 0) ::_exit(10);
+        if (::mount(nullptr, "/", nullptr, MS_REC | MS_PRIVATE, nullptr) != 0) ::_exit(11);
+        if (::mount(host.str().c_str(), (src.path() / "bound").c_str(), nullptr, MS_BIND,
+                    nullptr) != 0) {
+            ::_exit(12);
+        }
+        if (::mount("tmpfs", (src.path() / "tmp").c_str(), "tmpfs", 0, "size=1m") != 0) {
+            ::_exit(13);
+        }
+        { std::ofstream((src.path() / "tmp/in-tmpfs").c_str()) << "x"; }
+        UniqueFd s(::open(src.str().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+        UniqueFd d(::open(dst.str().c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+        auto stats = copy_tree(s.get(), d.get());
+        if (!stats) ::_exit(14);
+        ::_exit(stats->mount_points == 2 && stats->files == 1 ? 0 : 15);
+    }
+    int status = 0;
+    REQUIRE(::waitpid(pid, &status, 0) == pid);
+    REQUIRE(WIFEXITED(status));
+    CHECK(WEXITSTATUS(status) == 0);
+    CHECK(fs::is_directory(dst.path() / "bound"));
+    CHECK(fs::is_empty(dst.path() / "bound"));
+    CHECK(fs::is_empty(dst.path() / "tmp"));
+    CHECK(slurp(dst.path() / "kept") == "jail\n");
+    CHECK(files_holding(dst.path(), "SECRET").empty());
 }
 
 TEST_CASE("copy_tree refuses a path longer than PATH_MAX, naming its start") {
