@@ -289,6 +289,28 @@ TEST_CASE("copy_tree copies files, links, FIFOs and devices with owner, mode, ti
     }
 }
 
+TEST_CASE("copy_tree copies from tmpfs to disk (copy_file_range refused), holes kept") {
+    MemoryDir src;
+    TempDir dst;
+    std::string data(1 << 20, 'd');
+    {
+        UniqueFd fd(::open((src.path() / "sparse").c_str(), O_WRONLY | O_CREAT | O_CLOEXEC, 0644));
+        REQUIRE(fd.valid());
+        REQUIRE(::ftruncate(fd.get(), 64 << 20) == 0);
+        REQUIRE(::pwrite(fd.get(), data.data(), data.size(), 8 << 20) ==
+                static_cast<ssize_t>(data.size()));
+    }
+    auto stats = copy_dirs(src.path(), dst.path());
+    REQUIRE(stats.ok());
+    struct stat st = lstat_of(dst.path() / "sparse");
+    CHECK(st.st_size == 64 << 20);
+    CHECK(st.st_blocks <= 2 * 2048 + 64);  // the 1 MiB of data (512-byte blocks), no more
+    std::string copy = slurp(dst.path() / "sparse");
+    CHECK(copy.substr(8 << 20, data.size()) == data);
+    CHECK(copy.find_first_not_of('\0') == std::size_t{8 << 20});
+    CHECK(copy.find_last_not_of('\0') == std::size_t{(8 << 20) + data.size() - 1});
+}
+
 TEST_CASE("copy_tree fails on an entry the destination already holds, naming it") {
     TempDir src;
     TempDir dst;
