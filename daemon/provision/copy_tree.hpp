@@ -52,9 +52,13 @@ struct CopyOptions {
 // extents, so holes stay holes), symbolic links, FIFOs and device nodes; skips sockets.
 // Hard links within the tree stay hard links. Keeps owner, mode (setuid/setgid/sticky
 // included), times, and the extended attributes of files and directories (capabilities,
-// POSIX ACLs). Does not descend into another mount: a mount point becomes an empty
-// directory. An entry removed between listing its directory and opening it is skipped.
-// Does not change the top directories themselves (see copy_dir_attributes).
+// POSIX ACLs; not jaild's own trusted.jaild.* marks, which name one inode). Does not descend
+// into another mount (a bind mount included): a mount point becomes an empty directory. An
+// entry removed between listing its directory and opening it is skipped (a live root loses
+// temporary files all the time). A path longer than PATH_MAX is an error. Reads the root
+// with O_NOATIME. Does not change the top directories themselves (see copy_dir_attributes).
+// Copies at most the size a file had when inspected, but a jail that keeps adding entries
+// faster than they are copied can make it run on: the caller bounds it in time.
 // Errors name the entry relative to the source top and the failed call; the destination is
 // then half-copied and the caller removes it. The descriptors stay the caller's.
 Result<CopyStats> copy_tree(int src_dir_fd, int dst_dir_fd, const CopyOptions& options = {});
