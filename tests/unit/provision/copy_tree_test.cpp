@@ -311,6 +311,27 @@ TEST_CASE("copy_tree copies from tmpfs to disk (copy_file_range refused), holes 
     CHECK(copy.find_last_not_of('\0') == std::size_t{(8 << 20) + data.size() - 1});
 }
 
+TEST_CASE("copy_tree never carries jaild's own trusted.jaild marks, other trusted ones it does") {
+    TempDir src;
+    TempDir dst;
+    fs::create_directory(src.path() / "sub");
+    for (const fs::path& p : {src.path(), src.path() / "sub"}) {
+        REQUIRE(::lsetxattr(p.c_str(), "trusted.jaild.sibling", "1:2", 3, 0) == 0);
+        REQUIRE(::lsetxattr(p.c_str(), "trusted.other", "kept", 4, 0) == 0);
+    }
+    // The destination's own mark (as jaild gives ROOT.new) survives the top's attributes.
+    REQUIRE(::lsetxattr(dst.str().c_str(), "trusted.jaild.sibling", "3:4", 3, 0) == 0);
+    auto stats = copy_dirs(src.path(), dst.path());
+    REQUIRE(stats.ok());
+    UniqueFd s = open_dir(src.path());
+    UniqueFd d = open_dir(dst.path());
+    REQUIRE(copy_dir_attributes(s.get(), d.get()).ok());
+    CHECK_THAT(xattr_of(dst.path() / "sub", "trusted.jaild.sibling"), Catch::StartsWith("<none"));
+    CHECK(xattr_of(dst.path() / "sub", "trusted.other") == "kept");
+    CHECK(xattr_of(dst.path(), "trusted.jaild.sibling") == "3:4");
+    CHECK(xattr_of(dst.path(), "trusted.other") == "kept");
+}
+
 TEST_CASE("copy_tree fails on an entry the destination already holds, naming it") {
     TempDir src;
     TempDir dst;
