@@ -62,7 +62,8 @@ int run_status(Connection& c, const std::optional<std::string>& jail, const Outp
     try {
         auto jails = r->result->at("jails").get<std::vector<JailStatus>>();
         o.out << format_status_table(jails, o.color, jail.has_value())
-              << format_update_notes(r->result->at("jails"), jail.has_value());
+              << format_update_notes(r->result->at("jails"), jail.has_value(),
+                                     realtime_us() / 1'000'000);
     } catch (const json::exception& e) {
         return transport_error(
             make_error(std::string("jaild sent a malformed status: ") + e.what()), o);

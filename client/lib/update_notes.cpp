@@ -1,5 +1,7 @@
 #include "lib/update_notes.hpp"
 
+#include <algorithm>
+
 #include "jaild/printable.hpp"
 #include "lib/table.hpp"
 
@@ -19,11 +21,16 @@ std::string count_pending(long long pending, long long security, bool with_noun)
     return s;
 }
 
+// Milliseconds from `at` to `now` (Unix seconds); 0 for a time ahead of the clock.
+long long since(long long at, std::int64_t now) {
+    return std::max<long long>(0, (now - at) * 1000);
+}
+
 std::string age(long long ms) {
     return format_uptime(ms) + " ago";
 }
 
-std::string notes_of(const std::string& name, const json& u, bool detail) {
+std::string notes_of(const std::string& name, const json& u, bool detail, std::int64_t now) {
     const long long pending = u.value("pending", 0LL);
     const long long security = u.value("security", 0LL);
     const std::string next = "; next: jailctl upgrade " + name;
@@ -32,8 +39,8 @@ std::string notes_of(const std::string& name, const json& u, bool detail) {
         out +=
             name + ": updates: " +
             (pending == 0 ? std::string("none pending") : count_pending(pending, security, false));
-        if (u.contains("checked_age_ms") && !u["checked_age_ms"].is_null())
-            out += ", checked " + age(u["checked_age_ms"].get<long long>());
+        if (u.contains("checked_at") && u["checked_at"].get<long long>() > 0)
+            out += ", checked " + age(since(u["checked_at"].get<long long>(), now));
         out += (pending > 0 ? next : std::string()) + "\n";
     } else if (pending > 0) {
         out += name + ": " + count_pending(pending, security, true) + next + "\n";
@@ -41,7 +48,7 @@ std::string notes_of(const std::string& name, const json& u, bool detail) {
     const json last = u.value("last_upgrade", json());
     if (!last.is_object()) return out;
     const auto result = last.value("result", std::string("?"));
-    const long long age_ms = last.value("age_ms", 0LL);
+    const long long age_ms = since(last.value("at", 0LL), now);
     const auto message = last.value("message", std::string());
     if (detail) {
         out += name + ": last upgrade: " + printable(result) + " (" + age(age_ms) + ")";
@@ -56,14 +63,14 @@ std::string notes_of(const std::string& name, const json& u, bool detail) {
 
 }  // namespace
 
-std::string format_update_notes(const json& jails, bool detail) {
+std::string format_update_notes(const json& jails, bool detail, std::int64_t now) {
     std::string out;
     if (!jails.is_array()) return out;
     for (const auto& j : jails) {
         if (!j.is_object()) continue;
         const json updates = j.value("updates", json());
         if (!updates.is_object()) continue;
-        out += notes_of(printable(j.value("name", std::string("?"))), updates, detail);
+        out += notes_of(printable(j.value("name", std::string("?"))), updates, detail, now);
     }
     return out;
 }

@@ -3,6 +3,7 @@
 // updates with the command that applies them, and an upgrade that did not succeed. Pure.
 #pragma once
 
+#include <cstdint>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -22,6 +23,7 @@ inline constexpr long long kFailedUpgradeShownMs = 24LL * 3600 * 1000;
 // Nothing for a jail without "updates" (never checked). The message comes from jaild, which
 // may quote the jail's output: made terminal-safe. A value of the wrong type throws
 // nlohmann::json::exception (a malformed status).
-std::string format_update_notes(const nlohmann::json& jails, bool detail);
+// `now`: Unix seconds (jaild gives the times of checks and upgrades as Unix seconds).
+std::string format_update_notes(const nlohmann::json& jails, bool detail, std::int64_t now);
 
 }  // namespace jaild::client

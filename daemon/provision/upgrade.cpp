@@ -17,6 +17,7 @@
 #include "jaild/unique_fd.hpp"
 #include "log/logging.hpp"
 #include "provision/build.hpp"
+#include "provision/copy_tree.hpp"
 #include "provision/root_files.hpp"
 #include "provision/siblings.hpp"
 #include "sandbox/volumes.hpp"
@@ -30,10 +31,6 @@ namespace {
 
 constexpr std::size_t kMaxStatusBytes = 64 << 20;  // a dpkg database; Debian's is ~2 MB
 constexpr std::size_t kMaxListedPackages = 200;
-
-std::vector<std::string> copier_argv(const std::string& src, const std::string& dst) {
-    return {"/proc/self/exe", "__copy-root", src, dst};
-}
 
 Result<void> make_dir(const std::string& path, unsigned mode, uid_t uid, gid_t gid) {
     if (::mkdir(path.c_str(), mode) != 0 && errno != EEXIST)
@@ -183,7 +180,7 @@ void Build::upgrade_copy() {
             if (::mkdir(fresh.c_str(), 0700) != 0)
                 return again->fail("cannot create " + fresh + ": " + std::strerror(errno));
             if (auto r = mark_sibling(fresh); !r) return again->fail(r.error().message);
-            again->run("copy", copier_argv(again->b_.root, fresh),
+            again->run("copy", copy_root_argv(again->b_.root, fresh),
                        again->later(&Build::upgrade_download));
         });
     });

@@ -16,6 +16,8 @@ using protocol::json;
 
 namespace {
 
+constexpr std::int64_t kNow = 1'800'000'000;  // Unix seconds
+
 json status_with(json updates) {
     json www{{"name", "www"}, {"state", "running"}};
     if (!updates.is_null()) www["updates"] = std::move(updates);
@@ -26,47 +28,47 @@ json status_with(json updates) {
 
 TEST_CASE("status notes: pending updates name the command that applies them") {
     CHECK(format_update_notes(
-              status_with(json{{"pending", 11}, {"security", 11}, {"checked_age_ms", 5000}}),
-              false) == "www: 11 updates pending (11 security); next: jailctl upgrade www\n");
-    CHECK(format_update_notes(status_with(json{{"pending", 1}, {"security", 0}}), false) ==
+              status_with(json{{"pending", 11}, {"security", 11}, {"checked_at", kNow - 5}}), false,
+              kNow) == "www: 11 updates pending (11 security); next: jailctl upgrade www\n");
+    CHECK(format_update_notes(status_with(json{{"pending", 1}, {"security", 0}}), false, kNow) ==
           "www: 1 update pending; next: jailctl upgrade www\n");
-    CHECK(format_update_notes(status_with(json{{"pending", 0}, {"security", 0}}), false).empty());
-    CHECK(format_update_notes(status_with(json()), false).empty());  // never checked
-    CHECK(format_update_notes(status_with(json()), true).empty());
+    CHECK(format_update_notes(status_with(json{{"pending", 0}, {"security", 0}}), false, kNow)
+              .empty());
+    CHECK(format_update_notes(status_with(json()), false, kNow).empty());  // never checked
+    CHECK(format_update_notes(status_with(json()), true, kNow).empty());
 }
 
 TEST_CASE("status notes: an upgrade rolled back in the last 24 hours, with its message") {
     json u{{"pending", 0},
            {"security", 0},
-           {"checked_age_ms", 200'000},
+           {"checked_at", kNow - 200},
            {"last_upgrade",
             {{"result", "rolled back"},
              {"message", "it did not serve on the upgraded root: exited with status 1\r"},
-             {"age_ms", 180'000}}}};
-    CHECK(format_update_notes(status_with(u), false) ==
+             {"at", kNow - 180}}}};
+    CHECK(format_update_notes(status_with(u), false, kNow) ==
           "www: last upgrade rolled back (3m ago): it did not serve on the upgraded root: exited "
           "with status 1\\x0d\n");
-    u["last_upgrade"]["age_ms"] = kFailedUpgradeShownMs + 1;
-    CHECK(format_update_notes(status_with(u), false).empty());
-    u["last_upgrade"] = {{"result", "upgraded"}, {"message", ""}, {"age_ms", 1000}};
-    CHECK(format_update_notes(status_with(u), false).empty());
+    u["last_upgrade"]["at"] = kNow - kFailedUpgradeShownMs / 1000 - 1;
+    CHECK(format_update_notes(status_with(u), false, kNow).empty());
+    u["last_upgrade"] = {{"result", "upgraded"}, {"message", ""}, {"at", kNow - 1}};
+    CHECK(format_update_notes(status_with(u), false, kNow).empty());
 }
 
 TEST_CASE("status detail: updates with the age of the check, and the last upgrade") {
-    json u{
-        {"pending", 11},
-        {"security", 11},
-        {"checked_age_ms", 2 * 3600 * 1000 + 5000},
-        {"last_upgrade",
-         {{"result", "failed"}, {"message", "apt-get: E: broken"}, {"age_ms", 3 * 86'400'000LL}}}};
-    CHECK(format_update_notes(status_with(u), true) ==
+    json u{{"pending", 11},
+           {"security", 11},
+           {"checked_at", kNow - 2 * 3600 - 5},
+           {"last_upgrade",
+            {{"result", "failed"}, {"message", "apt-get: E: broken"}, {"at", kNow - 3 * 86'400}}}};
+    CHECK(format_update_notes(status_with(u), true, kNow) ==
           "www: updates: 11 pending (11 security), checked 2h ago; next: jailctl upgrade www\n"
           "www: last upgrade: failed (3d ago): apt-get: E: broken\n");
     json fresh{{"pending", 0},
                {"security", 0},
-               {"checked_age_ms", 5000},
-               {"last_upgrade", {{"result", "upgraded"}, {"message", ""}, {"age_ms", 60'000}}}};
-    CHECK(format_update_notes(status_with(fresh), true) ==
+               {"checked_at", kNow - 5},
+               {"last_upgrade", {{"result", "upgraded"}, {"message", ""}, {"at", kNow - 60}}}};
+    CHECK(format_update_notes(status_with(fresh), true, kNow) ==
           "www: updates: none pending, checked 5s ago\n"
           "www: last upgrade: upgraded (1m ago)\n");
 }
