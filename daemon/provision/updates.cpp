@@ -84,6 +84,11 @@ std::vector<std::string> host_apt_argv(const UpdateStage& stage, std::vector<std
         "--",
         "/usr/bin/apt-get",
         "-q",
+        // apt's locks (lists, archives, the dpkg frontend lock beside the database copy) are
+        // for apt runs that share a system; the stage is jaild's, one run at a time (the
+        // Provisioner's single slot), and _apt could not create dpkg's lock file anyway.
+        "-o",
+        "Debug::NoLocking=1",
         "-o",
         "Dir::State::Lists=" + d + "/lists/",
         "-o",

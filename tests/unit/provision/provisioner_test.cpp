@@ -16,6 +16,7 @@
 #include "fakes/temp_dir.hpp"
 #include "provision/plan.hpp"
 #include "provision/provisioner.hpp"
+#include "provision/updates.hpp"
 
 using namespace jaild;
 using namespace jaild::provision;
@@ -47,6 +48,8 @@ class FakeJailHost final : public JailHost {
     std::string root;
     std::function<void(Result<void>)> pending_stop;
     std::vector<std::string> lines;
+    std::vector<Result<void>> start_results;  // the next starts' answers (then: served)
+    std::vector<UpdatesReport> reports;       // updates_known()
 
     const config::Config& config() const override { return cfg; }
     const config::JailConfig* jail(const std::string& name) const override {
@@ -61,9 +64,17 @@ class FakeJailHost final : public JailHost {
     void start(const std::string& jail, std::function<void(Result<void>)> done) override {
         calls.push_back("start " + jail);
         root_at_start.push_back(read_file(fs::path(root) / "marker"));
-        done({});
+        Result<void> r;
+        if (!start_results.empty()) {
+            r = start_results.front();
+            start_results.erase(start_results.begin());
+        }
+        done(r);
     }
     void output(const std::string&, std::string_view line) override { lines.emplace_back(line); }
+    void updates_known(const std::string&, const UpdatesReport& r) override {
+        reports.push_back(r);
+    }
 };
 
 struct World {
@@ -75,6 +86,12 @@ struct World {
     std::vector<json> progress;
     std::optional<Result<json>> result;
     std::string root, base, firejail = "/usr/bin/firejail";
+    std::string simulation =
+        "Reading package lists...\n"
+        "Inst libc6 [2.36-9+deb12u7] (2.36-9+deb12u13 Debian-Security:12/stable-security "
+        "[amd64])\n"
+        "Inst tzdata [2024a-0+deb12u1] (2025b-0+deb12u1 Debian:12.11/stable [all])\n";
+    std::vector<sandbox::VolumeMount> volumes;  // of the last process started with some
 
     explicit World(const std::string& recipe, std::vector<std::string> packages = {"apache2"}) {
         root = dir.str() + "/jails/www";
@@ -87,7 +104,9 @@ struct World {
                    "postgres:x:105:110::/var/lib/postgresql:/bin/sh\n");
         write_file(base + "/marker", "new");
         write_file(base + "/usr/lib/postgresql/15/bin/postgres", "");
-        fs::create_directories(dir.str() + "/etc");
+        write_file(dir.str() + "/etc/apt/sources.list",
+                   "deb http://deb.debian.org/debian bookworm main\n"
+                   "deb http://deb.debian.org/debian-security bookworm-security main\n");
         fs::create_directories(dir.str() + "/jails");
         fs::create_directories(dir.str() + "/state");
         config::JailConfig jail;
@@ -105,6 +124,17 @@ struct World {
             if (o.argv[0] == "/bin/rm") fs::remove_all(o.argv.back());
             (void)s;
         };
+        // An upgrade: jaild's copier, and what apt-get -s prints.
+        auto play = runner.on_spawn;
+        runner.on_spawn = [this, play](Runner::Spawned& s, const sandbox::SpawnOptions& o) {
+            play(s, o);
+            if (o.argv.size() == 4 && o.argv[1] == "__copy-root")
+                fs::copy(o.argv[2], o.argv[3], fs::copy_options::recursive);
+            if (o.argv.size() > 2 && o.argv[o.argv.size() - 2] == "-s")
+                REQUIRE(::write(o.stdout_fd, simulation.data(), simulation.size()) ==
+                        static_cast<ssize_t>(simulation.size()));
+            if (!o.volumes.empty()) volumes = o.volumes;
+        };
         provisioner = std::make_unique<Provisioner>(
             io, runner, host,
             ProvisionerOptions{firejail, dir.str() + "/state", dir.str() + "/cache",
@@ -114,6 +144,20 @@ struct World {
     void with_old_root() {
         write_file(root + "/marker", "old");
         write_file(root + "/var/lib/postgresql/data", "rows");
+    }
+
+    // A root jaild built, running: its package database and its build record.
+    void with_built_root() {
+        with_old_root();
+        write_file(root + "/var/lib/dpkg/status", "Package: libc6\nVersion: 2.36-9+deb12u7\n\n");
+        write_file(dir.str() + "/state/provision/www.json",
+                   R"({"inputs":{"packages":["apache2"]},"built_at":5})");
+    }
+
+    Provisioner::Cancel upgrade(bool check_only = false) {
+        return provisioner->upgrade(
+            "www", check_only, false, false, [this](const json& j) { progress.push_back(j); },
+            [this](Result<json> r) { result = std::move(r); });
     }
 
     Provisioner::Cancel provision(bool force = true) {
@@ -485,4 +529,162 @@ TEST_CASE("provision: a volume reached through a link, or open to other users, f
     CHECK(w.host.calls == std::vector<std::string>{"stop www", "start www"});
     CHECK(w.host.root_at_start == std::vector<std::string>{"old"});
     CHECK(!fs::exists(w.root + ".new"));
+}
+
+TEST_CASE("upgrade --check: jaild's apt as _apt refreshes and simulates, nothing is copied") {
+    World w("apache");
+    w.with_built_root();
+    w.upgrade(/*check_only=*/true);
+    const std::string stage = w.dir.str() + "/cache/updates/bookworm";
+    auto refresh = w.end_step();
+    CHECK(refresh[0] == "/usr/bin/setpriv");
+    CHECK(refresh[1] == "--reuid=_apt");
+    CHECK(refresh.back() == "update");
+    // The package database jaild read beneath the root, for _apt alone.
+    const std::string status = w.dir.str() + "/cache/updates/status/www";
+    CHECK(read_file(status) == "Package: libc6\nVersion: 2.36-9+deb12u7\n\n");
+    struct stat st {};
+    REQUIRE(::stat(status.c_str(), &st) == 0);
+    CHECK((st.st_mode & 07777) == 0600);
+    CHECK(st.st_uid != 0);
+    CHECK(read_file(stage + "/sources.list.d/host-sources.list").find("bookworm-security") !=
+          std::string::npos);
+    auto check = w.end_step();
+    CHECK(check[check.size() - 2] == "-s");
+    REQUIRE(w.result);
+    REQUIRE(w.result->ok());
+    CHECK((**w.result)["status"] == "checked");
+    CHECK((**w.result)["pending"] == 2);
+    CHECK((**w.result)["security"] == 1);
+    CHECK((**w.result)["packages"][0]["name"] == "libc6");
+    REQUIRE(w.host.reports.size() == 1);
+    CHECK(w.host.reports[0].pending == 2);
+    CHECK(w.host.reports[0].security == 1);
+    CHECK(w.host.calls.empty());
+    CHECK(!fs::exists(w.root + ".new"));
+    CHECK(w.steps() == std::vector<std::string>{"refresh", "check"});
+}
+
+TEST_CASE("upgrade: nothing pending is up to date, without a copy") {
+    World w("apache");
+    w.with_built_root();
+    w.simulation = "Reading package lists...\n";
+    w.upgrade();
+    w.end_step();
+    w.end_step();
+    REQUIRE(w.result);
+    REQUIRE(w.result->ok());
+    CHECK((**w.result)["status"] == "up to date");
+    CHECK(w.runner.spawned().size() == 2);
+    CHECK(w.host.calls.empty());
+}
+
+TEST_CASE("upgrade: copy, download, contained upgrade with the stage read-only, swap, keep") {
+    World w("apache");
+    w.with_built_root();
+    w.upgrade();
+    w.end_step();  // refresh
+    w.end_step();  // check
+    auto copy = w.end_step();
+    CHECK(copy ==
+          std::vector<std::string>{"/proc/self/exe", "__copy-root", w.root, w.root + ".new"});
+    auto download = w.end_step();
+    CHECK(download[0] == "/usr/bin/setpriv");
+    CHECK(std::vector<std::string>(download.end() - 3, download.end()) ==
+          std::vector<std::string>{"-y", "-d", "dist-upgrade"});
+    // Services do not start during the upgrade.
+    CHECK(fs::exists(w.root + ".new/usr/sbin/policy-rc.d"));
+    auto upgrade = w.end_step();
+    CHECK(upgrade ==
+          contained_upgrade_argv(w.host.cfg.jails.at("www"), w.firejail, w.root + ".new", false));
+    REQUIRE(w.volumes.size() == 1);
+    CHECK(w.volumes[0].host == w.dir.str() + "/cache/updates/bookworm");
+    CHECK(w.volumes[0].root == w.root + ".new");
+    CHECK(w.volumes[0].relative == "var/lib/jaild-upgrade");
+    CHECK(w.volumes[0].read_only);
+    // The swap: policy-rc.d and the mount point are gone from the new root.
+    REQUIRE(w.host.pending_stop);
+    CHECK(!fs::exists(w.root + ".new/usr/sbin/policy-rc.d"));
+    CHECK(!fs::exists(w.root + ".new/var/lib/jaild-upgrade"));
+    w.host.pending_stop({});
+    w.settle();
+    CHECK(w.host.calls == std::vector<std::string>{"stop www", "start www"});
+    REQUIRE(w.result);
+    if (!w.result->ok()) FAIL(w.result->error().message);
+    CHECK((**w.result)["status"] == "upgraded");
+    CHECK((**w.result)["pending"] == 2);
+    CHECK((**w.result)["previous_root"] == w.root + ".before-upgrade");
+    CHECK(read_file(w.root + ".before-upgrade/marker") == "old");
+    CHECK(fs::exists(w.root + "/marker"));
+    // The record is the build's, upgraded: provisioning still sees it up to date.
+    auto record = json::parse(read_file(w.dir.str() + "/state/provision/www.json"));
+    CHECK(record["built_at"] == 5);
+    CHECK(record["inputs"] == json{{"packages", {"apache2"}}});
+    CHECK(record.contains("upgraded_at"));
+    REQUIRE(w.host.reports.size() == 2);
+    CHECK(w.host.reports[1].upgrade_result == "upgraded");
+    CHECK(w.host.reports[1].pending == 0);
+    CHECK(w.steps() == std::vector<std::string>{"refresh", "check", "copy", "download", "upgrade",
+                                                "swap", "start"});
+}
+
+TEST_CASE("upgrade: a jail that does not serve on the upgraded root is rolled back") {
+    World w("apache");
+    w.with_built_root();
+    Error refused = make_error("did not start: exited with status 1");
+    refused.details = {"AH00526: Syntax error on line 230 of /etc/apache2/apache2.conf"};
+    w.host.start_results = {Result<void>(refused)};
+    w.upgrade();
+    for (int i = 0; i < 5; ++i) w.end_step();
+    // The upgraded root was marked new, the old one old: write what each is.
+    write_file(w.root + ".new/marker", "upgraded");
+    REQUIRE(w.host.pending_stop);
+    w.host.pending_stop({});
+    w.settle();
+    // Started on the upgraded root, which failed: stopped, put back, started on the old one.
+    CHECK(w.host.calls == std::vector<std::string>{"stop www", "start www", "stop www"});
+    REQUIRE(w.host.pending_stop);
+    w.host.pending_stop({});
+    w.settle();
+    CHECK(w.host.calls ==
+          std::vector<std::string>{"stop www", "start www", "stop www", "start www"});
+    CHECK(w.host.root_at_start == std::vector<std::string>{"upgraded", "old"});
+    CHECK(read_file(w.root + "/marker") == "old");
+    REQUIRE(w.result);
+    REQUIRE(!w.result->ok());
+    const auto& message = w.result->error().message;
+    INFO(message);
+    CHECK(message.find("upgrade of jail 'www' rolled back: it did not serve on the upgraded "
+                       "root: did not start: exited with status 1") == 0);
+    CHECK(message.find("AH00526: Syntax error") != std::string::npos);
+    CHECK(message.find("it serves on its previous root again") != std::string::npos);
+    REQUIRE(!w.host.reports.empty());
+    CHECK(w.host.reports.back().upgrade_result == "rolled back");
+    CHECK(w.host.reports.back().message.find("AH00526") != std::string::npos);
+    // The upgraded root goes; the record is the one from before.
+    auto rm = w.runner.last_with("/bin/rm");
+    REQUIRE(rm);
+    CHECK(rm->argv.back() == w.root + ".new");
+    CHECK(json::parse(read_file(w.dir.str() + "/state/provision/www.json")) ==
+          json::parse(R"({"inputs":{"packages":["apache2"]},"built_at":5})"));
+    CHECK(!fs::exists(w.root + ".before-upgrade"));
+    CHECK(w.progress.back()["step"] == "rollback");
+    CHECK(w.progress.back()["detail"] == "did not start: exited with status 1");
+}
+
+TEST_CASE("upgrade: refused for a database kept in its root, and for a root jaild did not build") {
+    World w("postgresql", {"postgresql"});
+    w.with_built_root();
+    w.upgrade();
+    REQUIRE(w.result);
+    REQUIRE(!w.result->ok());
+    CHECK(w.result->error().message.find("keeps its database in its root") != std::string::npos);
+    CHECK(w.result->error().message.find("\"path\": \"/var/lib/postgresql\"") != std::string::npos);
+    CHECK(w.runner.spawned().empty());
+
+    World fresh("apache");
+    fresh.upgrade(/*check_only=*/true);
+    REQUIRE(fresh.result);
+    REQUIRE(!fresh.result->ok());
+    CHECK(fresh.result->error().message.find("jailctl provision www") != std::string::npos);
 }
