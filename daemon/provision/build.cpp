@@ -29,6 +29,10 @@ using json = nlohmann::json;
 
 namespace {
 
+constexpr std::size_t kMaxCapturedBytes = 16 << 20;
+constexpr std::size_t kMaxOutputLines = 200'000;
+constexpr std::chrono::minutes kUpgradeStepLimit{60};
+
 std::string strip_slashes(std::string p) {
     while (p.size() > 1 && p.back() == '/') p.pop_back();
     return p;
@@ -105,14 +109,27 @@ void Build::progress(const std::string& step, const std::string& detail) {
 }
 
 void Build::on_line(std::string_view line) {
-    if (capturing_ && captured_.size() < 100'000) captured_.emplace_back(line);
-    if (capturing_) return;  // apt-get -s: what it would do, not what happens
+    if (capturing_) {  // apt-get -s: what it would do, not what happens; bounded
+        if (line.starts_with("Inst ") && captured_bytes_ < kMaxCapturedBytes) {
+            captured_.emplace_back(line);
+            captured_bytes_ += line.size();
+        }
+        return;
+    }
+    // What a step prints may come from the jail's own code (an upgrade's scripts): bounded.
+    if (++output_lines_ > kMaxOutputLines) {
+        if (output_lines_ == kMaxOutputLines + 1)
+            t_.host.output(b_.jail, "(jaild: more than " + std::to_string(kMaxOutputLines) +
+                                        " lines; the rest of this build's output is not kept)");
+        return;
+    }
     t_.host.output(b_.jail, line);
     if (auto d = progress_detail(line); d && *d != detail_) progress(step_, *d);
 }
 
 void Build::run(const std::string& step, std::vector<std::string> argv, Next next, int stdin_fd,
-                bool fail_on_error_lines, std::vector<sandbox::VolumeMount> volumes) {
+                bool fail_on_error_lines, std::vector<sandbox::VolumeMount> volumes,
+                const config::JailConfig* contained) {
     if (cancelled_) return fail("cancelled");
     progress(step, "");
     std::string cmd;
@@ -123,6 +140,10 @@ void Build::run(const std::string& step, std::vector<std::string> argv, Next nex
     options.env = step_environment(b_.proxy);
     options.stdin_fd = stdin_fd;
     options.volumes = std::move(volumes);
+    if (contained) {
+        options.jail = b_.jail + ".upgrade";  // not a jail name: names have no '.'
+        options.cgroup_limits = contained->limits.cgroup;
+    }
     std::weak_ptr<Build> weak = weak_from_this();
     auto started = Step::start(
         t_.io, t_.runner, std::move(options),
@@ -134,12 +155,33 @@ void Build::run(const std::string& step, std::vector<std::string> argv, Next nex
         });
     if (!started) return fail(step + ": " + started.error().message);
     running_ = std::move(*started);
+    // An upgrade runs the jail's own code, which may never end: each step is bounded.
+    if (b_.upgrade) {
+        if (!deadline_) deadline_ = std::make_unique<boost::asio::steady_timer>(t_.io);
+        deadline_->expires_after(kUpgradeStepLimit);
+        deadline_->async_wait([weak](const boost::system::error_code& ec) {
+            auto self = alive(weak);
+            if (!ec && self) self->step_timed_out();
+        });
+    }
+}
+
+void Build::step_timed_out() {
+    if (!running_) return;
+    timed_out_ = true;
+    log::jail_logger(b_.jail)->error("jail '{}': {} ran longer than {} minutes; killed", b_.jail,
+                                     step_, kUpgradeStepLimit.count());
+    running_->kill_group(SIGKILL);
 }
 
 // Runs once the step's process has exited and its output is read to the end.
 void Build::end_of_step(const Step::Outcome& outcome, const Next& next, bool fail_on_error_lines) {
     running_.reset();
+    if (deadline_) deadline_->cancel();
     if (cancelled_) return fail("cancelled");
+    if (timed_out_)
+        return fail(step_ + " ran longer than " + std::to_string(kUpgradeStepLimit.count()) +
+                    " minutes and was killed");
     if (sandbox::exit_status(outcome.wait_status) != 0 ||
         (fail_on_error_lines && outcome.saw_error_line)) {
         std::string lines;
@@ -218,17 +260,21 @@ void Build::ensure_base() {
 
 // Leftovers of an interrupted build or swap go first.
 void Build::copy_base() {
+    remove_leftovers(later(&Build::copy_into_new_root));
+}
+
+void Build::remove_leftovers(Next then) {
     progress("clean", "");
     std::weak_ptr<Build> weak = weak_from_this();
-    t_.removals.remove(b_.jail, b_.new_root, [weak](bool ok) {
+    t_.removals.remove(b_.jail, b_.new_root, [weak, then](bool ok) {
         auto self = alive(weak);
         if (!self) return;
         if (!ok) return self->fail("cannot remove the leftover " + self->b_.new_root);
-        self->t_.removals.remove(self->b_.jail, self->b_.old_root, [weak](bool ok_old) {
+        self->t_.removals.remove(self->b_.jail, self->b_.old_root, [weak, then](bool ok_old) {
             auto again = alive(weak);
             if (!again) return;
             if (!ok_old) return again->fail("cannot remove the leftover " + again->b_.old_root);
-            again->copy_into_new_root();
+            then();
         });
     });
 }

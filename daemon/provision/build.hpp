@@ -15,6 +15,7 @@
 #include <vector>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 #include <nlohmann/json.hpp>
 
 #include "provision/provisioner.hpp"
@@ -73,6 +74,8 @@ class Build : public std::enable_shared_from_this<Build> {
     // The steps (build.cpp)
     void ensure_base();
     void copy_base();
+    // ROOT.new and ROOT.old left by an interrupted build or swap are removed, then `then`.
+    void remove_leftovers(Next then);
     void copy_into_new_root();
     void prepare();
     void install();
@@ -91,9 +94,11 @@ class Build : public std::enable_shared_from_this<Build> {
     void upgrade_check();
     void upgrade_checked();
     void upgrade_copy();
+    void copy_live_root();
     void upgrade_download();
     void upgrade_install();
     void upgrade_installed();
+    void upgrade_cleaned();
     void upgrade_swapped(bool was_up, nlohmann::json result);
     void rollback(const Error& why);
     void rolled_back(const Error& why, Result<void> started);
@@ -106,8 +111,12 @@ class Build : public std::enable_shared_from_this<Build> {
     void keep_previous(nlohmann::json result);
 
     // Running a step, reporting, ending (build.cpp)
+    // `contained`: the step runs the jail's code (an upgrade's install): in a systemd scope of
+    // its own ("jaild-JAIL.upgrade.scope") with the jail's cgroup limits, where systemd runs.
     void run(const std::string& step, std::vector<std::string> argv, Next next, int stdin_fd = -1,
-             bool fail_on_error_lines = false, std::vector<sandbox::VolumeMount> volumes = {});
+             bool fail_on_error_lines = false, std::vector<sandbox::VolumeMount> volumes = {},
+             const config::JailConfig* contained = nullptr);
+    void step_timed_out();
     void end_of_step(const Step::Outcome& outcome, const Next& next, bool fail_on_error_lines);
     void on_line(std::string_view line);
     void progress(const std::string& step, const std::string& detail);
@@ -128,8 +137,12 @@ class Build : public std::enable_shared_from_this<Build> {
     std::string tmp_base_;  // CACHE/base-SUITE.tmp-XXXXXX while debootstrap fills it
     std::string step_, detail_;
     std::unique_ptr<Step> running_;
-    std::vector<std::string> captured_;  // the lines of a step that is read (apt-get -s)
+    std::vector<std::string> captured_;  // the "Inst " lines of a step that is read (apt-get -s)
+    std::size_t captured_bytes_ = 0;
     bool capturing_ = false;
+    std::size_t output_lines_ = 0;  // passed on to the jail's log (at most kMaxOutputLines)
+    std::unique_ptr<boost::asio::steady_timer> deadline_;  // an upgrade's step, at most 1 h
+    bool timed_out_ = false;
     std::vector<PendingPackage> pending_;  // what the upgrade brings
     bool filled_volume_ = false;           // a volume got the new root's content in this build
     bool was_up_ = false;                  // the jail was meant to run when the swap stopped it

@@ -4,6 +4,7 @@
 
 #include <filesystem>
 #include <optional>
+#include <variant>
 
 #include "config/root_directory.hpp"
 #include "jaild/paths.hpp"
@@ -89,53 +90,41 @@ Provisioner::~Provisioner() {
     current_.reset();
 }
 
-Provisioner::Cancel Provisioner::provision(const std::string& name, bool force, bool if_configured,
-                                           Progress on_progress, Done done) {
+std::variant<BuildTarget, Result<json>> Provisioner::target(const std::string& name,
+                                                            bool if_configured,
+                                                            const std::string& no_provision) const {
     const auto* jail = host_.jail(name);
-    if (!jail) {
-        done(make_error(Errc::no_such_jail, "no jail named '" + name + "'"));
-        return {};
-    }
+    if (!jail) return Result<json>(make_error(Errc::no_such_jail, "no jail named '" + name + "'"));
     if (!jail->provision) {
-        if (if_configured)
-            done(json{{"jail", name}, {"status", "skipped"}});
-        else
-            done(make_error(
-                "jail '" + name +
-                "' has no \"provision\" section in the configuration; add "
-                "e.g. \"provision\": {\"packages\": [\"apache2\"], \"recipe\": \"apache\"}"));
-        return {};
+        if (if_configured) return Result<json>(json{{"jail", name}, {"status", "skipped"}});
+        return Result<json>(
+            make_error("jail '" + name + "' has no \"provision\" section" + no_provision));
     }
-    if (current_) {
-        done(make_error(Errc::busy, "jail '" + current_->jail() +
-                                        "' is being provisioned; one build runs at a "
-                                        "time, try again when it is done"));
-        return {};
-    }
+    if (current_)
+        return Result<json>(
+            make_error(Errc::busy, "jail '" + current_->jail() +
+                                       "' is being provisioned or upgraded; one "
+                                       "runs at a time, try again when it is done"));
     BuildTarget t;
     t.jail = name;
     const auto& p = *jail->provision;
     t.suite = p.suite.empty() ? host_codename() : p.suite;
-    if (t.suite.empty()) {
-        done(
+    if (t.suite.empty())
+        return Result<json>(
             make_error("cannot tell the host's Debian release (no VERSION_CODENAME in "
                        "/etc/os-release); set provision.suite of jail '" +
                        name + "'"));
-        return {};
-    }
     t.root = strip_slashes(jail->root);
     t.new_root = t.root + ".new";
     t.old_root = t.root + ".old";
     t.base = options_.cache_dir + "/base-" + t.suite;
     t.record_path = record_path(options_.state_dir, name);
-    t.inputs = build_inputs(*jail, host_.config(), t.suite);
     t.proxy = host_apt_proxy(options_.host_etc);
-    if (auto answer = answer_without_build(t, force)) {
-        done(std::move(*answer));
-        return {};
-    }
-    log::jail_logger(name)->info("provisioning jail '{}' (suite {}, packages {})", name, t.suite,
-                                 t.inputs["packages"].dump());
+    return t;
+}
+
+Provisioner::Cancel Provisioner::launch(BuildTarget t, Progress on_progress, Done done) {
+    const std::string name = t.jail;
     auto build =
         std::make_shared<Build>(BuildTools{io_, runner_, host_, *removals_, options_}, std::move(t),
                                 std::move(on_progress), std::move(done), [this, name] {
@@ -149,6 +138,26 @@ Provisioner::Cancel Provisioner::provision(const std::string& name, bool force, 
     };
 }
 
+Provisioner::Cancel Provisioner::provision(const std::string& name, bool force, bool if_configured,
+                                           Progress on_progress, Done done) {
+    auto target = this->target(name, if_configured,
+                               " in the configuration; add e.g. \"provision\": {\"packages\": "
+                               "[\"apache2\"], \"recipe\": \"apache\"}");
+    if (auto* answer = std::get_if<Result<json>>(&target)) {
+        done(std::move(*answer));
+        return {};
+    }
+    auto& t = std::get<BuildTarget>(target);
+    t.inputs = build_inputs(*host_.jail(name), host_.config(), t.suite);
+    if (auto answer = answer_without_build(t, force)) {
+        done(std::move(*answer));
+        return {};
+    }
+    log::jail_logger(name)->info("provisioning jail '{}' (suite {}, packages {})", name, t.suite,
+                                 t.inputs["packages"].dump());
+    return launch(std::move(t), std::move(on_progress), std::move(done));
+}
+
 }  // namespace jaild::provision
 
 namespace jaild::provision {
@@ -156,35 +165,16 @@ namespace jaild::provision {
 Provisioner::Cancel Provisioner::upgrade(const std::string& name, bool check_only,
                                          bool security_only, bool if_configured,
                                          Progress on_progress, Done done) {
+    auto target = this->target(name, if_configured,
+                               ": jaild did not build its root and does not upgrade it; upgrade "
+                               "it the way it was made");
+    if (auto* answer = std::get_if<Result<json>>(&target)) {
+        done(std::move(*answer));
+        return {};
+    }
+    auto& t = std::get<BuildTarget>(target);
     const auto* jail = host_.jail(name);
-    if (!jail) {
-        done(make_error(Errc::no_such_jail, "no jail named '" + name + "'"));
-        return {};
-    }
-    if (!jail->provision) {
-        if (if_configured)
-            done(json{{"jail", name}, {"status", "skipped"}});
-        else
-            done(make_error("jail '" + name +
-                            "' has no \"provision\" section: jaild did not build its root and "
-                            "does not upgrade it; upgrade it the way it was made"));
-        return {};
-    }
-    if (current_) {
-        done(make_error(Errc::busy, "jail '" + current_->jail() +
-                                        "' is being provisioned or upgraded; one runs at a "
-                                        "time, try again when it is done"));
-        return {};
-    }
-    BuildTarget t;
-    t.jail = name;
     const auto& p = *jail->provision;
-    t.suite = p.suite.empty() ? host_codename() : p.suite;
-    t.root = strip_slashes(jail->root);
-    t.new_root = t.root + ".new";
-    t.old_root = t.root + ".old";
-    t.record_path = record_path(options_.state_dir, name);
-    t.proxy = host_apt_proxy(options_.host_etc);
     auto record = read_record(t.record_path);
     std::error_code ec;
     if (!record || !fs::exists(t.root, ec)) {
@@ -226,17 +216,7 @@ Provisioner::Cancel Provisioner::upgrade(const std::string& name, bool check_onl
     log::jail_logger(name)->info("{} jail '{}' (suite {}{})",
                                  check_only ? "checking updates of" : "upgrading", name, t.suite,
                                  security_only ? ", security updates only" : "");
-    auto build =
-        std::make_shared<Build>(BuildTools{io_, runner_, host_, *removals_, options_}, std::move(t),
-                                std::move(on_progress), std::move(done), [this, name] {
-                                    if (current_ && current_->jail() == name) current_.reset();
-                                });
-    current_ = build;
-    build->start();
-    std::weak_ptr<Build> weak = build;
-    return [weak] {
-        if (auto b = weak.lock()) b->cancel();
-    };
+    return launch(std::move(t), std::move(on_progress), std::move(done));
 }
 
 }  // namespace jaild::provision

@@ -13,6 +13,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <variant>
 
 #include <boost/asio/io_context.hpp>
 #include <nlohmann/json.hpp>
@@ -65,6 +66,7 @@ std::string record_path(const std::string& state_dir, const std::string& jail);
 
 class Build;
 class Removals;
+struct BuildTarget;
 
 class Provisioner {
   public:
@@ -99,6 +101,14 @@ class Provisioner {
                    Progress on_progress, Done done);
 
   private:
+    // The paths and suite of a build or an upgrade of `jail`, or the answer that ends the
+    // request here: no such jail, no "provision" section ("skipped" if `if_configured`, else an
+    // error ending with `no_provision`), another build running, no suite.
+    std::variant<BuildTarget, Result<nlohmann::json>> target(const std::string& jail,
+                                                             bool if_configured,
+                                                             const std::string& no_provision) const;
+    Cancel launch(BuildTarget target, Progress on_progress, Done done);
+
     ProvisionerOptions options_;
     boost::asio::io_context& io_;
     sandbox::ProcessRunner& runner_;

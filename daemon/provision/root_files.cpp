@@ -315,10 +315,15 @@ Result<void> prepare_root(const std::string& root, const std::string& suite,
         0755);
 }
 
+// The root may have been shaped by the jail's own scripts (an upgrade): never through a link.
 Result<void> finish_root(const std::string& root) {
-    std::error_code ec;
-    fs::remove(root + "/usr/sbin/policy-rc.d", ec);
-    if (ec) return make_error("cannot remove " + root + "/usr/sbin/policy-rc.d: " + ec.message());
+    auto sbin = open_dir_in_root(root, {"usr", "sbin"}, /*create=*/false);
+    if (!sbin) return sbin.error();
+    if (::unlinkat(sbin->get(), "policy-rc.d", 0) != 0 && errno != ENOENT) {
+        int err = errno;
+        return make_error("cannot remove " + root +
+                          "/usr/sbin/policy-rc.d: " + describe_errno(err));
+    }
     return {};
 }
 

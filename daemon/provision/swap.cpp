@@ -29,7 +29,12 @@ void Build::swap() {
     // running jail could plant links in it for the copy to write through).
     std::weak_ptr<Build> weak = weak_from_this();
     t_.host.stop(b_.jail, [weak](Result<void>) {
-        if (auto self = alive(weak)) self->fill_volumes(0);
+        auto self = alive(weak);
+        if (!self) return;
+        // An upgraded root was shaped by the jail's own scripts: nothing of it is copied onto
+        // the host's volume directories (a new, empty volume is filled at a provisioning).
+        if (self->b_.upgrade) return self->volumes_filled();
+        self->fill_volumes(0);
     });
 }
 

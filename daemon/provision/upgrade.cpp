@@ -29,16 +29,18 @@ using json = nlohmann::json;
 
 namespace {
 
-constexpr std::size_t kMaxStatusBytes = 64 << 20;  // a dpkg database; Debian's is ~2 MB
+constexpr std::size_t kMaxStatusBytes = 32 << 20;  // a dpkg database; Debian's is ~2 MB
 constexpr std::size_t kMaxListedPackages = 200;
 
+// A directory jaild owns (made if missing), given `uid` and `mode` through a descriptor opened
+// without following a link: _apt owns some of these, and a link it swapped in at the last name
+// is refused, not followed (the parents are root's).
 Result<void> make_dir(const std::string& path, unsigned mode, uid_t uid, gid_t gid) {
     if (::mkdir(path.c_str(), mode) != 0 && errno != EEXIST)
         return make_error("cannot create " + path + ": " + std::strerror(errno));
-    struct stat st {};
-    if (::lstat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode))
-        return make_error(path + " is not a directory; remove it, jaild makes it again");
-    if (::chown(path.c_str(), uid, gid) != 0 || ::chmod(path.c_str(), mode) != 0)
+    UniqueFd fd(::open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!fd) return make_error(path + " is not a directory; remove it, jaild makes it again");
+    if (::fchown(fd.get(), uid, gid) != 0 || ::fchmod(fd.get(), mode) != 0)
         return make_error("cannot set the owner and mode of " + path + ": " + std::strerror(errno));
     return {};
 }
@@ -54,7 +56,8 @@ Result<void> write_plain(const std::string& path, const std::string& text, unsig
 }
 
 // CACHE/updates/SUITE, jaild's (root, 0755) with what _apt writes (lists, archives) owned by
-// _apt, and the sources and preferences jaild derives from the host's, made afresh.
+// _apt (apt makes their partial/ itself), and the sources and preferences jaild derives from the
+// host's, made afresh.
 Result<void> prepare_stage(const std::string& dir, const std::string& suite,
                            const std::string& host_etc, uid_t apt_uid) {
     const std::string updates = fs::path(dir).parent_path().string();
@@ -63,9 +66,7 @@ Result<void> prepare_stage(const std::string& dir, const std::string& suite,
     for (const auto& [path, mode, uid] : {std::tuple{updates, 0755u, uid_t{0}},
                                           {dir, 0755u, uid_t{0}},
                                           {dir + "/lists", 0755u, apt_uid},
-                                          {dir + "/lists/partial", 0700u, apt_uid},
                                           {dir + "/archives", 0755u, apt_uid},
-                                          {dir + "/archives/partial", 0700u, apt_uid},
                                           {dir + "/no-preferences.d", 0755u, uid_t{0}},
                                           {dir + "/preferences.d", 0755u, uid_t{0}},
                                           {updates + "/status", 0711u, uid_t{0}}}) {
@@ -130,7 +131,7 @@ Result<void> Build::snapshot_status(const std::string& root) {
                           "provision --force " +
                           b_.jail);
     if (status->size() > kMaxStatusBytes)
-        return make_error(root + "/var/lib/dpkg/status is larger than 64 MiB; not read");
+        return make_error(root + "/var/lib/dpkg/status is larger than 32 MiB; not read");
     if (auto r = write_plain(u.status_file, *status, 0600); !r) return r;
     const struct passwd* apt = ::getpwnam("_apt");
     if (!apt || ::chown(u.status_file.c_str(), apt->pw_uid, 0) != 0)
@@ -166,24 +167,16 @@ void Build::upgrade_checked() {
 
 // Leftovers first, then ROOT.new, marked, filled by jaild's copier from the live root.
 void Build::upgrade_copy() {
+    remove_leftovers(later(&Build::copy_live_root));
+}
+
+void Build::copy_live_root() {
     progress("copy", "");
-    std::weak_ptr<Build> weak = weak_from_this();
-    t_.removals.remove(b_.jail, b_.new_root, [weak](bool ok) {
-        auto self = alive(weak);
-        if (!self) return;
-        if (!ok) return self->fail("cannot remove the leftover " + self->b_.new_root);
-        self->t_.removals.remove(self->b_.jail, self->b_.old_root, [weak](bool ok_old) {
-            auto again = alive(weak);
-            if (!again) return;
-            if (!ok_old) return again->fail("cannot remove the leftover " + again->b_.old_root);
-            const auto& fresh = again->b_.new_root;
-            if (::mkdir(fresh.c_str(), 0700) != 0)
-                return again->fail("cannot create " + fresh + ": " + std::strerror(errno));
-            if (auto r = mark_sibling(fresh); !r) return again->fail(r.error().message);
-            again->run("copy", copy_root_argv(again->b_.root, fresh),
-                       again->later(&Build::upgrade_download));
-        });
-    });
+    const auto& fresh = b_.new_root;
+    if (::mkdir(fresh.c_str(), 0700) != 0)
+        return fail("cannot create " + fresh + ": " + std::strerror(errno));
+    if (auto r = mark_sibling(fresh); !r) return fail(r.error().message);
+    run("copy", copy_root_argv(b_.root, fresh), later(&Build::upgrade_download));
 }
 
 // The download is made for the copy's package database: what the jail changed in its root
@@ -213,10 +206,18 @@ void Build::upgrade_install() {
     std::vector<sandbox::VolumeMount> stage{
         {u.stage_dir, b_.new_root, std::string(kStageMountPoint).substr(1), /*read_only=*/true}};
     run("upgrade", contained_upgrade_argv(*jail, t_.options.firejail, b_.new_root, u.security_only),
-        later(&Build::upgrade_installed), -1, false, std::move(stage));
+        later(&Build::upgrade_installed), -1, false, std::move(stage), jail);
 }
 
 void Build::upgrade_installed() {
+    const auto& u = *b_.upgrade;
+    // The downloaded packages go: the next jail's upgrade, which mounts the stage, sees none
+    // of this one's, and the cache does not grow.
+    run("clean", host_apt_argv({u.stage_dir, u.status_file, u.security_only}, {"clean"}),
+        later(&Build::upgrade_cleaned));
+}
+
+void Build::upgrade_cleaned() {
     if (auto r = finish_root(b_.new_root); !r) return fail(r.error().message);
     // The empty mount point goes too (never through a link: an O_PATH directory beneath).
     UniqueFd root_fd(::open(b_.new_root.c_str(), O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));

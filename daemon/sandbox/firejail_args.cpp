@@ -71,9 +71,16 @@ std::vector<std::string> contained_argv(const config::JailConfig& jail, const st
                                   "--deterministic-shutdown",
                                   "--deterministic-exit-code",
                                   "--hostname=" + hostname(jail),
-                                  "--private",
-                                  "--net=none"};
+                                  "--private"};
     append_containment(argv, jail);
+    // No option of the jail's gives it a network here.
+    std::erase_if(argv, [](const std::string& o) {
+        for (const char* net : {"--net=", "--netns=", "--interface=", "--veth-name=", "--ip=",
+                                "--ip6=", "--defaultgw=", "--mac=", "--mtu="})
+            if (o.rfind(net, 0) == 0) return true;
+        return false;
+    });
+    argv.emplace_back("--net=none");
     argv.insert(argv.end(), command.begin(), command.end());
     return argv;
 }

@@ -161,7 +161,11 @@ read -r total failed <"$JAILD_TEST_DIR/http.report"
 unavailable=$(awk 'NR == 1 {first = $1} {last = $1} END {if (NR) printf "%.2f", last - first + 0.05; else print 0}' \
   "$JAILD_TEST_DIR/http.report.failures")
 log "$(grep "upgraded" "$JAILD_TEST_DIR/good.out" | head -1)"
-log "under load: $failed failed of $total requests, unavailable ${unavailable}s"
+# The swap as jaild logged it: from stopping the jail to its health check passing on the new root.
+window=$(awk -v j="$WWW" '
+  index($0, "stopping jail '"'"'" j "'"'"'") {split($2, t, ":"); stop = t[1] * 3600 + t[2] * 60 + t[3]}
+  index($0, "jail '"'"'" j "'"'"' serves on its upgraded root") {split($2, t, ":"); printf "%.2f", t[1] * 3600 + t[2] * 60 + t[3] - stop}' "$JAILD_LOG")
+log "under load: $failed failed of $total requests, unavailable ${unavailable}s; jaild's swap: ${window}s from stopping www to its health check passing"
 ((total > 50)) || fail "too little load to count: $total"
 wait_until 30 serving "$WWW" || fail "$WWW does not serve after the upgrade"
 page_ok || fail "no page after the upgrade"
@@ -170,7 +174,7 @@ page_ok || fail "no page after the upgrade"
 [[ $(status_of "$WWW" updates.pending) == 0 ]] || fail "still pending after the upgrade: $(status_of "$WWW" updates)"
 [[ $(status_of "$WWW" updates.last_upgrade.result) == upgraded ]] || fail "status: $(status_of "$WWW" updates)"
 [[ -d $ROOTS/www.before-upgrade ]] || fail "the root before the upgrade is not kept"
-echo "upgrade_www_failed=$failed upgrade_www_total=$total upgrade_www_unavailable_s=$unavailable" >&2
+echo "upgrade_www_failed=$failed upgrade_www_total=$total upgrade_www_unavailable_s=$unavailable upgrade_www_swap_s=$window" >&2
 
 log "db: upgraded with its cluster in the volume; the row survives"
 jailctl upgrade "$DB" >"$JAILD_TEST_DIR/db.out" 2>&1 || { cat "$JAILD_TEST_DIR/db.out"; fail "the upgrade of db failed"; }

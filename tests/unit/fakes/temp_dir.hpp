@@ -1,4 +1,5 @@
-// TempDir: a directory of its own under /tmp for one test, removed with everything in it.
+// TempDir: a directory of its own under /tmp (or `parent`, e.g. the tmpfs /dev/shm for tests
+// that make and remove many entries) for one test, removed with everything in it.
 #pragma once
 
 #include <stdlib.h>
@@ -12,9 +13,9 @@ namespace jaild::testing {
 
 class TempDir {
   public:
-    TempDir() {
-        char pattern[] = "/tmp/jaild-unit-test-XXXXXX";
-        REQUIRE(::mkdtemp(pattern) != nullptr);
+    explicit TempDir(const std::string& parent = "/tmp") {
+        std::string pattern = parent + "/jaild-unit-test-XXXXXX";
+        REQUIRE(::mkdtemp(pattern.data()) != nullptr);
         path_ = pattern;
     }
     ~TempDir() {

@@ -122,24 +122,8 @@ std::map<std::string, std::string> snapshot(const fs::path& dir) {
 
 // The attack tests make and remove tens of thousands of entries: on tmpfs (/dev/shm) that
 // takes milliseconds, on a disk mounted with `discard` many seconds.
-class MemoryDir {
-  public:
-    MemoryDir() {
-        char pattern[] = "/dev/shm/jaild-unit-test-XXXXXX";
-        REQUIRE(::mkdtemp(pattern) != nullptr);
-        path_ = pattern;
-    }
-    ~MemoryDir() {
-        std::error_code ignored;
-        fs::remove_all(path_, ignored);
-    }
-    MemoryDir(const MemoryDir&) = delete;
-    MemoryDir& operator=(const MemoryDir&) = delete;
-    std::string str() const { return path_.string(); }
-    const fs::path& path() const { return path_; }
-
-  private:
-    fs::path path_;
+struct MemoryDir : TempDir {
+    MemoryDir() : TempDir("/dev/shm") {}
 };
 
 }  // namespace

@@ -347,7 +347,8 @@ TEST_CASE("provision: one build at a time, the next is accepted once it is done"
     REQUIRE(second);
     REQUIRE(!second->ok());
     CHECK(second->error().message ==
-          "jail 'www' is being provisioned; one build runs at a time, try again when it is done");
+          "jail 'www' is being provisioned or upgraded; one runs at a time, try again when it is "
+          "done");
     CHECK(w.runner.spawned().size() == 1);
     for (int i = 0; i < 4; ++i) w.end_step();
     w.host.pending_stop({});
@@ -594,9 +595,17 @@ TEST_CASE("upgrade: copy, download, contained upgrade with the stage read-only, 
           std::vector<std::string>{"-y", "-d", "dist-upgrade"});
     // Services do not start during the upgrade.
     CHECK(fs::exists(w.root + ".new/usr/sbin/policy-rc.d"));
+    auto contained = w.newest();
     auto upgrade = w.end_step();
     CHECK(upgrade ==
           contained_upgrade_argv(w.host.cfg.jails.at("www"), w.firejail, w.root + ".new", false));
+    // In a scope of its own with the jail's cgroup limits (where systemd runs).
+    CHECK(contained->jail == "www.upgrade");
+    CHECK(contained->cgroup_limits == w.host.cfg.jails.at("www").limits.cgroup);
+    // The stage's packages go before the swap.
+    auto clean = w.end_step();
+    CHECK(clean[0] == "/usr/bin/setpriv");
+    CHECK(clean.back() == "clean");
     REQUIRE(w.volumes.size() == 1);
     CHECK(w.volumes[0].host == w.dir.str() + "/cache/updates/bookworm");
     CHECK(w.volumes[0].root == w.root + ".new");
@@ -624,8 +633,8 @@ TEST_CASE("upgrade: copy, download, contained upgrade with the stage read-only, 
     REQUIRE(w.host.reports.size() == 2);
     CHECK(w.host.reports[1].upgrade_result == "upgraded");
     CHECK(w.host.reports[1].pending == 0);
-    CHECK(w.steps() == std::vector<std::string>{"refresh", "check", "copy", "download", "upgrade",
-                                                "swap", "start"});
+    CHECK(w.steps() == std::vector<std::string>{"refresh", "check", "clean", "copy", "download",
+                                                "upgrade", "clean", "swap", "start"});
 }
 
 TEST_CASE("upgrade: a jail that does not serve on the upgraded root is rolled back") {
@@ -635,7 +644,7 @@ TEST_CASE("upgrade: a jail that does not serve on the upgraded root is rolled ba
     refused.details = {"AH00526: Syntax error on line 230 of /etc/apache2/apache2.conf"};
     w.host.start_results = {Result<void>(refused)};
     w.upgrade();
-    for (int i = 0; i < 5; ++i) w.end_step();
+    for (int i = 0; i < 6; ++i) w.end_step();
     // The upgraded root was marked new, the old one old: write what each is.
     write_file(w.root + ".new/marker", "upgraded");
     REQUIRE(w.host.pending_stop);

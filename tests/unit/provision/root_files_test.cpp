@@ -168,3 +168,24 @@ TEST_CASE("root siblings: only what jaild marked is its to remove") {
     REQUIRE_FALSE(clash);
     CHECK(fs::exists(copy));
 }
+
+TEST_CASE("finish_root removes policy-rc.d, never through a link the jail planted") {
+    TempDir dir;
+    const fs::path root = dir.path() / "root";
+    fs::create_directories(root / "usr/sbin");
+    std::ofstream(root / "usr/sbin/policy-rc.d") << "exit 101\n";
+    REQUIRE(finish_root(root.string()).ok());
+    CHECK_FALSE(fs::exists(root / "usr/sbin/policy-rc.d"));
+    CHECK(finish_root(root.string()).ok());  // already gone
+
+    // An upgrade's scripts made usr a link to a host directory holding a policy-rc.d.
+    const fs::path host = dir.path() / "host";
+    fs::create_directories(host / "sbin");
+    std::ofstream(host / "sbin/policy-rc.d") << "the host's\n";
+    fs::remove_all(root / "usr");
+    fs::create_directory_symlink(host, root / "usr");
+    auto r = finish_root(root.string());
+    REQUIRE_FALSE(r.ok());
+    CHECK(r.error().message.find("symbolic link") != std::string::npos);
+    CHECK(slurp(host / "sbin/policy-rc.d") == "the host's\n");
+}

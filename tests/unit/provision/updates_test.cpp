@@ -70,6 +70,8 @@ TEST_CASE("updates: the copy is upgraded under the jail's containment with no ne
     jail.command = {"/usr/sbin/apache2ctl", "-D", "FOREGROUND"};
     jail.provision = config::ProvisionConfig{"bookworm", {"apache2"}, "apache"};
     jail.limits.rlimits = {{"nofile", 1024}};
+    // Options of the jail's that would give it a network are not used; --ipc-namespace stays.
+    jail.firejail_options = {"--net=eth0", "--ip=10.0.0.9", "--ipc-namespace"};
     auto argv =
         contained_upgrade_argv(jail, "/usr/bin/firejail", "/var/lib/jaild/jails/www.new", false);
     sandbox::LaunchSpec spec;
@@ -83,6 +85,9 @@ TEST_CASE("updates: the copy is upgraded under the jail's containment with no ne
             CHECK(has(argv, o));
     }
     CHECK(has(argv, "--net=none"));
+    CHECK_FALSE(has(argv, "--net=eth0"));
+    CHECK_FALSE(has(argv, "--ip=10.0.0.9"));
+    CHECK(has(argv, "--ipc-namespace"));
     CHECK(has(argv, "--chroot=/var/lib/jaild/jails/www.new"));
     CHECK(has(argv, "--noprofile") == has(launch, "--noprofile"));
     for (const auto& o : argv) {
