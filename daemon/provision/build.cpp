@@ -194,7 +194,9 @@ void Build::end_of_step(const Step::Outcome& outcome, const Next& next, bool fai
 
 void Build::fail(const std::string& message) {
     if (finished_) return;
-    const std::string what = b_.upgrade ? "upgrade" : "provisioning";
+    const std::string what = !b_.upgrade              ? "provisioning"
+                             : b_.upgrade->check_only ? "the update check"
+                                                      : "upgrade";
     log::jail_logger(b_.jail)->error("{} of jail '{}' failed: {}", what, b_.jail, message);
     if (b_.upgrade && !b_.upgrade->check_only && message != "cancelled")
         t_.host.updates_known(b_.jail,
