@@ -137,11 +137,13 @@ class Supervisor final : public api::Control {
     void record_updates(const std::string& jail, const provision::UpdatesReport& report);
     void load_updates();
     void configure_updates();
+    void arm_updates_timer();
+    TimePoint update_due(const std::string& jail);
     void run_due_update();
     std::map<std::string, UpdatesStatus> updates_;
     std::unique_ptr<Timer> updates_timer_;
     TimePoint started_at_{};
-    std::map<std::string, std::int64_t> update_tried_;  // scheduled checks, Unix seconds
+    std::map<std::string, TimePoint> update_due_;  // each jail's next scheduled check
     bool update_running_ = false;
 
     std::shared_ptr<Jail> find(const std::string& name) const;

@@ -20,7 +20,7 @@ namespace {
 
 using json = nlohmann::json;
 
-constexpr Millis kTick{60'000};
+constexpr Millis kTick{60'000};  // how often the schedule looks for a check that is due
 constexpr Millis kFirstCheckAfter{5 * 60'000};
 
 std::int64_t unix_now() {
@@ -51,6 +51,8 @@ void Supervisor::record_updates(const std::string& name, const provision::Update
         u.pending = *report.pending;
         u.security = report.security.value_or(0);
         u.checked_at = unix_now();
+        if (config_.updates.check)  // checked now, by the schedule or an admin
+            update_due_[name] = services_.time.now() + *config_.updates.check;
     }
     if (!report.upgrade_result.empty())
         u.last_upgrade = LastUpgrade{report.upgrade_result, report.message, unix_now()};
@@ -93,6 +95,12 @@ void Supervisor::load_updates() {
 }
 
 void Supervisor::configure_updates() {
+    update_due_
+        .clear();  // the interval may have changed: each jail's next check is worked out again
+    arm_updates_timer();
+}
+
+void Supervisor::arm_updates_timer() {
     if (!config_.updates.check) {
         updates_timer_.reset();
         return;
@@ -101,26 +109,38 @@ void Supervisor::configure_updates() {
     services_.time.start_after(*updates_timer_, kTick, [this] { run_due_update(); });
 }
 
-// One jail whose check is due (provisioned, not checked within the interval), checked, and
-// upgraded if "apply" wants what is pending; then the next tick.
+// When the jail's next check is due (on jaild's clock): an interval after its last check (kept
+// as wall-clock time across restarts), never sooner than 5 minutes after jaild started.
+TimePoint Supervisor::update_due(const std::string& name) {
+    if (auto it = update_due_.find(name); it != update_due_.end()) return it->second;
+    const auto now = services_.time.now();
+    TimePoint due = started_at_ + kFirstCheckAfter;
+    if (auto known = updates_.find(name); known != updates_.end() && known->second.checked_at > 0) {
+        const auto interval_s =
+            std::chrono::duration_cast<std::chrono::seconds>(*config_.updates.check).count();
+        const auto left = known->second.checked_at + interval_s - unix_now();
+        due = std::max(due, now + std::chrono::seconds(std::max<std::int64_t>(0, left)));
+    }
+    update_due_[name] = due;
+    return due;
+}
+
+// One jail whose check is due, checked, and upgraded if "apply" wants what is pending; the next
+// one at a later tick.
 void Supervisor::run_due_update() {
-    configure_updates();  // the next tick
+    arm_updates_timer();
     const auto& policy = config_.updates;
-    if (update_running_ || !policy.check || services_.time.now() - started_at_ < kFirstCheckAfter)
-        return;
-    const auto interval_s = std::chrono::duration_cast<std::chrono::seconds>(*policy.check).count();
+    if (update_running_ || !policy.check) return;
+    const auto now = services_.time.now();
     for (const auto& [name, jail] : jails_) {
         const auto& c = jail->config();
         std::error_code ec;
         if (!c.provision ||
             !std::filesystem::exists(provision::record_path(options_.state_dir, name), ec))
             continue;
-        auto known = updates_.find(name);
-        std::int64_t last = known == updates_.end() ? 0 : known->second.checked_at;
-        if (auto tried = update_tried_.find(name); tried != update_tried_.end())
-            last = std::max(last, tried->second);
-        if (unix_now() - last < interval_s) continue;
-        update_tried_[name] = unix_now();  // a failed check waits for the next interval too
+        if (update_due(name) > now) continue;
+        // The next one an interval from now, whatever this one's outcome.
+        update_due_[name] = now + *policy.check;
         update_running_ = true;
         const auto apply = policy.apply;
         std::weak_ptr<bool> alive = alive_;

@@ -58,6 +58,14 @@ class SupervisorWorld {
             supervisor::SupervisorServices{runner, time, sandboxes, network}, options);
         events_sub = supervisor->subscribe_events([this](const json& e) { events.push_back(e); });
     }
+    // With a whole configuration and the supervisor's options (state_dir, cache_dir...).
+    SupervisorWorld(config::Config config, supervisor::SupervisorOptions options) {
+        options.firejail = "/usr/bin/firejail";
+        supervisor = std::make_unique<supervisor::Supervisor>(
+            io, std::move(config), supervisor::SupervisorServices{runner, time, sandboxes, network},
+            options);
+        events_sub = supervisor->subscribe_events([this](const json& e) { events.push_back(e); });
+    }
     ~SupervisorWorld() {
         events_sub.cancel();
         supervisor.reset();
