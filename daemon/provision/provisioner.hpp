@@ -29,6 +29,7 @@ struct UpdatesReport {
     std::optional<int> pending, security;  // set after a check or an upgrade
     std::string upgrade_result;            // "", "upgraded", "rolled back", "failed"
     std::string message;                   // why it was rolled back or failed
+    bool security_applied = false;  // an upgrade of the security updates alone: they are done
 };
 
 // What a build needs from whoever runs the jails (the supervisor; a recording fake in tests).

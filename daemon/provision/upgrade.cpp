@@ -233,12 +233,11 @@ void Build::upgrade_cleaned() {
 void Build::upgrade_swapped(bool was_up, json result) {
     result["started"] = was_up;
     auto upgraded = [this] {
-        const auto& u = *b_.upgrade;
-        int pending = 0, security = 0;
-        if (u.security_only) {  // what was not security stays pending
-            pending = static_cast<int>(pending_.size()) - count_security(pending_);
-        }
-        t_.host.updates_known(b_.jail, UpdatesReport{pending, security, "upgraded", ""});
+        // All pending updates are done, or (security only) the security ones: the status
+        // keeps the others, which only a check counts.
+        UpdatesReport report{0, 0, "upgraded", ""};
+        if (b_.upgrade->security_only) report = {std::nullopt, std::nullopt, "upgraded", "", true};
+        t_.host.updates_known(b_.jail, report);
     };
     if (!was_up) {
         upgraded();

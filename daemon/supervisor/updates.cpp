@@ -54,6 +54,10 @@ void Supervisor::record_updates(const std::string& name, const provision::Update
         if (config_.updates.check)  // checked now, by the schedule or an admin
             update_due_[name] = services_.time.now() + *config_.updates.check;
     }
+    if (report.security_applied) {
+        u.pending = std::max(0, u.pending - u.security);
+        u.security = 0;
+    }
     if (!report.upgrade_result.empty())
         u.last_upgrade = LastUpgrade{report.upgrade_result, report.message, unix_now()};
     if (auto jail = find(name)) jail->set_updates(u);

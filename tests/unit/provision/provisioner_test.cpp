@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <optional>
@@ -154,9 +155,10 @@ struct World {
                    R"({"inputs":{"packages":["apache2"]},"built_at":5})");
     }
 
-    Provisioner::Cancel upgrade(bool check_only = false) {
+    Provisioner::Cancel upgrade(bool check_only = false, bool security_only = false) {
         return provisioner->upgrade(
-            "www", check_only, false, false, [this](const json& j) { progress.push_back(j); },
+            "www", check_only, security_only, false,
+            [this](const json& j) { progress.push_back(j); },
             [this](Result<json> r) { result = std::move(r); });
     }
 
@@ -696,4 +698,32 @@ TEST_CASE("upgrade: refused for a database kept in its root, and for a root jail
     REQUIRE(fresh.result);
     REQUIRE(!fresh.result->ok());
     CHECK(fresh.result->error().message.find("jailctl provision www") != std::string::npos);
+}
+
+TEST_CASE("upgrade --security: pinned to the security suite, and only those counted as done") {
+    World w("apache");
+    w.with_built_root();
+    w.upgrade(/*check_only=*/false, /*security_only=*/true);
+    auto refresh = w.end_step();
+    CHECK(std::find(refresh.begin(), refresh.end(),
+                    "Dir::Etc::preferencesparts=" + w.dir.str() +
+                        "/cache/updates/bookworm/preferences.d/") != refresh.end());
+    CHECK(read_file(w.dir.str() + "/cache/updates/bookworm/preferences.d/jaild-security-only.pref")
+              .find("Pin: release n=bookworm-security") != std::string::npos);
+    for (int i = 0; i < 5; ++i) w.end_step();  // check, copy, download, upgrade, clean
+    auto upgrade = w.runner.last_with("/usr/bin/firejail");
+    REQUIRE(upgrade);
+    CHECK(upgrade->argv ==
+          contained_upgrade_argv(w.host.cfg.jails.at("www"), w.firejail, w.root + ".new", true));
+    REQUIRE(w.host.pending_stop);
+    w.host.pending_stop({});
+    w.settle();
+    REQUIRE(w.result);
+    REQUIRE(w.result->ok());
+    // A security-only check counts only what it would apply: not reported as the jail's
+    // pending updates; the upgrade reports the security ones done, the others stay.
+    REQUIRE(w.host.reports.size() == 1);
+    CHECK(w.host.reports[0].upgrade_result == "upgraded");
+    CHECK(w.host.reports[0].security_applied);
+    CHECK_FALSE(w.host.reports[0].pending);
 }
