@@ -11,7 +11,9 @@
 # METRICS_BENCH_REPS (load runs per figure, default 3), METRICS_BENCH_JAILS (default 50),
 # METRICS_BENCH_OUT (file for the result rows; default stdout only), METRICS_BENCH_NO_METRICS=1
 # (a build without the metrics endpoint as the measured one), METRICS_BENCH_PERF=FILE and
-# METRICS_BENCH_PERF_HTTP=FILE (perf record -g of jaild under status load / HTTP scrapes, 50 jails).
+# METRICS_BENCH_PERF_HTTP=FILE (perf record of jaild under status load / HTTP scrapes, 50 jails),
+# METRICS_BENCH_PERF_ARGS (perf record's options for the status profile, default -g; e.g.
+# "--call-graph dwarf" for call chains through the inlined formatting code).
 # Prints one row per figure: build, jails, measurement, median, min, max, n.
 set -euo pipefail
 source "$JAILD_SOURCE_DIR/tests/integration/harness/lib.sh"
@@ -93,7 +95,7 @@ measure() {
   done
   row "$name" "$n" "jaild CPU per status request (16 clients)" us "${key}_status16_cpu_us"
   if [[ -n ${METRICS_BENCH_PERF:-} && $n == "$MANY" ]]; then
-    perf record -g -o "$METRICS_BENCH_PERF.$name" -p "$JAILD_PID" -- sleep 3 >/dev/null 2>&1 &
+    perf record ${METRICS_BENCH_PERF_ARGS:--g} -o "$METRICS_BENCH_PERF.$name" -p "$JAILD_PID" -- sleep 3 >/dev/null 2>&1 &
     local perf_pid=$!
     "$JAILD_TEST_BUILD_DIR/bench/jaild_bench_loadgen" "$JAILD_SOCKET" 16 3 status >/dev/null
     wait "$perf_pid" || true
@@ -113,15 +115,18 @@ measure() {
       log "nft CLI, 10 x list counters: $( { time (for i in 1 2 3 4 5 6 7 8 9 10; do nft -j list counters table inet jaild >/dev/null; done) ; } 2>&1 | tr '\n' ' ')"
     fi
     cpu0=$(jaild_cpu_all_ns)
-    for ((i = 0; i < 200; i++)); do
-      curl -sS -o /dev/null -m 2 "http://127.0.0.1:$METRICS_PORT/metrics" || fail "scrape $i failed"
-    done
+    # One probe process for the 200 (a curl each would be the machine's noise, not jaild's).
+    "$JAILD_TEST_BUILD_DIR/bench/jaild_bench_probe" scrape "127.0.0.1:$METRICS_PORT" 200 0 >/dev/null ||
+      fail "a scrape failed"
     cpu1=$(jaild_cpu_all_ns)
     calc "($cpu1 - $cpu0) / 1000 / 200" >>"$SAMPLES/${key}_http_cpu_us"
     echo >>"$SAMPLES/${key}_http_cpu_us"
     row "$name" "$n" "jaild CPU per metrics scrape (HTTP GET /metrics, sequential)" us "${key}_http_cpu_us"
     # status p99 while a scraper polls every second, against idle (the runs above).
-    (while :; do curl -s -o /dev/null -m 2 "http://127.0.0.1:$METRICS_PORT/metrics"; sleep 1; done) &
+    # (one scraper process, like Prometheus: a curl started per scrape costs ~5 ms of CPU on
+    # these two cores, which showed in the p99 as the machine's noise, not jaild's).
+    "$JAILD_TEST_BUILD_DIR/bench/jaild_bench_probe" scrape "127.0.0.1:$METRICS_PORT" \
+      $((REPS * (SECONDS_PER_RUN + 2) + 5)) 1000 >/dev/null &
     local scraper=$!
     for ((i = 0; i < REPS; i++)); do load "${key}_scraped16" 16 status; done
     kill "$scraper"
