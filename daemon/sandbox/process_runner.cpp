@@ -93,7 +93,7 @@ class ChildHandle final : public Process {
     void signal_group(int sig) override {
         if (w_->child.valid() && w_->leads_group) ::kill(-pid_, sig);
     }
-    std::string limits_note() const override { return limits_note_; }
+    const std::string& limits_note() const override { return limits_note_; }
     void update_limits(const config::CgroupLimits& limits) override {
         limits_note_ = config::unenforced_limits_note(limits, kNoCgroups);
     }
@@ -152,7 +152,7 @@ class AdoptedHandle final : public Process {
         if (!w_->ended) ::kill(-pid_, sig);
     }
     std::uint64_t start_time() const override { return start_time_; }
-    std::string limits_note() const override { return limits_note_; }
+    const std::string& limits_note() const override { return limits_note_; }
     void update_limits(const config::CgroupLimits& limits) override {
         limits_note_ = config::unenforced_limits_note(limits, kNoCgroups);
     }

@@ -44,7 +44,11 @@ class Process {
     // Its resource use now, read from its cgroup when asked (cheap: a few small files).
     virtual ResourceUsage usage() { return {}; }
     // Limits it runs without although they are configured, and why; "" if all are enforced.
-    virtual std::string limits_note() const { return {}; }
+    // A reference, valid until the next update_limits: status reads it per jail per request.
+    virtual const std::string& limits_note() const {
+        static const std::string none;
+        return none;
+    }
     // The limits changed (a reload): applied to the running process where the runner can;
     // failures are logged by the runner.
     virtual void update_limits(const config::CgroupLimits& limits) { (void)limits; }

@@ -259,7 +259,8 @@ JailStatusDynamic Jail::dynamic_status(TimePoint now) const {
 }
 
 KeptJailStatus Jail::kept_status(TimePoint now) const {
-    const std::string limits_note = firejail_ ? firejail_->limits_note() : std::string();
+    static const std::string none;
+    const std::string& limits_note = firejail_ ? firejail_->limits_note() : none;
     const auto inputs = status_inputs(limits_note);
     if (!kept_status_ || kept_status_->inputs != inputs) {
         kept_status_ =

@@ -172,7 +172,7 @@ class ScopeProcess final : public sandbox::Process {
             u.oom_kills = s_->oom_seen;
         return u;
     }
-    std::string limits_note() const override { return s_->limits_note; }
+    const std::string& limits_note() const override { return s_->limits_note; }
     std::string exit_note() const override { return s_->exit_note; }
     void update_limits(const config::CgroupLimits& limits) override {
         s_->limits = limits;

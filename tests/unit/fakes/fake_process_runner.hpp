@@ -164,7 +164,7 @@ class FakeProcessRunner final : public sandbox::ProcessRunner {
             if (s_->running) s_->group_signals.push_back(sig);
         }
         sandbox::ResourceUsage usage() override { return s_->usage; }
-        std::string limits_note() const override { return s_->limits_note; }
+        const std::string& limits_note() const override { return s_->limits_note; }
         std::string exit_note() const override { return s_->exit_note; }
         void update_limits(const config::CgroupLimits& limits) override {
             s_->limits_updates.push_back(limits);
