@@ -104,12 +104,9 @@ int main(int argc, char** argv) {
             std::string_view chunk(buf, static_cast<std::size_t>(got));
             while (!chunk.empty()) {
                 const auto nl = chunk.find('\n');
-                if (nl == std::string_view::npos) {
-                    if (c.inbox.size() < 16) c.inbox.append(chunk.substr(0, 16 - c.inbox.size()));
-                    break;
-                }
                 if (c.inbox.size() < 16)
                     c.inbox.append(chunk.substr(0, std::min(nl, 16 - c.inbox.size())));
+                if (nl == std::string_view::npos) break;
                 chunk.remove_prefix(nl + 1);
                 auto done = Clock::now();
                 if (c.inbox.compare(0, 9, "{\"error\":") == 0) ++errors;

@@ -358,8 +358,7 @@ int scrape(int argc, char** argv) {
         ::setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof tv);
         if (::connect(fd, reinterpret_cast<const sockaddr*>(&sa), sizeof sa) != 0)
             die(std::string("scrape: connect: ") + std::strerror(errno));
-        if (::write(fd, request.data(), request.size()) != static_cast<ssize_t>(request.size()))
-            die(std::string("scrape: write: ") + std::strerror(errno));
+        write_all(fd, request);
         std::string head;
         ssize_t got;
         while ((got = ::read(fd, buf.data(), buf.size())) > 0)

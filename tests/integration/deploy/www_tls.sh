@@ -39,6 +39,7 @@ graceful_count() { grep -c "SIGUSR1 received.  Doing graceful restart" "$ROOTS/w
 # A graceful restart is over when Apache logs "resuming normal operations" (AH00489): a SIGUSR1
 # that arrives before that, while it re-reads its configuration, is cleared by Apache and lost.
 resumed_count() { grep -c "resuming normal operations" "$ROOTS/www/var/log/apache2/error.log" || true; }
+resumed_since() { (($(resumed_count) > $1)); }
 
 start_mirror_relay
 install -d -m 0700 "$ROOTS"
@@ -108,8 +109,7 @@ before=$(graceful_count)
 for ((i = 1; i <= RELOADS; i++)); do
   resumed=$(resumed_count)
   jailctl reload-app "$WWW" >/dev/null || fail "reload-app $i failed"
-  resumed_more() { (($(resumed_count) > resumed)); }
-  wait_until 20 resumed_more || fail "Apache did not finish graceful restart $i within 20 s: $(tail -3 "$ROOTS/www/var/log/apache2/error.log")"
+  wait_until 20 resumed_since "$resumed" || fail "Apache did not finish graceful restart $i within 20 s: $(tail -3 "$ROOTS/www/var/log/apache2/error.log")"
   sleep 1
 done
 sleep 1
